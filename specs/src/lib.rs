@@ -1,0 +1,41 @@
+//! The three providers' OpenAPI specs (`specs/*.yaml`), embedded, parsed and compiled.
+//!
+//! Everything in this project that knows a range, an enum or a default learns it here: the
+//! generated clients' request guard ([`guard`], behind the `guard` feature), the emulators'
+//! validation, the conformance strategies and the reports.
+//!
+//! - [`Spec`]: one parsed spec: operations, examples, `x-` [`extensions`], compiled schemas.
+//! - [`CompiledSchema::validate`]: every [`Violation`] of a document, each naming the field path,
+//!   the value and the allowed range (`request.width = 4096 is above the maximum 2048`).
+//! - [`lint()`]: the rules of `specs/README.md`, all findings at once.
+//!
+//! ```
+//! use img2img_specs::{Provider, Spec};
+//! let spec = Spec::embedded(Provider::Novita);
+//! let schema = spec.request_schema("create_img2img").unwrap().unwrap();
+//! let body = serde_json::json!({"request": {"model_name": "m", "image_base64": "", "prompt": "p",
+//!     "width": 4096, "height": 512, "image_num": 1, "steps": 20, "guidance_scale": 7.5,
+//!     "sampler_name": "Euler a"}});
+//! let violations = schema.validate(&body).unwrap_err();
+//! assert_eq!(violations.to_string(), "request.width = 4096 is above the maximum 2048");
+//! ```
+#![deny(missing_docs)]
+
+pub mod extensions;
+#[cfg(feature = "guard")]
+pub mod guard;
+mod lint;
+mod provider;
+pub mod schema;
+mod secret;
+mod spec;
+mod validate;
+mod violation;
+pub mod vocabulary;
+
+pub use lint::{Finding, lint};
+pub use provider::{Provider, UnknownProvider};
+pub use secret::ApiKey;
+pub use spec::{Example, ExampleKind, Operation, Parameter, Response, Spec, SpecError};
+pub use validate::{CompiledSchema, field_path};
+pub use violation::{Rule, Violation, Violations};

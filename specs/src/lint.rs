@@ -1,0 +1,361 @@
+//! The spec lint: every rule of `specs/README.md` a machine can check, all findings at once.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::extensions::AuthPlacement;
+use crate::schema::{escape, to_json_schema};
+use crate::spec::Spec;
+use crate::validate::CompiledSchema;
+use crate::vocabulary::{FEATURES, SAMPLERS, UNITS};
+
+/// One lint finding: where in the spec, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Finding {
+    /// JSON pointer into the spec.
+    pub pointer: String,
+    /// What is wrong there.
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", display_pointer(&self.pointer), self.message)
+    }
+}
+
+fn display_pointer(pointer: &str) -> String {
+    if pointer.is_empty() { "#".into() } else { format!("#{pointer}") }
+}
+
+/// Lints `spec`; an empty list means it follows every rule.
+pub fn lint(spec: &Spec) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let doc = spec.document();
+    let mut add = |pointer: &str, message: String| {
+        findings.push(Finding {
+            pointer: pointer.to_owned(),
+            message,
+        })
+    };
+
+    if doc.get("openapi").and_then(Value::as_str) != Some("3.0.3") {
+        add("/openapi", "must be \"3.0.3\"".into());
+    }
+    check_servers(doc, &mut add);
+    check_operations(spec, &mut add);
+    walk(doc, "", &mut |pointer, value| check_node(doc, pointer, value, &mut add));
+    check_extensions(spec, &mut add);
+    check_examples(spec, &mut add);
+
+    findings.sort();
+    findings.dedup();
+    findings
+}
+
+fn check_servers(doc: &Value, add: &mut impl FnMut(&str, String)) {
+    let servers = doc.get("servers").and_then(Value::as_array);
+    let Some(servers) = servers.filter(|s| !s.is_empty()) else {
+        add("/servers", "must list the provider's scheme://host".into());
+        return;
+    };
+    for (i, server) in servers.iter().enumerate() {
+        let url = server.get("url").and_then(Value::as_str).unwrap_or_default();
+        let host = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
+        if !host.is_some_and(|h| !h.is_empty() && !h.contains('/')) {
+            add(
+                &format!("/servers/{i}/url"),
+                format!("{url:?} must be scheme://host with no path: paths carry the full path"),
+            );
+        }
+    }
+}
+
+fn check_operations(spec: &Spec, add: &mut impl FnMut(&str, String)) {
+    let mut seen = BTreeSet::new();
+    for op in spec.operations() {
+        if op.id.is_empty() {
+            add(&op.pointer, format!("{} {} has no operationId", op.method, op.path));
+        } else if !op.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            add(&format!("{}/operationId", op.pointer), format!("{:?} is not snake_case", op.id));
+        } else if !seen.insert(op.id.clone()) {
+            add(&format!("{}/operationId", op.pointer), format!("{:?} is used twice", op.id));
+        }
+        if !op.responses.iter().any(|r| r.status.starts_with('2')) {
+            add(&format!("{}/responses", op.pointer), "documents no success (2xx) response".into());
+        }
+        for response in &op.responses {
+            if response.schema.is_none() && response.status != "204" {
+                add(&response.pointer, format!("response {} has no application/json schema", response.status));
+            }
+        }
+        for (i, parameter) in op.parameters.iter().enumerate() {
+            if parameter.schema.is_none() {
+                add(&format!("{}/parameters/{i}", op.pointer), format!("parameter {} has no schema", parameter.name));
+            }
+        }
+        let schemas = op
+            .request_body
+            .iter()
+            .chain(op.responses.iter().filter_map(|r| r.schema.as_ref()))
+            .chain(op.parameters.iter().filter_map(|p| p.schema.as_ref()));
+        for at in schemas {
+            if let Err(e) = to_json_schema(spec.document(), at).and_then(|s| CompiledSchema::compile(s, at)) {
+                add(at, e.to_string());
+            }
+        }
+    }
+}
+
+/// Calls `visit` on every value of the document with its JSON pointer.
+fn walk(value: &Value, pointer: &str, visit: &mut impl FnMut(&str, &Value)) {
+    visit(pointer, value);
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                walk(child, &format!("{pointer}/{}", escape(key)), visit);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                walk(child, &format!("{pointer}/{i}"), visit);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `pointer` is inside an example value (whose keys are data, not spec keywords).
+fn in_example(pointer: &str) -> bool {
+    pointer.contains("/example/") || pointer.ends_with("/example") || pointer.contains("/value") && pointer.contains("/examples/")
+}
+
+fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&str, String)) {
+    if in_example(pointer) {
+        return;
+    }
+    let Value::Object(map) = value else {
+        return;
+    };
+    if let Some(reference) = map.get("$ref").and_then(Value::as_str)
+        && crate::schema::resolve_ref(doc, reference).is_none()
+    {
+        add(pointer, format!("$ref {reference:?} does not resolve"));
+    }
+    let is_schema_context = pointer.contains("schema") || pointer.contains("/properties/") || pointer.ends_with("/items");
+    if !is_schema_context {
+        return;
+    }
+    if pointer.ends_with("/properties") {
+        // A map of property names, not a schema: a property may well be called `type` or `if`.
+        check_descriptions(doc, pointer, map, add);
+        return;
+    }
+    if map.get("type").is_some_and(|t| !t.is_string()) {
+        add(pointer, "type must be one string in OpenAPI 3.0 (use nullable: true)".into());
+    }
+    for keyword in ["const", "if", "then", "else", "$defs", "prefixItems", "unevaluatedProperties"] {
+        if map.contains_key(keyword) {
+            add(pointer, format!("{keyword} is not OpenAPI 3.0; use an x- extension the tools translate"));
+        }
+    }
+    if let (Some(min), Some(max)) = (map.get("minimum").and_then(Value::as_f64), map.get("maximum").and_then(Value::as_f64))
+        && min > max
+    {
+        add(pointer, format!("minimum {min} is above maximum {max}"));
+    }
+    if let Some(feature) = map.get("x-feature")
+        && !feature.as_str().is_some_and(|f| FEATURES.contains(&f))
+    {
+        add(pointer, format!("x-feature {feature} is not in the vocabulary of specs/README.md"));
+    }
+    if let Some(unit) = map.get("x-unit")
+        && !unit.as_str().is_some_and(|u| UNITS.contains(&u))
+    {
+        add(pointer, format!("x-unit {unit} is not in the vocabulary of specs/README.md"));
+    }
+    if let Some(names) = map.get("x-common-names") {
+        check_common_names(pointer, map.get("enum"), names, add);
+    }
+    if let Some(default) = map.get("default")
+        && !map.contains_key("$ref")
+        && let Ok(schema) = to_json_schema(doc, pointer)
+        && let Ok(compiled) = CompiledSchema::compile(schema, pointer)
+        && let Err(violations) = compiled.validate(default)
+    {
+        add(&format!("{pointer}/default"), format!("the default breaks its own schema: {violations}"));
+    }
+}
+
+fn check_descriptions(
+    doc: &Value,
+    pointer: &str,
+    properties: &serde_json::Map<String, Value>,
+    add: &mut impl FnMut(&str, String),
+) {
+    for (name, property) in properties {
+        let described = property.get("description").is_some()
+            || property
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| crate::schema::resolve_ref(doc, r))
+                .is_some_and(|target| target.get("description").is_some());
+        if !described {
+            add(
+                &format!("{pointer}/{}", escape(name)),
+                format!("property {name} has no description"),
+            );
+        }
+    }
+}
+
+fn check_common_names(pointer: &str, values: Option<&Value>, names: &Value, add: &mut impl FnMut(&str, String)) {
+    let Some(names) = names.as_object() else {
+        add(pointer, "x-common-names must map each enum value to a common name".into());
+        return;
+    };
+    let values: Vec<&str> = values
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    for value in &values {
+        if !names.contains_key(*value) {
+            add(pointer, format!("x-common-names has no entry for enum value {value:?}"));
+        }
+    }
+    for (value, common) in names {
+        if !values.contains(&value.as_str()) {
+            add(pointer, format!("x-common-names maps {value:?}, which is not an enum value"));
+        }
+        let common = common.as_str().unwrap_or_default();
+        if !SAMPLERS.contains(&common) && common != value {
+            add(pointer, format!("x-common-names maps {value:?} to {common:?}, which is not in the vocabulary"));
+        }
+    }
+}
+
+fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
+    let ext = spec.extensions();
+    if spec.provider().is_none() {
+        add("/x-provider/id", format!("{:?} is not gptproto, novita or modelslab", ext.provider.id));
+    }
+    for (field, id) in [("create", &ext.job.create), ("result", &ext.job.result)] {
+        if spec.operation(id).is_none() {
+            add(&format!("/x-job/{field}"), format!("operationId {id:?} does not exist"));
+        }
+    }
+    if !ext.auth.accepted_prefixes.contains(&ext.auth.prefix) {
+        add("/x-auth/accepted-prefixes", format!("does not include the prefix the client sends, {:?}", ext.auth.prefix));
+    }
+    if ext.auth.placement == AuthPlacement::Body {
+        for op in spec.operations() {
+            let has_field = op
+                .request_body
+                .as_deref()
+                .and_then(|at| to_json_schema(spec.document(), at).ok())
+                .is_some_and(|s| s.pointer(&format!("/properties/{}", escape(&ext.auth.name))).is_some());
+            if !has_field {
+                add(&op.pointer, format!("x-auth puts the key in body field {:?}, which this operation's body lacks", ext.auth.name));
+            }
+        }
+    }
+    if !ext.output.formats.contains(&ext.output.default_format) {
+        add("/x-output/default-format", format!("{:?} is not among x-output.formats", ext.output.default_format));
+    }
+}
+
+fn check_examples(spec: &Spec, add: &mut impl FnMut(&str, String)) {
+    for example in spec.examples() {
+        match spec.compiled(&example.schema) {
+            Ok(compiled) => {
+                if let Err(violations) = compiled.validate(&example.value) {
+                    add(&example.pointer, format!("example {:?} breaks its schema: {violations}", example.name));
+                }
+            }
+            Err(e) => add(&example.schema, e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+servers: [{url: "https://example.com/api"}]
+x-provider: {id: novita, name: N, model: m, docs: d, key-env: K}
+x-auth: {in: header, name: Authorization, prefix: "Bearer ", accepted-prefixes: [""]}
+x-job: {create: create, result: result, style: poll, id-pointer: /id, status-pointer: /s, pending: [], succeeded: [], failed: []}
+x-output: {formats: [png], default-format: jpeg, inline-base64: false}
+paths:
+  /a:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                width: {type: integer, minimum: 10, maximum: 5, default: 20, x-feature: colour}
+                ref: {$ref: "#/components/schemas/Missing"}
+      responses:
+        "200": {description: ok}
+        "201":
+          description: created
+          content:
+            application/json:
+              schema: {type: integer}
+              examples:
+                bad: {value: "wide"}
+"##;
+
+    #[test]
+    fn reports_every_finding_at_once() {
+        let spec = Spec::parse(MINIMAL).unwrap();
+        let findings: Vec<String> = lint(&spec).iter().map(ToString::to_string).collect();
+        let expect = [
+            "must be scheme://host with no path",
+            "has no operationId",
+            "response 200 has no application/json schema",
+            "property width has no description",
+            "minimum 10 is above maximum 5",
+            "x-feature \"colour\" is not in the vocabulary",
+            "$ref \"#/components/schemas/Missing\" does not resolve",
+            "operationId \"create\" does not exist",
+            "does not include the prefix the client sends",
+            "\"jpeg\" is not among x-output.formats",
+            "example \"bad\" breaks its schema",
+        ];
+        for needle in expect {
+            assert!(findings.iter().any(|f| f.contains(needle)), "no finding contains {needle:?}:\n{findings:#?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod structure_tests {
+    use crate::{Spec, SpecError};
+
+    #[test]
+    fn yaml_1_1_booleans_stay_strings() {
+        let text = "openapi: 3.0.3\ninfo: {title: N, version: '1'}\npaths: {}\nx-flags: [yes, no, on, off, y, n, true]\n";
+        let document: serde_json::Value = serde_saphyr::from_str_with_options(text, serde_saphyr::options! { strict_booleans: true }).unwrap();
+        assert_eq!(document["info"]["title"], "N");
+        assert_eq!(document["x-flags"], serde_json::json!(["yes", "no", "on", "off", "y", "n", true]));
+    }
+
+    #[test]
+    fn structural_errors_name_the_path() {
+        let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {type: [integer, 'null']}\n";
+        let error = Spec::parse(text).unwrap_err();
+        assert!(matches!(error, SpecError::Structure(_)));
+        let message = error.to_string();
+        assert!(message.contains("at paths"), "{message}");
+    }
+}

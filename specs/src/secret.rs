@@ -1,0 +1,81 @@
+//! The API key type: a string that never shows itself in `Debug`, `Display` or errors.
+
+use std::fmt;
+
+/// An API key. `Debug` and `Display` print `[redacted]`; only [`ApiKey::expose_secret`] gives the
+/// value, and only the request guard calls it, to put the key where the provider wants it.
+///
+/// It serializes to the bare key because ModelsLab carries the key in the JSON body; never serialize
+/// a value holding one into a log, a snapshot or a report.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wraps a key. Leading and trailing white space (a pasted newline) is dropped.
+    pub fn new(key: impl Into<String>) -> Self {
+        let key = key.into();
+        let trimmed = key.trim();
+        if trimmed.len() == key.len() {
+            ApiKey(key)
+        } else {
+            ApiKey(trimmed.to_owned())
+        }
+    }
+
+    /// Reads the key from environment variable `var`; `None` when it is unset or blank.
+    pub fn from_env(var: &str) -> Option<Self> {
+        std::env::var(var)
+            .ok()
+            .map(ApiKey::new)
+            .filter(|key| !key.0.is_empty())
+    }
+
+    /// The key itself, for the one place that must send it.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the key is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey([redacted])")
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<String> for ApiKey {
+    fn from(key: String) -> Self {
+        ApiKey::new(key)
+    }
+}
+
+impl From<&str> for ApiKey {
+    fn from(key: &str) -> Self {
+        ApiKey::new(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_never_show_the_key() {
+        let key = ApiKey::new(" sk-very-secret\n");
+        assert_eq!(key.expose_secret(), "sk-very-secret");
+        for shown in [format!("{key:?}"), format!("{key}"), format!("{:?}", Some(&key))] {
+            assert!(!shown.contains("very-secret"), "{shown}");
+        }
+    }
+}

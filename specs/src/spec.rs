@@ -1,0 +1,405 @@
+//! One provider's OpenAPI document, parsed: its operations, examples, extensions and compiled schemas.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::Value;
+
+use crate::extensions::Extensions;
+use crate::provider::Provider;
+use crate::schema::{SchemaError, escape, to_json_schema};
+use crate::validate::CompiledSchema;
+
+/// A spec that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    /// The text is not YAML (or JSON).
+    #[error("the spec is not valid YAML: {0}")]
+    Yaml(String),
+    /// The document is not OpenAPI 3.0.x.
+    #[error("openapi = {0:?}: the tools read OpenAPI 3.0.x only")]
+    Version(String),
+    /// The document does not have the structure of an OpenAPI document.
+    #[error("the spec is not a well-formed OpenAPI 3.0 document: {0}")]
+    Structure(String),
+    /// A document-level `x-` extension is missing or malformed.
+    #[error("the spec's x-provider / x-auth / x-job / x-output extensions are missing or malformed: {0}")]
+    Extensions(String),
+}
+
+/// HTTP methods an OpenAPI path item may hold, in the order the tools list them.
+pub const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// A parameter of an operation (path, query, header or cookie).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parameter {
+    /// Its name.
+    pub name: String,
+    /// `path`, `query`, `header` or `cookie`.
+    pub location: String,
+    /// Whether it must be present.
+    pub required: bool,
+    /// JSON pointer to its schema in the document.
+    pub schema: Option<String>,
+}
+
+/// One documented response of an operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// `200`, `4XX` or `default`.
+    pub status: String,
+    /// JSON pointer to the response object.
+    pub pointer: String,
+    /// JSON pointer to the `application/json` schema, if any.
+    pub schema: Option<String>,
+}
+
+/// One operation of the spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// Its `operationId` (empty when the spec forgot it; the lint reports that).
+    pub id: String,
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// The path template (`/api/v3/predictions/{id}/result`).
+    pub path: String,
+    /// JSON pointer to the operation object.
+    pub pointer: String,
+    /// JSON pointer to the `application/json` request body schema, if any.
+    pub request_body: Option<String>,
+    /// Whether the body is required.
+    pub body_required: bool,
+    /// Its parameters, path-item ones included.
+    pub parameters: Vec<Parameter>,
+    /// Its documented responses.
+    pub responses: Vec<Response>,
+}
+
+impl Operation {
+    /// Whether `path` (a concrete request path) fits this operation's template.
+    pub fn matches_path(&self, path: &str) -> bool {
+        let template: Vec<&str> = self.path.trim_matches('/').split('/').collect();
+        let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
+        template.len() == actual.len()
+            && template.iter().zip(&actual).all(|(t, a)| {
+                (t.starts_with('{') && t.ends_with('}') && !a.is_empty()) || t == a
+            })
+    }
+
+    /// The response documented for `status`: the exact code, then `4XX`-style, then `default`.
+    pub fn response(&self, status: u16) -> Option<&Response> {
+        let exact = status.to_string();
+        let range = format!("{}XX", status / 100);
+        self.responses
+            .iter()
+            .find(|r| r.status == exact)
+            .or_else(|| self.responses.iter().find(|r| r.status.eq_ignore_ascii_case(&range)))
+            .or_else(|| self.responses.iter().find(|r| r.status == "default"))
+    }
+}
+
+/// What an example illustrates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExampleKind {
+    /// A request body.
+    Request,
+    /// A response body with this status.
+    Response(String),
+}
+
+/// One example value found in the spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Example {
+    /// The operation it belongs to.
+    pub operation: String,
+    /// Request or response.
+    pub kind: ExampleKind,
+    /// Its name in the `examples` map (`example` for a lone `example`).
+    pub name: String,
+    /// JSON pointer to the example in the document.
+    pub pointer: String,
+    /// JSON pointer to the schema it must satisfy.
+    pub schema: String,
+    /// The value.
+    pub value: Value,
+}
+
+/// A parsed spec.
+pub struct Spec {
+    document: Value,
+    openapi: openapiv3::OpenAPI,
+    extensions: Extensions,
+    operations: Vec<Operation>,
+    compiled: Mutex<HashMap<String, Arc<CompiledSchema>>>,
+}
+
+impl std::fmt::Debug for Spec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spec")
+            .field("provider", &self.extensions.provider.id)
+            .field("operations", &self.operations.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Spec {
+    /// The spec of `provider` embedded in this crate, parsed once.
+    ///
+    /// # Panics
+    /// If the embedded spec does not parse; the crate's tests make sure it does.
+    pub fn embedded(provider: Provider) -> &'static Spec {
+        static SPECS: [OnceLock<Spec>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        let index = Provider::ALL.iter().position(|p| *p == provider).unwrap_or(0);
+        SPECS[index].get_or_init(|| {
+            Spec::parse(provider.embedded_yaml()).unwrap_or_else(|e| {
+                panic!("the embedded spec specs/{} is unusable: {e}", provider.spec_file())
+            })
+        })
+    }
+
+    /// Parses a spec from YAML (or JSON) text.
+    ///
+    /// YAML 1.2 core booleans only: `yes`, `no`, `on`, `off`, `y` and `n` stay strings (ModelsLab's
+    /// flags are the strings `"yes"`/`"no"`, and a provider called `N` is not `false`).
+    pub fn parse(text: &str) -> Result<Spec, SpecError> {
+        let options = serde_saphyr::options! { strict_booleans: true };
+        let document: Value = serde_saphyr::from_str_with_options(text, options)
+            .map_err(|e| SpecError::Yaml(e.to_string()))?;
+        Spec::from_document(document)
+    }
+
+    /// Builds a spec from an already parsed document.
+    pub fn from_document(document: Value) -> Result<Spec, SpecError> {
+        let version = document.get("openapi").and_then(Value::as_str).unwrap_or("");
+        if !version.starts_with("3.0.") {
+            return Err(SpecError::Version(version.to_owned()));
+        }
+        let openapi: openapiv3::OpenAPI = serde_path_to_error::deserialize(document.clone())
+            .map_err(|e| SpecError::Structure(format!("at {}: {}", e.path(), e.inner())))?;
+        let extensions: Extensions = serde_path_to_error::deserialize(document.clone())
+            .map_err(|e| SpecError::Extensions(format!("at {}: {}", e.path(), e.inner())))?;
+        let operations = collect_operations(&document);
+        Ok(Spec {
+            document,
+            openapi,
+            extensions,
+            operations,
+            compiled: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The document as JSON.
+    pub fn document(&self) -> &Value {
+        &self.document
+    }
+
+    /// The document as `openapiv3` types (what progenitor reads).
+    pub fn openapi(&self) -> &openapiv3::OpenAPI {
+        &self.openapi
+    }
+
+    /// The document-level `x-` extensions.
+    pub fn extensions(&self) -> &Extensions {
+        &self.extensions
+    }
+
+    /// The provider named by `x-provider.id`, if it is one this crate knows.
+    pub fn provider(&self) -> Option<Provider> {
+        self.extensions.provider.id.parse().ok()
+    }
+
+    /// Every operation, in document order.
+    pub fn operations(&self) -> &[Operation] {
+        &self.operations
+    }
+
+    /// The operation with this `operationId`.
+    pub fn operation(&self, id: &str) -> Option<&Operation> {
+        self.operations.iter().find(|op| op.id == id)
+    }
+
+    /// The operation a request with this method and concrete path calls.
+    pub fn operation_for(&self, method: &str, path: &str) -> Option<&Operation> {
+        self.operations
+            .iter()
+            .filter(|op| op.method.eq_ignore_ascii_case(method))
+            .find(|op| op.path == path || op.matches_path(path))
+    }
+
+    /// The schema at JSON pointer `at`, converted to JSON Schema and compiled (cached).
+    pub fn compiled(&self, at: &str) -> Result<Arc<CompiledSchema>, SchemaError> {
+        let mut cache = self.compiled.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(found) = cache.get(at) {
+            return Ok(Arc::clone(found));
+        }
+        let compiled = Arc::new(CompiledSchema::compile(to_json_schema(&self.document, at)?, at)?);
+        cache.insert(at.to_owned(), Arc::clone(&compiled));
+        Ok(compiled)
+    }
+
+    /// The compiled request body schema of operation `id`, if it has a body.
+    pub fn request_schema(&self, id: &str) -> Option<Result<Arc<CompiledSchema>, SchemaError>> {
+        let at = self.operation(id)?.request_body.as_deref()?;
+        Some(self.compiled(at))
+    }
+
+    /// The compiled schema of the response operation `id` documents for `status`.
+    pub fn response_schema(
+        &self,
+        id: &str,
+        status: u16,
+    ) -> Option<Result<Arc<CompiledSchema>, SchemaError>> {
+        let at = self.operation(id)?.response(status)?.schema.as_deref()?;
+        Some(self.compiled(at))
+    }
+
+    /// Every example in the spec, with the schema it must satisfy.
+    pub fn examples(&self) -> Vec<Example> {
+        let mut out = Vec::new();
+        for op in &self.operations {
+            if let Some(schema) = &op.request_body {
+                let media = parent_pointer(schema);
+                self.collect_examples(op, ExampleKind::Request, media, schema, &mut out);
+            }
+            for response in &op.responses {
+                if let Some(schema) = &response.schema {
+                    let media = parent_pointer(schema);
+                    let kind = ExampleKind::Response(response.status.clone());
+                    self.collect_examples(op, kind, media, schema, &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    fn collect_examples(
+        &self,
+        op: &Operation,
+        kind: ExampleKind,
+        media: &str,
+        schema: &str,
+        out: &mut Vec<Example>,
+    ) {
+        let Some(media_type) = self.document.pointer(media) else {
+            return;
+        };
+        if let Some(value) = media_type.get("example") {
+            out.push(Example {
+                operation: op.id.clone(),
+                kind: kind.clone(),
+                name: "example".into(),
+                pointer: format!("{media}/example"),
+                schema: schema.to_owned(),
+                value: value.clone(),
+            });
+        }
+        let Some(Value::Object(examples)) = media_type.get("examples") else {
+            return;
+        };
+        for (name, example) in examples {
+            let (pointer, example) = resolve(&self.document, &format!("{media}/examples/{}", escape(name)), example);
+            if let Some(value) = example.get("value") {
+                out.push(Example {
+                    operation: op.id.clone(),
+                    kind: kind.clone(),
+                    name: name.clone(),
+                    pointer: format!("{pointer}/value"),
+                    schema: schema.to_owned(),
+                    value: value.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// The pointer one level up.
+fn parent_pointer(pointer: &str) -> &str {
+    pointer.rsplit_once('/').map_or("", |(parent, _)| parent)
+}
+
+/// Follows a local `$ref` (one or more hops); returns the pointer and value reached.
+pub(crate) fn resolve<'a>(document: &'a Value, at: &str, value: &'a Value) -> (String, &'a Value) {
+    let mut pointer = at.to_owned();
+    let mut current = value;
+    for _ in 0..16 {
+        let Some(reference) = current.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
+        let Some(target) = reference.strip_prefix('#').and_then(|p| document.pointer(p)) else {
+            break;
+        };
+        pointer = reference[1..].to_owned();
+        current = target;
+    }
+    (pointer, current)
+}
+
+fn collect_operations(document: &Value) -> Vec<Operation> {
+    let mut operations = Vec::new();
+    let Some(Value::Object(paths)) = document.get("paths") else {
+        return operations;
+    };
+    for (path, item) in paths {
+        let item_pointer = format!("/paths/{}", escape(path));
+        let (item_pointer, item) = resolve(document, &item_pointer, item);
+        let shared = item.get("parameters");
+        for method in METHODS {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            let pointer = format!("{item_pointer}/{method}");
+            let mut parameters = Vec::new();
+            for (base, list) in [(format!("{item_pointer}/parameters"), shared), (format!("{pointer}/parameters"), operation.get("parameters"))] {
+                let Some(Value::Array(list)) = list else { continue };
+                for (i, parameter) in list.iter().enumerate() {
+                    let (at, parameter) = resolve(document, &format!("{base}/{i}"), parameter);
+                    let name = parameter.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    let location = parameter.get("in").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    parameters.retain(|p: &Parameter| !(p.name == name && p.location == location));
+                    parameters.push(Parameter {
+                        required: parameter.get("required").and_then(Value::as_bool).unwrap_or(false),
+                        schema: parameter.get("schema").map(|_| format!("{at}/schema")),
+                        name,
+                        location,
+                    });
+                }
+            }
+            let (request_body, body_required) = match operation.get("requestBody") {
+                Some(body) => {
+                    let (at, body) = resolve(document, &format!("{pointer}/requestBody"), body);
+                    let schema = body
+                        .pointer("/content/application~1json/schema")
+                        .map(|_| format!("{at}/content/application~1json/schema"));
+                    (schema, body.get("required").and_then(Value::as_bool).unwrap_or(false))
+                }
+                None => (None, false),
+            };
+            let mut responses = Vec::new();
+            if let Some(Value::Object(map)) = operation.get("responses") {
+                for (status, response) in map {
+                    let (at, response) = resolve(document, &format!("{pointer}/responses/{}", escape(status)), response);
+                    responses.push(Response {
+                        status: status.clone(),
+                        schema: response
+                            .pointer("/content/application~1json/schema")
+                            .map(|_| format!("{at}/content/application~1json/schema")),
+                        pointer: at,
+                    });
+                }
+            }
+            operations.push(Operation {
+                id: operation.get("operationId").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                method: method.to_ascii_uppercase(),
+                path: path.clone(),
+                pointer,
+                request_body,
+                body_required,
+                parameters,
+                responses,
+            });
+        }
+    }
+    operations
+}

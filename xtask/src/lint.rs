@@ -1,0 +1,45 @@
+//! `cargo xtask lint`: every spec against the rules of `specs/README.md`.
+
+use img2img_specs::{Finding, Provider, lint};
+
+use crate::project;
+
+/// Lints every spec and returns the findings per spec file.
+pub fn findings() -> anyhow::Result<Vec<(String, Vec<Finding>)>> {
+    Provider::ALL
+        .into_iter()
+        .map(|provider| {
+            let (_, spec) = project::load_spec(provider)?;
+            Ok((format!("specs/{}", provider.spec_file()), lint(&spec)))
+        })
+        .collect()
+}
+
+/// Prints every finding; fails if there is any.
+pub fn run() -> anyhow::Result<()> {
+    let mut total = 0;
+    for (file, findings) in findings()? {
+        for finding in &findings {
+            println!("{file}{finding}");
+        }
+        total += findings.len();
+    }
+    if total > 0 {
+        anyhow::bail!("{total} lint finding(s) in specs/");
+    }
+    println!("specs/: no lint findings");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn specs_pass_the_lint() {
+        let report: Vec<String> = super::findings()
+            .unwrap()
+            .into_iter()
+            .flat_map(|(file, findings)| findings.into_iter().map(move |f| format!("{file}{f}")))
+            .collect();
+        assert!(report.is_empty(), "spec lint findings:\n{}", report.join("\n"));
+    }
+}
