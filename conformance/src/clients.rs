@@ -133,7 +133,13 @@ pub async fn call(
         }};
         ($krate:ident, $method:ident, param: $name:ident) => {{
             let client = $krate::Client::new(base_url, credentials);
-            finish(client.$method().$name(param(stringify!($name))).send().await)
+            finish(
+                client
+                    .$method()
+                    .$name(param(stringify!($name)))
+                    .send()
+                    .await,
+            )
         }};
     }
     match (provider, operation) {
@@ -143,8 +149,12 @@ pub async fn call(
         (Provider::Gptproto, "get_prediction_result") => {
             send!(gptproto_client, get_prediction_result, param: id)
         }
-        (Provider::Novita, "create_img2img") => send!(novita_client, create_img2img, body: Img2ImgRequest),
-        (Provider::Novita, "get_task_result") => send!(novita_client, get_task_result, param: task_id),
+        (Provider::Novita, "create_img2img") => {
+            send!(novita_client, create_img2img, body: Img2ImgRequest)
+        }
+        (Provider::Novita, "get_task_result") => {
+            send!(novita_client, get_task_result, param: task_id)
+        }
         (Provider::Modelslab, "create_img2img") => {
             send!(modelslab_client, create_img2img, body: Img2ImgRequest)
         }
@@ -159,7 +169,12 @@ pub async fn call(
 }
 
 /// Deserializes `value` as the generated type of `part` of `operation`, and serializes it back.
-pub fn round_trip(provider: Provider, operation: &str, part: Part, value: Value) -> Result<Value, String> {
+pub fn round_trip(
+    provider: Provider,
+    operation: &str,
+    part: Part,
+    value: Value,
+) -> Result<Value, String> {
     use Part::{Error, Request, Success};
     match (provider, operation, part) {
         (Provider::Gptproto, "create_image_to_image", Request) => {
@@ -171,7 +186,9 @@ pub fn round_trip(provider: Provider, operation: &str, part: Part, value: Value)
         (Provider::Gptproto, "create_image_to_image" | "get_prediction_result", Error) => {
             round::<gptproto_client::types::GptprotoError>(value)
         }
-        (Provider::Novita, "create_img2img", Request) => round::<novita_client::types::Img2ImgRequest>(value),
+        (Provider::Novita, "create_img2img", Request) => {
+            round::<novita_client::types::Img2ImgRequest>(value)
+        }
         (Provider::Novita, "create_img2img", Success) => {
             round::<novita_client::types::CreateTaskResponse>(value)
         }
@@ -193,6 +210,8 @@ pub fn round_trip(provider: Provider, operation: &str, part: Part, value: Value)
         (Provider::Modelslab, "create_img2img" | "fetch_queued_result", Error) => {
             round::<modelslab_client::types::ModelslabError>(value)
         }
-        _ => Err(format!("no generated type is known for {provider} {operation} {part:?}")),
+        _ => Err(format!(
+            "no generated type is known for {provider} {operation} {part:?}"
+        )),
     }
 }

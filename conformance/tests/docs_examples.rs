@@ -14,14 +14,22 @@ fn every_docs_example_round_trips_through_the_generated_types() {
         let spec = Spec::embedded(provider);
         for example in spec.examples() {
             checked += 1;
-            let place = format!("{provider} {} example {:?}", example.operation, example.name);
+            let place = format!(
+                "{provider} {} example {:?}",
+                example.operation, example.name
+            );
             if let Err(message) = check(spec, provider, &example) {
                 failures.push(format!("{place}: {message}"));
             }
         }
     }
     assert!(checked >= 40, "only {checked} examples found in the specs");
-    assert!(failures.is_empty(), "{} of {checked} examples fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} examples fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn check(spec: &Spec, provider: Provider, example: &img2img_specs::Example) -> Result<(), String> {
@@ -46,13 +54,22 @@ fn check(spec: &Spec, provider: Provider, example: &img2img_specs::Example) -> R
     let mut lost = Vec::new();
     preserved(schema.schema(), &example.value, &back, "", &mut lost);
     if !lost.is_empty() {
-        return Err(format!("values lost or changed by the generated type: {}", lost.join(", ")));
+        return Err(format!(
+            "values lost or changed by the generated type: {}",
+            lost.join(", ")
+        ));
     }
     Ok(())
 }
 
 /// Every non-null value of `original` at a place the schema declares is in `back`, equal.
-fn preserved(schema: &Value, original: &Value, back: &Value, pointer: &str, lost: &mut Vec<String>) {
+fn preserved(
+    schema: &Value,
+    original: &Value,
+    back: &Value,
+    pointer: &str,
+    lost: &mut Vec<String>,
+) {
     match original {
         Value::Object(map) => {
             for (key, value) in map {

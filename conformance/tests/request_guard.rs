@@ -23,7 +23,11 @@ async fn record_one(listener: tokio::net::TcpListener) -> (String, Value) {
         if let Some((head, rest)) = text.split_once("\r\n\r\n") {
             let length = head
                 .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap())
+                })
                 .unwrap_or(0);
             if rest.len() >= length {
                 break (head.to_owned(), rest[..length].to_owned());
@@ -46,7 +50,10 @@ async fn capture(provider: Provider) -> (String, Value) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(record_one(listener));
-    let input = CallInput { body: Some(body), ..CallInput::default() };
+    let input = CallInput {
+        body: Some(body),
+        ..CallInput::default()
+    };
     let _ = call(provider, create, &url, Credentials::new(KEY), input).await;
     server.await.unwrap()
 }
@@ -61,7 +68,10 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 #[tokio::test]
 async fn gptproto_sends_the_raw_key_in_authorization() {
     let (head, body) = capture(Provider::Gptproto).await;
-    assert!(head.starts_with("POST /api/v3/novel/nai-diffusion-4-5-curated/image-to-image "), "{head}");
+    assert!(
+        head.starts_with("POST /api/v3/novel/nai-diffusion-4-5-curated/image-to-image "),
+        "{head}"
+    );
     assert_eq!(header(&head, "authorization"), Some(KEY));
     assert_eq!(header(&head, "api-version"), None, "{head}");
     assert!(body.get("key").is_none());
@@ -71,14 +81,20 @@ async fn gptproto_sends_the_raw_key_in_authorization() {
 async fn novita_sends_a_bearer_key() {
     let (head, _) = capture(Provider::Novita).await;
     assert!(head.starts_with("POST /v3/async/img2img "), "{head}");
-    assert_eq!(header(&head, "authorization"), Some(format!("Bearer {KEY}").as_str()));
+    assert_eq!(
+        header(&head, "authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
     assert_eq!(header(&head, "api-version"), None, "{head}");
 }
 
 #[tokio::test]
 async fn modelslab_sends_the_key_in_the_body_and_no_header() {
     let (head, body) = capture(Provider::Modelslab).await;
-    assert!(head.starts_with("POST /api/v1/enterprise/img2img "), "{head}");
+    assert!(
+        head.starts_with("POST /api/v1/enterprise/img2img "),
+        "{head}"
+    );
     assert_eq!(header(&head, "authorization"), None, "{head}");
     assert_eq!(header(&head, "api-version"), None, "{head}");
     assert_eq!(body["key"], KEY);
@@ -90,13 +106,26 @@ async fn no_key_means_no_request() {
         let spec = Spec::embedded(provider);
         let create = &spec.extensions().job.create;
         let schema = spec.request_schema(create).unwrap().unwrap();
-        let input = CallInput { body: Some(sample(schema.schema(), Fill::Required)), ..CallInput::default() };
+        let input = CallInput {
+            body: Some(sample(schema.schema(), Fill::Required)),
+            ..CallInput::default()
+        };
         // Port 9 (discard) on loopback: nothing should be tried at all.
-        let outcome = call(provider, create, "http://127.0.0.1:9", Credentials::none(), input).await;
+        let outcome = call(
+            provider,
+            create,
+            "http://127.0.0.1:9",
+            Credentials::none(),
+            input,
+        )
+        .await;
         let Outcome::Refused(message) = outcome else {
             panic!("{provider}: expected a refusal, got {outcome:?}");
         };
-        assert!(message.contains(&spec.extensions().provider.key_env), "{message}");
+        assert!(
+            message.contains(&spec.extensions().provider.key_env),
+            "{message}"
+        );
     }
 }
 
@@ -105,8 +134,18 @@ async fn refusals_never_show_the_key() {
     for provider in Provider::ALL {
         let spec = Spec::embedded(provider);
         let create = &spec.extensions().job.create;
-        let input = CallInput { body: Some(serde_json::json!({"prompt": 5})), ..CallInput::default() };
-        let outcome = call(provider, create, "http://127.0.0.1:9", Credentials::new(KEY), input).await;
+        let input = CallInput {
+            body: Some(serde_json::json!({"prompt": 5})),
+            ..CallInput::default()
+        };
+        let outcome = call(
+            provider,
+            create,
+            "http://127.0.0.1:9",
+            Credentials::new(KEY),
+            input,
+        )
+        .await;
         let shown = format!("{outcome:?} {}", outcome.refusal().unwrap_or_default());
         assert!(outcome.refused_before_sending(), "{provider}: {shown}");
         assert!(!shown.contains(KEY), "{provider}: the key leaked: {shown}");

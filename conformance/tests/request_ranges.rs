@@ -75,13 +75,24 @@ fn cases() -> Vec<Case> {
 
 fn put(instance: &Value, pointer: &str, value: Value) -> Value {
     let mut out = instance.clone();
-    *out.pointer_mut(pointer).expect("the constraint's place exists") = value;
+    *out.pointer_mut(pointer)
+        .expect("the constraint's place exists") = value;
     out
 }
 
 async fn send(case: &Case, url: &str, body: Value) -> Outcome {
-    let input = CallInput { body: Some(body), ..CallInput::default() };
-    call(case.provider, &case.operation, url, Credentials::new("test-key"), input).await
+    let input = CallInput {
+        body: Some(body),
+        ..CallInput::default()
+    };
+    call(
+        case.provider,
+        &case.operation,
+        url,
+        Credentials::new("test-key"),
+        input,
+    )
+    .await
 }
 
 #[test]
@@ -102,7 +113,10 @@ fn every_create_request_has_ranged_fields_to_test() {
 
 #[test]
 fn boundaries_are_accepted_and_one_step_outside_is_refused_before_sending() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let listener = CountingListener::start().await;
         let mut report = Vec::new();
@@ -116,7 +130,10 @@ fn boundaries_are_accepted_and_one_step_outside_is_refused_before_sending() {
                     let body = put(&full, &constraint.pointer, value.clone());
                     let outcome = send(&case, &listener.url, body).await;
                     if outcome.refused_before_sending() {
-                        report.push(format!("{place}: boundary value {} refused: {outcome:?}", short(&value)));
+                        report.push(format!(
+                            "{place}: boundary value {} refused: {outcome:?}",
+                            short(&value)
+                        ));
                     }
                 }
                 let before = listener.connections();
@@ -124,19 +141,28 @@ fn boundaries_are_accepted_and_one_step_outside_is_refused_before_sending() {
                 let outcome = send(&case, &listener.url, broken).await;
                 let field = constraint.subject();
                 match outcome.refusal() {
-                    None => report.push(format!("{place}: one step outside was not refused: {outcome:?}")),
-                    Some(message) if !names_field(&message, &field) => {
-                        report.push(format!("{place}: the refusal does not name {field}: {message}"))
-                    }
+                    None => report.push(format!(
+                        "{place}: one step outside was not refused: {outcome:?}"
+                    )),
+                    Some(message) if !names_field(&message, &field) => report.push(format!(
+                        "{place}: the refusal does not name {field}: {message}"
+                    )),
                     Some(_) => {}
                 }
                 if listener.connections() != before {
-                    report.push(format!("{place}: a refused request still opened a connection"));
+                    report.push(format!(
+                        "{place}: a refused request still opened a connection"
+                    ));
                 }
             }
         }
         assert!(checked > 30, "only {checked} ranged fields found");
-        assert!(report.is_empty(), "{} problems:\n{}", report.len(), report.join("\n"));
+        assert!(
+            report.is_empty(),
+            "{} problems:\n{}",
+            report.len(),
+            report.join("\n")
+        );
     });
 }
 
@@ -147,15 +173,26 @@ fn names_field(message: &str, field: &str) -> bool {
 
 fn short(value: &Value) -> String {
     let text = value.to_string();
-    if text.len() > 40 { format!("{}… ({} chars)", &text[..40], text.len()) } else { text }
+    if text.len() > 40 {
+        format!("{}… ({} chars)", &text[..40], text.len())
+    } else {
+        text
+    }
 }
 
 #[test]
 fn ranges_hold_over_random_valid_requests_for_every_operation() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let listener = runtime.block_on(CountingListener::start());
     for case in cases().into_iter().filter(|c| !c.ranged.is_empty()) {
-        let config = Config { cases: 48, failure_persistence: None, ..Config::default() };
+        let config = Config {
+            cases: 48,
+            failure_persistence: None,
+            ..Config::default()
+        };
         let mut runner = TestRunner::new(config);
         let strategy = (valid(Arc::clone(&case.schema)), select(case.ranged.clone()));
         let full = sample(case.schema.schema(), Fill::All);
@@ -163,17 +200,33 @@ fn ranges_hold_over_random_valid_requests_for_every_operation() {
             let base = ground(base, &full, &constraint.pointer);
             for value in constraint.boundary_values(&base) {
                 let body = put(&base, &constraint.pointer, value);
-                prop_assert!(case.schema.is_valid(&body), "boundary body breaks the spec: {body}");
+                prop_assert!(
+                    case.schema.is_valid(&body),
+                    "boundary body breaks the spec: {body}"
+                );
                 let outcome = runtime.block_on(send(&case, &listener.url, body));
-                prop_assert!(!outcome.refused_before_sending(), "{constraint}: boundary refused: {outcome:?}");
+                prop_assert!(
+                    !outcome.refused_before_sending(),
+                    "{constraint}: boundary refused: {outcome:?}"
+                );
             }
             let before = listener.connections();
             let outcome = runtime.block_on(send(&case, &listener.url, constraint.break_in(&base)));
             let message = outcome.refusal();
-            prop_assert!(message.is_some(), "{constraint}: one step outside was sent: {outcome:?}");
+            prop_assert!(
+                message.is_some(),
+                "{constraint}: one step outside was sent: {outcome:?}"
+            );
             let field = constraint.subject();
-            prop_assert!(names_field(message.as_deref().unwrap_or(""), &field), "{constraint}: {message:?} does not name {field}");
-            prop_assert_eq!(listener.connections(), before, "a refused request opened a connection");
+            prop_assert!(
+                names_field(message.as_deref().unwrap_or(""), &field),
+                "{constraint}: {message:?} does not name {field}"
+            );
+            prop_assert_eq!(
+                listener.connections(),
+                before,
+                "a refused request opened a connection"
+            );
             Ok(())
         });
         if let Err(failure) = result {

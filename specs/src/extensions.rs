@@ -87,7 +87,10 @@ pub struct JobInfo {
 impl JobInfo {
     /// Whether `status` ends the job.
     pub fn is_terminal(&self, status: &str) -> bool {
-        self.succeeded.iter().chain(&self.failed).any(|s| s == status)
+        self.succeeded
+            .iter()
+            .chain(&self.failed)
+            .any(|s| s == status)
     }
 }
 

@@ -72,7 +72,9 @@ pub enum GuardError {
         provider: Provider,
     },
     /// The operation is not in the spec (the generated code and the spec disagree).
-    #[error("operation {operation:?} is not in the {provider} spec: regenerate with `cargo xtask codegen`")]
+    #[error(
+        "operation {operation:?} is not in the {provider} spec: regenerate with `cargo xtask codegen`"
+    )]
     UnknownOperation {
         /// The provider.
         provider: Provider,
@@ -102,7 +104,8 @@ pub fn prepare(
 
     let mut body = match request.body().and_then(|b| b.as_bytes()) {
         Some(bytes) if !bytes.is_empty() => Some(
-            serde_json::from_slice::<Value>(bytes).map_err(|e| GuardError::BodyNotJson(e.to_string()))?,
+            serde_json::from_slice::<Value>(bytes)
+                .map_err(|e| GuardError::BodyNotJson(e.to_string()))?,
         ),
         _ => None,
     };
@@ -119,8 +122,9 @@ pub fn prepare(
     match auth.placement {
         AuthPlacement::Header => {
             let key = key.ok_or_else(|| missing_key(spec, provider))?;
-            let mut value = HeaderValue::from_str(&format!("{}{}", auth.prefix, key.expose_secret()))
-                .map_err(|_| GuardError::KeyNotHeaderSafe { provider })?;
+            let mut value =
+                HeaderValue::from_str(&format!("{}{}", auth.prefix, key.expose_secret()))
+                    .map_err(|_| GuardError::KeyNotHeaderSafe { provider })?;
             value.set_sensitive(true);
             let name = HeaderName::from_bytes(auth.name.as_bytes())
                 .map_err(|_| GuardError::KeyNotHeaderSafe { provider })?;
@@ -129,16 +133,25 @@ pub fn prepare(
         AuthPlacement::Body => {
             let object = body.get_or_insert_with(|| Value::Object(Default::default()));
             let Value::Object(map) = object else {
-                return Err(GuardError::BodyNotJson("the body is not a JSON object, so it cannot carry the key".into()));
+                return Err(GuardError::BodyNotJson(
+                    "the body is not a JSON object, so it cannot carry the key".into(),
+                ));
             };
             match key {
                 Some(key) => {
-                    map.insert(auth.name.clone(), Value::String(key.expose_secret().to_owned()));
+                    map.insert(
+                        auth.name.clone(),
+                        Value::String(key.expose_secret().to_owned()),
+                    );
                 }
-                None if map.get(&auth.name).and_then(Value::as_str).is_some_and(|k| !k.is_empty()) => {}
+                None if map
+                    .get(&auth.name)
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| !k.is_empty()) => {}
                 None => return Err(missing_key(spec, provider)),
             }
-            let bytes = serde_json::to_vec(object).map_err(|e| GuardError::BodyNotJson(e.to_string()))?;
+            let bytes =
+                serde_json::to_vec(object).map_err(|e| GuardError::BodyNotJson(e.to_string()))?;
             *request.body_mut() = Some(bytes.into());
         }
     }

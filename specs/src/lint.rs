@@ -27,7 +27,11 @@ impl fmt::Display for Finding {
 }
 
 fn display_pointer(pointer: &str) -> String {
-    if pointer.is_empty() { "#".into() } else { format!("#{pointer}") }
+    if pointer.is_empty() {
+        "#".into()
+    } else {
+        format!("#{pointer}")
+    }
 }
 
 /// Lints `spec`; an empty list means it follows every rule.
@@ -46,7 +50,9 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
     }
     check_servers(doc, &mut add);
     check_operations(spec, &mut add);
-    walk(doc, "", &mut |pointer, value| check_node(doc, pointer, value, &mut add));
+    walk(doc, "", &mut |pointer, value| {
+        check_node(doc, pointer, value, &mut add)
+    });
     check_extensions(spec, &mut add);
     check_examples(spec, &mut add);
 
@@ -62,7 +68,10 @@ fn check_servers(doc: &Value, add: &mut impl FnMut(&str, String)) {
         return;
     };
     for (i, server) in servers.iter().enumerate() {
-        let url = server.get("url").and_then(Value::as_str).unwrap_or_default();
+        let url = server
+            .get("url")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let host = url
             .strip_prefix("https://")
             .or_else(|| url.strip_prefix("http://"));
@@ -79,23 +88,48 @@ fn check_operations(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     let mut seen = BTreeSet::new();
     for op in spec.operations() {
         if op.id.is_empty() {
-            add(&op.pointer, format!("{} {} has no operationId", op.method, op.path));
-        } else if !op.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-            add(&format!("{}/operationId", op.pointer), format!("{:?} is not snake_case", op.id));
+            add(
+                &op.pointer,
+                format!("{} {} has no operationId", op.method, op.path),
+            );
+        } else if !op
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            add(
+                &format!("{}/operationId", op.pointer),
+                format!("{:?} is not snake_case", op.id),
+            );
         } else if !seen.insert(op.id.clone()) {
-            add(&format!("{}/operationId", op.pointer), format!("{:?} is used twice", op.id));
+            add(
+                &format!("{}/operationId", op.pointer),
+                format!("{:?} is used twice", op.id),
+            );
         }
         if !op.responses.iter().any(|r| r.status.starts_with('2')) {
-            add(&format!("{}/responses", op.pointer), "documents no success (2xx) response".into());
+            add(
+                &format!("{}/responses", op.pointer),
+                "documents no success (2xx) response".into(),
+            );
         }
         for response in &op.responses {
             if response.schema.is_none() && response.status != "204" {
-                add(&response.pointer, format!("response {} has no application/json schema", response.status));
+                add(
+                    &response.pointer,
+                    format!(
+                        "response {} has no application/json schema",
+                        response.status
+                    ),
+                );
             }
         }
         for (i, parameter) in op.parameters.iter().enumerate() {
             if parameter.schema.is_none() {
-                add(&format!("{}/parameters/{i}", op.pointer), format!("parameter {} has no schema", parameter.name));
+                add(
+                    &format!("{}/parameters/{i}", op.pointer),
+                    format!("parameter {} has no schema", parameter.name),
+                );
             }
         }
         let schemas = op
@@ -104,7 +138,9 @@ fn check_operations(spec: &Spec, add: &mut impl FnMut(&str, String)) {
             .chain(op.responses.iter().filter_map(|r| r.schema.as_ref()))
             .chain(op.parameters.iter().filter_map(|p| p.schema.as_ref()));
         for at in schemas {
-            if let Err(e) = to_json_schema(spec.document(), at).and_then(|s| CompiledSchema::compile(s, at)) {
+            if let Err(e) =
+                to_json_schema(spec.document(), at).and_then(|s| CompiledSchema::compile(s, at))
+            {
                 add(at, e.to_string());
             }
         }
@@ -131,7 +167,9 @@ fn walk(value: &Value, pointer: &str, visit: &mut impl FnMut(&str, &Value)) {
 
 /// Whether `pointer` is inside an example value (whose keys are data, not spec keywords).
 fn in_example(pointer: &str) -> bool {
-    pointer.contains("/example/") || pointer.ends_with("/example") || pointer.contains("/value") && pointer.contains("/examples/")
+    pointer.contains("/example/")
+        || pointer.ends_with("/example")
+        || pointer.contains("/value") && pointer.contains("/examples/")
 }
 
 fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&str, String)) {
@@ -146,7 +184,9 @@ fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&s
     {
         add(pointer, format!("$ref {reference:?} does not resolve"));
     }
-    let is_schema_context = pointer.contains("schema") || pointer.contains("/properties/") || pointer.ends_with("/items");
+    let is_schema_context = pointer.contains("schema")
+        || pointer.contains("/properties/")
+        || pointer.ends_with("/items");
     if !is_schema_context {
         return;
     }
@@ -156,27 +196,49 @@ fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&s
         return;
     }
     if map.get("type").is_some_and(|t| !t.is_string()) {
-        add(pointer, "type must be one string in OpenAPI 3.0 (use nullable: true)".into());
+        add(
+            pointer,
+            "type must be one string in OpenAPI 3.0 (use nullable: true)".into(),
+        );
     }
-    for keyword in ["const", "if", "then", "else", "$defs", "prefixItems", "unevaluatedProperties"] {
+    for keyword in [
+        "const",
+        "if",
+        "then",
+        "else",
+        "$defs",
+        "prefixItems",
+        "unevaluatedProperties",
+    ] {
         if map.contains_key(keyword) {
-            add(pointer, format!("{keyword} is not OpenAPI 3.0; use an x- extension the tools translate"));
+            add(
+                pointer,
+                format!("{keyword} is not OpenAPI 3.0; use an x- extension the tools translate"),
+            );
         }
     }
-    if let (Some(min), Some(max)) = (map.get("minimum").and_then(Value::as_f64), map.get("maximum").and_then(Value::as_f64))
-        && min > max
+    if let (Some(min), Some(max)) = (
+        map.get("minimum").and_then(Value::as_f64),
+        map.get("maximum").and_then(Value::as_f64),
+    ) && min > max
     {
         add(pointer, format!("minimum {min} is above maximum {max}"));
     }
     if let Some(feature) = map.get("x-feature")
         && !feature.as_str().is_some_and(|f| FEATURES.contains(&f))
     {
-        add(pointer, format!("x-feature {feature} is not in the vocabulary of specs/README.md"));
+        add(
+            pointer,
+            format!("x-feature {feature} is not in the vocabulary of specs/README.md"),
+        );
     }
     if let Some(unit) = map.get("x-unit")
         && !unit.as_str().is_some_and(|u| UNITS.contains(&u))
     {
-        add(pointer, format!("x-unit {unit} is not in the vocabulary of specs/README.md"));
+        add(
+            pointer,
+            format!("x-unit {unit} is not in the vocabulary of specs/README.md"),
+        );
     }
     if let Some(names) = map.get("x-common-names") {
         check_common_names(pointer, map.get("enum"), names, add);
@@ -187,7 +249,10 @@ fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&s
         && let Ok(compiled) = CompiledSchema::compile(schema, pointer)
         && let Err(violations) = compiled.validate(default)
     {
-        add(&format!("{pointer}/default"), format!("the default breaks its own schema: {violations}"));
+        add(
+            &format!("{pointer}/default"),
+            format!("the default breaks its own schema: {violations}"),
+        );
     }
 }
 
@@ -213,9 +278,17 @@ fn check_descriptions(
     }
 }
 
-fn check_common_names(pointer: &str, values: Option<&Value>, names: &Value, add: &mut impl FnMut(&str, String)) {
+fn check_common_names(
+    pointer: &str,
+    values: Option<&Value>,
+    names: &Value,
+    add: &mut impl FnMut(&str, String),
+) {
     let Some(names) = names.as_object() else {
-        add(pointer, "x-common-names must map each enum value to a common name".into());
+        add(
+            pointer,
+            "x-common-names must map each enum value to a common name".into(),
+        );
         return;
     };
     let values: Vec<&str> = values
@@ -224,16 +297,27 @@ fn check_common_names(pointer: &str, values: Option<&Value>, names: &Value, add:
         .unwrap_or_default();
     for value in &values {
         if !names.contains_key(*value) {
-            add(pointer, format!("x-common-names has no entry for enum value {value:?}"));
+            add(
+                pointer,
+                format!("x-common-names has no entry for enum value {value:?}"),
+            );
         }
     }
     for (value, common) in names {
         if !values.contains(&value.as_str()) {
-            add(pointer, format!("x-common-names maps {value:?}, which is not an enum value"));
+            add(
+                pointer,
+                format!("x-common-names maps {value:?}, which is not an enum value"),
+            );
         }
         let common = common.as_str().unwrap_or_default();
         if !SAMPLERS.contains(&common) && common != value {
-            add(pointer, format!("x-common-names maps {value:?} to {common:?}, which is not in the vocabulary"));
+            add(
+                pointer,
+                format!(
+                    "x-common-names maps {value:?} to {common:?}, which is not in the vocabulary"
+                ),
+            );
         }
     }
 }
@@ -241,15 +325,27 @@ fn check_common_names(pointer: &str, values: Option<&Value>, names: &Value, add:
 fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     let ext = spec.extensions();
     if spec.provider().is_none() {
-        add("/x-provider/id", format!("{:?} is not gptproto, novita or modelslab", ext.provider.id));
+        add(
+            "/x-provider/id",
+            format!("{:?} is not gptproto, novita or modelslab", ext.provider.id),
+        );
     }
     for (field, id) in [("create", &ext.job.create), ("result", &ext.job.result)] {
         if spec.operation(id).is_none() {
-            add(&format!("/x-job/{field}"), format!("operationId {id:?} does not exist"));
+            add(
+                &format!("/x-job/{field}"),
+                format!("operationId {id:?} does not exist"),
+            );
         }
     }
     if !ext.auth.accepted_prefixes.contains(&ext.auth.prefix) {
-        add("/x-auth/accepted-prefixes", format!("does not include the prefix the client sends, {:?}", ext.auth.prefix));
+        add(
+            "/x-auth/accepted-prefixes",
+            format!(
+                "does not include the prefix the client sends, {:?}",
+                ext.auth.prefix
+            ),
+        );
     }
     if ext.auth.placement == AuthPlacement::Body {
         for op in spec.operations() {
@@ -257,14 +353,29 @@ fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
                 .request_body
                 .as_deref()
                 .and_then(|at| to_json_schema(spec.document(), at).ok())
-                .is_some_and(|s| s.pointer(&format!("/properties/{}", escape(&ext.auth.name))).is_some());
+                .is_some_and(|s| {
+                    s.pointer(&format!("/properties/{}", escape(&ext.auth.name)))
+                        .is_some()
+                });
             if !has_field {
-                add(&op.pointer, format!("x-auth puts the key in body field {:?}, which this operation's body lacks", ext.auth.name));
+                add(
+                    &op.pointer,
+                    format!(
+                        "x-auth puts the key in body field {:?}, which this operation's body lacks",
+                        ext.auth.name
+                    ),
+                );
             }
         }
     }
     if !ext.output.formats.contains(&ext.output.default_format) {
-        add("/x-output/default-format", format!("{:?} is not among x-output.formats", ext.output.default_format));
+        add(
+            "/x-output/default-format",
+            format!(
+                "{:?} is not among x-output.formats",
+                ext.output.default_format
+            ),
+        );
     }
 }
 
@@ -273,7 +384,10 @@ fn check_examples(spec: &Spec, add: &mut impl FnMut(&str, String)) {
         match spec.compiled(&example.schema) {
             Ok(compiled) => {
                 if let Err(violations) = compiled.validate(&example.value) {
-                    add(&example.pointer, format!("example {:?} breaks its schema: {violations}", example.name));
+                    add(
+                        &example.pointer,
+                        format!("example {:?} breaks its schema: {violations}", example.name),
+                    );
                 }
             }
             Err(e) => add(&example.schema, e.to_string()),
@@ -333,7 +447,10 @@ paths:
             "example \"bad\" breaks its schema",
         ];
         for needle in expect {
-            assert!(findings.iter().any(|f| f.contains(needle)), "no finding contains {needle:?}:\n{findings:#?}");
+            assert!(
+                findings.iter().any(|f| f.contains(needle)),
+                "no finding contains {needle:?}:\n{findings:#?}"
+            );
         }
     }
 }
@@ -345,9 +462,16 @@ mod structure_tests {
     #[test]
     fn yaml_1_1_booleans_stay_strings() {
         let text = "openapi: 3.0.3\ninfo: {title: N, version: '1'}\npaths: {}\nx-flags: [yes, no, on, off, y, n, true]\n";
-        let document: serde_json::Value = serde_saphyr::from_str_with_options(text, serde_saphyr::options! { strict_booleans: true }).unwrap();
+        let document: serde_json::Value = serde_saphyr::from_str_with_options(
+            text,
+            serde_saphyr::options! { strict_booleans: true },
+        )
+        .unwrap();
         assert_eq!(document["info"]["title"], "N");
-        assert_eq!(document["x-flags"], serde_json::json!(["yes", "no", "on", "off", "y", "n", true]));
+        assert_eq!(
+            document["x-flags"],
+            serde_json::json!(["yes", "no", "on", "off", "y", "n", true])
+        );
     }
 
     #[test]

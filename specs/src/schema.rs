@@ -92,10 +92,11 @@ fn convert(
                 reference: reference.clone(),
             });
         }
-        let target = resolve_ref(document, reference).ok_or_else(|| SchemaError::UnresolvedRef {
-            at: at.to_owned(),
-            reference: reference.clone(),
-        })?;
+        let target =
+            resolve_ref(document, reference).ok_or_else(|| SchemaError::UnresolvedRef {
+                at: at.to_owned(),
+                reference: reference.clone(),
+            })?;
         refs.push(reference.clone());
         let converted = convert(document, target, &reference[1..], refs);
         refs.pop();
@@ -194,7 +195,10 @@ fn add_required_if(
         _ => Vec::new(),
     };
     for (property, condition) in rules {
-        let condition = condition.as_object().filter(|c| c.len() == 1).ok_or_else(bad)?;
+        let condition = condition
+            .as_object()
+            .filter(|c| c.len() == 1)
+            .ok_or_else(bad)?;
         let (other, value) = condition.iter().next().ok_or_else(bad)?;
         all_of.push(json!({
             "if": {"properties": {other: {"const": value}}, "required": [other]},

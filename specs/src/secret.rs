@@ -74,7 +74,11 @@ mod tests {
     fn debug_and_display_never_show_the_key() {
         let key = ApiKey::new(" sk-very-secret\n");
         assert_eq!(key.expose_secret(), "sk-very-secret");
-        for shown in [format!("{key:?}"), format!("{key}"), format!("{:?}", Some(&key))] {
+        for shown in [
+            format!("{key:?}"),
+            format!("{key}"),
+            format!("{:?}", Some(&key)),
+        ] {
             assert!(!shown.contains("very-secret"), "{shown}");
         }
     }

@@ -23,7 +23,9 @@ pub enum SpecError {
     #[error("the spec is not a well-formed OpenAPI 3.0 document: {0}")]
     Structure(String),
     /// A document-level `x-` extension is missing or malformed.
-    #[error("the spec's x-provider / x-auth / x-job / x-output extensions are missing or malformed: {0}")]
+    #[error(
+        "the spec's x-provider / x-auth / x-job / x-output extensions are missing or malformed: {0}"
+    )]
     Extensions(String),
 }
 
@@ -83,9 +85,10 @@ impl Operation {
         let template: Vec<&str> = self.path.trim_matches('/').split('/').collect();
         let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
         template.len() == actual.len()
-            && template.iter().zip(&actual).all(|(t, a)| {
-                (t.starts_with('{') && t.ends_with('}') && !a.is_empty()) || t == a
-            })
+            && template
+                .iter()
+                .zip(&actual)
+                .all(|(t, a)| (t.starts_with('{') && t.ends_with('}') && !a.is_empty()) || t == a)
     }
 
     /// The response documented for `status`: the exact code, then `4XX`-style, then `default`.
@@ -95,7 +98,11 @@ impl Operation {
         self.responses
             .iter()
             .find(|r| r.status == exact)
-            .or_else(|| self.responses.iter().find(|r| r.status.eq_ignore_ascii_case(&range)))
+            .or_else(|| {
+                self.responses
+                    .iter()
+                    .find(|r| r.status.eq_ignore_ascii_case(&range))
+            })
             .or_else(|| self.responses.iter().find(|r| r.status == "default"))
     }
 }
@@ -151,10 +158,16 @@ impl Spec {
     /// If the embedded spec does not parse; the crate's tests make sure it does.
     pub fn embedded(provider: Provider) -> &'static Spec {
         static SPECS: [OnceLock<Spec>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-        let index = Provider::ALL.iter().position(|p| *p == provider).unwrap_or(0);
+        let index = Provider::ALL
+            .iter()
+            .position(|p| *p == provider)
+            .unwrap_or(0);
         SPECS[index].get_or_init(|| {
             Spec::parse(provider.embedded_yaml()).unwrap_or_else(|e| {
-                panic!("the embedded spec specs/{} is unusable: {e}", provider.spec_file())
+                panic!(
+                    "the embedded spec specs/{} is unusable: {e}",
+                    provider.spec_file()
+                )
             })
         })
     }
@@ -172,7 +185,10 @@ impl Spec {
 
     /// Builds a spec from an already parsed document.
     pub fn from_document(document: Value) -> Result<Spec, SpecError> {
-        let version = document.get("openapi").and_then(Value::as_str).unwrap_or("");
+        let version = document
+            .get("openapi")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if !version.starts_with("3.0.") {
             return Err(SpecError::Version(version.to_owned()));
         }
@@ -230,11 +246,17 @@ impl Spec {
 
     /// The schema at JSON pointer `at`, converted to JSON Schema and compiled (cached).
     pub fn compiled(&self, at: &str) -> Result<Arc<CompiledSchema>, SchemaError> {
-        let mut cache = self.compiled.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = self
+            .compiled
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(found) = cache.get(at) {
             return Ok(Arc::clone(found));
         }
-        let compiled = Arc::new(CompiledSchema::compile(to_json_schema(&self.document, at)?, at)?);
+        let compiled = Arc::new(CompiledSchema::compile(
+            to_json_schema(&self.document, at)?,
+            at,
+        )?);
         cache.insert(at.to_owned(), Arc::clone(&compiled));
         Ok(compiled)
     }
@@ -299,7 +321,11 @@ impl Spec {
             return;
         };
         for (name, example) in examples {
-            let (pointer, example) = resolve(&self.document, &format!("{media}/examples/{}", escape(name)), example);
+            let (pointer, example) = resolve(
+                &self.document,
+                &format!("{media}/examples/{}", escape(name)),
+                example,
+            );
             if let Some(value) = example.get("value") {
                 out.push(Example {
                     operation: op.id.clone(),
@@ -327,7 +353,10 @@ pub(crate) fn resolve<'a>(document: &'a Value, at: &str, value: &'a Value) -> (S
         let Some(reference) = current.get("$ref").and_then(Value::as_str) else {
             break;
         };
-        let Some(target) = reference.strip_prefix('#').and_then(|p| document.pointer(p)) else {
+        let Some(target) = reference
+            .strip_prefix('#')
+            .and_then(|p| document.pointer(p))
+        else {
             break;
         };
         pointer = reference[1..].to_owned();
@@ -351,15 +380,31 @@ fn collect_operations(document: &Value) -> Vec<Operation> {
             };
             let pointer = format!("{item_pointer}/{method}");
             let mut parameters = Vec::new();
-            for (base, list) in [(format!("{item_pointer}/parameters"), shared), (format!("{pointer}/parameters"), operation.get("parameters"))] {
-                let Some(Value::Array(list)) = list else { continue };
+            for (base, list) in [
+                (format!("{item_pointer}/parameters"), shared),
+                (format!("{pointer}/parameters"), operation.get("parameters")),
+            ] {
+                let Some(Value::Array(list)) = list else {
+                    continue;
+                };
                 for (i, parameter) in list.iter().enumerate() {
                     let (at, parameter) = resolve(document, &format!("{base}/{i}"), parameter);
-                    let name = parameter.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
-                    let location = parameter.get("in").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    let name = parameter
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned();
+                    let location = parameter
+                        .get("in")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned();
                     parameters.retain(|p: &Parameter| !(p.name == name && p.location == location));
                     parameters.push(Parameter {
-                        required: parameter.get("required").and_then(Value::as_bool).unwrap_or(false),
+                        required: parameter
+                            .get("required")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
                         schema: parameter.get("schema").map(|_| format!("{at}/schema")),
                         name,
                         location,
@@ -372,14 +417,23 @@ fn collect_operations(document: &Value) -> Vec<Operation> {
                     let schema = body
                         .pointer("/content/application~1json/schema")
                         .map(|_| format!("{at}/content/application~1json/schema"));
-                    (schema, body.get("required").and_then(Value::as_bool).unwrap_or(false))
+                    (
+                        schema,
+                        body.get("required")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
+                    )
                 }
                 None => (None, false),
             };
             let mut responses = Vec::new();
             if let Some(Value::Object(map)) = operation.get("responses") {
                 for (status, response) in map {
-                    let (at, response) = resolve(document, &format!("{pointer}/responses/{}", escape(status)), response);
+                    let (at, response) = resolve(
+                        document,
+                        &format!("{pointer}/responses/{}", escape(status)),
+                        response,
+                    );
                     responses.push(Response {
                         status: status.clone(),
                         schema: response
@@ -390,7 +444,11 @@ fn collect_operations(document: &Value) -> Vec<Operation> {
                 }
             }
             operations.push(Operation {
-                id: operation.get("operationId").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                id: operation
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
                 method: method.to_ascii_uppercase(),
                 path: path.clone(),
                 pointer,

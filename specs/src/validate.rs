@@ -110,10 +110,18 @@ impl CompiledSchema {
                 },
                 value,
             ),
-            ValidationErrorKind::MinLength { limit } => push(Rule::MinLength { limit: *limit }, value),
-            ValidationErrorKind::MaxLength { limit } => push(Rule::MaxLength { limit: *limit }, value),
-            ValidationErrorKind::MinItems { limit } => push(Rule::MinItems { limit: *limit }, value),
-            ValidationErrorKind::MaxItems { limit } => push(Rule::MaxItems { limit: *limit }, value),
+            ValidationErrorKind::MinLength { limit } => {
+                push(Rule::MinLength { limit: *limit }, value)
+            }
+            ValidationErrorKind::MaxLength { limit } => {
+                push(Rule::MaxLength { limit: *limit }, value)
+            }
+            ValidationErrorKind::MinItems { limit } => {
+                push(Rule::MinItems { limit: *limit }, value)
+            }
+            ValidationErrorKind::MaxItems { limit } => {
+                push(Rule::MaxItems { limit: *limit }, value)
+            }
             ValidationErrorKind::Enum { options } => push(
                 Rule::Enum {
                     allowed: options.as_array().cloned().unwrap_or_default(),
@@ -134,7 +142,9 @@ impl CompiledSchema {
                     .map(str::to_owned);
                 push(
                     Rule::Required {
-                        property: property.as_str().map_or_else(|| property.to_string(), str::to_owned),
+                        property: property
+                            .as_str()
+                            .map_or_else(|| property.to_string(), str::to_owned),
                         because,
                     },
                     Value::Null,
@@ -168,8 +178,12 @@ impl CompiledSchema {
                     );
                 }
             }
-            ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
-                let node = self.keyword_parent(&schema_path).cloned().unwrap_or(Value::Null);
+            ValidationErrorKind::OneOfNotValid { context }
+            | ValidationErrorKind::AnyOf { context } => {
+                let node = self
+                    .keyword_parent(&schema_path)
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 self.explain_alternatives(root, &node, &value, context, &pointer, &field, out)
             }
             _ => push(
@@ -365,7 +379,10 @@ mod tests {
                 "loras": {"type": "array", "maxItems": 1, "items": {"type": "object"}},
             }
         });
-        let got = messages(schema, json!({"width": 4096, "loras": [{}, {}], "extra": 1}));
+        let got = messages(
+            schema,
+            json!({"width": 4096, "loras": [{}, {}], "extra": 1}),
+        );
         assert_eq!(got.len(), 4, "{got:?}");
         assert!(got.contains(&"width = 4096 is above the maximum 2048".to_owned()));
         assert!(got.contains(&"prompt is required".to_owned()));
@@ -407,7 +424,8 @@ mod tests {
 
     #[test]
     fn conditional_requirements_say_why() {
-        let document = json!({"s": {"type": "object", "x-required-if": {"image": {"action": "img2img"}}}});
+        let document =
+            json!({"s": {"type": "object", "x-required-if": {"image": {"action": "img2img"}}}});
         let schema = crate::schema::to_json_schema(&document, "/s").unwrap();
         assert_eq!(
             messages(schema.clone(), json!({"action": "img2img"})),

@@ -135,16 +135,28 @@ impl fmt::Display for Violation {
         let field = self.shown_field();
         let value = ShortValue(&self.value);
         match &self.rule {
-            Rule::Minimum { limit, exclusive: false } => {
+            Rule::Minimum {
+                limit,
+                exclusive: false,
+            } => {
                 write!(f, "{field} = {value} is below the minimum {limit}")
             }
-            Rule::Minimum { limit, exclusive: true } => {
+            Rule::Minimum {
+                limit,
+                exclusive: true,
+            } => {
                 write!(f, "{field} = {value} must be above {limit}")
             }
-            Rule::Maximum { limit, exclusive: false } => {
+            Rule::Maximum {
+                limit,
+                exclusive: false,
+            } => {
                 write!(f, "{field} = {value} is above the maximum {limit}")
             }
-            Rule::Maximum { limit, exclusive: true } => {
+            Rule::Maximum {
+                limit,
+                exclusive: true,
+            } => {
                 write!(f, "{field} = {value} must be below {limit}")
             }
             Rule::MinLength { limit } => write!(
@@ -310,7 +322,11 @@ impl fmt::Display for ShortValue<'_> {
         match self.0 {
             Value::String(s) if s.chars().count() > MAX => {
                 let cut: String = s.chars().take(MAX).collect();
-                write!(f, "{}…", Value::String(cut).to_string().trim_end_matches('"'))
+                write!(
+                    f,
+                    "{}…",
+                    Value::String(cut).to_string().trim_end_matches('"')
+                )
             }
             Value::Array(items) => write!(f, "[{} items]", items.len()),
             Value::Object(map) => write!(f, "{{{} fields}}", map.len()),
@@ -339,13 +355,19 @@ mod tests {
         check(
             "request.width",
             json!(4096),
-            Rule::Maximum { limit: json!(2048), exclusive: false },
+            Rule::Maximum {
+                limit: json!(2048),
+                exclusive: false,
+            },
             "request.width = 4096 is above the maximum 2048",
         );
         check(
             "n",
             json!(0),
-            Rule::Minimum { limit: json!(1), exclusive: false },
+            Rule::Minimum {
+                limit: json!(1),
+                exclusive: false,
+            },
             "n = 0 is below the minimum 1",
         );
         check(
@@ -357,7 +379,10 @@ mod tests {
         check(
             "request",
             Value::Null,
-            Rule::Required { property: "prompt".into(), because: None },
+            Rule::Required {
+                property: "prompt".into(),
+                because: None,
+            },
             "request.prompt is required",
         );
         check(
@@ -372,19 +397,28 @@ mod tests {
         check(
             "sampler",
             json!("Euler a"),
-            Rule::Enum { allowed: vec![json!("k_euler"), json!("ddim_v3")] },
+            Rule::Enum {
+                allowed: vec![json!("k_euler"), json!("ddim_v3")],
+            },
             "sampler = \"Euler a\" is not one of \"k_euler\", \"ddim_v3\"",
         );
         check(
             "size",
             json!("64x70000"),
-            Rule::Dimension { side: "height".into(), side_value: 70000, minimum: 64, maximum: 49152 },
+            Rule::Dimension {
+                side: "height".into(),
+                side_value: 70000,
+                minimum: 64,
+                maximum: 49152,
+            },
             "size = \"64x70000\": height 70000 is above the maximum 49152",
         );
         check(
             "width",
             json!("512"),
-            Rule::Type { expected: "integer".into() },
+            Rule::Type {
+                expected: "integer".into(),
+            },
             "width = \"512\" is a string, expected integer",
         );
     }

@@ -40,6 +40,10 @@ mod tests {
             .into_iter()
             .flat_map(|(file, findings)| findings.into_iter().map(move |f| format!("{file}{f}")))
             .collect();
-        assert!(report.is_empty(), "spec lint findings:\n{}", report.join("\n"));
+        assert!(
+            report.is_empty(),
+            "spec lint findings:\n{}",
+            report.join("\n")
+        );
     }
 }

@@ -25,7 +25,9 @@ const TYPICAL_ITEMS: u64 = 3;
 pub fn valid(schema: Arc<CompiledSchema>) -> BoxedStrategy<Value> {
     let strategy = node(schema.schema(), 0);
     strategy
-        .prop_filter("instance must satisfy the schema", move |v| schema.is_valid(v))
+        .prop_filter("instance must satisfy the schema", move |v| {
+            schema.is_valid(v)
+        })
         .boxed()
 }
 
@@ -43,9 +45,10 @@ pub fn invalid(schema: Arc<CompiledSchema>) -> BoxedStrategy<(Value, Constraint)
             let grounded = ground(base, &full, &constraint.pointer);
             (constraint.break_in(&grounded), constraint)
         })
-        .prop_filter("must break exactly the chosen constraint", move |(value, constraint)| {
-            breaks_only(&checker, value, constraint)
-        })
+        .prop_filter(
+            "must break exactly the chosen constraint",
+            move |(value, constraint)| breaks_only(&checker, value, constraint),
+        )
         .boxed()
 }
 
@@ -147,7 +150,9 @@ fn object(schema: &Value, depth: usize) -> BoxedStrategy<Value> {
         }
     }
     fields
-        .prop_map(|pairs| Value::Object(pairs.into_iter().flatten().collect::<Map<String, Value>>()))
+        .prop_map(|pairs| {
+            Value::Object(pairs.into_iter().flatten().collect::<Map<String, Value>>())
+        })
         .boxed()
 }
 
@@ -177,7 +182,8 @@ fn string(schema: &Value) -> BoxedStrategy<Value> {
     let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0);
     let max = schema.get("maxLength").and_then(Value::as_u64);
     let typical_max = max.unwrap_or(u64::MAX).min(min + TYPICAL_LENGTH).max(min);
-    let chars = proptest::char::ranges(vec!['a'..='z', 'A'..='Z', '0'..='9', ' '..=' ', ','..=','].into());
+    let chars =
+        proptest::char::ranges(vec!['a'..='z', 'A'..='Z', '0'..='9', ' '..=' ', ','..=','].into());
     let typical = proptest::collection::vec(chars, (min as usize)..=(typical_max as usize))
         .prop_map(|c| Value::String(c.into_iter().collect()))
         .boxed();

@@ -81,10 +81,14 @@ impl fmt::Display for Constraint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let field = self.subject();
         match &self.kind {
-            ConstraintKind::Minimum { limit, exclusive, .. } => {
+            ConstraintKind::Minimum {
+                limit, exclusive, ..
+            } => {
                 write!(f, "{field} {} {limit}", if *exclusive { ">" } else { ">=" })
             }
-            ConstraintKind::Maximum { limit, exclusive, .. } => {
+            ConstraintKind::Maximum {
+                limit, exclusive, ..
+            } => {
                 write!(f, "{field} {} {limit}", if *exclusive { "<" } else { "<=" })
             }
             ConstraintKind::MinLength(n) => write!(f, "{field} has at least {n} characters"),
@@ -92,7 +96,10 @@ impl fmt::Display for Constraint {
             ConstraintKind::MinItems(n) => write!(f, "{field} has at least {n} items"),
             ConstraintKind::MaxItems(n) => write!(f, "{field} has at most {n} items"),
             ConstraintKind::Enum(values) => write!(f, "{field} is one of {} values", values.len()),
-            ConstraintKind::Required { when: Some((other, value)), .. } => {
+            ConstraintKind::Required {
+                when: Some((other, value)),
+                ..
+            } => {
                 write!(f, "{field} is required when {other} = {value}")
             }
             ConstraintKind::Required { .. } => write!(f, "{field} is required"),
@@ -145,11 +152,29 @@ impl Constraint {
     pub fn boundary_values(&self, instance: &Value) -> Vec<Value> {
         let current = instance.pointer(&self.pointer);
         match &self.kind {
-            ConstraintKind::Minimum { limit, exclusive, integer, as_string } => {
-                vec![number(step(*limit, *exclusive, *integer, 1.0), *integer, *as_string)]
+            ConstraintKind::Minimum {
+                limit,
+                exclusive,
+                integer,
+                as_string,
+            } => {
+                vec![number(
+                    step(*limit, *exclusive, *integer, 1.0),
+                    *integer,
+                    *as_string,
+                )]
             }
-            ConstraintKind::Maximum { limit, exclusive, integer, as_string } => {
-                vec![number(step(*limit, *exclusive, *integer, -1.0), *integer, *as_string)]
+            ConstraintKind::Maximum {
+                limit,
+                exclusive,
+                integer,
+                as_string,
+            } => {
+                vec![number(
+                    step(*limit, *exclusive, *integer, -1.0),
+                    *integer,
+                    *as_string,
+                )]
             }
             ConstraintKind::MinLength(n) | ConstraintKind::MaxLength(n) => vec![text(*n)],
             ConstraintKind::MinItems(n) | ConstraintKind::MaxItems(n) => {
@@ -165,15 +190,31 @@ impl Constraint {
         let mut out = instance.clone();
         let current = instance.pointer(&self.pointer);
         let replacement = match &self.kind {
-            ConstraintKind::Minimum { limit, exclusive, integer, as_string } => {
-                Some(number(step(*limit, !*exclusive, *integer, -1.0), *integer, *as_string))
-            }
-            ConstraintKind::Maximum { limit, exclusive, integer, as_string } => {
-                Some(number(step(*limit, !*exclusive, *integer, 1.0), *integer, *as_string))
-            }
+            ConstraintKind::Minimum {
+                limit,
+                exclusive,
+                integer,
+                as_string,
+            } => Some(number(
+                step(*limit, !*exclusive, *integer, -1.0),
+                *integer,
+                *as_string,
+            )),
+            ConstraintKind::Maximum {
+                limit,
+                exclusive,
+                integer,
+                as_string,
+            } => Some(number(
+                step(*limit, !*exclusive, *integer, 1.0),
+                *integer,
+                *as_string,
+            )),
             ConstraintKind::MinLength(n) => Some(text(n.saturating_sub(1))),
             ConstraintKind::MaxLength(n) => Some(text(n + 1)),
-            ConstraintKind::MinItems(n) => Some(items(current, &self.template, n.saturating_sub(1))),
+            ConstraintKind::MinItems(n) => {
+                Some(items(current, &self.template, n.saturating_sub(1)))
+            }
             ConstraintKind::MaxItems(n) => Some(items(current, &self.template, n + 1)),
             ConstraintKind::Enum(values) => Some(outside(values)),
             ConstraintKind::Type(kinds) => Some(wrong_type(kinds)),
@@ -251,7 +292,9 @@ fn outside(values: &[Value]) -> Value {
 fn wrong_type(accepted: &[String]) -> Value {
     let accepts = |kind: &str| {
         accepted.iter().any(|a| {
-            a == kind || (kind == "integer" && a == "number") || (kind == "number" && a == "integer")
+            a == kind
+                || (kind == "integer" && a == "number")
+                || (kind == "number" && a == "integer")
         })
     };
     [
@@ -273,7 +316,10 @@ pub fn constraints(schema: &Value, instance: &Value) -> Vec<Constraint> {
     walk(schema, instance, "", false, &mut out);
     for constraint in &mut out {
         constraint.field = field_path(instance, &constraint.pointer);
-        constraint.template = instance.pointer(&constraint.pointer).cloned().unwrap_or(Value::Null);
+        constraint.template = instance
+            .pointer(&constraint.pointer)
+            .cloned()
+            .unwrap_or(Value::Null);
     }
     out
 }
@@ -294,13 +340,26 @@ fn walk(schema: &Value, root: &Value, pointer: &str, in_branch: bool, out: &mut 
     let integer = kinds.first().is_some_and(|k| k == "integer");
     let (lower, xl, upper, xu) = bounds(schema);
     if let Some(limit) = lower {
-        add(ConstraintKind::Minimum { limit, exclusive: xl, integer, as_string: false });
+        add(ConstraintKind::Minimum {
+            limit,
+            exclusive: xl,
+            integer,
+            as_string: false,
+        });
     }
     if let Some(limit) = upper {
-        add(ConstraintKind::Maximum { limit, exclusive: xu, integer, as_string: false });
+        add(ConstraintKind::Maximum {
+            limit,
+            exclusive: xu,
+            integer,
+            as_string: false,
+        });
     }
     for (key, make) in [
-        ("minLength", ConstraintKind::MinLength as fn(u64) -> ConstraintKind),
+        (
+            "minLength",
+            ConstraintKind::MinLength as fn(u64) -> ConstraintKind,
+        ),
         ("maxLength", ConstraintKind::MaxLength),
         ("minItems", ConstraintKind::MinItems),
         ("maxItems", ConstraintKind::MaxItems),
@@ -322,17 +381,32 @@ fn walk(schema: &Value, root: &Value, pointer: &str, in_branch: bool, out: &mut 
     if let Some(branches) = branches(schema) {
         // A number written as a string: the string branch's pattern encodes the numeric branch's range.
         let numeric = branches.iter().find(|b| {
-            matches!(b.get("type").and_then(Value::as_str), Some("integer" | "number"))
+            matches!(
+                b.get("type").and_then(Value::as_str),
+                Some("integer" | "number")
+            )
         });
-        let has_string = branches.iter().any(|b| b.get("type").and_then(Value::as_str) == Some("string"));
+        let has_string = branches
+            .iter()
+            .any(|b| b.get("type").and_then(Value::as_str) == Some("string"));
         if let (Some(numeric), true) = (numeric, has_string) {
             let integer = numeric.get("type").and_then(Value::as_str) == Some("integer");
             let (lower, xl, upper, xu) = bounds(numeric);
             if let Some(limit) = lower {
-                add(ConstraintKind::Minimum { limit, exclusive: xl, integer, as_string: true });
+                add(ConstraintKind::Minimum {
+                    limit,
+                    exclusive: xl,
+                    integer,
+                    as_string: true,
+                });
             }
             if let Some(limit) = upper {
-                add(ConstraintKind::Maximum { limit, exclusive: xu, integer, as_string: true });
+                add(ConstraintKind::Maximum {
+                    limit,
+                    exclusive: xu,
+                    integer,
+                    as_string: true,
+                });
             }
         }
         for branch in branches {
@@ -347,7 +421,10 @@ fn walk(schema: &Value, root: &Value, pointer: &str, in_branch: bool, out: &mut 
         }
         if let Some(Value::Array(rules)) = schema.get("allOf") {
             for rule in rules {
-                let condition = rule.get("if").and_then(|c| c.get("properties")).and_then(Value::as_object);
+                let condition = rule
+                    .get("if")
+                    .and_then(|c| c.get("properties"))
+                    .and_then(Value::as_object);
                 let then = rule.get("then").map(required_names).unwrap_or_default();
                 if let Some(condition) = condition
                     && let Some((other, test)) = condition.iter().next()
@@ -381,7 +458,12 @@ fn walk(schema: &Value, root: &Value, pointer: &str, in_branch: bool, out: &mut 
     }
 }
 
-fn add_required(out: &mut Vec<Constraint>, pointer: &str, property: String, when: Option<(String, Value)>) {
+fn add_required(
+    out: &mut Vec<Constraint>,
+    pointer: &str,
+    property: String,
+    when: Option<(String, Value)>,
+) {
     out.push(Constraint {
         pointer: pointer.to_owned(),
         field: String::new(),

@@ -21,5 +21,8 @@ pub fn matching(pattern: &str) -> Option<BoxedStrategy<String>> {
 pub fn sample_matching(pattern: &str) -> Option<String> {
     let strategy = matching(pattern)?;
     let mut runner = TestRunner::deterministic();
-    strategy.new_tree(&mut runner).ok().map(|tree| tree.current())
+    strategy
+        .new_tree(&mut runner)
+        .ok()
+        .map(|tree| tree.current())
 }

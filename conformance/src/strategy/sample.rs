@@ -23,7 +23,11 @@ pub fn sample(schema: &Value, fill: Fill) -> Value {
 pub fn types(schema: &Value) -> Vec<String> {
     let mut kinds: Vec<String> = match schema.get("type") {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         _ => Vec::new(),
     };
     for key in ["oneOf", "anyOf"] {
@@ -72,14 +76,22 @@ fn node(schema: &Value, fill: Fill, depth: usize) -> Value {
     {
         return node(first, fill, depth + 1);
     }
-    let kind = types(schema).into_iter().next().unwrap_or_else(|| "null".into());
+    let kind = types(schema)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "null".into());
     match kind.as_str() {
         "object" => object(schema, fill, depth),
         "array" => {
             let min = schema.get("minItems").and_then(Value::as_u64).unwrap_or(0);
-            let max = schema.get("maxItems").and_then(Value::as_u64).unwrap_or(u64::MAX);
+            let max = schema
+                .get("maxItems")
+                .and_then(Value::as_u64)
+                .unwrap_or(u64::MAX);
             let wanted = if fill == Fill::All { min.max(1) } else { min }.min(max);
-            let item = schema.get("items").map_or(Value::Null, |s| node(s, fill, depth + 1));
+            let item = schema
+                .get("items")
+                .map_or(Value::Null, |s| node(s, fill, depth + 1));
             Value::Array(vec![item; wanted as usize])
         }
         "string" => string(schema),
@@ -126,7 +138,12 @@ pub fn required_names(schema: &Value) -> Vec<String> {
     schema
         .get("required")
         .and_then(Value::as_array)
-        .map(|list| list.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -135,10 +152,12 @@ pub fn condition_holds(condition: &Value, object: &Map<String, Value>) -> bool {
     let Some(Value::Object(properties)) = condition.get("properties") else {
         return false;
     };
-    properties.iter().all(|(name, rule)| match rule.get("const") {
-        Some(expected) => object.get(name) == Some(expected),
-        None => true,
-    })
+    properties
+        .iter()
+        .all(|(name, rule)| match rule.get("const") {
+            Some(expected) => object.get(name) == Some(expected),
+            None => true,
+        })
 }
 
 fn string(schema: &Value) -> Value {
@@ -148,7 +167,10 @@ fn string(schema: &Value) -> Value {
         return Value::String(text);
     }
     let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let max = schema.get("maxLength").and_then(Value::as_u64).unwrap_or(u64::MAX) as usize;
+    let max = schema
+        .get("maxLength")
+        .and_then(Value::as_u64)
+        .unwrap_or(u64::MAX) as usize;
     let mut text = String::from("sample");
     while text.chars().count() < min {
         text.push('x');

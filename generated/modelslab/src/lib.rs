@@ -9,7 +9,7 @@
 //! out is refused with [`Error::InvalidRequest`] naming the field, the value and the allowed range),
 //! the key is sent as the key in the `key` field of the JSON body, and progenitor's `api-version` header is dropped.
 //!
-//! Spec SHA-256: `bc0850c15c3615f4f26bb58afbfe00c04b967ca3e12a170a8a0691add7d7a814`
+//! Spec SHA-256: `35cab5adca3b2e3a12dbe0402a9510228e2a8c3280358b6b026a9d9d8c8f6e12`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -22,7 +22,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Modelslab
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "bc0850c15c3615f4f26bb58afbfe00c04b967ca3e12a170a8a0691add7d7a814";
+pub const SPEC_SHA256: &str = "35cab5adca3b2e3a12dbe0402a9510228e2a8c3280358b6b026a9d9d8c8f6e12";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -35,9 +35,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct FetchRequest {
-        ///Your API key (enterprise API key); the generated client fills it in from its configuration. Not marked required: a missing key is an authentication failure (401), not a schema violation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub key: ::std::option::Option<::std::string::String>,
+        pub key: ::std::option::Option<::img2img_specs::ApiKey>,
         ///The `id` of the queued response; an integer or a string (ids arrive as either).
         pub request_id: FetchRequestRequestId,
     }
@@ -412,9 +411,8 @@ pub mod types {
         pub height: Img2ImgRequestHeight,
         ///Link to the initial image (URL); pass it as a base64 string instead to get a base64 response (see `base64`).
         pub init_image: ::std::string::String,
-        ///Your API key (enterprise API key); the generated client fills it in from its configuration. Not marked required: a missing key is an authentication failure (401), not a schema violation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub key: ::std::option::Option<::std::string::String>,
+        pub key: ::std::option::Option<::img2img_specs::ApiKey>,
         ///Enable the load balancer (needs more than one server: pass the first server's API key and it balances across the others).
         #[serde(default = "defaults::img2_img_request_loadbalancer")]
         pub loadbalancer: Img2ImgRequestLoadbalancer,
@@ -2533,7 +2531,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct FetchRequest {
             key: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<::img2img_specs::ApiKey>,
                 ::std::string::String,
             >,
             request_id: ::std::result::Result<super::FetchRequestRequestId, ::std::string::String>,
@@ -2549,7 +2547,7 @@ pub mod types {
         impl FetchRequest {
             pub fn key<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<::img2img_specs::ApiKey>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.key = value
@@ -3133,7 +3131,7 @@ pub mod types {
             height: ::std::result::Result<super::Img2ImgRequestHeight, ::std::string::String>,
             init_image: ::std::result::Result<::std::string::String, ::std::string::String>,
             key: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<::img2img_specs::ApiKey>,
                 ::std::string::String,
             >,
             loadbalancer:
@@ -3320,7 +3318,7 @@ pub mod types {
             }
             pub fn key<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<::img2img_specs::ApiKey>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.key = value

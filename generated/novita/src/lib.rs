@@ -543,7 +543,7 @@ pub mod types {
         ///Number of images generated in one call. Range [1, 8].
         pub image_num: ::std::num::NonZeroU32,
         /**IP-Adapters (image prompt adapters, combinable with ControlNet); at most 1.
-        */
+         */
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub ip_adapters: ::std::vec::Vec<IpAdapter>,
         ///LoRAs to apply (a lightweight fine-tuning method); at most 5.
@@ -573,7 +573,7 @@ pub mod types {
         #[serde(default = "defaults::default_i64::<i64, -1>")]
         pub seed: i64,
         /**Number of denoising steps; more steps usually give higher quality but take longer. Range [1, 100].
-        */
+         */
         pub steps: ::std::num::NonZeroU32,
         /**How much the init image (`image_base64`) is transformed, between 0 and 1 (a float, or null). Noise is
         added to the init image in proportion to `strength`; at 1 the noise is maximal, all `steps` run and
@@ -887,7 +887,7 @@ pub mod types {
         ///Base64 of the IP-Adapter's input (reference) image.
         pub image_base64: ::std::string::String,
         /**IP-Adapter model: `ip-adapter_sdxl.bin` for SDXL checkpoints, `ip-adapter_sd15.bin` for SD 1.x ones.
-        */
+         */
         pub model_name: IpAdapterModelName,
         ///Strength of this unit (a float); larger values make the IP-Adapter's effect more pronounced. Range [0, 1].
         pub strength: f64,
@@ -898,7 +898,7 @@ pub mod types {
         }
     }
     /**IP-Adapter model: `ip-adapter_sdxl.bin` for SDXL checkpoints, `ip-adapter_sd15.bin` for SD 1.x ones.
-    */
+     */
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -954,7 +954,7 @@ pub mod types {
     #[serde(deny_unknown_fields)]
     pub struct Lora {
         /**Name of the LoRA: the `sd_name_in_api` returned by the Get Model API with `filter.types=lora`.
-        */
+         */
         pub model_name: ::std::string::String,
         ///Strength of the LoRA; larger values bias the result more towards it. Range [0, 1].
         pub strength: f64,
@@ -1236,7 +1236,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub enable_nsfw_detection: ::std::option::Option<bool>,
         /**Seed actually used. A string in the docs' examples, an integer in the SDKs; both are accepted.
-        */
+         */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub seed: ::std::option::Option<TaskResultExtraSeed>,
     }
@@ -1246,7 +1246,7 @@ pub mod types {
         }
     }
     /**Seed actually used. A string in the docs' examples, an integer in the SDKs; both are accepted.
-    */
+     */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum TaskResultExtraSeed {
