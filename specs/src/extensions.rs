@@ -82,6 +82,10 @@ pub struct JobInfo {
     /// Unit of that estimate.
     #[serde(default)]
     pub eta_unit: Option<String>,
+    /// Where the output images are in a finished result: a JSON pointer in which `*` stands for
+    /// every item of an array (`/images/*/image_url`); each value reached is a URL or base64 data.
+    #[serde(default)]
+    pub outputs: Option<String>,
 }
 
 impl JobInfo {
