@@ -9,7 +9,7 @@
 //! out is refused with [`Error::InvalidRequest`] naming the field, the value and the allowed range),
 //! the key is sent as the raw key in the `Authorization` header, and progenitor's `api-version` header is dropped.
 //!
-//! Spec SHA-256: `ac9b3fda38d366f23b293dcbd2c90f9f5ef18e6015295368b7a328661ca3989b`
+//! Spec SHA-256: `2e066e5492ff47624126c3e43e41e2ef208ed95d395498a8d4548e9af0637525`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -22,7 +22,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Gptproto;
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "ac9b3fda38d366f23b293dcbd2c90f9f5ef18e6015295368b7a328661ca3989b";
+pub const SPEC_SHA256: &str = "2e066e5492ff47624126c3e43e41e2ef208ed95d395498a8d4548e9af0637525";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

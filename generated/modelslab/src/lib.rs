@@ -9,7 +9,7 @@
 //! out is refused with [`Error::InvalidRequest`] naming the field, the value and the allowed range),
 //! the key is sent as the key in the `key` field of the JSON body, and progenitor's `api-version` header is dropped.
 //!
-//! Spec SHA-256: `02aa9f32f97b3503b72f7e57e318e5f224da6012bf844818e31b7b54bb2115b1`
+//! Spec SHA-256: `325233df6f342925964fbe5a62c2c8404351023cbb3a79144462c1d1d271566d`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -22,7 +22,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Modelslab
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "02aa9f32f97b3503b72f7e57e318e5f224da6012bf844818e31b7b54bb2115b1";
+pub const SPEC_SHA256: &str = "325233df6f342925964fbe5a62c2c8404351023cbb3a79144462c1d1d271566d";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

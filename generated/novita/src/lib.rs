@@ -9,7 +9,7 @@
 //! out is refused with [`Error::InvalidRequest`] naming the field, the value and the allowed range),
 //! the key is sent as `Bearer {key}` in the `Authorization` header, and progenitor's `api-version` header is dropped.
 //!
-//! Spec SHA-256: `3837c17491f9c6998e099607ed23fcb72ffcfbe31c9e43f4f31cc271aff20612`
+//! Spec SHA-256: `04f0c92b712ea6cd1586b680360998a413d30714a42e4fa5c8225d48df540abc`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -22,7 +22,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Novita;
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 
 /// SHA-256 of `specs/novita.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "3837c17491f9c6998e099607ed23fcb72ffcfbe31c9e43f4f31cc271aff20612";
+pub const SPEC_SHA256: &str = "04f0c92b712ea6cd1586b680360998a413d30714a42e4fa5c8225d48df540abc";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
