@@ -98,9 +98,16 @@ fn convert(
                 reference: reference.clone(),
             })?;
         refs.push(reference.clone());
-        let converted = convert(document, target, &reference[1..], refs);
+        let mut converted = convert(document, target, &reference[1..], refs)?;
         refs.pop();
-        return converted;
+        // OpenAPI 3.0 ignores siblings of `$ref`, but the specs put their `x-` annotations (the
+        // feature a property implements) beside the `$ref` of a shared schema: keep those.
+        if let Value::Object(out) = &mut converted {
+            for (key, value) in object.iter().filter(|(k, _)| k.starts_with("x-")) {
+                out.insert(key.clone(), value.clone());
+            }
+        }
+        return Ok(converted);
     }
 
     let mut out = Map::new();
@@ -220,9 +227,30 @@ fn nullable(mut out: Map<String, Value>) -> Value {
             out.insert("type".into(), json!([kind, "null"]));
             Value::Object(out)
         }
-        _ => json!({"anyOf": [{"type": "null"}, Value::Object(out)]}),
+        _ => {
+            // Annotations stay on the outside, where readers of the property look for them.
+            let mut wrapper = Map::new();
+            for key in out
+                .keys()
+                .filter(|k| k.starts_with("x-") || ANNOTATIONS.contains(&k.as_str()))
+                .cloned()
+                .collect::<Vec<_>>()
+            {
+                if let Some(value) = out.remove(&key) {
+                    wrapper.insert(key, value);
+                }
+            }
+            wrapper.insert(
+                "anyOf".into(),
+                json!([{"type": "null"}, Value::Object(out)]),
+            );
+            Value::Object(wrapper)
+        }
     }
 }
+
+/// Keywords that describe a schema without constraining it.
+const ANNOTATIONS: &[&str] = &["description", "default", "title"];
 
 /// Escapes one JSON pointer segment.
 pub fn escape(segment: &str) -> String {
@@ -262,6 +290,20 @@ mod tests {
             json!({"s": {"nullable": true, "oneOf": [{"type": "string"}, {"type": "integer"}]}}),
             "/s",
             json!({"anyOf": [{"type": "null"}, {"oneOf": [{"type": "string"}, {"type": "integer"}]}]}),
+        );
+    }
+
+    #[test]
+    fn annotations_stay_outside_the_nullable_wrapper_and_beside_refs() {
+        check(
+            json!({"s": {"nullable": true, "description": "d", "default": 1, "x-feature": "seed", "oneOf": [{"type": "integer"}]}}),
+            "/s",
+            json!({"description": "d", "default": 1, "x-feature": "seed", "anyOf": [{"type": "null"}, {"oneOf": [{"type": "integer"}]}]}),
+        );
+        check(
+            json!({"p": {"$ref": "#/t", "x-feature": "webhook", "description": "ignored by 3.0"}, "t": {"type": "object"}}),
+            "/p",
+            json!({"type": "object", "x-feature": "webhook"}),
         );
     }
 
