@@ -1,0 +1,540 @@
+//! How an emulator behaves: keys, latency, modes, limits, faults and deliberate defects, and the
+//! scenario file (`--scenario FILE`) that sets them for a run.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use img2img_specs::{ApiKey, Provider, Spec};
+use serde::Deserialize;
+
+/// Everything that shapes an emulator run. `Config::default()` is fast and permissive: any non-empty
+/// key, a few milliseconds per job stage, ModelsLab answering synchronously, no rate limit, no
+/// fault, no defect.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Accepted keys; empty means any non-empty key is accepted (a warning is logged once).
+    pub api_keys: Vec<ApiKey>,
+    /// How long each job stage lasts.
+    pub latency: Latency,
+    /// Whether ModelsLab answers with the images (`Sync`) or with `processing` and `fetch_result`.
+    pub modelslab_mode: ModelslabMode,
+    /// Rate limits as the providers apply them; `None` (the default) disables them.
+    pub rate_limit: Option<RateLimit>,
+    /// Most output pixels (`width * height * count`) one request may ask for; above it the request
+    /// is refused with a 4xx naming the size and the budget, before anything is allocated.
+    pub pixel_budget: u64,
+    /// Faults applied to every run's requests (besides the `x-emulator-fault` header).
+    pub faults: Vec<FaultRule>,
+    /// Deliberate defects, each breaking one promise of the spec.
+    pub defects: Defects,
+    /// Finished jobs and their images are evicted this long after they end (images sooner when
+    /// the provider's URL TTL is shorter).
+    pub job_ttl: Duration,
+    /// Most jobs held at once; when full, the oldest finished jobs are evicted, and when every job
+    /// is still running a create is refused with the provider's 503.
+    pub max_jobs: usize,
+    /// Most encoded image bytes held at once; the oldest images are evicted beyond it.
+    pub max_stored_bytes: u64,
+    /// Webhook delivery settings.
+    pub webhooks: WebhookConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            api_keys: Vec::new(),
+            latency: Latency::default(),
+            modelslab_mode: ModelslabMode::Sync,
+            rate_limit: None,
+            pixel_budget: DEFAULT_PIXEL_BUDGET,
+            faults: Vec::new(),
+            defects: Defects::default(),
+            job_ttl: Duration::from_secs(3600),
+            max_jobs: 10_000,
+            max_stored_bytes: 256 * 1024 * 1024,
+            webhooks: WebhookConfig::default(),
+        }
+    }
+}
+
+/// Default pixel budget: 2048 x 2048 x 8, Novita's largest valid request (33.5 megapixels).
+pub const DEFAULT_PIXEL_BUDGET: u64 = 2048 * 2048 * 8;
+
+/// Duration of each stage of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Latency {
+    /// Time a job waits queued (Novita `TASK_STATUS_QUEUED`, GPTProto `pending`).
+    pub queued: Duration,
+    /// Time a job spends processing (at least as long as rendering its images takes).
+    pub processing: Duration,
+}
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency {
+            queued: Duration::from_millis(2),
+            processing: Duration::from_millis(5),
+        }
+    }
+}
+
+impl Latency {
+    /// The same duration for each stage.
+    pub fn per_stage(stage: Duration) -> Self {
+        Latency {
+            queued: stage,
+            processing: stage,
+        }
+    }
+
+    /// Queued plus processing.
+    pub fn total(&self) -> Duration {
+        self.queued + self.processing
+    }
+}
+
+/// How ModelsLab's create call answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelslabMode {
+    /// `status: success` with the images, once the job is done.
+    #[default]
+    Sync,
+    /// `status: processing` with `eta`, `id` and `fetch_result`; fetch with `{key, request_id}`.
+    Queued,
+}
+
+impl FromStr for ModelslabMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sync" => Ok(ModelslabMode::Sync),
+            "queued" => Ok(ModelslabMode::Queued),
+            other => Err(format!(
+                "modelslab mode {other:?} is not one of sync, queued"
+            )),
+        }
+    }
+}
+
+/// Rate limits as each provider applies them (`x-limits.rate-limit` of its spec).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Novita: images created per key in any 60 s window.
+    pub novita_images_per_minute: u32,
+    /// ModelsLab: jobs per key not yet finished.
+    pub modelslab_queued_requests: u32,
+    /// ModelsLab's `retry_after` in its 429 body, in seconds.
+    pub modelslab_retry_after_secs: u32,
+}
+
+impl Default for RateLimit {
+    /// The numbers of the specs' `x-limits` (Novita 10 images per minute, ModelsLab 5 queued).
+    fn default() -> Self {
+        let limit = |provider: Provider, name: &str, fallback: u32| {
+            Spec::embedded(provider)
+                .extensions()
+                .limits
+                .get("rate-limit")
+                .and_then(|r| r.get(name))
+                .and_then(serde_json::Value::as_u64)
+                .map_or(fallback, |n| u32::try_from(n).unwrap_or(u32::MAX))
+        };
+        RateLimit {
+            novita_images_per_minute: limit(Provider::Novita, "images-per-minute", 10),
+            modelslab_queued_requests: limit(Provider::Modelslab, "queued-requests", 5),
+            modelslab_retry_after_secs: 30,
+        }
+    }
+}
+
+/// Deliberate defects: each one makes the emulator break one promise of the spec, so that a
+/// harness can prove its checks fail when they should. All false by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Defects {
+    /// Accept requests the spec rules out.
+    pub skip_validation: bool,
+    /// Accept missing or wrong keys.
+    pub skip_auth: bool,
+    /// Answer a successful create with HTTP 202, which no spec documents.
+    pub undocumented_status: bool,
+    /// Send JSON bodies as `text/plain`.
+    pub wrong_content_type: bool,
+    /// Send success bodies that violate the response schema (a field of the wrong type).
+    pub break_response_schema: bool,
+    /// Send validation errors as a bare JSON string that is not the provider's error shape and
+    /// names no field.
+    pub wrong_error_shape: bool,
+    /// Outputs differ between two identical requests with the same seed.
+    pub ignore_seed: bool,
+    /// Jobs never reach a terminal status.
+    pub stall_jobs: bool,
+    /// Outputs are 16 pixels wider than requested.
+    pub wrong_image_size: bool,
+}
+
+/// Where webhooks may go, and how hard delivery tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookConfig {
+    /// Time the receiver has to answer one attempt (Novita: 5 s).
+    pub timeout: Duration,
+    /// Wait before the first retry; doubled for each further retry.
+    pub backoff: Duration,
+    /// Retries after a failed attempt (timeout or non-2xx): Novita documents 5; ModelsLab documents
+    /// none, so it gets one attempt only.
+    pub novita_retries: u32,
+    /// Whether webhooks may go to hosts other than loopback (off: such a webhook is skipped and a
+    /// warning logged; the request itself still succeeds).
+    pub allow_remote: bool,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            timeout: Duration::from_secs(5),
+            backoff: Duration::from_millis(500),
+            novita_retries: 5,
+            allow_remote: false,
+        }
+    }
+}
+
+/// A fault the emulator injects into a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this HTTP status and the provider's error body for it.
+    Status(u16),
+    /// Wait this long before answering.
+    Latency(Duration),
+    /// The job created by this request fails with this reason.
+    FailTask(String),
+    /// The body is not JSON.
+    Malformed,
+    /// The JSON body is cut in half.
+    Truncated,
+    /// The connection is closed without a response.
+    Drop,
+    /// The response carries this `Content-Type`.
+    ContentType(String),
+}
+
+/// The error for a fault that cannot be parsed, naming the text and what is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "fault {text:?}: {problem}; expected status=<100..599>, latency=<N>ms|s, fail=<reason>, malformed, truncate, drop or content-type=<type>"
+)]
+pub struct ParseFaultError {
+    /// The fault as written.
+    pub text: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl FromStr for Fault {
+    type Err = ParseFaultError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let error = |problem: String| ParseFaultError {
+            text: text.to_owned(),
+            problem,
+        };
+        let (name, value) = match text.split_once('=') {
+            Some((name, value)) => (name.trim(), Some(value.trim())),
+            None => (text, None),
+        };
+        match (name, value) {
+            ("status", Some(value)) => {
+                let status: u16 = value
+                    .parse()
+                    .map_err(|_| error(format!("status {value:?} is not a number")))?;
+                if !(100..=599).contains(&status) {
+                    return Err(error(format!(
+                        "status {status} is outside the range 100..599"
+                    )));
+                }
+                Ok(Fault::Status(status))
+            }
+            ("latency", Some(value)) => parse_duration(value).map(Fault::Latency).map_err(error),
+            ("fail", Some(reason)) if !reason.is_empty() => Ok(Fault::FailTask(reason.to_owned())),
+            ("fail", _) => Err(error("fail needs a reason: fail=<reason>".into())),
+            ("content-type", Some(kind)) if !kind.is_empty() => {
+                Ok(Fault::ContentType(kind.to_owned()))
+            }
+            ("malformed", None) => Ok(Fault::Malformed),
+            ("truncate" | "truncated", None) => Ok(Fault::Truncated),
+            ("drop", None) => Ok(Fault::Drop),
+            _ => Err(error(format!("{name:?} is not a known fault"))),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Status(status) => write!(f, "status={status}"),
+            Fault::Latency(duration) => write!(f, "latency={}ms", duration.as_millis()),
+            Fault::FailTask(reason) => write!(f, "fail={reason}"),
+            Fault::Malformed => f.write_str("malformed"),
+            Fault::Truncated => f.write_str("truncate"),
+            Fault::Drop => f.write_str("drop"),
+            Fault::ContentType(kind) => write!(f, "content-type={kind}"),
+        }
+    }
+}
+
+/// Parses the `x-emulator-fault` header: a comma-separated list of faults.
+pub fn parse_fault_list(text: &str) -> Result<Vec<Fault>, ParseFaultError> {
+    text.split(',')
+        .filter(|part| !part.trim().is_empty())
+        .map(str::parse)
+        .collect()
+}
+
+/// `250ms`, `2s` or a bare number of milliseconds.
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    let (digits, scale) = if let Some(ms) = value.strip_suffix("ms") {
+        (ms, 1)
+    } else if let Some(s) = value.strip_suffix('s') {
+        (s, 1000)
+    } else {
+        (value, 1)
+    };
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("latency {value:?} is not <N>ms or <N>s"))?;
+    let millis = n.saturating_mul(scale);
+    if millis > 600_000 {
+        return Err(format!(
+            "latency {value:?} is above the maximum 600s (600000ms)"
+        ));
+    }
+    Ok(Duration::from_millis(millis))
+}
+
+/// A fault applied to a run's requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultRule {
+    /// The operationId it applies to; `None` for every operation.
+    pub operation: Option<String>,
+    /// Applies to every n-th matching request (1 = every one, 2 = the 2nd, 4th, ...); 0 never.
+    pub every_nth: u32,
+    /// The fault.
+    pub fault: Fault,
+}
+
+impl FaultRule {
+    /// A rule applying `fault` to every request of every operation.
+    pub fn always(fault: Fault) -> Self {
+        FaultRule {
+            operation: None,
+            every_nth: 1,
+            fault,
+        }
+    }
+}
+
+/// A scenario file (`--scenario FILE`): JSON setting any part of a [`Config`]. See the
+/// [module docs](super) for the format.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scenario {
+    /// Accepted keys.
+    pub api_keys: Option<Vec<ApiKey>>,
+    /// Per-stage latency in milliseconds.
+    pub latency_ms: Option<ScenarioLatency>,
+    /// `sync` or `queued`.
+    pub modelslab_mode: Option<ModelslabMode>,
+    /// `true` for the specs' limits, or an object with the numbers.
+    pub rate_limit: Option<ScenarioRateLimit>,
+    /// Pixel budget.
+    pub pixel_budget: Option<u64>,
+    /// Job TTL in seconds.
+    pub job_ttl_secs: Option<u64>,
+    /// Faults for the run.
+    pub faults: Vec<ScenarioFault>,
+    /// Defects to switch on.
+    pub defects: Option<Defects>,
+}
+
+/// `latency_ms` of a scenario.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+pub enum ScenarioLatency {
+    /// The same for each stage.
+    Each(u64),
+    /// Per stage.
+    Stages {
+        /// Queued stage, ms.
+        queued: u64,
+        /// Processing stage, ms.
+        processing: u64,
+    },
+}
+
+/// `rate_limit` of a scenario.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+pub enum ScenarioRateLimit {
+    /// `true`: the specs' limits; `false`: none.
+    Enabled(bool),
+    /// Explicit numbers; missing ones take the specs' values.
+    Limits {
+        /// Novita images per minute.
+        novita_images_per_minute: Option<u32>,
+        /// ModelsLab queued requests.
+        modelslab_queued_requests: Option<u32>,
+    },
+}
+
+/// One fault rule of a scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFault {
+    /// operationId, or absent for every operation.
+    #[serde(default)]
+    pub operation: Option<String>,
+    /// Every n-th matching request (default 1).
+    #[serde(default = "one")]
+    pub every_nth: u32,
+    /// The fault, written as in the header (`status=503`).
+    pub fault: String,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Scenario {
+    /// Reads a scenario from JSON text.
+    pub fn parse(text: &str) -> Result<Scenario, String> {
+        serde_json::from_str(text).map_err(|e| format!("scenario is not valid: {e}"))
+    }
+
+    /// `config` with everything this scenario sets.
+    pub fn apply(self, mut config: Config) -> Result<Config, String> {
+        if let Some(keys) = self.api_keys {
+            config.api_keys = keys;
+        }
+        match self.latency_ms {
+            Some(ScenarioLatency::Each(ms)) => {
+                config.latency = Latency::per_stage(Duration::from_millis(ms));
+            }
+            Some(ScenarioLatency::Stages { queued, processing }) => {
+                config.latency = Latency {
+                    queued: Duration::from_millis(queued),
+                    processing: Duration::from_millis(processing),
+                };
+            }
+            None => {}
+        }
+        if let Some(mode) = self.modelslab_mode {
+            config.modelslab_mode = mode;
+        }
+        match self.rate_limit {
+            Some(ScenarioRateLimit::Enabled(true)) => {
+                config.rate_limit = Some(RateLimit::default())
+            }
+            Some(ScenarioRateLimit::Enabled(false)) => config.rate_limit = None,
+            Some(ScenarioRateLimit::Limits {
+                novita_images_per_minute,
+                modelslab_queued_requests,
+            }) => {
+                let defaults = RateLimit::default();
+                config.rate_limit = Some(RateLimit {
+                    novita_images_per_minute: novita_images_per_minute
+                        .unwrap_or(defaults.novita_images_per_minute),
+                    modelslab_queued_requests: modelslab_queued_requests
+                        .unwrap_or(defaults.modelslab_queued_requests),
+                    ..defaults
+                });
+            }
+            None => {}
+        }
+        if let Some(budget) = self.pixel_budget {
+            config.pixel_budget = budget;
+        }
+        if let Some(secs) = self.job_ttl_secs {
+            config.job_ttl = Duration::from_secs(secs);
+        }
+        for rule in self.faults {
+            let fault = rule
+                .fault
+                .parse()
+                .map_err(|e: ParseFaultError| e.to_string())?;
+            config.faults.push(FaultRule {
+                operation: rule.operation,
+                every_nth: rule.every_nth,
+                fault,
+            });
+        }
+        if let Some(defects) = self.defects {
+            config.defects = defects;
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_parse_as_documented() {
+        let faults =
+            parse_fault_list("status=503, latency=250ms,fail=nsfw detected,malformed,truncate,drop,content-type=text/html")
+                .unwrap();
+        assert_eq!(
+            faults,
+            vec![
+                Fault::Status(503),
+                Fault::Latency(Duration::from_millis(250)),
+                Fault::FailTask("nsfw detected".into()),
+                Fault::Malformed,
+                Fault::Truncated,
+                Fault::Drop,
+                Fault::ContentType("text/html".into()),
+            ]
+        );
+        assert_eq!(
+            "latency=2s".parse::<Fault>().unwrap(),
+            Fault::Latency(Duration::from_secs(2))
+        );
+        let error = "status=700".parse::<Fault>().unwrap_err().to_string();
+        assert!(
+            error.contains("700 is outside the range 100..599"),
+            "{error}"
+        );
+        let error = "explode".parse::<Fault>().unwrap_err().to_string();
+        assert!(
+            error.contains("\"explode\" is not a known fault"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn scenario_sets_the_config() {
+        let scenario = Scenario::parse(
+            r#"{"latency_ms": {"queued": 10, "processing": 20}, "modelslab_mode": "queued",
+                "rate_limit": {"novita_images_per_minute": 3}, "pixel_budget": 1000000,
+                "faults": [{"operation": "create_img2img", "every_nth": 2, "fault": "status=503"}],
+                "defects": {"stall_jobs": true}}"#,
+        )
+        .unwrap();
+        let config = scenario.apply(Config::default()).unwrap();
+        assert_eq!(config.latency.processing, Duration::from_millis(20));
+        assert_eq!(config.modelslab_mode, ModelslabMode::Queued);
+        assert_eq!(config.rate_limit.unwrap().novita_images_per_minute, 3);
+        assert_eq!(config.rate_limit.unwrap().modelslab_queued_requests, 5);
+        assert_eq!(config.pixel_budget, 1_000_000);
+        assert_eq!(config.faults[0].every_nth, 2);
+        assert_eq!(config.faults[0].fault, Fault::Status(503));
+        assert!(config.defects.stall_jobs);
+        let error = Scenario::parse(r#"{"defects": {"nope": true}}"#).unwrap_err();
+        assert!(error.contains("nope"), "{error}");
+    }
+}

@@ -1,0 +1,236 @@
+//! The state one emulator shares between its requests, its job tasks and its sweeper.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::Duration;
+
+use img2img_specs::{CompiledSchema, Provider, Spec};
+use tokio::time::Instant;
+
+use super::config::Config;
+use super::features::{FeatureField, feature_fields};
+use super::jobs::JobStore;
+use super::rate_limit::RateWindows;
+use super::storage::ImageStore;
+
+/// Counters and sizes of a running emulator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests served (every route, faults and errors included).
+    pub requests: u64,
+    /// Jobs held (running or finished, until their TTL ends).
+    pub jobs_live: usize,
+    /// Jobs not yet finished.
+    pub jobs_running: usize,
+    /// Images held.
+    pub images_stored: usize,
+    /// Encoded bytes of the images held.
+    pub bytes_stored: u64,
+    /// Webhook POSTs attempted (retries included).
+    pub webhook_attempts: u64,
+    /// Webhooks acknowledged with a 2xx.
+    pub webhooks_delivered: u64,
+}
+
+/// What the emulator reads from one provider's spec, once.
+#[derive(Debug)]
+pub(crate) struct ProviderInfo {
+    pub spec: &'static Spec,
+    pub create: String,
+    pub result: String,
+    pub create_schema: Arc<CompiledSchema>,
+    pub features: HashMap<String, FeatureField>,
+    /// Largest accepted request body.
+    pub body_limit: u64,
+    /// Largest accepted input image, in pixels.
+    pub max_input_pixels: u64,
+    /// How long output URLs live (`x-limits`), if the spec says.
+    pub url_ttl: Option<Duration>,
+}
+
+/// Cap on request bodies where the spec gives no `max-input-bytes`: 20 MiB.
+pub const DEFAULT_BODY_LIMIT: u64 = 20 * 1024 * 1024;
+/// Room for the rest of the JSON beside a maximal base64 image: 1 MiB.
+const JSON_ROOM: u64 = 1024 * 1024;
+
+impl ProviderInfo {
+    fn new(provider: Provider, pixel_budget: u64) -> ProviderInfo {
+        let spec = Spec::embedded(provider);
+        let job = &spec.extensions().job;
+        let create_schema = spec
+            .request_schema(&job.create)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{provider}: x-job.create {} has no request body",
+                    job.create
+                )
+            })
+            .unwrap_or_else(|e| {
+                panic!("{provider}: the create request schema does not compile: {e}")
+            });
+        let limits = &spec.extensions().limits;
+        let number = |name: &str| limits.get(name).and_then(serde_json::Value::as_u64);
+        let body_limit = number("max-input-bytes").map_or(DEFAULT_BODY_LIMIT, |bytes| {
+            bytes.div_ceil(3) * 4 + JSON_ROOM
+        });
+        let url_ttl = number("image-url-ttl-seconds")
+            .or_else(|| number("temp-link-ttl-seconds"))
+            .map(Duration::from_secs);
+        ProviderInfo {
+            spec,
+            create: job.create.clone(),
+            result: job.result.clone(),
+            features: spec
+                .operation(&job.create)
+                .and_then(|op| op.request_body.as_deref())
+                .map(|at| feature_fields(spec.document(), at))
+                .unwrap_or_default(),
+            create_schema,
+            body_limit,
+            max_input_pixels: number("max-input-pixels").unwrap_or(pixel_budget),
+            url_ttl,
+        }
+    }
+}
+
+/// Everything shared.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub config: Config,
+    pub providers: HashMap<Provider, ProviderInfo>,
+    pub jobs: Mutex<JobStore>,
+    pub images: Mutex<ImageStore>,
+    pub rate: Mutex<RateWindows>,
+    pub fault_counters: Vec<AtomicU64>,
+    pub requests: AtomicU64,
+    pub webhook_attempts: AtomicU64,
+    pub webhooks_delivered: AtomicU64,
+    pub next_numeric_id: AtomicU64,
+    pub bound: OnceLock<SocketAddr>,
+    pub webhook_client: OnceLock<reqwest::Client>,
+    sweeper_started: AtomicBool,
+}
+
+/// Locks a mutex, ignoring poisoning (no code holding these locks can panic halfway through a
+/// change that matters).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    pub fn new(providers: &[Provider], config: Config) -> Arc<Shared> {
+        let infos = providers
+            .iter()
+            .map(|p| (*p, ProviderInfo::new(*p, config.pixel_budget)))
+            .collect();
+        if config.api_keys.is_empty() && !config.defects.skip_auth {
+            tracing::warn!(
+                "no API key configured: any non-empty key is accepted (set --api-key or Config::api_keys)"
+            );
+        }
+        Arc::new(Shared {
+            jobs: Mutex::new(JobStore::new(config.max_jobs)),
+            images: Mutex::new(ImageStore::new(config.max_stored_bytes)),
+            rate: Mutex::new(RateWindows::default()),
+            fault_counters: config.faults.iter().map(|_| AtomicU64::new(0)).collect(),
+            requests: AtomicU64::new(0),
+            webhook_attempts: AtomicU64::new(0),
+            webhooks_delivered: AtomicU64::new(0),
+            next_numeric_id: AtomicU64::new(70_000_000),
+            bound: OnceLock::new(),
+            webhook_client: OnceLock::new(),
+            sweeper_started: AtomicBool::new(false),
+            providers: infos,
+            config,
+        })
+    }
+
+    pub fn info(&self, provider: Provider) -> &ProviderInfo {
+        &self.providers[&provider]
+    }
+
+    pub fn stats(&self) -> Stats {
+        let (jobs_live, jobs_running) = {
+            let jobs = lock(&self.jobs);
+            (jobs.len(), jobs.running())
+        };
+        let (images_stored, bytes_stored) = {
+            let images = lock(&self.images);
+            (images.len(), images.bytes())
+        };
+        Stats {
+            requests: self.requests.load(Ordering::Relaxed),
+            jobs_live,
+            jobs_running,
+            images_stored,
+            bytes_stored,
+            webhook_attempts: self.webhook_attempts.load(Ordering::Relaxed),
+            webhooks_delivered: self.webhooks_delivered.load(Ordering::Relaxed),
+        }
+    }
+
+    /// How long an output URL of `provider` lives: the provider's TTL, or the job TTL if shorter.
+    pub fn url_ttl(&self, provider: Provider) -> Duration {
+        let job_ttl = self.config.job_ttl;
+        self.info(provider)
+            .url_ttl
+            .map_or(job_ttl, |ttl| ttl.min(job_ttl))
+    }
+
+    /// Evicts jobs and images whose TTL ended.
+    pub fn sweep(&self, now: Instant) {
+        let images = lock(&self.jobs).sweep(now, self.config.job_ttl);
+        let mut store = lock(&self.images);
+        for name in images {
+            store.remove(&name);
+        }
+        store.sweep(now);
+    }
+
+    /// Starts the background sweeper once (from inside a tokio runtime); it stops when the
+    /// emulator is dropped.
+    pub fn ensure_sweeper(self: &Arc<Self>) {
+        if self.sweeper_started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let weak: Weak<Shared> = Arc::downgrade(self);
+        let shortest = self
+            .providers
+            .keys()
+            .map(|p| self.url_ttl(*p))
+            .min()
+            .unwrap_or(self.config.job_ttl);
+        let period = (shortest / 4).clamp(Duration::from_millis(100), Duration::from_secs(30));
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(period);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                let Some(shared) = weak.upgrade() else {
+                    return;
+                };
+                shared.sweep(Instant::now());
+            }
+        });
+    }
+
+    /// The `host:port` forms under which this emulator is reached (its own image URLs).
+    pub fn own_authorities(&self, host_header: Option<&str>) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(host) = host_header {
+            out.push(host.to_owned());
+        }
+        if let Some(addr) = self.bound.get() {
+            out.push(addr.to_string());
+            if addr.ip().is_loopback() {
+                out.push(format!("localhost:{}", addr.port()));
+                out.push(format!("127.0.0.1:{}", addr.port()));
+            }
+        }
+        out
+    }
+}

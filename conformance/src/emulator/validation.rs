@@ -1,0 +1,127 @@
+//! A request body, checked in the order a client's mistakes show: content type (415), size (413),
+//! JSON syntax (400), then the operation's request schema from the spec (400, naming every field,
+//! value and allowed range).
+
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
+use img2img_specs::Provider;
+use serde_json::Value;
+
+use super::error::{ApiError, ErrorKind};
+use super::state::Shared;
+
+/// Whether a `Content-Type` is JSON (`application/json`, parameters allowed, or `+json`).
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Reads the JSON body of a request.
+pub(crate) async fn read_json(
+    shared: &Shared,
+    provider: Provider,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Value, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    match &content_type {
+        Some(kind) if is_json(kind) => {}
+        Some(kind) => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorKind::UnsupportedMediaType,
+                format!("Content-Type = {kind:?} is not supported: send application/json"),
+            ));
+        }
+        None => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorKind::UnsupportedMediaType,
+                "Content-Type is missing: send application/json",
+            ));
+        }
+    }
+    let limit = shared.info(provider).body_limit;
+    let too_large = |size: Option<u64>| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::TooLarge,
+            match size {
+                Some(size) => format!("body = {size} bytes is above the maximum {limit} bytes"),
+                None => format!("body is above the maximum {limit} bytes"),
+            },
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(size) = declared.filter(|size| *size > limit) {
+        return Err(too_large(Some(size)));
+    }
+    let bytes = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                too_large(None)
+            } else {
+                ApiError::invalid(format!("the body could not be read: {e}"))
+            }
+        })?
+        .to_bytes();
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::invalid(format!(
+            "body is not valid JSON: {e} (malformed JSON at line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+/// Validates a body against the request schema of `operation` (unless the `skip_validation`
+/// defect is on).
+pub(crate) fn validate(
+    shared: &Shared,
+    provider: Provider,
+    operation: &str,
+    body: &Value,
+) -> Result<(), ApiError> {
+    if shared.config.defects.skip_validation {
+        return Ok(());
+    }
+    let Some(schema) = shared.info(provider).spec.request_schema(operation) else {
+        return Ok(());
+    };
+    let schema = schema.map_err(|e| {
+        ApiError::invalid(format!(
+            "the spec's schema for {operation} does not compile: {e}"
+        ))
+    })?;
+    schema
+        .validate(body)
+        .map_err(|violations| ApiError::invalid(violations.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json;
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json("Application/JSON; charset=utf-8"));
+        assert!(is_json("application/vnd.api+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json("application/x-www-form-urlencoded"));
+    }
+}
