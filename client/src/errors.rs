@@ -1,0 +1,592 @@
+//! One typed error across the three providers, and the parsers that turn every error body shape of
+//! `shared/provider-notes.md` into it.
+//!
+//! Every message that comes from a provider passes through [`Scrub`] before it is stored, so a
+//! server that echoes the request (ModelsLab carries the key in the body) cannot put the key into an
+//! error, a log line or a panic message.
+
+use std::time::Duration;
+
+use img2img_specs::{ApiKey, Provider};
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+/// The longest provider text kept in an error (characters); longer bodies are cut.
+pub const SNIPPET_CHARS: usize = 240;
+
+/// Everything that can go wrong with a job, the same for every provider.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The provider does not accept the key (missing, unknown or revoked).
+    #[error("unauthorized: {message}")]
+    Unauthorized {
+        /// The provider's words.
+        message: String,
+    },
+    /// The key is valid but may not do this.
+    #[error("forbidden: {message}")]
+    Forbidden {
+        /// The provider's words.
+        message: String,
+    },
+    /// The account cannot pay for the job.
+    #[error("insufficient balance: {message}")]
+    InsufficientBalance {
+        /// The provider's words.
+        message: String,
+    },
+    /// Too many requests; `retry_after` is the wait the server asked for, if it said.
+    #[error("rate limited{}: {message}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs_f64())).unwrap_or_default())]
+    RateLimited {
+        /// The wait the server asked for (`Retry-After` or ModelsLab's `retry_after`).
+        retry_after: Option<Duration>,
+        /// The provider's words.
+        message: String,
+    },
+    /// The request was refused: by the spec before sending, or by the provider.
+    #[error("invalid request: {message}")]
+    InvalidRequest {
+        /// The field at fault (`request.width`), when known.
+        field: Option<String>,
+        /// What is wrong: the field, the value and the allowed range.
+        message: String,
+    },
+    /// The provider refused the prompt or the image on content-policy grounds.
+    #[error("blocked by content policy: {message}")]
+    ContentPolicy {
+        /// The provider's words.
+        message: String,
+    },
+    /// The job ran and failed.
+    #[error("task failed: {reason}")]
+    TaskFailed {
+        /// The provider's reason.
+        reason: String,
+    },
+    /// The job did not finish before the overall deadline.
+    #[error("deadline of {}s exceeded while the job was still {last_status}", deadline.as_secs())]
+    DeadlineExceeded {
+        /// The deadline that passed.
+        deadline: Duration,
+        /// The last status seen.
+        last_status: String,
+    },
+    /// The provider failed (HTTP 5xx).
+    #[error("server error (HTTP {status}): {message}")]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The provider's words.
+        message: String,
+    },
+    /// The request did not complete.
+    #[error("transport error ({stage}): {message}")]
+    Transport {
+        /// How far the request got; decides whether a paid call may be retried.
+        stage: TransportStage,
+        /// What went wrong.
+        message: String,
+    },
+    /// A body none of the provider's documented shapes fits.
+    #[error("unexpected response body{}: {snippet}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    UnexpectedBody {
+        /// The HTTP status, when known (the generated clients drop it when a documented status
+        /// carries a body that is not the documented JSON).
+        status: Option<u16>,
+        /// The start of the body, at most [`SNIPPET_CHARS`] characters.
+        snippet: String,
+    },
+    /// The client is misconfigured (no key, a bad base URL, an unreadable file); nothing was sent.
+    #[error("configuration: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// How far a failed request got; only [`TransportStage::Connect`] proves it was never received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportStage {
+    /// The connection could not be opened: the request was never sent.
+    Connect,
+    /// The request may have been sent (a timeout or a broken connection after connecting).
+    AfterSend,
+    /// The response status arrived but its body could not be read.
+    Body,
+}
+
+impl std::fmt::Display for TransportStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TransportStage::Connect => "connect, nothing sent",
+            TransportStage::AfterSend => "request may have been sent",
+            TransportStage::Body => "reading the response body",
+        })
+    }
+}
+
+impl Error {
+    /// A short, stable name of the variant (`rate_limited`), for JSON output and tests.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Unauthorized { .. } => "unauthorized",
+            Error::Forbidden { .. } => "forbidden",
+            Error::InsufficientBalance { .. } => "insufficient_balance",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::InvalidRequest { .. } => "invalid_request",
+            Error::ContentPolicy { .. } => "content_policy",
+            Error::TaskFailed { .. } => "task_failed",
+            Error::DeadlineExceeded { .. } => "deadline_exceeded",
+            Error::Server { .. } => "server",
+            Error::Transport { .. } => "transport",
+            Error::UnexpectedBody { .. } => "unexpected_body",
+            Error::Config { .. } => "config",
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Error {
+        Error::Config {
+            message: message.into(),
+        }
+    }
+}
+
+/// Removes the key from provider text and bounds its length.
+#[derive(Clone)]
+pub struct Scrub {
+    key: Option<ApiKey>,
+}
+
+impl std::fmt::Debug for Scrub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scrub([redacted])")
+    }
+}
+
+impl Scrub {
+    /// A scrubber for this key.
+    pub fn new(key: Option<&ApiKey>) -> Self {
+        Scrub {
+            key: key.filter(|k| !k.is_empty()).cloned(),
+        }
+    }
+
+    /// `text` with every occurrence of the key replaced by `[redacted]`, cut to
+    /// [`SNIPPET_CHARS`] characters.
+    pub fn text(&self, text: &str) -> String {
+        let clean = match &self.key {
+            Some(key) if text.contains(key.expose_secret()) => {
+                text.replace(key.expose_secret(), "[redacted]")
+            }
+            _ => text.to_owned(),
+        };
+        bound(&clean)
+    }
+
+    /// A body as a snippet: JSON compacted, anything else as lossy UTF-8.
+    pub fn body(&self, body: &[u8]) -> String {
+        let head = &body[..body.len().min(SNIPPET_CHARS * 4 + 64)];
+        self.text(String::from_utf8_lossy(head).trim())
+    }
+}
+
+fn bound(text: &str) -> String {
+    if text.chars().count() <= SNIPPET_CHARS {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(SNIPPET_CHARS).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// Which call an error body answered: the paid create call or a poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The create call.
+    Create,
+    /// A poll / fetch of the result.
+    Poll,
+}
+
+/// The wait a `Retry-After` header asks for: delta-seconds or an HTTP date.
+pub fn retry_after_header(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn str_at<'a>(body: &'a Value, pointer: &str) -> Option<&'a str> {
+    body.pointer(pointer)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+fn lower(text: &str) -> String {
+    text.to_ascii_lowercase()
+}
+
+fn looks_like_content_policy(text: &str) -> bool {
+    let t = lower(text);
+    [
+        "content policy",
+        "content_policy",
+        "safety",
+        "nsfw",
+        "blocked",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
+fn looks_like_balance(text: &str) -> bool {
+    let t = lower(text);
+    ["balance", "credit", "recharge", "payment", "quota"]
+        .iter()
+        .any(|w| t.contains(w))
+}
+
+fn looks_like_rate_limit(text: &str) -> bool {
+    let t = lower(text);
+    t.contains("rate limit") || t.contains("too many")
+}
+
+fn looks_like_auth(text: &str) -> bool {
+    let t = lower(text);
+    (t.contains("api key") || t.contains("token") || t.contains("unauthor"))
+        && (t.contains("invalid") || t.contains("missing") || t.contains("unauthor"))
+}
+
+/// By HTTP status alone, when the body says nothing more specific.
+fn by_status(status: u16, message: String, retry_after: Option<Duration>) -> Option<Error> {
+    Some(match status {
+        401 => Error::Unauthorized { message },
+        402 => Error::InsufficientBalance { message },
+        403 if looks_like_balance(&message) => Error::InsufficientBalance { message },
+        403 => Error::Forbidden { message },
+        429 => Error::RateLimited {
+            retry_after,
+            message,
+        },
+        400 | 404 | 409 | 422 => Error::InvalidRequest {
+            field: None,
+            message,
+        },
+        500..=599 => Error::Server { status, message },
+        _ => return None,
+    })
+}
+
+/// A GPTProto error body in any of its three shapes: `{"error": {"message", "type"}}`,
+/// `{"error": {"message", "code"}}`, `{"code", "message", "type": "error"}`.
+pub fn gptproto(status: u16, headers: &HeaderMap, body: &Value, scrub: &Scrub) -> Error {
+    let message = str_at(body, "/error/message")
+        .or_else(|| str_at(body, "/message"))
+        .or_else(|| body.get("error").and_then(Value::as_str))
+        .map(|m| scrub.text(m));
+    let kind = str_at(body, "/error/type")
+        .or_else(|| str_at(body, "/error/code"))
+        .or_else(|| str_at(body, "/type"))
+        .unwrap_or("");
+    let Some(message) = message else {
+        return unexpected(Some(status), body, scrub);
+    };
+    // The docs list the content-policy block as 503, but it is sent as HTTP 400.
+    if matches!(status, 400 | 451 | 503)
+        && (looks_like_content_policy(&message) || looks_like_content_policy(kind))
+    {
+        return Error::ContentPolicy { message };
+    }
+    by_status(status, message.clone(), retry_after_header(headers))
+        .unwrap_or_else(|| unexpected(Some(status), body, scrub))
+}
+
+/// A Novita error body `{code, reason, message, metadata}`, decided by `reason` first.
+pub fn novita(status: u16, headers: &HeaderMap, body: &Value, scrub: &Scrub) -> Error {
+    let reason = str_at(body, "/reason").unwrap_or("");
+    let message = str_at(body, "/message")
+        .map(|m| scrub.text(m))
+        .unwrap_or_else(|| reason.to_owned());
+    if message.is_empty() && reason.is_empty() {
+        return unexpected(Some(status), body, scrub);
+    }
+    let retry_after = retry_after_header(headers);
+    match reason {
+        "FAILED_TO_AUTH" | "INVALID_API_KEY" => Error::Unauthorized { message },
+        "NOT_ENOUGH_BALANCE" | "BILLING_BALANCE_NOT_ENOUGH" => {
+            Error::InsufficientBalance { message }
+        }
+        "RATE_LIMIT_EXCEEDED" => Error::RateLimited {
+            retry_after,
+            message,
+        },
+        "INVALID_REQUEST_BODY" => Error::InvalidRequest {
+            field: field_before_colon(&message),
+            message,
+        },
+        "MODEL_NOT_FOUND" => Error::InvalidRequest {
+            field: Some("request.model_name".into()),
+            message,
+        },
+        "TASK_NOT_FOUND" => Error::InvalidRequest {
+            field: Some("task_id".into()),
+            message,
+        },
+        "SERVICE_NOT_AVAILABLE" => Error::Server { status, message },
+        _ => by_status(status, message, retry_after)
+            .unwrap_or_else(|| unexpected(Some(status), body, scrub)),
+    }
+}
+
+/// A ModelsLab error body `{status: "error" | "failed", message | messege, retry_after}`, sent with
+/// an error status or with HTTP 200 (decided by `status`, then by the words).
+pub fn modelslab(
+    status: u16,
+    headers: &HeaderMap,
+    body: &Value,
+    phase: Phase,
+    scrub: &Scrub,
+) -> Error {
+    let message = str_at(body, "/message")
+        .or_else(|| str_at(body, "/messege"))
+        .map(|m| scrub.text(m))
+        .unwrap_or_default();
+    let body_status = str_at(body, "/status").unwrap_or("");
+    let retry_after = body
+        .get("retry_after")
+        .and_then(|v| {
+            v.as_f64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        })
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+        .or_else(|| retry_after_header(headers));
+    if message.is_empty() && body_status.is_empty() {
+        return unexpected(Some(status), body, scrub);
+    }
+    if status == 429 || retry_after.is_some() || looks_like_rate_limit(&message) {
+        return Error::RateLimited {
+            retry_after,
+            message,
+        };
+    }
+    if status == 401 || looks_like_auth(&message) {
+        return Error::Unauthorized { message };
+    }
+    if status == 402 || looks_like_balance(&message) {
+        return Error::InsufficientBalance { message };
+    }
+    if status != 200
+        && let Some(e) = by_status(status, message.clone(), retry_after)
+    {
+        return match e {
+            Error::InvalidRequest { .. } => Error::InvalidRequest {
+                field: field_before_must(&message),
+                message,
+            },
+            other => other,
+        };
+    }
+    if let Some(field) = field_before_must(&message) {
+        return Error::InvalidRequest {
+            field: Some(field),
+            message,
+        };
+    }
+    if looks_like_content_policy(&message) {
+        return Error::ContentPolicy { message };
+    }
+    match phase {
+        Phase::Create if body_status == "error" => Error::InvalidRequest {
+            field: None,
+            message,
+        },
+        _ => Error::TaskFailed {
+            reason: if message.is_empty() {
+                format!("status {body_status}")
+            } else {
+                message
+            },
+        },
+    }
+}
+
+/// `request.width` from `request.width: value must be in range [128, 2048]`.
+fn field_before_colon(message: &str) -> Option<String> {
+    let (head, _) = message.split_once(':')?;
+    let head = head.trim();
+    is_field_path(head).then(|| head.to_owned())
+}
+
+/// `width` from `width must be between 256 and 1024`.
+fn field_before_must(message: &str) -> Option<String> {
+    let (head, _) = message.split_once(" must ")?;
+    let head = head.trim();
+    is_field_path(head).then(|| head.to_owned())
+}
+
+fn is_field_path(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'))
+}
+
+/// A body none of the documented shapes fits.
+pub fn unexpected(status: Option<u16>, body: &Value, scrub: &Scrub) -> Error {
+    Error::UnexpectedBody {
+        status,
+        snippet: scrub.text(&body.to_string()),
+    }
+}
+
+/// The error of a provider's error response, whatever its body.
+pub fn from_body(
+    provider: Provider,
+    status: u16,
+    headers: &HeaderMap,
+    bytes: &[u8],
+    phase: Phase,
+    scrub: &Scrub,
+) -> Error {
+    let Ok(body) = serde_json::from_slice::<Value>(bytes) else {
+        // Not JSON (an HTML page from a proxy): the status is all there is.
+        let snippet = scrub.body(bytes);
+        return by_status(status, snippet.clone(), retry_after_header(headers)).unwrap_or(
+            Error::UnexpectedBody {
+                status: Some(status),
+                snippet,
+            },
+        );
+    };
+    match provider {
+        Provider::Gptproto => gptproto(status, headers, &body, scrub),
+        Provider::Novita => novita(status, headers, &body, scrub),
+        Provider::Modelslab => modelslab(status, headers, &body, phase, scrub),
+    }
+}
+
+/// The transport error of a `reqwest` error, with how far the request got.
+pub fn transport(error: &reqwest::Error, scrub: &Scrub) -> Error {
+    let stage = if error.is_connect() {
+        TransportStage::Connect
+    } else if error.is_body() || error.is_decode() {
+        TransportStage::Body
+    } else {
+        TransportStage::AfterSend
+    };
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    Error::Transport {
+        stage,
+        message: scrub.text(&message),
+    }
+}
+
+/// Converts an error of a generated client. `E` is the provider's error body type.
+pub fn from_progenitor<E: serde::Serialize>(
+    provider: Provider,
+    error: progenitor_client::Error<E>,
+    phase: Phase,
+    scrub: &Scrub,
+) -> ErrorOrResponse {
+    use progenitor_client::Error as P;
+    match error {
+        P::InvalidRequest(message) => ErrorOrResponse::Error(
+            if message.contains("no API key") || message.contains("cannot carry") {
+                Error::config(scrub.text(&message))
+            } else {
+                Error::InvalidRequest {
+                    field: None,
+                    message: scrub.text(&message),
+                }
+            },
+        ),
+        P::CommunicationError(e) | P::InvalidUpgrade(e) | P::ResponseBodyError(e) => {
+            ErrorOrResponse::Error(transport(&e, scrub))
+        }
+        P::ErrorResponse(value) => {
+            let status = value.status().as_u16();
+            let headers = value.headers().clone();
+            let body = serde_json::to_value(value.into_inner()).unwrap_or(Value::Null);
+            ErrorOrResponse::Error(match provider {
+                Provider::Gptproto => gptproto(status, &headers, &body, scrub),
+                Provider::Novita => novita(status, &headers, &body, scrub),
+                Provider::Modelslab => modelslab(status, &headers, &body, phase, scrub),
+            })
+        }
+        P::InvalidResponsePayload(bytes, _) => ErrorOrResponse::Error(Error::UnexpectedBody {
+            status: None,
+            snippet: scrub.body(&bytes),
+        }),
+        P::UnexpectedResponse(response) => ErrorOrResponse::Response(response),
+        P::Custom(message) => ErrorOrResponse::Error(Error::UnexpectedBody {
+            status: None,
+            snippet: scrub.text(&message),
+        }),
+    }
+}
+
+/// What a generated client's error becomes: a typed error, or an undocumented response still to be
+/// read (its body holds the details).
+#[derive(Debug)]
+pub enum ErrorOrResponse {
+    /// A typed error.
+    Error(Error),
+    /// A response with a status the spec does not document.
+    Response(reqwest::Response),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_come_out_of_provider_messages() {
+        assert_eq!(
+            field_before_colon("request.width: value must be in range [128, 2048]").as_deref(),
+            Some("request.width")
+        );
+        assert_eq!(
+            field_before_must("width must be between 256 and 1024").as_deref(),
+            Some("width")
+        );
+        assert_eq!(field_before_must("Rate limit must be respected now"), None);
+    }
+
+    #[test]
+    fn scrub_removes_the_key_and_bounds_the_length() {
+        let key = ApiKey::new("sk-live-123456");
+        let scrub = Scrub::new(Some(&key));
+        assert_eq!(scrub.text("bad key sk-live-123456!"), "bad key [redacted]!");
+        let long = "x".repeat(SNIPPET_CHARS * 3);
+        assert_eq!(scrub.text(&long).chars().count(), SNIPPET_CHARS + 1);
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut headers = HeaderMap::new();
+        headers.insert(reqwest::header::RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after_header(&headers), Some(Duration::from_secs(7)));
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after_header(&headers), Some(Duration::ZERO));
+    }
+}

@@ -1,0 +1,245 @@
+//! How `wait` spaces its polls: exponential backoff with jitter, the provider's eta hint when it
+//! gives one, and an overall deadline. Which statuses end a job is read from the spec's `x-job`
+//! (`pending`, `succeeded`, `failed`), never from a list kept here.
+
+use std::time::Duration;
+
+use img2img_specs::extensions::JobInfo;
+use img2img_specs::{Provider, Spec};
+use serde_json::Value;
+
+/// How `wait` polls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollPolicy {
+    /// The first wait, and the shortest.
+    pub initial: Duration,
+    /// The longest wait between two polls.
+    pub max: Duration,
+    /// Each wait is the previous one times this (without an eta hint).
+    pub multiplier: f64,
+    /// Each wait is moved by up to this fraction, up or down (0.2 = ±20 %).
+    pub jitter: f64,
+    /// The whole wait gives up after this long.
+    pub deadline: Duration,
+    /// Seed of the jitter (tests); `None` seeds from the system.
+    pub seed: Option<u64>,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        PollPolicy {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(20),
+            multiplier: 1.6,
+            jitter: 0.2,
+            deadline: Duration::from_secs(15 * 60),
+            seed: None,
+        }
+    }
+}
+
+/// The waits of one `wait` call.
+#[derive(Debug)]
+pub struct Backoff {
+    policy: PollPolicy,
+    attempt: u32,
+    rng: fastrand::Rng,
+}
+
+impl Backoff {
+    /// Starts a sequence of waits.
+    pub fn new(policy: PollPolicy) -> Self {
+        let rng = policy
+            .seed
+            .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
+        Backoff {
+            policy,
+            attempt: 0,
+            rng,
+        }
+    }
+
+    /// The wait before the next poll. With an `eta` hint (the provider's estimate of the time
+    /// left) the wait is that estimate, kept within `initial..=max`; without one it grows
+    /// exponentially from `initial` to `max`. Either way, jitter is applied.
+    pub fn next_delay(&mut self, eta: Option<Duration>) -> Duration {
+        let exponential = self.policy.initial.as_secs_f64()
+            * self
+                .policy
+                .multiplier
+                .max(1.0)
+                .powi(self.attempt.min(64) as i32);
+        self.attempt += 1;
+        let base = match eta.filter(|e| !e.is_zero()) {
+            Some(eta) => eta.as_secs_f64(),
+            None => exponential,
+        };
+        let base = base.clamp(
+            self.policy.initial.as_secs_f64(),
+            self.policy.max.as_secs_f64(),
+        );
+        Duration::from_secs_f64(jittered(base, self.policy.jitter, &mut self.rng))
+    }
+}
+
+/// `base` moved by up to `fraction` up or down.
+pub(crate) fn jittered(base: f64, fraction: f64, rng: &mut fastrand::Rng) -> f64 {
+    let fraction = fraction.clamp(0.0, 1.0);
+    let factor = 1.0 - fraction + 2.0 * fraction * rng.f64();
+    (base * factor).max(0.0)
+}
+
+/// Where a job stands, by the spec's `x-job` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusClass {
+    /// In `x-job.pending`, or unknown to the spec (polling goes on until the deadline).
+    Pending,
+    /// In `x-job.succeeded`.
+    Succeeded,
+    /// In `x-job.failed`.
+    Failed,
+}
+
+/// The spec's `x-job` of `provider`.
+pub fn job_info(provider: Provider) -> &'static JobInfo {
+    &Spec::embedded(provider).extensions().job
+}
+
+/// Classifies `status` by the spec's `x-job` lists.
+pub fn classify(provider: Provider, status: &str) -> StatusClass {
+    let job = job_info(provider);
+    if job.succeeded.iter().any(|s| s == status) {
+        StatusClass::Succeeded
+    } else if job.failed.iter().any(|s| s == status) {
+        StatusClass::Failed
+    } else {
+        StatusClass::Pending
+    }
+}
+
+/// The status of a result body, at the spec's `x-job.status-pointer`.
+pub fn status_of(provider: Provider, body: &Value) -> Option<String> {
+    body.pointer(&job_info(provider).status_pointer)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// The eta hint of a result body, at the spec's `x-job.eta-pointer` (in `x-job.eta-unit`).
+pub fn eta_of(provider: Provider, body: &Value) -> Option<Duration> {
+    let job = job_info(provider);
+    let seconds = body.pointer(job.eta_pointer.as_deref()?).and_then(|v| {
+        v.as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    })?;
+    let seconds = match job.eta_unit.as_deref() {
+        Some("milliseconds") => seconds / 1000.0,
+        _ => seconds,
+    };
+    (seconds.is_finite() && seconds > 0.0).then(|| Duration::from_secs_f64(seconds.min(3600.0)))
+}
+
+/// The job id of a create response, at the spec's `x-job.id-pointer` or its fallbacks; integers
+/// are written in decimal.
+pub fn id_of(provider: Provider, body: &Value) -> Option<String> {
+    let job = job_info(provider);
+    std::iter::once(&job.id_pointer)
+        .chain(&job.id_fallback_pointers)
+        .filter_map(|p| body.pointer(p))
+        .find_map(|v| match v {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_statuses_come_from_the_spec() {
+        for (provider, status, class) in [
+            (Provider::Gptproto, "completed", StatusClass::Succeeded),
+            (Provider::Gptproto, "succeeded", StatusClass::Succeeded),
+            (Provider::Gptproto, "canceled", StatusClass::Failed),
+            (Provider::Gptproto, "expired", StatusClass::Failed),
+            (Provider::Gptproto, "in_progress", StatusClass::Pending),
+            (
+                Provider::Novita,
+                "TASK_STATUS_SUCCEED",
+                StatusClass::Succeeded,
+            ),
+            (Provider::Novita, "TASK_STATUS_FAILED", StatusClass::Failed),
+            (
+                Provider::Novita,
+                "TASK_STATUS_UNKNOWN",
+                StatusClass::Pending,
+            ),
+            (Provider::Modelslab, "success", StatusClass::Succeeded),
+            (Provider::Modelslab, "error", StatusClass::Failed),
+            (Provider::Modelslab, "failed", StatusClass::Failed),
+            (Provider::Modelslab, "processing", StatusClass::Pending),
+        ] {
+            assert_eq!(classify(provider, status), class, "{provider} {status}");
+        }
+    }
+
+    #[test]
+    fn backoff_grows_to_the_maximum_within_the_jitter() {
+        let policy = PollPolicy {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(8),
+            multiplier: 2.0,
+            jitter: 0.25,
+            seed: Some(7),
+            ..PollPolicy::default()
+        };
+        let mut backoff = Backoff::new(policy);
+        for expected in [1.0, 2.0, 4.0, 8.0, 8.0, 8.0] {
+            let got = backoff.next_delay(None).as_secs_f64();
+            assert!(
+                got >= expected * 0.75 - 1e-9 && got <= expected * 1.25 + 1e-9,
+                "{got} not within 25 % of {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_eta_hint_replaces_the_exponential_wait_within_bounds() {
+        let policy = PollPolicy {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(10),
+            jitter: 0.0,
+            ..PollPolicy::default()
+        };
+        let mut backoff = Backoff::new(policy);
+        assert_eq!(
+            backoff.next_delay(Some(Duration::from_secs(4))),
+            Duration::from_secs(4)
+        );
+        assert_eq!(
+            backoff.next_delay(Some(Duration::from_secs(300))),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            backoff.next_delay(Some(Duration::from_millis(10))),
+            Duration::from_secs(1)
+        );
+    }
+
+    #[test]
+    fn ids_and_etas_are_read_at_the_spec_pointers() {
+        let novita_old = serde_json::json!({"code": 0, "msg": "", "data": {"task_id": "t-1"}});
+        assert_eq!(id_of(Provider::Novita, &novita_old).as_deref(), Some("t-1"));
+        let modelslab = serde_json::json!({"status": "processing", "id": 13443928, "eta": 12.5});
+        assert_eq!(
+            id_of(Provider::Modelslab, &modelslab).as_deref(),
+            Some("13443928")
+        );
+        assert_eq!(
+            eta_of(Provider::Modelslab, &modelslab),
+            Some(Duration::from_secs_f64(12.5))
+        );
+        assert_eq!(eta_of(Provider::Gptproto, &modelslab), None);
+    }
+}
