@@ -1,0 +1,98 @@
+//! Where the two versions of a spec come from: a file on disk, or the checked-in spec at another
+//! git revision (`git show REV:./specs/<file>`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use img2img_specs::{Provider, Spec};
+
+/// One version of a spec: its text and a label saying where it came from.
+#[derive(Debug, Clone)]
+pub struct Version {
+    /// Where the text came from (`specs/novita.yaml`, `HEAD:specs/novita.yaml`).
+    pub label: String,
+    /// The YAML text.
+    pub text: String,
+}
+
+impl Version {
+    /// Parses the text with `img2img-specs`, naming the version in the error.
+    pub fn parse(&self) -> anyhow::Result<Spec> {
+        Spec::parse(&self.text).map_err(|e| anyhow::anyhow!("{}: {e}", self.label))
+    }
+}
+
+/// Reads a spec file from disk.
+pub fn file(path: &Path) -> anyhow::Result<Version> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the spec file {}", path.display()))?;
+    Ok(Version {
+        label: path.display().to_string(),
+        text,
+    })
+}
+
+/// Reads `path` (relative to the workspace root) as checked in at `rev`.
+pub fn at_rev(root: &Path, rev: &str, path: &str) -> anyhow::Result<Version> {
+    let object = format!("{rev}:./{path}");
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["show", &object])
+        .output()
+        .context("cannot run git (is it installed and on PATH?)")?;
+    if !output.status.success() {
+        bail!(
+            "git show {object} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let text = String::from_utf8(output.stdout)
+        .with_context(|| format!("git show {object}: the file is not UTF-8"))?;
+    Ok(Version {
+        label: format!("{rev}:{path}"),
+        text,
+    })
+}
+
+/// A spec argument: a provider id (`novita`) means `specs/novita.yaml`; anything else is a path.
+pub fn spec_argument(root: &Path, argument: &Path) -> PathBuf {
+    if let Some(provider) = argument
+        .to_str()
+        .and_then(|s| s.parse::<Provider>().ok())
+        .filter(|_| !argument.exists())
+    {
+        return root.join("specs").join(provider.spec_file());
+    }
+    argument.to_path_buf()
+}
+
+/// `file` as a path relative to the workspace root (what `git show REV:./<path>` needs).
+pub fn relative_to_root(root: &Path, file: &Path) -> anyhow::Result<String> {
+    let absolute = if file.is_absolute() {
+        file.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .context("cannot read the current directory")?
+            .join(file)
+    };
+    let absolute = absolute
+        .canonicalize()
+        .with_context(|| format!("cannot find the spec file {}", file.display()))?;
+    let root = root
+        .canonicalize()
+        .with_context(|| format!("cannot find the workspace root {}", root.display()))?;
+    let relative = absolute.strip_prefix(&root).map_err(|_| {
+        anyhow::anyhow!(
+            "{} is outside the repository at {}; --rev reads checked-in files only",
+            absolute.display(),
+            root.display()
+        )
+    })?;
+    Ok(relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/"))
+}
