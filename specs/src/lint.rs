@@ -243,7 +243,10 @@ fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&s
     if let Some(media) = map.get("x-media")
         && media.as_str() != Some("image")
     {
-        add(pointer, format!("x-media {media} is not \"image\", the one media type the tools know"));
+        add(
+            pointer,
+            format!("x-media {media} is not \"image\", the one media type the tools know"),
+        );
     }
     if let Some(names) = map.get("x-common-names") {
         check_common_names(pointer, map.get("enum"), names, add);

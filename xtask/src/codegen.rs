@@ -16,7 +16,7 @@ use img2img_specs::{Provider, Spec};
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use sha2::{Digest, Sha256};
 
-use crate::project;
+use crate::{diff, project};
 
 /// Whether to write the files or only compare them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,7 @@ pub fn run(mode: Mode) -> anyhow::Result<()> {
         let (text, spec) = project::load_spec(provider)?;
         let outputs = render(provider, &text, &spec)
             .with_context(|| format!("generating the client for specs/{}", provider.spec_file()))?;
+        let mut regenerated = false;
         for output in &outputs {
             let path = root.join(&output.path);
             let current = std::fs::read_to_string(&path).ok();
@@ -57,8 +58,13 @@ pub fn run(mode: Mode) -> anyhow::Result<()> {
                     std::fs::write(&path, &output.contents)
                         .with_context(|| format!("writing {}", path.display()))?;
                     println!("updated {}", output.path.display());
+                    regenerated = true;
                 }
             }
+        }
+        if regenerated && let Some(summary) = diff::summary_since_head(provider, &text) {
+            println!("specs/{} changed since HEAD:", provider.spec_file());
+            print!("{summary}");
         }
         for orphan in orphans(&root, provider, &outputs)? {
             match mode {

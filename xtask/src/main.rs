@@ -3,10 +3,19 @@
 //! - `cargo xtask codegen [--check]`: regenerate the typed clients in `generated/` from `specs/`;
 //!   with `--check`, change nothing and fail naming each stale file.
 //! - `cargo xtask lint`: check the specs against the rules of `specs/README.md`.
+//! - `cargo xtask diff OLD NEW [--rev REV] [--format text|md|json] [--fail-on breaking|any]`: what
+//!   changed between two versions of a spec, each change classed breaking or not for a client user.
+//! - `cargo xtask conformance [FLAGS]`: the conformance checks, against the emulators by default
+//!   (runs the `conformance` crate's `conformance` binary).
+//! - `cargo xtask report [--out DIR]`: the provider compatibility report (runs the `conformance`
+//!   crate's `report` binary; xtask does not link that crate).
 
 mod codegen;
+mod conformance;
+mod diff;
 mod lint;
 mod project;
+mod report;
 
 use std::process::ExitCode;
 
@@ -30,6 +39,28 @@ enum Command {
     },
     /// Check every spec against the rules of specs/README.md; print all findings.
     Lint,
+    /// List what changed between two versions of a spec, each change classed breaking or not.
+    ///
+    /// Exit status: 0 when no change matches --fail-on, 1 when one does, 2 on usage or IO errors.
+    Diff(diff::DiffArgs),
+    /// Run the conformance checks (default: every check, every provider, in-process emulators).
+    ///
+    /// Every flag is passed on: `cargo xtask conformance --help` lists them.
+    #[command(disable_help_flag = true)]
+    Conformance {
+        /// Flags for the conformance binary.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Write the provider compatibility report (Markdown, JSON + schema, HTML).
+    Report {
+        /// Where to write it (default: target/report/).
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+        /// The conformance results to read (default: target/conformance/results.json).
+        #[arg(long, value_name = "FILE")]
+        results: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -41,6 +72,19 @@ fn main() -> ExitCode {
             codegen::Mode::Write
         }),
         Command::Lint => lint::run(),
+        Command::Diff(args) => {
+            return diff::run(args).unwrap_or_else(|error| {
+                eprintln!("error: {error:#}");
+                ExitCode::from(2)
+            });
+        }
+        Command::Conformance { args } => {
+            return conformance::run(&args).unwrap_or_else(|error| {
+                eprintln!("error: {error:#}");
+                ExitCode::from(2)
+            });
+        }
+        Command::Report { out, results } => report::run(out, results),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

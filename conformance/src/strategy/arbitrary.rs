@@ -22,19 +22,19 @@ const LONGEST_BOUNDARY: u64 = 4096;
 const TYPICAL_ITEMS: u64 = 3;
 
 /// Valid instances of `schema`, checked against it.
-pub fn valid(schema: Arc<CompiledSchema>) -> BoxedStrategy<Value> {
+pub fn valid(schema: Arc<CompiledSchema>) -> SBoxedStrategy<Value> {
     let strategy = node(schema.schema(), 0);
     strategy
         .prop_filter("instance must satisfy the schema", move |v| {
             schema.is_valid(v)
         })
-        .boxed()
+        .sboxed()
 }
 
 /// Instances that break exactly one constraint of `schema`, with that constraint. Each starts from a
 /// valid instance and changes one place; the filter keeps only those the validator faults at that
 /// place and nowhere else.
-pub fn invalid(schema: Arc<CompiledSchema>) -> BoxedStrategy<(Value, Constraint)> {
+pub fn invalid(schema: Arc<CompiledSchema>) -> SBoxedStrategy<(Value, Constraint)> {
     let full = sample(schema.schema(), Fill::All);
     let all = constraints(schema.schema(), &full);
     assert!(!all.is_empty(), "the schema has no constraint to break");
@@ -49,7 +49,7 @@ pub fn invalid(schema: Arc<CompiledSchema>) -> BoxedStrategy<(Value, Constraint)
             "must break exactly the chosen constraint",
             move |(value, constraint)| breaks_only(&checker, value, constraint),
         )
-        .boxed()
+        .sboxed()
 }
 
 /// Whether `value` breaks `constraint` and nothing else.
@@ -96,18 +96,18 @@ pub fn ground(mut base: Value, full: &Value, pointer: &str) -> Value {
     base
 }
 
-fn node(schema: &Value, depth: usize) -> BoxedStrategy<Value> {
+fn node(schema: &Value, depth: usize) -> SBoxedStrategy<Value> {
     if depth > 16 {
-        return Just(sample(schema, Fill::Required)).boxed();
+        return Just(sample(schema, Fill::Required)).sboxed();
     }
     if let Some(Value::Array(values)) = schema.get("enum") {
-        return select(values.clone()).boxed();
+        return select(values.clone()).sboxed();
     }
     let nullable = types(schema).iter().any(|t| t == "null");
     let strategy = if let Some(branches) = branches(schema) {
-        let options: Vec<BoxedStrategy<Value>> =
+        let options: Vec<SBoxedStrategy<Value>> =
             branches.into_iter().map(|b| node(b, depth + 1)).collect();
-        proptest::strategy::Union::new(options).boxed()
+        proptest::strategy::Union::new(options).sboxed()
     } else {
         match types(schema).into_iter().find(|t| t != "null").as_deref() {
             Some("object") => object(schema, depth),
@@ -115,18 +115,18 @@ fn node(schema: &Value, depth: usize) -> BoxedStrategy<Value> {
             Some("string") => string(schema),
             Some("integer") => integer(schema),
             Some("number") => number(schema),
-            Some("boolean") => any::<bool>().prop_map(Value::Bool).boxed(),
-            _ => Just(Value::Null).boxed(),
+            Some("boolean") => any::<bool>().prop_map(Value::Bool).sboxed(),
+            _ => Just(Value::Null).sboxed(),
         }
     };
     if nullable {
-        prop_oneof![9 => strategy, 1 => Just(Value::Null)].boxed()
+        prop_oneof![9 => strategy, 1 => Just(Value::Null)].sboxed()
     } else {
         strategy
     }
 }
 
-fn object(schema: &Value, depth: usize) -> BoxedStrategy<Value> {
+fn object(schema: &Value, depth: usize) -> SBoxedStrategy<Value> {
     let mut required = required_names(schema);
     // Properties an `x-required-if` may demand are always generated, so the rule holds.
     if let Some(Value::Array(rules)) = schema.get("allOf") {
@@ -134,17 +134,17 @@ fn object(schema: &Value, depth: usize) -> BoxedStrategy<Value> {
             required.extend(rule.get("then").map(required_names).unwrap_or_default());
         }
     }
-    let mut fields: Vec<BoxedStrategy<Option<(String, Value)>>> = Vec::new();
+    let mut fields: Vec<SBoxedStrategy<Option<(String, Value)>>> = Vec::new();
     if let Some(Value::Object(properties)) = schema.get("properties") {
         for (name, property) in properties {
             let name = name.clone();
             let value = node(property, depth + 1);
             let field = if required.contains(&name) {
-                value.prop_map(move |v| Some((name.clone(), v))).boxed()
+                value.prop_map(move |v| Some((name.clone(), v))).sboxed()
             } else {
                 proptest::option::of(value)
                     .prop_map(move |v| v.map(|v| (name.clone(), v)))
-                    .boxed()
+                    .sboxed()
             };
             fields.push(field);
         }
@@ -153,16 +153,16 @@ fn object(schema: &Value, depth: usize) -> BoxedStrategy<Value> {
         .prop_map(|pairs| {
             Value::Object(pairs.into_iter().flatten().collect::<Map<String, Value>>())
         })
-        .boxed()
+        .sboxed()
 }
 
-fn array(schema: &Value, depth: usize) -> BoxedStrategy<Value> {
+fn array(schema: &Value, depth: usize) -> SBoxedStrategy<Value> {
     let min = schema.get("minItems").and_then(Value::as_u64).unwrap_or(0);
     let max = schema.get("maxItems").and_then(Value::as_u64);
     let upper = max.unwrap_or(min + TYPICAL_ITEMS).max(min);
     let item = schema
         .get("items")
-        .map_or_else(|| Just(Value::Null).boxed(), |s| node(s, depth + 1));
+        .map_or_else(|| Just(Value::Null).sboxed(), |s| node(s, depth + 1));
     let typical = (min as usize)..=(upper.min(min + TYPICAL_ITEMS) as usize);
     let boundary = (upper as usize)..=(upper as usize);
     prop_oneof![
@@ -170,14 +170,14 @@ fn array(schema: &Value, depth: usize) -> BoxedStrategy<Value> {
         1 => proptest::collection::vec(item, boundary),
     ]
     .prop_map(Value::Array)
-    .boxed()
+    .sboxed()
 }
 
-fn string(schema: &Value) -> BoxedStrategy<Value> {
+fn string(schema: &Value) -> SBoxedStrategy<Value> {
     if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
         && let Some(strategy) = matching(pattern)
     {
-        return strategy.prop_map(Value::String).boxed();
+        return strategy.prop_map(Value::String).sboxed();
     }
     let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0);
     let max = schema.get("maxLength").and_then(Value::as_u64);
@@ -186,7 +186,7 @@ fn string(schema: &Value) -> BoxedStrategy<Value> {
         proptest::char::ranges(vec!['a'..='z', 'A'..='Z', '0'..='9', ' '..=' ', ','..=','].into());
     let typical = proptest::collection::vec(chars, (min as usize)..=(typical_max as usize))
         .prop_map(|c| Value::String(c.into_iter().collect()))
-        .boxed();
+        .sboxed();
     let mut edges = vec![min];
     if let Some(max) = max.filter(|m| *m <= LONGEST_BOUNDARY) {
         edges.push(max);
@@ -195,31 +195,118 @@ fn string(schema: &Value) -> BoxedStrategy<Value> {
         4 => typical,
         1 => select(edges).prop_map(|n| Value::String("p".repeat(n as usize))),
     ]
-    .boxed()
+    .sboxed()
 }
 
-fn integer(schema: &Value) -> BoxedStrategy<Value> {
+fn integer(schema: &Value) -> SBoxedStrategy<Value> {
     let (lower, xl, upper, xu) = bounds(schema);
     let low = lower.map_or(-1_000_000, |l| l as i64 + i64::from(xl));
     let high = upper.map_or(low.saturating_add(1_000_000), |u| u as i64 - i64::from(xu));
-    prop_oneof![
-        1 => Just(low),
-        1 => Just(high),
-        3 => low..=high,
-    ]
-    .prop_map(|n| json!(n))
-    .boxed()
+    Favoured {
+        low: low as f64,
+        high: high as f64,
+        integer: true,
+    }
+    .prop_map(|n| json!(n as i64))
+    .sboxed()
 }
 
-fn number(schema: &Value) -> BoxedStrategy<Value> {
+fn number(schema: &Value) -> SBoxedStrategy<Value> {
     let (lower, xl, upper, xu) = bounds(schema);
     let low = lower.map_or(-1e6, |l| if xl { l + 1e-6 } else { l });
     let high = upper.map_or(low + 1e6, |u| if xu { u - 1e-6 } else { u });
-    prop_oneof![
-        1 => Just(low),
-        1 => Just(high),
-        3 => low..=high,
-    ]
+    Favoured {
+        low,
+        high,
+        integer: false,
+    }
     .prop_map(|n| json!(n))
-    .boxed()
+    .sboxed()
+}
+
+/// Numbers in `[low, high]` with both boundaries drawn often (one case in five each), that shrink
+/// by binary search towards `low` from wherever they started, boundaries included.
+#[derive(Debug, Clone, Copy)]
+struct Favoured {
+    low: f64,
+    high: f64,
+    integer: bool,
+}
+
+impl Strategy for Favoured {
+    type Tree = Towards;
+    type Value = f64;
+
+    fn new_tree(
+        &self,
+        runner: &mut proptest::test_runner::TestRunner,
+    ) -> proptest::strategy::NewTree<Self> {
+        let rng = runner.rng();
+        let start = match rng.random_range(0..10) {
+            0 | 1 => self.low,
+            2 | 3 => self.high,
+            _ if self.integer => rng.random_range(self.low as i64..=self.high as i64) as f64,
+            _ => rng.random_range(self.low..=self.high),
+        };
+        Ok(Towards {
+            lo: self.low,
+            curr: start,
+            hi: start,
+            integer: self.integer,
+        })
+    }
+}
+
+/// proptest's binary-search shrinking, towards a lower bound instead of zero.
+#[derive(Debug, Clone, Copy)]
+struct Towards {
+    lo: f64,
+    curr: f64,
+    hi: f64,
+    integer: bool,
+}
+
+impl Towards {
+    fn reposition(&mut self) -> bool {
+        let middle = self.lo + (self.hi - self.lo) / 2.0;
+        let middle = if self.integer { middle.floor() } else { middle };
+        let settled = if self.integer {
+            middle == self.curr
+        } else {
+            (middle - self.curr).abs() < 1e-9
+        };
+        if settled {
+            return false;
+        }
+        self.curr = middle;
+        true
+    }
+}
+
+impl proptest::strategy::ValueTree for Towards {
+    type Value = f64;
+
+    fn current(&self) -> f64 {
+        self.curr
+    }
+
+    fn simplify(&mut self) -> bool {
+        if self.hi <= self.lo {
+            return false;
+        }
+        self.hi = self.curr;
+        self.reposition()
+    }
+
+    fn complicate(&mut self) -> bool {
+        if self.hi <= self.lo {
+            return false;
+        }
+        self.lo = if self.integer {
+            self.curr + 1.0
+        } else {
+            self.curr
+        };
+        self.reposition()
+    }
 }

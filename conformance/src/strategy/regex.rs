@@ -1,6 +1,6 @@
 //! Strings that match (or miss) a spec's `pattern`.
 
-use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
+use proptest::strategy::{SBoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 
 /// The pattern without its outer `^…$` anchors, which proptest's regex generator does not support.
@@ -11,10 +11,10 @@ fn unanchored(pattern: &str) -> String {
 }
 
 /// A strategy for strings matching `pattern`, or `None` if proptest cannot generate from it.
-pub fn matching(pattern: &str) -> Option<BoxedStrategy<String>> {
+pub fn matching(pattern: &str) -> Option<SBoxedStrategy<String>> {
     proptest::string::string_regex(&unanchored(pattern))
         .ok()
-        .map(Strategy::boxed)
+        .map(Strategy::sboxed)
 }
 
 /// One deterministic string matching `pattern`.

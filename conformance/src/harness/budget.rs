@@ -1,0 +1,48 @@
+//! The run's request budget: live calls cost money, so every request takes one unit.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::http::SendError;
+
+/// A shared count of the requests a run may still send.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    limit: u32,
+    spent: Arc<AtomicU32>,
+}
+
+impl Budget {
+    /// A budget of `limit` requests.
+    pub fn new(limit: u32) -> Self {
+        Budget {
+            limit,
+            spent: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
+    /// No practical limit (emulators, replay).
+    pub fn unlimited() -> Self {
+        Budget::new(u32::MAX)
+    }
+
+    /// Takes one request from the budget.
+    pub fn take(&self) -> Result<(), SendError> {
+        let previous = self.spent.fetch_add(1, Ordering::SeqCst);
+        if previous >= self.limit {
+            self.spent.fetch_sub(1, Ordering::SeqCst);
+            return Err(SendError::BudgetSpent(self.limit));
+        }
+        Ok(())
+    }
+
+    /// Requests sent so far.
+    pub fn spent(&self) -> u32 {
+        self.spent.load(Ordering::SeqCst)
+    }
+
+    /// The limit.
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+}

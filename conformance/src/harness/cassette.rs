@@ -1,0 +1,138 @@
+//! Cassettes: the exchanges of a live run, stored with every secret redacted, replayed without a
+//! network. One JSON file per provider: `<dir>/<provider>.json`.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The text that stands where a secret was.
+pub const REDACTED: &str = "[redacted]";
+
+/// Headers kept in a cassette (everything else, `authorization` first of all, is dropped).
+pub const KEPT_HEADERS: &[&str] = &["content-type", "retry-after"];
+
+/// A recorded request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path and query (`/v3/async/task-result?task_id=…`), or the absolute URL of a download.
+    pub path: String,
+    /// The JSON body, secrets redacted.
+    pub body: Option<Value>,
+}
+
+/// A recorded response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedReply {
+    /// HTTP status.
+    pub status: u16,
+    /// Kept headers (lower-case names).
+    pub headers: Vec<(String, String)>,
+    /// The body: JSON when it parsed, otherwise base64 in `body_base64`.
+    pub body: Option<Value>,
+    /// A non-JSON body (images), base64.
+    pub body_base64: Option<String>,
+}
+
+impl RecordedReply {
+    /// The body's bytes.
+    pub fn bytes(&self) -> Vec<u8> {
+        match (&self.body, &self.body_base64) {
+            (Some(json), _) => serde_json::to_vec(json).unwrap_or_default(),
+            (None, Some(data)) => base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .unwrap_or_default(),
+            (None, None) => Vec::new(),
+        }
+    }
+}
+
+/// One exchange.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Interaction {
+    /// What was sent.
+    pub request: RecordedRequest,
+    /// What came back.
+    pub response: RecordedReply,
+}
+
+/// All exchanges with one provider during a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cassette {
+    /// `gptproto`, `novita` or `modelslab`.
+    pub provider: String,
+    /// When it was recorded (RFC 3339).
+    pub recorded_at: String,
+    /// The exchanges, in order.
+    pub interactions: Vec<Interaction>,
+}
+
+impl Cassette {
+    /// `<dir>/<provider>.json`.
+    pub fn path(dir: &Path, provider: &str) -> PathBuf {
+        dir.join(format!("{provider}.json"))
+    }
+
+    /// Reads a cassette.
+    pub fn load(path: &Path) -> Result<Cassette, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read cassette {}: {e}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("cassette {} is not valid: {e}", path.display()))
+    }
+
+    /// Writes the cassette (pretty JSON, so a recorded run reviews as a diff).
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| format!("cannot write cassette {}: {e}", path.display()))
+    }
+}
+
+/// Replaces every occurrence of each secret in every string of `value`, and the key field of a
+/// body (`key` for ModelsLab) whatever its value.
+pub fn redact(value: &mut Value, secrets: &[String], key_field: Option<&str>) {
+    match value {
+        Value::String(s) => {
+            for secret in secrets.iter().filter(|s| !s.is_empty()) {
+                if s.contains(secret.as_str()) {
+                    *s = s.replace(secret.as_str(), REDACTED);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| redact(v, secrets, None)),
+        Value::Object(map) => {
+            if let Some(field) = key_field
+                && map.contains_key(field)
+            {
+                map.insert(field.to_owned(), Value::String(REDACTED.into()));
+            }
+            map.values_mut().for_each(|v| redact(v, secrets, None));
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn redaction_reaches_every_string_and_the_key_field() {
+        let mut value =
+            json!({"key": "whatever", "nested": ["Bearer sk-1", {"echo": "sk-1 again"}]});
+        redact(&mut value, &["sk-1".into()], Some("key"));
+        assert_eq!(
+            value,
+            json!({"key": REDACTED, "nested": ["Bearer [redacted]", {"echo": "[redacted] again"}]})
+        );
+    }
+}

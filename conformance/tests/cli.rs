@@ -1,0 +1,150 @@
+//! The `conformance` command as a user runs it.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn conformance() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_conformance"));
+    command
+        .env_remove("GPTPROTO_API_KEY")
+        .env_remove("NOVITA_API_KEY")
+        .env_remove("MODELSLAB_API_KEY");
+    command
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("img2img-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_sends_nothing() {
+    let output = conformance()
+        .args([
+            "--target",
+            "live",
+            "--dry-run",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--cases",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let plan = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "plan:",
+        "positive_acceptance",
+        "NOVITA_API_KEY",
+        "--max-requests 60",
+    ] {
+        assert!(plan.contains(needle), "the plan lacks {needle:?}:\n{plan}");
+    }
+}
+
+#[test]
+fn a_run_writes_results_junit_and_summary_and_results_match_their_schema() {
+    let out = scratch("run");
+    let output = conformance()
+        .args([
+            "--provider",
+            "novita",
+            "--check",
+            "positive_acceptance",
+            "--check",
+            "response_schema",
+        ])
+        .args([
+            "--cases",
+            "3",
+            "--seed",
+            "7",
+            "--progress",
+            "plain",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("conformance: 2 passed, 0 failed, 0 skipped"),
+        "{stdout}"
+    );
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.schema.json")).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(
+        validator.is_valid(&results),
+        "{:?}",
+        validator
+            .iter_errors(&results)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(results["seed"], 7);
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<testcase name=\"positive_acceptance\""),
+        "{junit}"
+    );
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("| positive_acceptance | novita |"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn live_without_keys_is_skipped_and_strict_makes_that_fail() {
+    let out = scratch("nokey");
+    let base = [
+        "--target",
+        "live",
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--provider",
+        "gptproto",
+        "--progress",
+        "quiet",
+    ];
+    let lenient = conformance()
+        .args(base)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(lenient.status.success(), "{lenient:?}");
+    assert!(String::from_utf8_lossy(&lenient.stdout).contains("0 passed, 0 failed, 9 skipped"));
+    let strict = conformance()
+        .args(base)
+        .args(["--strict", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(1));
+}
+
+#[test]
+fn bad_flags_exit_with_2() {
+    for args in [
+        vec!["--provider", "midjourney"],
+        vec!["--check", "vibes"],
+        vec!["--cases", "0"],
+        vec!["--record", "/tmp/x"],
+    ] {
+        let output = conformance().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        assert!(!output.stderr.is_empty(), "{args:?}: no message");
+    }
+}
