@@ -16,6 +16,7 @@ async fn run_one(provider: Provider, checks: Vec<CheckId>, emulator: Config) -> 
         seed: 20261122,
         emulator,
         polling: Some(polling(Duration::from_secs(3))),
+        max_shrink_iters: Some(24),
         ..RunOptions::default()
     };
     run(&options, |_| {}).await.expect("the run starts").results
@@ -102,6 +103,7 @@ async fn stalled_jobs_fail_the_lifecycle_at_the_deadline() {
             seed: 1,
             emulator: config,
             polling: Some(polling(Duration::from_millis(500))),
+            max_shrink_iters: Some(2),
             ..RunOptions::default()
         };
         let results = run(&options, |_| {}).await.unwrap().results;

@@ -160,7 +160,16 @@ async fn response_shapes_of_the_emulators() {
         context.payload.prepare(schema.schema(), &mut full);
         let too_big = constraints(schema.schema(), &full)
             .into_iter()
-            .find(|c| matches!(c.kind, ConstraintKind::Maximum { integer: true, as_string: false, .. }))
+            .find(|c| {
+                matches!(
+                    c.kind,
+                    ConstraintKind::Maximum {
+                        integer: true,
+                        as_string: false,
+                        ..
+                    }
+                )
+            })
             .expect("every create request has an integer maximum");
         let invalid = too_big.break_in(&full);
         let refused = caller

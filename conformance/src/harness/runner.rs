@@ -52,6 +52,9 @@ pub struct RunOptions {
     pub emulator: emulator::Config,
     /// Live keys given directly; a provider not listed takes its key from the environment.
     pub keys: Vec<(Provider, ApiKey)>,
+    /// Most shrink steps per failing check (default: 256 on emulators and replays, 16 live, where
+    /// each step costs requests).
+    pub max_shrink_iters: Option<u32>,
     /// How jobs are polled (default: every few milliseconds and a 60 s deadline on emulators,
     /// no waiting on replays, 2 s to 20 s and a 600 s deadline live).
     pub polling: Option<Polling>,
@@ -73,6 +76,7 @@ impl Default for RunOptions {
             emulator: emulator::Config::default(),
             keys: Vec::new(),
             polling: None,
+            max_shrink_iters: None,
         }
     }
 }
@@ -270,7 +274,11 @@ pub async fn run(
             payload: options.payload.clone(),
             cases: options.cases,
             seed: options.seed,
-            max_shrink_iters: if options.spends() { 16 } else { 256 },
+            max_shrink_iters: options.max_shrink_iters.unwrap_or(if options.spends() {
+                16
+            } else {
+                256
+            }),
             polling: options.polling.clone().unwrap_or_else(|| polling(target)),
             target,
         };
