@@ -274,6 +274,16 @@ pub(crate) async fn prepare(
     Ok((request, base))
 }
 
+/// A seed as the response reports it: a number while it fits a signed 64-bit integer (what typed
+/// clients hold), otherwise its decimal string (the specs accept both for echoed seeds).
+pub(crate) fn seed_json(seed: u64) -> serde_json::Value {
+    if i64::try_from(seed).is_ok() {
+        serde_json::Value::from(seed)
+    } else {
+        serde_json::Value::String(seed.to_string())
+    }
+}
+
 /// A seed the request fixes: a non-negative integer (or decimal string); `None` for random
 /// (absent, `null`, Novita's `-1`).
 fn seed_of(value: &Value) -> Option<u64> {

@@ -121,7 +121,7 @@ fn meta(job: &Job) -> Value {
         "steps": render.steps,
         "n_samples": job.request.count,
         "strength": render.strength,
-        "seed": render.seed,
+        "seed": super::seed_json(render.seed),
         "multi_lingual": "no",
         "full_url": "no",
         "upscale": "no",

@@ -111,7 +111,7 @@ pub(crate) fn task_result(job: &Job) -> Value {
         .collect();
     json!({
         "extra": {
-            "seed": job.request.render.seed,
+            "seed": super::seed_json(job.request.render.seed),
             "enable_nsfw_detection": job.request.nsfw_detection,
             "debug_info": {
                 "request_info": "",
