@@ -298,9 +298,8 @@ pub async fn download(router: &axum::Router, url: &str) -> Answer {
     send(router, request).await
 }
 
-/// Creates a job and polls it to its end; returns the final body (ModelsLab sync: the create
-/// answer itself).
-pub async fn run_job(router: &axum::Router, provider: Provider, body: Value) -> Value {
+/// Sends the create call with a valid key; asserts a documented 200 and returns its body.
+pub async fn create_job(router: &axum::Router, provider: Provider, body: Value) -> Value {
     let answer = send(
         router,
         request(provider, &create_op(provider), None, Some(body), Key::Valid),
@@ -314,6 +313,13 @@ pub async fn run_job(router: &axum::Router, provider: Provider, body: Value) -> 
     );
     let created = answer.json();
     assert_documented(provider, &create_op(provider), 200, &created);
+    created
+}
+
+/// Creates a job and polls it to its end; returns the final body (ModelsLab sync: the create
+/// answer itself).
+pub async fn run_job(router: &axum::Router, provider: Provider, body: Value) -> Value {
+    let created = create_job(router, provider, body).await;
     if provider == Provider::Modelslab && created["status"] == "success" {
         return created;
     }
