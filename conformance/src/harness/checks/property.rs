@@ -101,7 +101,7 @@ where
 
 /// 32 seed bytes from the run seed, the check and the provider, so checks draw independent cases
 /// and the same run seed replays the same ones.
-fn seed_bytes(seed: u64, salt: &str, provider: &str) -> [u8; 32] {
+pub(crate) fn seed_bytes(seed: u64, salt: &str, provider: &str) -> [u8; 32] {
     let mut bytes = [0u8; 32];
     let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
     for byte in salt.bytes().chain(provider.bytes()) {

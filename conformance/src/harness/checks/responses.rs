@@ -17,7 +17,11 @@ async fn own_traffic(context: &Context, salt: u64) -> Result<u32, String> {
         proptest::test_runner::Config::default(),
         proptest::test_runner::TestRng::from_seed(
             proptest::test_runner::RngAlgorithm::ChaCha,
-            &seed(context.seed ^ salt),
+            &super::property::seed_bytes(
+                context.seed,
+                &format!("responses-{salt}"),
+                context.caller.provider.id(),
+            ),
         ),
     );
     let job = &context.caller.spec().extensions().job;
@@ -41,14 +45,6 @@ async fn own_traffic(context: &Context, salt: u64) -> Result<u32, String> {
         }
     }
     Ok(cases)
-}
-
-fn seed(value: u64) -> [u8; 32] {
-    let mut bytes = [0u8; 32];
-    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
-        chunk.copy_from_slice(&(value.rotate_left(i as u32 * 16) ^ (i as u64)).to_le_bytes());
-    }
-    bytes
 }
 
 async fn judge(
