@@ -52,9 +52,9 @@ fn request(image: Vec<u8>) -> ImageRequest {
 
 /// The typed request of `provider` from a prepared body, as `Client::submit_prepared` makes it.
 enum Typed {
-    Gptproto(gptproto_client::types::ImageToImageRequest),
-    Novita(novita_client::types::Img2ImgRequest),
-    Modelslab(modelslab_client::types::Img2ImgRequest),
+    Gptproto(img2img_gptproto_client::types::ImageToImageRequest),
+    Novita(img2img_novita_client::types::Img2ImgRequest),
+    Modelslab(img2img_modelslab_client::types::Img2ImgRequest),
 }
 
 fn typed(provider: Provider, body: Value) -> Typed {

@@ -166,9 +166,9 @@ impl ClientConfig {
 /// The live base URL of `provider` (the spec's first server).
 pub fn default_base_url(provider: Provider) -> &'static str {
     match provider {
-        Provider::Gptproto => gptproto_client::DEFAULT_BASE_URL,
-        Provider::Novita => novita_client::DEFAULT_BASE_URL,
-        Provider::Modelslab => modelslab_client::DEFAULT_BASE_URL,
+        Provider::Gptproto => img2img_gptproto_client::DEFAULT_BASE_URL,
+        Provider::Novita => img2img_novita_client::DEFAULT_BASE_URL,
+        Provider::Modelslab => img2img_modelslab_client::DEFAULT_BASE_URL,
     }
 }
 

@@ -130,7 +130,7 @@ fn render(provider: Provider, text: &str, spec: &Spec) -> anyhow::Result<Vec<Out
 
 /// The crate name of a provider's generated client.
 pub fn crate_name(provider: Provider) -> String {
-    format!("{}-client", provider.id())
+    format!("img2img-{}-client", provider.id())
 }
 
 fn manifest(provider: Provider, spec: &Spec) -> String {

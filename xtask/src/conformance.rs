@@ -1,7 +1,7 @@
-//! `cargo xtask conformance [FLAGS]`: runs the `conformance` crate's `conformance` binary with the
-//! flags given (see `cargo xtask conformance --help`). xtask does not link that crate (it must build
-//! while the generated clients are stale), so it shells out to cargo, from the directory the user is
-//! in, so relative paths (`--out`, `--record`, `--replay`) mean what they typed.
+//! `cargo xtask conformance [FLAGS]`: runs the `img2img-harness` crate's `conformance` binary with
+//! the flags given (see `cargo xtask conformance --help`). xtask does not link the harness (it must
+//! build while the generated clients are stale), so it shells out to cargo, from the directory the
+//! user is in, so relative paths (`--out`, `--record`, `--replay`) mean what they typed.
 
 use std::process::{Command, ExitCode};
 
@@ -13,10 +13,13 @@ use crate::project;
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest = project::root().join("Cargo.toml");
+    eprintln!(
+        "building the conformance harness (release; the first build compiles for several minutes)"
+    );
     let status = Command::new(&cargo)
-        .args(["run", "--quiet", "--release", "--manifest-path"])
+        .args(["run", "--release", "--manifest-path"])
         .arg(manifest)
-        .args(["-p", "conformance", "--bin", "conformance", "--"])
+        .args(["-p", "img2img-harness", "--bin", "conformance", "--"])
         .args(args)
         .status()
         .with_context(|| format!("cannot run {cargo}"))?;

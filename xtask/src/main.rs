@@ -6,9 +6,9 @@
 //! - `cargo xtask diff OLD NEW [--rev REV] [--format text|md|json] [--fail-on breaking|any]`: what
 //!   changed between two versions of a spec, each change classed breaking or not for a client user.
 //! - `cargo xtask conformance [FLAGS]`: the conformance checks, against the emulators by default
-//!   (runs the `conformance` crate's `conformance` binary).
-//! - `cargo xtask report [--out DIR]`: the provider compatibility report (runs the `conformance`
-//!   crate's `report` binary; xtask does not link that crate).
+//!   (runs the `img2img-harness` crate's `conformance` binary).
+//! - `cargo xtask report [--out DIR]`: the provider compatibility report (links `img2img-report`,
+//!   which needs neither the generated clients nor the emulator).
 
 mod codegen;
 mod conformance;

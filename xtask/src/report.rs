@@ -1,39 +1,44 @@
-//! `cargo xtask report [--out DIR] [--results FILE]`: runs the `conformance` crate's `report`
-//! binary from the workspace root. xtask does not link `conformance` (it must build while the
-//! generated clients are stale), so it shells out to cargo.
+//! `cargo xtask report [--out DIR] [--results FILE]`: writes the provider compatibility report
+//! (`compatibility.md`, `compatibility.json`, `compatibility.schema.json`, `compatibility.html`)
+//! from the embedded specs and the latest conformance results, through `img2img-report`.
+//!
+//! Defaults, relative to the workspace root: `--out target/report/`,
+//! `--results target/conformance/results.json`. A missing results file is reported in the output
+//! as "no conformance run yet", not an error.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use img2img_specs::{Provider, Spec};
 
 use crate::project;
 
-/// Runs `cargo run --quiet -p conformance --bin report -- [--out DIR] [--results FILE]`.
+/// Builds the report and writes its four files, printing each path written.
 pub fn run(out: Option<PathBuf>, results: Option<PathBuf>) -> anyhow::Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(&cargo);
-    command.current_dir(project::root()).args([
-        "run",
-        "--quiet",
-        "-p",
-        "conformance",
-        "--bin",
-        "report",
-        "--",
-    ]);
+    let root = project::root();
     // Paths the user typed are relative to where they typed them, not to the workspace root.
-    if let Some(out) = out {
-        command.arg("--out").arg(absolute(&out)?);
+    let out = match out {
+        Some(out) => absolute(&out)?,
+        None => root.join("target").join("report"),
+    };
+    let results = match results {
+        Some(results) => absolute(&results)?,
+        None => root.join("target").join("conformance").join("results.json"),
+    };
+    let specs: Vec<&Spec> = Provider::ALL.into_iter().map(Spec::embedded).collect();
+    let run = img2img_report::load_results(&results)?;
+    let shown = results
+        .strip_prefix(&root)
+        .unwrap_or(&results)
+        .display()
+        .to_string();
+    let built = img2img_report::build(&specs, run.as_ref(), &shown)?;
+    let written = img2img_report::write(&built, &out)?;
+    if let Some(note) = &built.conformance.note {
+        println!("{note}");
     }
-    if let Some(results) = results {
-        command.arg("--results").arg(absolute(&results)?);
-    }
-    let status = command
-        .status()
-        .with_context(|| format!("cannot run {cargo}"))?;
-    if !status.success() {
-        bail!("the report binary failed ({status})");
+    for path in written {
+        println!("wrote {}", path.display());
     }
     Ok(())
 }
@@ -45,4 +50,38 @@ fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
     Ok(std::env::current_dir()
         .context("cannot read the current directory")?
         .join(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-report-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn writes_every_file_and_reports_a_missing_run() {
+        let dir = temp_dir("missing");
+        run(Some(dir.clone()), Some(dir.join("no-such-results.json"))).unwrap();
+        for name in img2img_report::FILES {
+            assert!(dir.join(name).is_file(), "{name} not written");
+        }
+        let md = std::fs::read_to_string(dir.join("compatibility.md")).unwrap();
+        assert!(md.contains("no conformance run yet"), "{md}");
+        let html = std::fs::read_to_string(dir.join("compatibility.html")).unwrap();
+        assert!(html.contains("No conformance run yet"));
+    }
+
+    #[test]
+    fn a_results_file_that_is_not_one_is_an_error_naming_the_file() {
+        let dir = temp_dir("bad");
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, "{\"results\": 3}").unwrap();
+        let error = run(Some(dir.clone()), Some(bad)).unwrap_err();
+        assert!(format!("{error:#}").contains("bad.json"), "{error:#}");
+    }
 }

@@ -2,7 +2,7 @@
 //! until `data.status` is terminal; `data.outputs` holds the image URLs; `data.error` (a string or
 //! an object with `message`) says why a prediction failed.
 
-use gptproto_client::types::{PredictionError, PredictionResponse};
+use img2img_gptproto_client::types::{PredictionError, PredictionResponse};
 use img2img_specs::Provider;
 use serde_json::Value;
 use tokio::time::Instant;
@@ -18,11 +18,11 @@ const PROVIDER: Provider = Provider::Gptproto;
 
 pub(super) async fn submit(
     client: &Client,
-    generated: &gptproto_client::Client,
+    generated: &img2img_gptproto_client::Client,
     body: Value,
     rng: &mut fastrand::Rng,
 ) -> Result<Created, Error> {
-    let typed: gptproto_client::types::ImageToImageRequest =
+    let typed: img2img_gptproto_client::types::ImageToImageRequest =
         serde_json::from_value(body).map_err(|e| Error::InvalidRequest {
             field: None,
             message: format!("the body does not fit the generated type: {e}"),
@@ -69,7 +69,7 @@ pub(super) async fn submit(
 
 pub(super) async fn poll(
     client: &Client,
-    generated: &gptproto_client::Client,
+    generated: &img2img_gptproto_client::Client,
     handle: &JobHandle,
     until: Instant,
     rng: &mut fastrand::Rng,

@@ -71,9 +71,9 @@ pub struct JobResult {
 }
 
 enum Backend {
-    Gptproto(gptproto_client::Client),
-    Novita(novita_client::Client),
-    Modelslab(modelslab_client::Client),
+    Gptproto(img2img_gptproto_client::Client),
+    Novita(img2img_novita_client::Client),
+    Modelslab(img2img_modelslab_client::Client),
 }
 
 /// A client of one provider, over its generated client.
@@ -106,21 +106,25 @@ impl Client {
         let http = config.http_client()?;
         let base_url = config.effective_base_url();
         let backend = match config.provider {
-            Provider::Gptproto => Backend::Gptproto(gptproto_client::Client::new_with_client(
+            Provider::Gptproto => {
+                Backend::Gptproto(img2img_gptproto_client::Client::new_with_client(
+                    &base_url,
+                    http.clone(),
+                    img2img_gptproto_client::Credentials::new(key.clone()),
+                ))
+            }
+            Provider::Novita => Backend::Novita(img2img_novita_client::Client::new_with_client(
                 &base_url,
                 http.clone(),
-                gptproto_client::Credentials::new(key.clone()),
+                img2img_novita_client::Credentials::new(key.clone()),
             )),
-            Provider::Novita => Backend::Novita(novita_client::Client::new_with_client(
-                &base_url,
-                http.clone(),
-                novita_client::Credentials::new(key.clone()),
-            )),
-            Provider::Modelslab => Backend::Modelslab(modelslab_client::Client::new_with_client(
-                &base_url,
-                http.clone(),
-                modelslab_client::Credentials::new(key.clone()),
-            )),
+            Provider::Modelslab => {
+                Backend::Modelslab(img2img_modelslab_client::Client::new_with_client(
+                    &base_url,
+                    http.clone(),
+                    img2img_modelslab_client::Credentials::new(key.clone()),
+                ))
+            }
         };
         Ok(Client {
             provider: config.provider,

@@ -7,8 +7,8 @@
 //! The key travels in that body, so the `fetch_result` URL is followed only when it is on the
 //! configured base URL's origin; any other URL falls back to the spec's fetch operation.
 
+use img2img_modelslab_client::types::{FetchRequest, FetchRequestRequestId, Img2ImgResponse};
 use img2img_specs::Provider;
-use modelslab_client::types::{FetchRequest, FetchRequestRequestId, Img2ImgResponse};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -23,12 +23,12 @@ const PROVIDER: Provider = Provider::Modelslab;
 
 pub(super) async fn submit(
     client: &Client,
-    generated: &modelslab_client::Client,
+    generated: &img2img_modelslab_client::Client,
     body: Value,
     rng: &mut fastrand::Rng,
 ) -> Result<Created, Error> {
-    let typed: modelslab_client::types::Img2ImgRequest =
-        serde_json::from_value(body).map_err(|e| Error::InvalidRequest {
+    let typed: img2img_modelslab_client::types::Img2ImgRequest = serde_json::from_value(body)
+        .map_err(|e| Error::InvalidRequest {
             field: None,
             message: format!("the body does not fit the generated type: {e}"),
         })?;
@@ -72,7 +72,7 @@ pub(super) async fn submit(
 fn error_body(
     client: &Client,
     status: u16,
-    error: &modelslab_client::types::ModelslabError,
+    error: &img2img_modelslab_client::types::ModelslabError,
     phase: Phase,
 ) -> Error {
     let value = serde_json::to_value(error).unwrap_or(Value::Null);
@@ -102,7 +102,7 @@ fn same_origin(url: &str, base: &str) -> bool {
 
 pub(super) async fn poll(
     client: &Client,
-    generated: &modelslab_client::Client,
+    generated: &img2img_modelslab_client::Client,
     handle: &JobHandle,
     until: Instant,
     rng: &mut fastrand::Rng,

@@ -17,12 +17,12 @@ const PROVIDER: Provider = Provider::Novita;
 
 pub(super) async fn submit(
     client: &Client,
-    generated: &novita_client::Client,
+    generated: &img2img_novita_client::Client,
     body: Value,
     rng: &mut fastrand::Rng,
 ) -> Result<Created, Error> {
-    let typed: novita_client::types::Img2ImgRequest =
-        serde_json::from_value(body).map_err(|e| Error::InvalidRequest {
+    let typed: img2img_novita_client::types::Img2ImgRequest = serde_json::from_value(body)
+        .map_err(|e| Error::InvalidRequest {
             field: None,
             message: format!("the body does not fit the generated type: {e}"),
         })?;
@@ -46,7 +46,7 @@ pub(super) async fn submit(
 
 pub(super) async fn poll(
     client: &Client,
-    generated: &novita_client::Client,
+    generated: &img2img_novita_client::Client,
     handle: &JobHandle,
     until: Instant,
     rng: &mut fastrand::Rng,

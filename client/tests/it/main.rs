@@ -1,0 +1,8 @@
+//! The client's integration tests, in one binary: against local wiremock servers on loopback.
+
+mod cli;
+mod errors;
+mod jobs;
+mod paid_create;
+mod secrets;
+mod support;

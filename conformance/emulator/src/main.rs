@@ -1,0 +1,145 @@
+//! The providers' emulators as a standalone server.
+//!
+//! Run with: `cargo run -p conformance --bin emulator -- --provider all --port 8080`
+//!
+//! Serves each chosen provider under its real path prefix on one port and logs one line per
+//! request (method, path, status, latency; never a key). See `img2img_emulator` for the
+//! contract, the `x-emulator-fault` header and the scenario file format.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use img2img_emulator::{
+    Config, Emulator, Fault, FaultRule, Latency, ModelslabMode, RateLimit, Scenario,
+};
+use img2img_specs::{ApiKey, Provider};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Which {
+    Gptproto,
+    Novita,
+    Modelslab,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Mode {
+    Sync,
+    Queued,
+}
+
+/// Faithful local emulators of GPTProto, Novita and ModelsLab image-to-image.
+#[derive(Debug, Parser)]
+#[command(name = "emulator", version)]
+struct Args {
+    /// Which provider to serve (`all`: each under its real path prefix).
+    #[arg(long, value_enum, default_value = "all")]
+    provider: Which,
+    /// Port to listen on (0: a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// An accepted key (repeatable). None: any non-empty key is accepted, with a warning.
+    #[arg(long = "api-key", value_name = "KEY")]
+    api_keys: Vec<String>,
+    /// ModelsLab answers with the images (sync) or with processing and fetch_result (queued).
+    #[arg(long, value_enum, default_value = "sync")]
+    modelslab_mode: Mode,
+    /// Duration of each job stage (queued, processing), in milliseconds.
+    #[arg(long, value_name = "N")]
+    latency_ms: Option<u64>,
+    /// Apply the providers' rate limits (Novita images per minute, ModelsLab queued requests).
+    #[arg(long)]
+    rate_limit: bool,
+    /// Most output pixels (width * height * count) one request may ask for.
+    #[arg(long, value_name = "N")]
+    pixel_budget: Option<u64>,
+    /// Seconds finished jobs and their images are kept.
+    #[arg(long, value_name = "SECS")]
+    job_ttl: Option<u64>,
+    /// A fault applied to every request, as in the x-emulator-fault header (repeatable).
+    #[arg(long = "fault", value_name = "FAULT")]
+    faults: Vec<Fault>,
+    /// A JSON scenario file (see `img2img_emulator` docs); flags given beside it win.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+}
+
+fn config(args: &Args) -> Result<Config, String> {
+    let mut config = Config::default();
+    if let Some(path) = &args.scenario {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--scenario {}: {e}", path.display()))?;
+        config = Scenario::parse(&text)
+            .and_then(|scenario| scenario.apply(config))
+            .map_err(|e| format!("--scenario {}: {e}", path.display()))?;
+    }
+    if !args.api_keys.is_empty() {
+        config.api_keys = args.api_keys.iter().map(ApiKey::new).collect();
+    }
+    if matches!(args.modelslab_mode, Mode::Queued) {
+        config.modelslab_mode = ModelslabMode::Queued;
+    }
+    if let Some(ms) = args.latency_ms {
+        config.latency = Latency::per_stage(Duration::from_millis(ms));
+    }
+    if args.rate_limit {
+        config.rate_limit = Some(RateLimit::default());
+    }
+    if let Some(budget) = args.pixel_budget {
+        config.pixel_budget = budget;
+    }
+    if let Some(secs) = args.job_ttl {
+        config.job_ttl = Duration::from_secs(secs);
+    }
+    config
+        .faults
+        .extend(args.faults.iter().cloned().map(FaultRule::always));
+    Ok(config)
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .init();
+    let args = Args::parse();
+    let config = match config(&args) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("emulator: {error}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let providers: Vec<Provider> = match args.provider {
+        Which::Gptproto => vec![Provider::Gptproto],
+        Which::Novita => vec![Provider::Novita],
+        Which::Modelslab => vec![Provider::Modelslab],
+        Which::All => Provider::ALL.to_vec(),
+    };
+    let emulator =
+        match Emulator::bind(SocketAddr::new(args.host, args.port), &providers, config).await {
+            Ok(emulator) => emulator,
+            Err(error) => {
+                eprintln!(
+                    "emulator: cannot listen on {}:{}: {error}",
+                    args.host, args.port
+                );
+                return std::process::ExitCode::from(1);
+            }
+        };
+    let names: Vec<&str> = providers.iter().map(|p| p.id()).collect();
+    tracing::info!("serving {} on {}", names.join(", "), emulator.base_url());
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
+    emulator.shutdown().await;
+    std::process::ExitCode::SUCCESS
+}

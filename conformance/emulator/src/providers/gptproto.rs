@@ -1,0 +1,120 @@
+//! GPTProto (NovelAI `nai-diffusion-4-5-curated`): the create call answers the prediction envelope
+//! (`pending`), and `GET /api/v3/predictions/{id}/result` moves through `processing` to
+//! `completed` (or `failed`, with `error.message`). Errors are `{"error": {"message", "type"}}`
+//! (429: `{"code", "message", "type": "error"}`). An unknown or evicted prediction is answered
+//! with 400, since the spec documents no 404 for the result call.
+
+use std::sync::Arc;
+
+use img2img_specs::Provider;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::{Ctx, Reply, image_url, prepare, snapshot, start};
+use crate::error::{ApiError, ErrorKind};
+use crate::jobs::{Job, Phase};
+use crate::state::Shared;
+
+pub(crate) fn error_body(error: &ApiError) -> Value {
+    if error.status.as_u16() == 429 {
+        return json!({"code": 429, "message": error.message, "type": "error"});
+    }
+    let kind = match error.kind {
+        ErrorKind::InvalidRequest | ErrorKind::MissingKey | ErrorKind::WrongKey => {
+            "invalid_request_error"
+        }
+        ErrorKind::NotFound => "not_found_error",
+        ErrorKind::TooLarge => "request_too_large",
+        ErrorKind::UnsupportedMediaType => "unsupported_media_type",
+        ErrorKind::RateLimited { .. } => "rate_limit_exceeded",
+        ErrorKind::Unavailable => "service_unavailable",
+        ErrorKind::Fault => "server_error",
+    };
+    json!({"error": {"message": error.message, "type": kind}})
+}
+
+pub(crate) async fn create(
+    shared: &Arc<Shared>,
+    ctx: &Ctx,
+    body: Value,
+    key: u64,
+) -> Result<Reply, ApiError> {
+    let (request, base) = prepare(shared, Provider::Gptproto, ctx, &body, Value::Null).await?;
+    let job = start(shared, Provider::Gptproto, key, request, base)?;
+    Ok(Reply::created(envelope(
+        shared,
+        &job,
+        shared.config.defects.break_response_schema,
+    )))
+}
+
+pub(crate) fn result(
+    shared: &Arc<Shared>,
+    _ctx: &Ctx,
+    id: Option<String>,
+) -> Result<Reply, ApiError> {
+    let id = id.unwrap_or_default();
+    let job = snapshot(shared, &id).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "prediction {id:?} not found (unknown, or evicted after the job TTL)"
+        ))
+    })?;
+    Ok(Reply::ok(envelope(
+        shared,
+        &job,
+        shared.config.defects.break_response_schema,
+    )))
+}
+
+/// The prediction envelope of a job.
+fn envelope(shared: &Shared, job: &Job, broken: bool) -> Value {
+    let info = shared.info(Provider::Gptproto);
+    let result_path = info
+        .spec
+        .operation(&info.result)
+        .map_or_else(String::new, |op| op.path.replace("{id}", &job.id));
+    let base = &job.request.base_url;
+    let status = match &job.phase {
+        Phase::Queued => "pending",
+        Phase::Processing => "processing",
+        Phase::Succeeded => "completed",
+        Phase::Failed(_) => "failed",
+    };
+    let error = match &job.phase {
+        Phase::Failed(reason) => json!({"message": reason}),
+        _ => Value::Null,
+    };
+    let now = Instant::now();
+    let execution_ms = match (job.processing_started, job.finished) {
+        (Some((start, _)), Some((end, _))) => end.duration_since(start).as_millis() as u64,
+        (Some((start, _)), None) => now.duration_since(start).as_millis() as u64,
+        _ => 0,
+    };
+    let created_at = chrono::DateTime::<chrono::Utc>::from(job.created_wall)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let model = info
+        .spec
+        .extensions()
+        .provider
+        .model
+        .split_whitespace()
+        .next()
+        .unwrap_or_default();
+    json!({
+        "data": {
+            "id": job.id,
+            "model": model,
+            "outputs": job.outputs.iter().map(|name| image_url(base, name)).collect::<Vec<_>>(),
+            "urls": {"get": format!("{base}{result_path}")},
+            "status": if broken { json!(500) } else { json!(status) },
+            "error": error,
+            "executionTime": execution_ms,
+            "timings": {"inference": execution_ms},
+            "has_nsfw_contents": [],
+            "created_at": created_at,
+        },
+        "message": "success",
+        "code": 200,
+    })
+}

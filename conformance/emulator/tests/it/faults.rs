@@ -1,0 +1,303 @@
+//! Each fault works, from the `x-emulator-fault` header and from the run's rules (flags or a
+//! scenario file), on a real loopback socket; and the server keeps serving after each.
+
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+use img2img_emulator::{Config, Emulator, Fault, FaultRule, Scenario};
+use img2img_specs::Provider;
+use serde_json::Value;
+
+struct Call {
+    status: u16,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+async fn post(
+    emulator: &Emulator,
+    provider: Provider,
+    body: &Value,
+    fault: Option<&str>,
+) -> reqwest::Result<Call> {
+    let auth = &spec(provider).extensions().auth;
+    let mut builder = client()
+        .post(format!(
+            "{}{}",
+            emulator.base_url(),
+            path(provider, &create_op(provider), None)
+        ))
+        .json(body);
+    if auth.placement == img2img_specs::extensions::AuthPlacement::Header {
+        builder = builder.header(auth.name.as_str(), format!("{}{KEY}", auth.prefix));
+    }
+    if let Some(fault) = fault {
+        builder = builder.header("x-emulator-fault", fault);
+    }
+    let response = builder.send().await?;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = response.bytes().await?.to_vec();
+    Ok(Call {
+        status,
+        content_type,
+        body,
+    })
+}
+
+async fn still_serving(emulator: &Emulator, provider: Provider) {
+    let call = post(emulator, provider, &create_body(provider, 1), None)
+        .await
+        .unwrap();
+    assert_eq!(call.status, 200, "{}", String::from_utf8_lossy(&call.body));
+}
+
+#[tokio::test]
+async fn status_faults_answer_the_providers_error_body() {
+    let emulator = Emulator::start(&Provider::ALL, Config::default())
+        .await
+        .unwrap();
+    for provider in Provider::ALL {
+        for status in [503, 500, 429] {
+            let call = post(
+                &emulator,
+                provider,
+                &create_body(provider, 1),
+                Some(&format!("status={status}")),
+            )
+            .await
+            .unwrap();
+            assert_eq!(call.status, status);
+            let body: Value = serde_json::from_slice(&call.body).unwrap();
+            assert_documented(provider, &create_op(provider), status, &body);
+            assert!(body.to_string().contains("emulated fault"), "{body}");
+        }
+        still_serving(&emulator, provider).await;
+    }
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn latency_fault_delays_the_answer() {
+    let emulator = Emulator::start(&[Provider::Novita], Config::default())
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let call = post(
+        &emulator,
+        Provider::Novita,
+        &create_body(Provider::Novita, 1),
+        Some("latency=300ms"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(call.status, 200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn fail_fault_fails_the_job_with_the_reason() {
+    let router = img2img_emulator::router(&Provider::ALL, Config::default());
+    for provider in Provider::ALL {
+        let mut request = request(
+            provider,
+            &create_op(provider),
+            None,
+            Some(create_body(provider, 1)),
+            Key::Valid,
+        );
+        request.headers_mut().insert(
+            "x-emulator-fault",
+            "fail=upstream generation failed".parse().unwrap(),
+        );
+        let answer = send(&router, request).await;
+        assert_eq!(answer.status, 200);
+        let created = answer.json();
+        assert_documented(provider, &create_op(provider), 200, &created);
+        let end = if provider == Provider::Modelslab {
+            created
+        } else {
+            poll_to_end(&router, provider, &job_id(provider, &created)).await
+        };
+        let failed = &spec(provider).extensions().job.failed;
+        let status = job_status(provider, &end);
+        assert!(
+            failed.contains(&status),
+            "{provider}: {status} is not a failure"
+        );
+        assert!(
+            end.to_string().contains("upstream generation failed"),
+            "{end}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn malformed_and_truncated_bodies_are_not_json() {
+    let emulator = Emulator::start(&[Provider::Gptproto], Config::default())
+        .await
+        .unwrap();
+    let good = post(
+        &emulator,
+        Provider::Gptproto,
+        &create_body(Provider::Gptproto, 1),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(serde_json::from_slice::<Value>(&good.body).is_ok());
+    let malformed = post(
+        &emulator,
+        Provider::Gptproto,
+        &create_body(Provider::Gptproto, 1),
+        Some("malformed"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(malformed.status, 200);
+    assert!(serde_json::from_slice::<Value>(&malformed.body).is_err());
+    let truncated = post(
+        &emulator,
+        Provider::Gptproto,
+        &create_body(Provider::Gptproto, 1),
+        Some("truncate"),
+    )
+    .await
+    .unwrap();
+    assert!(serde_json::from_slice::<Value>(&truncated.body).is_err());
+    let text = String::from_utf8(truncated.body.clone()).unwrap();
+    assert!(
+        text.starts_with('{'),
+        "the first half of a JSON object: {text}"
+    );
+    let (half, full) = (truncated.body.len(), good.body.len());
+    assert!(
+        half * 3 > full && half * 3 < full * 2,
+        "about half: {half} of {full} bytes"
+    );
+    still_serving(&emulator, Provider::Gptproto).await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn drop_fault_closes_the_connection_without_a_response() {
+    let emulator = Emulator::start(&[Provider::Novita], Config::default())
+        .await
+        .unwrap();
+    let error = match post(
+        &emulator,
+        Provider::Novita,
+        &create_body(Provider::Novita, 1),
+        Some("drop"),
+    )
+    .await
+    {
+        Ok(call) => panic!("an answer came: HTTP {}", call.status),
+        Err(error) => error,
+    };
+    assert!(!error.is_timeout() && !error.is_status(), "{error:?}");
+    still_serving(&emulator, Provider::Novita).await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn content_type_fault_sets_the_header_and_bad_faults_are_refused() {
+    let emulator = Emulator::start(&[Provider::Modelslab], Config::default())
+        .await
+        .unwrap();
+    let call = post(
+        &emulator,
+        Provider::Modelslab,
+        &create_body(Provider::Modelslab, 1),
+        Some("content-type=text/html"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(call.content_type, "text/html");
+    let call = post(
+        &emulator,
+        Provider::Modelslab,
+        &create_body(Provider::Modelslab, 1),
+        Some("explode"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(call.status, 400);
+    let body: Value = serde_json::from_slice(&call.body).unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"explode\" is not a known fault"),
+        "{body}"
+    );
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn run_rules_hit_every_nth_request_of_their_operation() {
+    let config = Config {
+        faults: vec![FaultRule {
+            operation: Some("create_img2img".into()),
+            every_nth: 2,
+            fault: Fault::Status(503),
+        }],
+        ..Config::default()
+    };
+    let emulator = Emulator::start(&[Provider::Novita], config).await.unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(
+            post(
+                &emulator,
+                Provider::Novita,
+                &create_body(Provider::Novita, 1),
+                None,
+            )
+            .await
+            .unwrap()
+            .status,
+        );
+    }
+    assert_eq!(statuses, vec![200, 503, 200, 503]);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_scenario_file_sets_the_run() {
+    let scenario = Scenario::parse(
+        r#"{"api_keys": ["sk-emulator-test-key"], "faults": [{"fault": "status=429"}], "latency_ms": 1}"#,
+    )
+    .unwrap();
+    let config = scenario.apply(Config::default()).unwrap();
+    let emulator = Emulator::start(&[Provider::Gptproto], config)
+        .await
+        .unwrap();
+    let call = post(
+        &emulator,
+        Provider::Gptproto,
+        &create_body(Provider::Gptproto, 1),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(call.status, 429);
+    let body: Value = serde_json::from_slice(&call.body).unwrap();
+    assert_eq!(body["type"], "error");
+    assert_documented(
+        Provider::Gptproto,
+        &create_op(Provider::Gptproto),
+        429,
+        &body,
+    );
+    emulator.shutdown().await;
+}

@@ -1,0 +1,213 @@
+//! Output images: they decode, have the requested size, count and format; the same request gives
+//! the same bytes, another seed other bytes; image i of a batch is image 0 of seed + i; a random
+//! seed is reported and reproduces the images; inputs come as base64, `data:` URLs or the
+//! emulator's own image URLs.
+
+use crate::support::*;
+use image::{GenericImageView, ImageFormat};
+use img2img_emulator::{Config, router};
+use img2img_specs::Provider;
+use serde_json::{Value, json};
+
+async fn images_of(
+    router: &axum::Router,
+    provider: Provider,
+    body: Value,
+) -> (Value, Vec<Vec<u8>>) {
+    let done = run_job(router, provider, body).await;
+    let mut images = Vec::new();
+    for url in output_urls(provider, &done) {
+        let answer = download(router, &url).await;
+        assert_eq!(answer.status, 200);
+        images.push(answer.bytes);
+    }
+    (done, images)
+}
+
+#[tokio::test]
+async fn outputs_have_the_requested_size_count_and_format() {
+    let router = router(&Provider::ALL, Config::default());
+    for (format, expected, mime) in [
+        ("png", ImageFormat::Png, "image/png"),
+        ("webp", ImageFormat::WebP, "image/webp"),
+        ("jpeg", ImageFormat::Jpeg, "image/jpeg"),
+    ] {
+        let mut body = create_body(Provider::Novita, 3);
+        body["extra"]["response_image_type"] = json!(format);
+        body["request"]["width"] = json!(160);
+        body["request"]["height"] = json!(128);
+        body["request"]["image_num"] = json!(3);
+        let done = run_job(&router, Provider::Novita, body).await;
+        let urls = output_urls(Provider::Novita, &done);
+        assert_eq!(urls.len(), 3);
+        for url in urls {
+            assert!(url.ends_with(&format!(".{format}")), "{url}");
+            let answer = download(&router, &url).await;
+            assert_eq!(answer.content_type, mime);
+            assert_eq!(image::guess_format(&answer.bytes).unwrap(), expected);
+            let decoded = image::load_from_memory(&answer.bytes).unwrap();
+            assert_eq!(decoded.dimensions(), (160, 128));
+        }
+    }
+    let (_, gptproto) = images_of(
+        &router,
+        Provider::Gptproto,
+        create_body(Provider::Gptproto, 3),
+    )
+    .await;
+    assert_eq!(gptproto.len(), 2);
+    for bytes in &gptproto {
+        assert_eq!(image::guess_format(bytes).unwrap(), ImageFormat::Png);
+        assert_eq!(
+            image::load_from_memory(bytes).unwrap().dimensions(),
+            (128, 96)
+        );
+    }
+    let (_, modelslab) = images_of(
+        &router,
+        Provider::Modelslab,
+        create_body(Provider::Modelslab, 3),
+    )
+    .await;
+    assert_eq!(modelslab.len(), 2);
+    assert_eq!(
+        image::load_from_memory(&modelslab[0]).unwrap().dimensions(),
+        (256, 256)
+    );
+}
+
+#[tokio::test]
+async fn same_inputs_same_bytes_and_another_seed_other_bytes() {
+    for provider in Provider::ALL {
+        let router = router(&[provider], Config::default());
+        let (_, first) = images_of(&router, provider, create_body(provider, 11)).await;
+        let (_, again) = images_of(&router, provider, create_body(provider, 11)).await;
+        assert_eq!(first, again, "{provider}: same request, same bytes");
+        let (_, other) = images_of(&router, provider, create_body(provider, 12)).await;
+        assert_ne!(
+            first[0], other[0],
+            "{provider}: another seed, another image"
+        );
+        assert_ne!(first[0], first[1], "{provider}: images of one batch differ");
+        assert_eq!(
+            first[1], other[0],
+            "{provider}: image 1 of seed 11 is image 0 of seed 12"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_prompt_and_strength_change_the_image() {
+    let router = router(&[Provider::Gptproto], Config::default());
+    let (_, base) = images_of(
+        &router,
+        Provider::Gptproto,
+        create_body(Provider::Gptproto, 5),
+    )
+    .await;
+    let mut body = create_body(Provider::Gptproto, 5);
+    body["prompt"] = json!("a red fox");
+    let (_, prompt) = images_of(&router, Provider::Gptproto, body).await;
+    assert_ne!(base[0], prompt[0]);
+    let mut body = create_body(Provider::Gptproto, 5);
+    body["strength"] = json!(0.2);
+    let (_, strength) = images_of(&router, Provider::Gptproto, body).await;
+    assert_ne!(base[0], strength[0]);
+}
+
+#[tokio::test]
+async fn random_seeds_are_reported_and_reproduce_the_images() {
+    let router = router(&Provider::ALL, Config::default());
+    // Novita: seed -1, reported in extra.seed.
+    let mut body = create_body(Provider::Novita, 0);
+    body["request"]["seed"] = json!(-1);
+    let (done, random) = images_of(&router, Provider::Novita, body).await;
+    let seed = done["extra"]["seed"]
+        .as_u64()
+        .expect("extra.seed is reported");
+    let (_, fixed) = images_of(
+        &router,
+        Provider::Novita,
+        create_body(Provider::Novita, seed),
+    )
+    .await;
+    assert_eq!(random, fixed);
+    // ModelsLab: seed null, reported in meta.seed.
+    let mut body = create_body(Provider::Modelslab, 0);
+    body["seed"] = Value::Null;
+    let (done, random) = images_of(&router, Provider::Modelslab, body).await;
+    let seed = done["meta"]["seed"]
+        .as_u64()
+        .expect("meta.seed is reported");
+    let (_, fixed) = images_of(
+        &router,
+        Provider::Modelslab,
+        create_body(Provider::Modelslab, seed),
+    )
+    .await;
+    assert_eq!(random, fixed);
+    // GPTProto: seed absent; two runs differ.
+    let mut body = create_body(Provider::Gptproto, 0);
+    body.as_object_mut().unwrap().remove("seed");
+    let (_, one) = images_of(&router, Provider::Gptproto, body.clone()).await;
+    let (_, two) = images_of(&router, Provider::Gptproto, body).await;
+    assert_ne!(one, two);
+}
+
+#[tokio::test]
+async fn inputs_as_data_urls_and_own_urls_are_decoded() {
+    let router = router(&Provider::ALL, Config::default());
+    let (done, _) = images_of(
+        &router,
+        Provider::Gptproto,
+        create_body(Provider::Gptproto, 1),
+    )
+    .await;
+    let own_url = output_urls(Provider::Gptproto, &done)[0].clone();
+    let data_url = format!("data:image/png;base64,{}", png_base64(40, 30));
+    for input in [own_url, data_url] {
+        let mut body = create_body(Provider::Modelslab, 1);
+        body["init_image"] = json!(input);
+        let done = run_job(&router, Provider::Modelslab, body).await;
+        assert_eq!(done["status"], "success", "{input:.60}");
+    }
+    // Which input was given shows in the output.
+    let mut body = create_body(Provider::Modelslab, 1);
+    body["init_image"] = json!(png_base64(40, 30));
+    let (_, other_input) = images_of(&router, Provider::Modelslab, body).await;
+    let (_, usual) = images_of(
+        &router,
+        Provider::Modelslab,
+        create_body(Provider::Modelslab, 1),
+    )
+    .await;
+    assert_ne!(other_input[0], usual[0]);
+}
+
+#[tokio::test]
+async fn modelslab_base64_yes_returns_the_images_inline() {
+    let router = router(&[Provider::Modelslab], Config::default());
+    let mut body = create_body(Provider::Modelslab, 4);
+    body["base64"] = json!("yes");
+    let done = run_job(&router, Provider::Modelslab, body).await;
+    let inline = done["output"].as_array().unwrap();
+    assert_eq!(inline.len(), 2);
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(inline[0].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        image::load_from_memory(&bytes).unwrap().dimensions(),
+        (256, 256)
+    );
+    let (_, by_url) = images_of(
+        &router,
+        Provider::Modelslab,
+        create_body(Provider::Modelslab, 4),
+    )
+    .await;
+    assert_eq!(
+        bytes, by_url[0],
+        "inline and URL outputs are the same image"
+    );
+}

@@ -1,0 +1,10 @@
+//! The emulator's integration tests, in one binary: in-process and loopback only.
+
+mod defects;
+mod faults;
+mod hostile;
+mod images;
+mod lifecycle;
+mod responses;
+mod support;
+mod webhooks;

@@ -1,0 +1,66 @@
+//! `auth_enforcement`: no key and a wrong key are refused, on the create call and on the result call.
+
+use std::collections::BTreeMap;
+
+use super::{Context, Verdict, failure, is_refusal};
+use crate::http::{KeyMode, WRONG_KEY};
+use img2img_strategy::{Fill, sample};
+
+/// Runs the check.
+pub(crate) async fn run(context: &Context) -> Verdict {
+    let spec = context.caller.spec();
+    let job = &spec.extensions().job;
+    let schema = super::acceptance::create_schema(context);
+    let mut body = sample(schema.schema(), Fill::Required);
+    context.payload.prepare(schema.schema(), &mut body);
+    let mut cases = 0;
+    for (operation, body) in [
+        (job.create.as_str(), Some(&body)),
+        (job.result.as_str(), None),
+    ] {
+        let (body, params) = match body {
+            Some(body) => (Some(body.clone()), BTreeMap::new()),
+            None => super::lifecycle::result_inputs(context, "conformance-no-such-job"),
+        };
+        for key in [KeyMode::Missing, KeyMode::Wrong] {
+            cases += 1;
+            let exchange = match context
+                .caller
+                .call(operation, body.as_ref(), &params, key)
+                .await
+            {
+                Ok(e) => e,
+                Err(e) => return Verdict::Skipped(e.to_string()),
+            };
+            if exchange.text.contains(WRONG_KEY) {
+                return Verdict::Failed {
+                    cases,
+                    failure: failure(
+                        format!("{operation} echoed the key it was sent"),
+                        Some(&exchange),
+                    ),
+                };
+            }
+            let refused = matches!(exchange.status, Some(401 | 403))
+                || (exchange.is_success() && is_refusal(context, &exchange));
+            if !refused {
+                let which = if key == KeyMode::Missing {
+                    "no key"
+                } else {
+                    "a wrong key"
+                };
+                return Verdict::Failed {
+                    cases,
+                    failure: failure(
+                        format!(
+                            "{operation} with {which} was not refused with 401/403 (HTTP {:?})",
+                            exchange.status
+                        ),
+                        Some(&exchange),
+                    ),
+                };
+            }
+        }
+    }
+    Verdict::Passed { cases }
+}

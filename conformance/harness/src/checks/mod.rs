@@ -1,0 +1,250 @@
+//! The named checks. Each asserts one promise of a spec against a target, and each has a test
+//! proving it fails when the target breaks that promise (`tests/harness_checks.rs`).
+
+mod acceptance;
+mod agreement;
+mod auth;
+mod lifecycle;
+mod property;
+mod responses;
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::http::{Caller, Exchange};
+use super::payload::Payload;
+use img2img_report::results::{Failure, Target};
+
+pub use lifecycle::{JobRun, run_job};
+
+/// A check's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CheckId {
+    /// Valid requests are accepted.
+    PositiveAcceptance,
+    /// Invalid requests are refused with a 4xx naming the field.
+    NegativeRejection,
+    /// Missing and wrong keys are refused.
+    AuthEnforcement,
+    /// Accepted jobs finish with the requested images.
+    JobLifecycle,
+    /// The same seed gives the same images; another seed, others.
+    SeedDeterminism,
+    /// The generated client accepts exactly what the target accepts.
+    ClientServerAgreement,
+    /// Every response body validates against the spec.
+    ResponseSchema,
+    /// Every response status is documented for its operation.
+    DocumentedStatus,
+    /// Every JSON response says `application/json`.
+    ContentType,
+}
+
+impl CheckId {
+    /// Every check, in the order a run executes them (the response-judging ones last, so they also
+    /// judge every exchange the others made).
+    pub const ALL: [CheckId; 9] = [
+        CheckId::PositiveAcceptance,
+        CheckId::NegativeRejection,
+        CheckId::AuthEnforcement,
+        CheckId::JobLifecycle,
+        CheckId::SeedDeterminism,
+        CheckId::ClientServerAgreement,
+        CheckId::ResponseSchema,
+        CheckId::DocumentedStatus,
+        CheckId::ContentType,
+    ];
+
+    /// The id used in flags and reports.
+    pub fn id(self) -> &'static str {
+        match self {
+            CheckId::PositiveAcceptance => "positive_acceptance",
+            CheckId::NegativeRejection => "negative_rejection",
+            CheckId::AuthEnforcement => "auth_enforcement",
+            CheckId::JobLifecycle => "job_lifecycle",
+            CheckId::SeedDeterminism => "seed_determinism",
+            CheckId::ClientServerAgreement => "client_server_agreement",
+            CheckId::ResponseSchema => "response_schema",
+            CheckId::DocumentedStatus => "documented_status",
+            CheckId::ContentType => "content_type",
+        }
+    }
+
+    /// One line saying what the check asserts.
+    pub fn description(self) -> &'static str {
+        match self {
+            CheckId::PositiveAcceptance => {
+                "a request valid per the spec is accepted: 2xx with a job id"
+            }
+            CheckId::NegativeRejection => {
+                "a request breaking exactly one constraint is refused with a 4xx (or the spec's error body) in the provider's error shape, naming the field"
+            }
+            CheckId::AuthEnforcement => {
+                "a request with no key, or a wrong key, is refused with 401/403"
+            }
+            CheckId::JobLifecycle => {
+                "an accepted job reaches a terminal status before its deadline, and its images decode with the requested size, count and format"
+            }
+            CheckId::SeedDeterminism => {
+                "the same request with the same seed gives the same image bytes; another seed gives other bytes"
+            }
+            CheckId::ClientServerAgreement => {
+                "the generated client's request guard accepts exactly the requests the target accepts (differential)"
+            }
+            CheckId::ResponseSchema => {
+                "every response body validates against the spec's schema for its operation and status"
+            }
+            CheckId::DocumentedStatus => {
+                "every response status is one the spec documents for its operation"
+            }
+            CheckId::ContentType => {
+                "every response of a JSON operation says Content-Type: application/json"
+            }
+        }
+    }
+
+    /// Requests one case costs, for the dry-run plan.
+    pub fn requests_per_case(self) -> u32 {
+        match self {
+            CheckId::JobLifecycle => 4,
+            CheckId::SeedDeterminism => 12,
+            CheckId::AuthEnforcement | CheckId::ResponseSchema => 2,
+            _ => 1,
+        }
+    }
+
+    /// Cases this check runs when `cases` are asked for (job checks run fewer: each is a whole job).
+    pub fn cases(self, cases: u32) -> u32 {
+        match self {
+            CheckId::JobLifecycle => cases.clamp(1, 4),
+            CheckId::SeedDeterminism | CheckId::AuthEnforcement => 1,
+            _ => cases,
+        }
+    }
+}
+
+impl std::str::FromStr for CheckId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CheckId::ALL
+            .into_iter()
+            .find(|c| c.id() == s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = CheckId::ALL.iter().map(|c| c.id()).collect();
+                format!("unknown check {s:?}: expected one of {}", known.join(", "))
+            })
+    }
+}
+
+/// How jobs are waited for.
+#[derive(Debug, Clone)]
+pub struct Polling {
+    /// Give up on a job after this long.
+    pub deadline: Duration,
+    /// First wait between polls.
+    pub initial: Duration,
+    /// Longest wait between polls.
+    pub max: Duration,
+}
+
+/// What every check gets.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The HTTP caller (provider, base URL, key, budget, journal).
+    pub caller: Caller,
+    /// How generated requests are made worth sending.
+    pub payload: Payload,
+    /// Cases per property check.
+    pub cases: u32,
+    /// The run's seed.
+    pub seed: u64,
+    /// Most shrink steps (each costs requests).
+    pub max_shrink_iters: u32,
+    /// How jobs are waited for.
+    pub polling: Polling,
+    /// Where the checks run.
+    pub target: Target,
+}
+
+/// What a check came to.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// Every case held.
+    Passed {
+        /// Cases run.
+        cases: u32,
+    },
+    /// A case broke the check.
+    Failed {
+        /// Cases run before (and including) the failure.
+        cases: u32,
+        /// The minimal failing case.
+        failure: Failure,
+    },
+    /// Not run.
+    Skipped(String),
+}
+
+/// Runs `check` in `context`.
+pub async fn run(check: CheckId, context: &Context) -> Verdict {
+    match check {
+        CheckId::PositiveAcceptance => acceptance::positive(context).await,
+        CheckId::NegativeRejection => acceptance::negative(context).await,
+        CheckId::AuthEnforcement => auth::run(context).await,
+        CheckId::JobLifecycle => lifecycle::check(context).await,
+        CheckId::SeedDeterminism => lifecycle::seeds(context).await,
+        CheckId::ClientServerAgreement => agreement::run(context).await,
+        CheckId::ResponseSchema => responses::schema(context).await,
+        CheckId::DocumentedStatus => responses::statuses(context).await,
+        CheckId::ContentType => responses::content_types(context).await,
+    }
+}
+
+/// A failure from an exchange.
+pub(crate) fn failure(message: impl Into<String>, exchange: Option<&Exchange>) -> Failure {
+    Failure {
+        message: message.into(),
+        operation: exchange.map(|e| e.operation.clone()),
+        request: exchange.and_then(|e| e.request.clone()),
+        response: exchange.and_then(Exchange::recorded),
+    }
+}
+
+/// The job id in a create response, per `x-job`.
+pub(crate) fn job_id(context: &Context, body: &Value) -> Option<String> {
+    let job = &context.caller.spec().extensions().job;
+    std::iter::once(&job.id_pointer)
+        .chain(&job.id_fallback_pointers)
+        .filter_map(|p| body.pointer(p))
+        .find_map(|v| match v {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+}
+
+/// The job status in a response, per `x-job`.
+pub(crate) fn job_status(context: &Context, body: &Value) -> Option<String> {
+    let job = &context.caller.spec().extensions().job;
+    body.pointer(&job.status_pointer)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Whether a response refuses the request: a 4xx, or a 2xx whose status is a failure (ModelsLab
+/// answers errors with HTTP 200).
+pub(crate) fn is_refusal(context: &Context, exchange: &Exchange) -> bool {
+    match exchange.status {
+        Some(status) if (400..500).contains(&status) => true,
+        Some(status) if (200..300).contains(&status) => {
+            exchange.json.as_ref().is_some_and(|body| {
+                let job = &context.caller.spec().extensions().job;
+                job_status(context, body).is_some_and(|s| job.failed.contains(&s))
+                    && job_id(context, body).is_none()
+            })
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,22 @@
+//! The conformance harness: the named [`checks`] run against the emulators (default), a live
+//! provider, or recorded cassettes, with results written for CI and people ([`output`]).
+//!
+//! Every target is a base URL: emulators start in process on ephemeral loopback ports; a live run
+//! goes to the provider (through a loopback [`proxy::RecordingProxy`] with `--record`); a replay
+//! goes to a loopback [`proxy::ReplayServer`]. So every check, including those that go through the
+//! generated clients, runs unchanged everywhere.
+#![deny(missing_docs)]
+
+pub mod clients;
+
+pub mod budget;
+pub mod cassette;
+pub mod checks;
+pub mod http;
+pub mod output;
+pub mod payload;
+pub mod proxy;
+pub mod runner;
+
+pub use checks::CheckId;
+pub use runner::{Event, Polling, RunOptions, TargetChoice, plan, run};

@@ -1,0 +1,229 @@
+//! `conformance`: runs the named checks against the emulators (default), a live provider, or
+//! recorded cassettes, and writes `results.json`, `junit.xml` and `summary.md`.
+//!
+//! Run with: `cargo xtask conformance [FLAGS]` (or `cargo run -p conformance --bin conformance --`).
+//! Exit code: 0 when every check that ran passed (a check skipped for want of a key or budget does
+//! not fail the run unless `--strict`), 1 when one failed, 2 on bad flags or an unusable environment.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use img2img_harness::output::write_all;
+use img2img_harness::{CheckId, Event, RunOptions, TargetChoice, plan, run};
+use img2img_report::results::Status;
+use img2img_specs::Provider;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Checks that each provider (or its emulator) still does what its spec says, and that the
+/// generated clients agree.
+#[derive(Debug, Parser)]
+#[command(name = "conformance", version)]
+struct Cli {
+    /// Where to run: the in-process emulators, or the live providers (keys from the environment:
+    /// GPTPROTO_API_KEY, NOVITA_API_KEY, MODELSLAB_API_KEY).
+    #[arg(long, value_enum, default_value_t = TargetArg::Emulator)]
+    target: TargetArg,
+    /// Providers to check (repeatable); all three when none is given.
+    #[arg(long = "provider", value_name = "PROVIDER")]
+    providers: Vec<Provider>,
+    /// With --target live: any server that speaks the provider's API (proxy, staging, an emulator
+    /// started elsewhere), as scheme://host[:port].
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// With --target live: most requests the run may send (they cost money).
+    #[arg(long, default_value_t = 60)]
+    max_requests: u32,
+    /// Print the plan and what it may cost; send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// With --target live: store every exchange as cassettes in DIR, secrets redacted.
+    #[arg(long, value_name = "DIR", conflicts_with = "replay")]
+    record: Option<PathBuf>,
+    /// Run against the cassettes in DIR instead of any network.
+    #[arg(long, value_name = "DIR")]
+    replay: Option<PathBuf>,
+    /// Cases per property check.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    cases: u32,
+    /// The proptest seed; the same seed runs the same cases. Random when not given (and printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Checks to run (repeatable); all when none is given.
+    #[arg(long = "check", value_name = "CHECK")]
+    checks: Vec<CheckId>,
+    /// Where to write results.json, results.schema.json, junit.xml and summary.md.
+    #[arg(long, value_name = "DIR", default_value = "target/conformance")]
+    out: PathBuf,
+    /// Fail the run (exit 1) when a check was skipped, not only when one failed.
+    #[arg(long)]
+    strict: bool,
+    /// Progress display: a bar on a terminal, plain lines otherwise (and in CI).
+    #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
+    progress: ProgressArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TargetArg {
+    Emulator,
+    Live,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ProgressArg {
+    Auto,
+    Bar,
+    Plain,
+    Quiet,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.record.is_some() && !matches!(cli.target, TargetArg::Live) {
+        eprintln!("error: --record stores live exchanges: use it with --target live");
+        return ExitCode::from(2);
+    }
+    let seed = cli.seed.unwrap_or_else(random_seed);
+    let options = RunOptions {
+        target: match cli.target {
+            TargetArg::Emulator => TargetChoice::Emulator,
+            TargetArg::Live => TargetChoice::Live,
+        },
+        providers: if cli.providers.is_empty() {
+            Provider::ALL.to_vec()
+        } else {
+            dedup(cli.providers)
+        },
+        base_url: cli.base_url,
+        max_requests: cli.max_requests,
+        record: cli.record,
+        replay: cli.replay,
+        cases: cli.cases,
+        seed,
+        checks: if cli.checks.is_empty() {
+            CheckId::ALL.to_vec()
+        } else {
+            dedup(cli.checks)
+        },
+        ..RunOptions::default()
+    };
+    if cli.dry_run {
+        print!("{}", plan(&options));
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let total = (options.providers.len() * options.checks.len()) as u64;
+    let mode = match cli.progress {
+        ProgressArg::Auto
+            if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() =>
+        {
+            ProgressArg::Bar
+        }
+        ProgressArg::Auto => ProgressArg::Plain,
+        other => other,
+    };
+    let bar = matches!(mode, ProgressArg::Bar).then(|| {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    eprintln!(
+        "conformance: {:?}, seed {seed}, {} cases per check",
+        options.reported_target(),
+        options.cases
+    );
+    let outcome = runtime.block_on(run(&options, |event| match (&bar, event) {
+        (Some(bar), Event::Started { provider, check }) => {
+            bar.set_message(format!("{provider} {}", check.id()))
+        }
+        (Some(bar), Event::Finished(result)) => {
+            if result.status == Status::Failed {
+                bar.println(format!(
+                    "FAILED {} {}: {}",
+                    result.provider,
+                    result.check,
+                    result.detail.clone().unwrap_or_default()
+                ));
+            }
+            bar.inc(1);
+        }
+        (None, Event::Finished(result)) if !matches!(mode, ProgressArg::Quiet) => {
+            let status = match result.status {
+                Status::Passed => "passed ",
+                Status::Failed => "FAILED ",
+                Status::Skipped => "skipped",
+            };
+            eprintln!(
+                "{status} {:<10} {:<24} {:>4} cases {:>5} ms{}",
+                result.provider,
+                result.check,
+                result.cases,
+                result.duration_ms,
+                result
+                    .detail
+                    .as_ref()
+                    .map(|d| format!("  {d}"))
+                    .unwrap_or_default()
+            );
+        }
+        _ => {}
+    }));
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let results = match outcome {
+        Ok(results) => results,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match write_all(&results, &cli.out) {
+        Ok(files) => eprintln!("wrote {}", files.join(", ")),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let (passed, failed, skipped) = (
+        results.count(Status::Passed),
+        results.count(Status::Failed),
+        results.count(Status::Skipped),
+    );
+    println!("conformance: {passed} passed, {failed} failed, {skipped} skipped");
+    if failed > 0 || (cli.strict && skipped > 0) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+fn random_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ u64::from(std::process::id()).rotate_left(32)
+}

@@ -1,0 +1,9 @@
+//! The harness's integration tests, in one binary: against in-process emulators on loopback.
+
+mod cli;
+mod docs_examples;
+mod harness_checks;
+mod record_replay;
+mod request_guard;
+mod request_ranges;
+mod snapshots;

@@ -1,0 +1,3 @@
+//! The report's integration tests.
+
+mod report;

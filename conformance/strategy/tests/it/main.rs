@@ -1,0 +1,3 @@
+//! The strategies' integration tests.
+
+mod strategies;
