@@ -1,5 +1,5 @@
-//! One typed error across the three providers, and the parsers that turn every error body shape of
-//! `shared/provider-notes.md` into it.
+//! One typed error across the three providers, and the parsers that turn every error body shape
+//! listed in `specs/PROVIDERS.md` into it.
 //!
 //! Every message that comes from a provider passes through [`Scrub`] before it is stored, so a
 //! server that echoes the request (ModelsLab carries the key in the body) cannot put the key into an

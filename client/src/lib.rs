@@ -11,8 +11,8 @@
 //! - [`Client::submit`] → [`JobHandle`] (serde: a process that dies can resume polling later);
 //!   [`Client::wait`] → [`JobResult`]; [`Client::fetch_images`] → [`GeneratedImage`]s;
 //!   [`Client::generate`] does all three.
-//! - [`Error`]: one typed error across providers; every error body shape of
-//!   `shared/provider-notes.md` parses into it.
+//! - [`Error`]: one typed error across providers; every error body shape listed in
+//!   `specs/PROVIDERS.md` parses into it.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), img2img_client::Error> {

@@ -12,7 +12,7 @@ pub struct ProviderInfo {
     pub name: String,
     /// The model or model family the endpoint runs.
     pub model: String,
-    /// The docs file in `shared/provider-docs/` the spec is written from.
+    /// The public docs page the spec is written from (an `https://` URL).
     pub docs: String,
     /// Environment variable holding a live key.
     pub key_env: String,

@@ -338,6 +338,15 @@ fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
             format!("{:?} is not gptproto, novita or modelslab", ext.provider.id),
         );
     }
+    if !is_https_url(&ext.provider.docs) {
+        add(
+            "/x-provider/docs",
+            format!(
+                "{:?} must be the https:// URL of the provider's public docs page",
+                ext.provider.docs
+            ),
+        );
+    }
     for (field, id) in [("create", &ext.job.create), ("result", &ext.job.result)] {
         if spec.operation(id).is_none() {
             add(
@@ -385,6 +394,14 @@ fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
             ),
         );
     }
+}
+
+/// `https://host[/path]`, with a host and no whitespace.
+fn is_https_url(text: &str) -> bool {
+    text.strip_prefix("https://").is_some_and(|rest| {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        !host.is_empty() && !rest.contains(char::is_whitespace)
+    })
 }
 
 fn check_examples(spec: &Spec, add: &mut impl FnMut(&str, String)) {
@@ -438,6 +455,27 @@ paths:
 "##;
 
     #[test]
+    fn docs_must_be_an_https_url() {
+        for good in [
+            "https://novita.ai/docs/api-reference/model-apis-img2img",
+            "https://stablediffusionapi.com/docs/enterprise-plan/img2img/",
+            "https://example.com",
+        ] {
+            assert!(is_https_url(good), "{good:?} was refused");
+        }
+        for bad in [
+            "novita-img2img.md",
+            "../docs/novita-img2img.md",
+            "http://novita.ai/docs",
+            "https://",
+            "https:///docs",
+            "https://novita.ai/docs page",
+        ] {
+            assert!(!is_https_url(bad), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
     fn reports_every_finding_at_once() {
         let spec = Spec::parse(MINIMAL).unwrap();
         let findings: Vec<String> = lint(&spec).iter().map(ToString::to_string).collect();
@@ -452,6 +490,7 @@ paths:
             "operationId \"create\" does not exist",
             "does not include the prefix the client sends",
             "\"jpeg\" is not among x-output.formats",
+            "\"d\" must be the https:// URL of the provider's public docs page",
             "example \"bad\" breaks its schema",
         ];
         for needle in expect {

@@ -1,4 +1,4 @@
-//! Every error body shape of `shared/provider-notes.md` parses into the typed error, on the create
+//! Every error body shape listed in `specs/PROVIDERS.md` parses into the typed error, on the create
 //! call and on polls; a ModelsLab `status: "error"` inside HTTP 200 is an error.
 
 use std::time::Duration;
@@ -311,8 +311,8 @@ async fn bodies_no_shape_fits_are_unexpected_with_a_bounded_snippet() {
     }
 }
 
-/// Every error example of every spec (the notes' shapes, copied into the specs) parses into a
-/// typed error of the right family: none is left as an unexpected body.
+/// Every error example of every spec (the shapes of `specs/PROVIDERS.md`, copied into the specs)
+/// parses into a typed error of the right family: none is left as an unexpected body.
 #[tokio::test]
 async fn every_documented_error_example_parses() {
     let server = MockServer::start().await;

@@ -9,7 +9,7 @@
 //! out is refused with [`Error::InvalidRequest`] naming the field, the value and the allowed range),
 //! the key is sent as the raw key in the `Authorization` header, and progenitor's `api-version` header is dropped.
 //!
-//! Spec SHA-256: `2e066e5492ff47624126c3e43e41e2ef208ed95d395498a8d4548e9af0637525`
+//! Spec SHA-256: `85a6a8b6ec991d0750988337a12fd04bf7cf13a39935b80f168a745ea376b928`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -22,7 +22,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Gptproto;
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "2e066e5492ff47624126c3e43e41e2ef208ed95d395498a8d4548e9af0637525";
+pub const SPEC_SHA256: &str = "85a6a8b6ec991d0750988337a12fd04bf7cf13a39935b80f168a745ea376b928";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -154,7 +154,7 @@ pub mod types {
                 })
         }
     }
-    ///Error body. Three shapes are seen (provider notes): `{"error": {"message", "type"}}`, `{"error": {"message", "code"}}` and `{"code", "message", "type": "error"}`; all fields are optional.
+    ///Error body. Three shapes are seen (PROVIDERS.md): `{"error": {"message", "type"}}`, `{"error": {"message", "code"}}` and `{"code", "message", "type": "error"}`; all fields are optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct GptprotoError {
         ///Error code (top-level shape), an integer (usually the HTTP status) or a string.
@@ -278,7 +278,7 @@ pub mod types {
         ///Enable dynamic thresholding ("Decrisper").
         #[serde(default)]
         pub dynamic_thresholding: bool,
-        ///Mentioned only in the docs' "Query Result" text: on some GPTProto models `true` makes the create call answer once the result is ready. Whether this model honours it is unknown (provider notes); query the result by id either way.
+        ///Mentioned only in the docs' "Query Result" text: on some GPTProto models `true` makes the create call answer once the result is ready. Whether this model honours it is unknown (PROVIDERS.md); query the result by id either way.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub enable_sync_mode: ::std::option::Option<bool>,
         ///Input image, Base64 encoded or a URL. Required when `action` is `img2img` (`x-required-if` on this object).
@@ -661,7 +661,7 @@ pub mod types {
                 })
         }
     }
-    ///The prediction (job) state. Tolerant of the field variants listed in the provider notes.
+    ///The prediction (job) state. Tolerant of the field variants listed in PROVIDERS.md.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct Prediction {
         ///Creation time, either `"2026-01-01 00:00:00"` or RFC 3339 with fractional seconds (hence no `format`).
@@ -2380,7 +2380,7 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for GPTProto nai-diffusion-4-5-curated (Image To Image)
 
-GPTProto's proxy of NovelAI `nai-diffusion-4-5-curated` image generation (text-to-image, img2img and infill through one endpoint). Requests follow the published docs (`shared/provider-docs/gptproto-nai-diffusion-4-5-curated-image-to-image.txt` and its `.tables.txt` rendering) one for one; responses follow `shared/provider-notes.md` and are parsed tolerantly. The create call answers with a prediction envelope holding `data.id`; the final images are read by polling `GET /api/v3/predictions/{id}/result` until `data.status` is terminal.
+GPTProto's proxy of NovelAI `nai-diffusion-4-5-curated` image generation (text-to-image, img2img and infill through one endpoint). Requests follow the published docs page <https://docs.gptproto.com/docs/allapi/NovelAI/nai-diffusion-4-5-curated/gptproto-format/image-to-image> one for one; responses follow `specs/PROVIDERS.md` (GPTProto) and are parsed tolerantly. The create call answers with a prediction envelope holding `data.id`; the final images are read by polling `GET /api/v3/predictions/{id}/result` until `data.status` is terminal.
 
 Version: 1.0.0*/
 pub struct Client {

@@ -9,7 +9,7 @@
 //! out is refused with [`Error::InvalidRequest`] naming the field, the value and the allowed range),
 //! the key is sent as the key in the `key` field of the JSON body, and progenitor's `api-version` header is dropped.
 //!
-//! Spec SHA-256: `325233df6f342925964fbe5a62c2c8404351023cbb3a79144462c1d1d271566d`
+//! Spec SHA-256: `31912f30cd63b8f7042c67c21fb853f408651a541eb772c78d5daecef8a6ea7c`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -22,7 +22,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Modelslab
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "325233df6f342925964fbe5a62c2c8404351023cbb3a79144462c1d1d271566d";
+pub const SPEC_SHA256: &str = "31912f30cd63b8f7042c67c21fb853f408651a541eb772c78d5daecef8a6ea7c";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -406,7 +406,7 @@ pub mod types {
         ///Scale for classifier-free guidance, 1..20. A JSON number or the same value as a decimal string (e.g. "7.5").
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub guidance_scale: ::std::option::Option<Img2ImgRequestGuidanceScale>,
-        ///Output height in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum follows the API's validation message for width (provider notes). A JSON integer or the same value as a decimal string (the docs' example sends "512").
+        ///Output height in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum follows the API's validation message for width (PROVIDERS.md). A JSON integer or the same value as a decimal string (the docs' example sends "512").
         #[serde(default = "defaults::img2_img_request_height")]
         pub height: Img2ImgRequestHeight,
         ///Link to the initial image (URL); pass it as a base64 string instead to get a base64 response (see `base64`).
@@ -852,7 +852,7 @@ pub mod types {
                 })
         }
     }
-    ///Output height in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum follows the API's validation message for width (provider notes). A JSON integer or the same value as a decimal string (the docs' example sends "512").
+    ///Output height in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum follows the API's validation message for width (PROVIDERS.md). A JSON integer or the same value as a decimal string (the docs' example sends "512").
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum Img2ImgRequestHeight {
@@ -4162,7 +4162,7 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for ModelsLab (stablediffusionapi) Enterprise Image to Image
 
-ModelsLab / stablediffusionapi enterprise `img2img`: generates images from an init image with a public or trained model (`model_id`). Requests follow `shared/provider-docs/modelslab-enterprise-img2img.txt`; responses follow `shared/provider-notes.md` and are parsed tolerantly. The API key travels in the JSON body (`key`, see `x-auth`), so no securityScheme is declared. The create call either answers with the images (`status: success`) or queues the job (`status: processing`, with `eta` and `fetch_result`), in which case the client POSTs to the `fetch_result` URL (enterprise: `fetch_queued_result`) until the status changes. Errors may arrive with HTTP 200: decide by `status`, not by the HTTP code. Numeric fields accept JSON numbers or decimal strings, because the docs' example sends strings and the official SDKs send numbers.
+ModelsLab / stablediffusionapi enterprise `img2img`: generates images from an init image with a public or trained model (`model_id`). Requests follow the docs page <https://stablediffusionapi.com/docs/enterprise-plan/img2img/>; responses follow `specs/PROVIDERS.md` (ModelsLab) and are parsed tolerantly. The API key travels in the JSON body (`key`, see `x-auth`), so no securityScheme is declared. The create call either answers with the images (`status: success`) or queues the job (`status: processing`, with `eta` and `fetch_result`), in which case the client POSTs to the `fetch_result` URL (enterprise: `fetch_queued_result`) until the status changes. Errors may arrive with HTTP 200: decide by `status`, not by the HTTP code. Numeric fields accept JSON numbers or decimal strings, because the docs' example sends strings and the official SDKs send numbers.
 
 Version: 1.0.0*/
 pub struct Client {

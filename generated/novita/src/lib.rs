@@ -9,7 +9,7 @@
 //! out is refused with [`Error::InvalidRequest`] naming the field, the value and the allowed range),
 //! the key is sent as `Bearer {key}` in the `Authorization` header, and progenitor's `api-version` header is dropped.
 //!
-//! Spec SHA-256: `04f0c92b712ea6cd1586b680360998a413d30714a42e4fa5c8225d48df540abc`
+//! Spec SHA-256: `8d1f31e9898059a10fa929c8e7a70a02947731cbc2391aefef79ad60e4a1627c`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -22,7 +22,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Novita;
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 
 /// SHA-256 of `specs/novita.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "04f0c92b712ea6cd1586b680360998a413d30714a42e4fa5c8225d48df540abc";
+pub const SPEC_SHA256: &str = "8d1f31e9898059a10fa929c8e7a70a02947731cbc2391aefef79ad60e4a1627c";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -3379,12 +3379,12 @@ pub mod types {
 Novita AI's asynchronous image-to-image endpoint (`POST /v3/async/img2img`) and the task-result endpoint
 used to poll it (`GET /v3/async/task-result`).
 
-Requests follow `shared/provider-docs/novita-img2img.md` (ranges, enums, defaults and required marks as
-the docs give them). Responses, statuses, errors, limits and the webhook follow `shared/provider-notes.md`
-and are parsed tolerantly: the create call answers `{"task_id"}` (older API versions wrapped it as
-`{"code", "msg", "data": {"task_id"}}`, which the docs' examples still show), `extra.seed` and
-`image_url_ttl` arrive as strings or integers, and errors are an HTTP status with a
-`{code, reason, message, metadata}` body.
+Requests follow the docs page <https://novita.ai/docs/api-reference/model-apis-img2img> (ranges,
+enums, defaults and required marks as the docs give them). Responses, statuses, errors, limits and
+the webhook follow `specs/PROVIDERS.md` (Novita AI) and are parsed tolerantly: the create call
+answers `{"task_id"}` (older API versions wrapped it as `{"code", "msg", "data": {"task_id"}}`, which
+the docs' examples still show), `extra.seed` and `image_url_ttl` arrive as strings or integers, and
+errors are an HTTP status with a `{code, reason, message, metadata}` body.
 
 The job is created, then polled with its `task_id` until `task.status` is `TASK_STATUS_SUCCEED` or
 `TASK_STATUS_FAILED`; alternatively Novita POSTs the result to `extra.webhook.url`. Image URLs expire
