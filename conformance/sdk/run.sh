@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Runs the providers' official SDKs, unmodified, against an emulator (see README.md).
+#
+#   conformance/sdk/run.sh                      # against IMG2IMG_BASE_URL (and the optional URLs) as set
+#   conformance/sdk/run.sh --emulator PATH      # starts PATH three times on free loopback ports, runs, stops them
+#   conformance/sdk/run.sh --capture DIR        # the same against capture_server.py, logging every request to DIR
+#
+# Installs the pinned SDKs first when missing: a venv at $SDK_VENV (default target/sdk-venv) from
+# python/requirements.txt, and `npm ci` in node/. Exit status 0 when every case passed, 1 when one
+# failed, 2 for a usage or setup error.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+venv="${SDK_VENV:-$root/target/sdk-venv}"
+
+mode=env
+arg=""
+case "${1:-}" in
+  --emulator) mode=emulator; arg="${2:?--emulator needs the emulator binary}";;
+  --capture) mode=capture; arg="${2:?--capture needs a log directory}";;
+  "") ;;
+  *) echo "usage: $0 [--emulator PATH | --capture DIR]" >&2; exit 2;;
+esac
+
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install -q --disable-pip-version-check -r "$here/python/requirements.txt"
+if [ ! -d "$here/node/node_modules/novita-sdk" ]; then
+  (cd "$here/node" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+free_port() { "$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_for() { # url: until it answers, at most 30 s
+  for _ in $(seq 300); do
+    if "$venv/bin/python" -c 'import sys, urllib.request, urllib.error
+try: urllib.request.urlopen(sys.argv[1], timeout=1)
+except urllib.error.HTTPError: pass
+except OSError: sys.exit(1)' "$1"; then return 0; fi
+    sleep 0.1
+  done
+  echo "nothing answers at $1" >&2; exit 2
+}
+
+key="${SDK_CHECK_KEY:-sk-test}"
+export NOVITA_API_KEY="${NOVITA_API_KEY:-$key}" MODELSLAB_API_KEY="${MODELSLAB_API_KEY:-$key}"
+export IMG2IMG_FAULT_REASON="${IMG2IMG_FAULT_REASON:-sdk-check failure}"
+
+started=""
+start() { # name, health path, command...: runs it on a free port; its origin in $started
+  local name="$1" health="$2" port; shift 2
+  port="$(free_port)"
+  "$@" --port "$port" >"$logdir/$name.log" 2>&1 &
+  pids+=("$!")
+  started="http://127.0.0.1:$port"
+  wait_for "$started$health"
+}
+
+case "$mode" in
+  emulator)
+    logdir="$root/target/sdk-logs"; mkdir -p "$logdir"
+    [ "${arg#/}" = "$arg" ] && arg="$PWD/$arg"
+    # One serving every provider, one whose ModelsLab queues every job, one failing every job.
+    start main /emulator/health "$arg" --provider all --api-key "$key"
+    IMG2IMG_BASE_URL="$started"
+    start queued /emulator/health "$arg" --provider modelslab --modelslab-mode queued --api-key "$key"
+    MODELSLAB_QUEUED_BASE_URL="$started"
+    start fault /emulator/health "$arg" --provider all --api-key "$key" --fault "fail=$IMG2IMG_FAULT_REASON"
+    IMG2IMG_FAULT_BASE_URL="$started"
+    export IMG2IMG_BASE_URL MODELSLAB_QUEUED_BASE_URL IMG2IMG_FAULT_BASE_URL
+    ;;
+  capture)
+    logdir="$arg"; mkdir -p "$logdir"; logdir="$(cd "$logdir" && pwd)"
+    server=("$venv/bin/python" "$here/capture_server.py" --api-key "$key")
+    start main / "${server[@]}" --log "$logdir/main.jsonl"
+    IMG2IMG_BASE_URL="$started" MODELSLAB_QUEUED_BASE_URL="$started"
+    start fault / "${server[@]}" --log "$logdir/fault.jsonl" --fault "fail=$IMG2IMG_FAULT_REASON"
+    IMG2IMG_FAULT_BASE_URL="$started"
+    export IMG2IMG_BASE_URL MODELSLAB_QUEUED_BASE_URL IMG2IMG_FAULT_BASE_URL
+    ;;
+  env)
+    : "${IMG2IMG_BASE_URL:?set IMG2IMG_BASE_URL, or pass --emulator PATH or --capture DIR}"
+    ;;
+esac
+
+status=0
+(cd "$here/python" && "$venv/bin/python" novita_client_check.py) || status=1
+(cd "$here/python" && "$venv/bin/python" modelslab_py_check.py) || status=1
+(cd "$here/node" && node novita_sdk_check.mjs) || status=1
+exit "$status"
