@@ -7,7 +7,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::Context;
 
-use crate::project;
+use xtask::project;
 
 /// Runs the harness; its exit code becomes ours (0 passed, 1 a check failed, 2 usage).
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-use crate::project;
+use xtask::project;
 
 /// Runs `cargo run --quiet -p conformance --bin report -- [--out DIR] [--results FILE]`.
 pub fn run(out: Option<PathBuf>, results: Option<PathBuf>) -> anyhow::Result<()> {
