@@ -1,8 +1,9 @@
 //! One difference before classification, and the builder the walkers record differences with:
 //! `out.at(pointer, &site).keyword("maximum").changed(Kind::RangeNarrowed, old, new)`.
 
+use img2img_specs::schema::escape;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Which way the changed data travels, which decides whether narrowing or widening hurts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -135,6 +136,11 @@ impl Changes {
         }
     }
 
+    /// Starts recording a change of `key` in the schema object at `at` (pointer `{at}/{key}`).
+    pub fn key<'a>(&'a mut self, at: &str, key: &str, site: &'a Site) -> Entry<'a> {
+        self.at(format!("{at}/{}", escape(key)), site).keyword(key)
+    }
+
     /// Every change, in the order found.
     pub fn into_vec(self) -> Vec<RawChange> {
         self.0
@@ -172,6 +178,13 @@ impl Entry<'_> {
     /// Something new, `new`.
     pub fn added(self, kind: Kind, new: Value) {
         self.changed(kind, None, Some(new));
+    }
+
+    /// The keyword's value in object `old` became its value in `new` (either may be absent).
+    pub fn changed_in(self, kind: Kind, old: &Map<String, Value>, new: &Map<String, Value>) {
+        let keyword = self.keyword.as_deref().unwrap_or_default();
+        let (old, new) = (old.get(keyword).cloned(), new.get(keyword).cloned());
+        self.changed(kind, old, new);
     }
 
     /// `old` became `new` (either may be absent).

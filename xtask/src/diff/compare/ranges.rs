@@ -64,9 +64,7 @@ pub fn bounds(
             Some(false) => Kind::RangeWidened,
             None => Kind::ConstraintChanged,
         };
-        out.at(format!("{at}/{key}"), site)
-            .keyword(key)
-            .changed(kind, x.cloned(), y.cloned());
+        out.key(at, key, site).changed(kind, x.cloned(), y.cloned());
     }
 }
 

@@ -65,13 +65,8 @@ impl SchemaWalk<'_> {
 
         if types(a) != types(b) {
             self.out
-                .at(format!("{at}/type"), &site)
-                .keyword("type")
-                .changed(
-                    Kind::TypeChanged,
-                    a.get("type").cloned(),
-                    b.get("type").cloned(),
-                );
+                .key(at, "type", &site)
+                .changed_in(Kind::TypeChanged, a, b);
         }
         match (a.get("enum"), b.get("enum")) {
             (Some(Value::Array(x)), Some(Value::Array(y))) => {
@@ -91,13 +86,8 @@ impl SchemaWalk<'_> {
         ranges::bounds(&dims(a), &dims(b), &dimensions, &site, self.out);
         if a.get("default") != b.get("default") {
             self.out
-                .at(format!("{at}/default"), &site)
-                .keyword("default")
-                .changed(
-                    Kind::DefaultChanged,
-                    a.get("default").cloned(),
-                    b.get("default").cloned(),
-                );
+                .key(at, "default", &site)
+                .changed_in(Kind::DefaultChanged, a, b);
         }
         self.properties(a, b, at, field);
         self.additional_properties(a, b, at, field, &site);
@@ -335,8 +325,7 @@ impl SchemaWalk<'_> {
                 Kind::ConstraintChanged
             };
             self.out
-                .at(format!("{at}/{}", escape(key)), site)
-                .keyword(key)
+                .key(at, key, site)
                 .changed(kind, x.cloned(), y.cloned());
         }
     }
