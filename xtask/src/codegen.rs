@@ -16,7 +16,7 @@ use img2img_specs::{Provider, Spec};
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use sha2::{Digest, Sha256};
 
-use crate::{diff, project};
+use xtask::{diff, project};
 
 /// Whether to write the files or only compare them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

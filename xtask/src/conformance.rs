@@ -10,7 +10,9 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 
-use crate::{project, report};
+use xtask::project;
+
+use crate::report;
 
 /// The harness's default `--out`.
 const DEFAULT_OUT: &str = "target/conformance";

@@ -2,7 +2,7 @@
 
 use img2img_specs::{Finding, Provider, lint};
 
-use crate::project;
+use xtask::project;
 
 /// Lints every spec and returns the findings per spec file.
 pub fn findings() -> anyhow::Result<Vec<(String, Vec<Finding>)>> {

@@ -12,14 +12,13 @@
 
 mod codegen;
 mod conformance;
-mod diff;
 mod lint;
-mod project;
 mod report;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use xtask::diff;
 
 /// Project automation for the image-to-image toolkit.
 #[derive(Debug, Parser)]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use img2img_specs::{Provider, Spec};
 
-use crate::project;
+use xtask::project;
 
 /// Builds the report and writes its four files, printing each path written.
 pub fn run(out: Option<PathBuf>, results: Option<PathBuf>) -> anyhow::Result<()> {

@@ -1,169 +1,34 @@
-//! `cargo xtask diff OLD NEW [--format text|md|json] [--fail-on breaking|any]`: what changed
-//! between two versions of a spec, each change classed breaking or not for a client user, with
-//! its JSON path.
+//! What changed between two versions of a spec, each change classed breaking or not for a client
+//! user, with its JSON path: [`compare_specs`] as a library, `cargo xtask diff OLD NEW [--rev REV]
+//! [--format text|md|json] [--fail-on breaking|any]` ([`run`]) as a command.
 //!
-//! - [`load`]: the versions, from files or from `git show REV:./specs/<file>` (`--rev REV`).
-//! - [`compare`]: walks both specs and lists every difference.
-//! - [`classify`]: breaking or not, with a one-line explanation.
-//! - [`render`]: text, Markdown or JSON.
-//!
-//! Exit codes: 0 when no change matches `--fail-on`, 1 when one does, 2 on usage or IO errors.
+//! - `compare`: walks both specs and lists every difference.
+//! - `classify`: breaking or not, with a one-line explanation.
+//! - `load`: the versions, from files or from `git show REV:./specs/<file>` (`--rev REV`).
+//! - `render`: text, Markdown or JSON.
+//! - `cli`: the arguments, the exit codes (0 when no change matches `--fail-on`, 1 when one
+//!   does, 2 on usage or IO errors) and the summary `cargo xtask codegen` prints.
 
-pub mod classify;
-pub mod compare;
-pub mod load;
-pub mod render;
+mod classify;
+mod cli;
+mod compare;
+mod load;
+mod render;
 
-use std::path::PathBuf;
-use std::process::ExitCode;
+use img2img_specs::Spec;
+use img2img_specs::schema::SchemaError;
 
-use anyhow::bail;
-use img2img_specs::Provider;
+pub use classify::{Change, Class};
+pub use cli::{DiffArgs, FailOn, Format, run, summary_since_head};
+pub use compare::{Direction, Kind};
 
-use crate::project;
-use classify::{Change, Class};
-use load::Version;
-
-/// The changes between two versions of one spec.
-#[derive(Debug, Clone)]
-pub struct Diff {
-    /// Where the old version came from.
-    pub old: String,
-    /// Where the new version came from.
-    pub new: String,
-    /// Every change, breaking ones first, otherwise in document order.
-    pub changes: Vec<Change>,
-}
-
-impl Diff {
-    /// How many changes are of `class`.
-    pub fn count(&self, class: Class) -> usize {
-        self.changes.iter().filter(|c| c.class == class).count()
-    }
-}
-
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Plain text for a terminal.
-    Text,
-    /// Markdown for a pull-request comment.
-    Md,
-    /// JSON for tools.
-    Json,
-}
-
-/// Which changes make the command exit 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FailOn {
-    /// Only breaking changes.
-    Breaking,
-    /// Any change at all.
-    Any,
-}
-
-/// Arguments of `cargo xtask diff`.
-#[derive(Debug, clap::Args)]
-pub struct DiffArgs {
-    /// The old spec file. With --rev: the spec to compare with its version at REV (a path, or a
-    /// provider id such as `novita`); omitted, every spec in specs/ is compared.
-    pub old: Option<PathBuf>,
-    /// The new spec file. With --rev it defaults to the working-tree file.
-    pub new: Option<PathBuf>,
-    /// Read the old version from this git revision (`git show REV:./specs/<file>`).
-    #[arg(long, value_name = "GITREV")]
-    pub rev: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Exit 1 when a change of this class is found.
-    #[arg(long, value_enum, default_value_t = FailOn::Breaking)]
-    pub fail_on: FailOn,
-}
-
-/// Compares two versions of a spec.
-pub fn diff(old: &Version, new: &Version) -> anyhow::Result<Diff> {
-    let (a, b) = (old.parse()?, new.parse()?);
-    let raw = compare::compare(&a, &b)
-        .map_err(|e| anyhow::anyhow!("comparing {} with {}: {e}", old.label, new.label))?;
-    let mut changes: Vec<Change> = raw.into_iter().map(classify::classify).collect();
+/// Every change between `old` and `new`, classified: breaking ones first, otherwise in document
+/// order. `Err` when a schema of either cannot be read (a `$ref` that resolves to nothing).
+pub fn compare_specs(old: &Spec, new: &Spec) -> Result<Vec<Change>, SchemaError> {
+    let mut changes: Vec<Change> = compare::compare(old, new)?
+        .into_iter()
+        .map(classify::classify)
+        .collect();
     changes.sort_by_key(|c| c.class);
-    Ok(Diff {
-        old: old.label.clone(),
-        new: new.label.clone(),
-        changes,
-    })
-}
-
-/// Runs `cargo xtask diff`; `Err` means a usage or IO error (exit 2).
-pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
-    let root = project::root();
-    let pairs: Vec<(Version, Version)> = match (&args.rev, &args.old, &args.new) {
-        (None, Some(old), Some(new)) => vec![(load::file(old)?, load::file(new)?)],
-        (None, _, _) => bail!(
-            "give two spec files (`cargo xtask diff OLD NEW`), or a git revision (`cargo xtask diff --rev REV [FILE]`)"
-        ),
-        (Some(rev), None, _) => Provider::ALL
-            .into_iter()
-            .map(|p| {
-                let path = format!("specs/{}", p.spec_file());
-                let new = Version {
-                    label: path.clone(),
-                    ..load::file(&root.join(&path))?
-                };
-                Ok((load::at_rev(&root, rev, &path)?, new))
-            })
-            .collect::<anyhow::Result<_>>()?,
-        (Some(rev), Some(file), new) => {
-            let file = load::spec_argument(&root, file);
-            let relative = load::relative_to_root(&root, &file)?;
-            let new = match new {
-                Some(new) => load::file(new)?,
-                None => Version {
-                    label: relative.clone(),
-                    ..load::file(&file)?
-                },
-            };
-            vec![(load::at_rev(&root, rev, &relative)?, new)]
-        }
-    };
-    let diffs = pairs
-        .iter()
-        .map(|(old, new)| diff(old, new))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let output = match args.format {
-        Format::Text => render::text(&diffs),
-        Format::Md => render::markdown(&diffs),
-        Format::Json => render::json(&diffs),
-    };
-    print!("{output}");
-    let fails = diffs.iter().any(|d| match args.fail_on {
-        FailOn::Breaking => d.count(Class::Breaking) > 0,
-        FailOn::Any => !d.changes.is_empty(),
-    });
-    Ok(if fails {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-/// The text summary of what changed in `provider`'s spec since `HEAD`, for `cargo xtask codegen`;
-/// `None` when nothing changed or git (or `HEAD`) is unavailable.
-pub fn summary_since_head(provider: Provider, current: &str) -> Option<String> {
-    let root = project::root();
-    let path = format!("specs/{}", provider.spec_file());
-    let old = load::at_rev(&root, "HEAD", &path).ok()?;
-    if old.text == current {
-        return None;
-    }
-    let new = Version {
-        label: path,
-        text: current.to_owned(),
-    };
-    match diff(&old, &new) {
-        Ok(diff) if diff.changes.is_empty() => None,
-        Ok(diff) => Some(render::text(&[diff])),
-        Err(error) => Some(format!("(no spec diff: {error:#})\n")),
-    }
+    Ok(changes)
 }

@@ -4,8 +4,25 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::Diff;
-use super::classify::{Class, show};
+use super::classify::{Change, Class, show};
+
+/// The changes between two versions of one spec, as the renderers print them.
+#[derive(Debug, Clone)]
+pub struct Diff {
+    /// Where the old version came from.
+    pub old: String,
+    /// Where the new version came from.
+    pub new: String,
+    /// Every change, breaking ones first, otherwise in document order.
+    pub changes: Vec<Change>,
+}
+
+impl Diff {
+    /// How many changes are of `class`.
+    pub fn count(&self, class: Class) -> usize {
+        self.changes.iter().filter(|c| c.class == class).count()
+    }
+}
 
 /// Plain text: a summary line per spec, then one block per change, breaking first.
 pub fn text(diffs: &[Diff]) -> String {

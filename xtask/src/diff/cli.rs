@@ -1,0 +1,137 @@
+//! The command line: `cargo xtask diff OLD NEW | --rev REV [FILE] [--format text|md|json]
+//! [--fail-on breaking|any]`, and the summary `cargo xtask codegen` prints.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use img2img_specs::Provider;
+
+use super::classify::Class;
+use super::load::{self, Version};
+use super::render::{self, Diff};
+use crate::project;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Plain text for a terminal.
+    Text,
+    /// Markdown for a pull-request comment.
+    Md,
+    /// JSON for tools.
+    Json,
+}
+
+/// Which changes make the command exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Only breaking changes.
+    Breaking,
+    /// Any change at all.
+    Any,
+}
+
+/// Arguments of `cargo xtask diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The old spec file. With --rev: the spec to compare with its version at REV (a path, or a
+    /// provider id such as `novita`); omitted, every spec in specs/ is compared.
+    pub old: Option<PathBuf>,
+    /// The new spec file. With --rev it defaults to the working-tree file.
+    pub new: Option<PathBuf>,
+    /// Read the old version from this git revision (`git show REV:./specs/<file>`).
+    #[arg(long, value_name = "GITREV")]
+    pub rev: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when a change of this class is found.
+    #[arg(long, value_enum, default_value_t = FailOn::Breaking)]
+    pub fail_on: FailOn,
+}
+
+/// Compares two versions of a spec, each labelled with where it came from.
+fn diff(old: &Version, new: &Version) -> anyhow::Result<Diff> {
+    let (a, b) = (old.parse()?, new.parse()?);
+    let changes = super::compare_specs(&a, &b)
+        .map_err(|e| anyhow::anyhow!("comparing {} with {}: {e}", old.label, new.label))?;
+    Ok(Diff {
+        old: old.label.clone(),
+        new: new.label.clone(),
+        changes,
+    })
+}
+
+/// Runs `cargo xtask diff`; `Err` means a usage or IO error (exit 2).
+pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let root = project::root();
+    let pairs: Vec<(Version, Version)> = match (&args.rev, &args.old, &args.new) {
+        (None, Some(old), Some(new)) => vec![(load::file(old)?, load::file(new)?)],
+        (None, _, _) => bail!(
+            "give two spec files (`cargo xtask diff OLD NEW`), or a git revision (`cargo xtask diff --rev REV [FILE]`)"
+        ),
+        (Some(rev), None, _) => Provider::ALL
+            .into_iter()
+            .map(|p| {
+                let path = format!("specs/{}", p.spec_file());
+                let new = Version {
+                    label: path.clone(),
+                    ..load::file(&root.join(&path))?
+                };
+                Ok((load::at_rev(&root, rev, &path)?, new))
+            })
+            .collect::<anyhow::Result<_>>()?,
+        (Some(rev), Some(file), new) => {
+            let file = load::spec_argument(&root, file);
+            let relative = load::relative_to_root(&root, &file)?;
+            let new = match new {
+                Some(new) => load::file(new)?,
+                None => Version {
+                    label: relative.clone(),
+                    ..load::file(&file)?
+                },
+            };
+            vec![(load::at_rev(&root, rev, &relative)?, new)]
+        }
+    };
+    let diffs = pairs
+        .iter()
+        .map(|(old, new)| diff(old, new))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let output = match args.format {
+        Format::Text => render::text(&diffs),
+        Format::Md => render::markdown(&diffs),
+        Format::Json => render::json(&diffs),
+    };
+    print!("{output}");
+    let fails = diffs.iter().any(|d| match args.fail_on {
+        FailOn::Breaking => d.count(Class::Breaking) > 0,
+        FailOn::Any => !d.changes.is_empty(),
+    });
+    Ok(if fails {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The text summary of what changed in `provider`'s spec since `HEAD`, for `cargo xtask codegen`;
+/// `None` when nothing changed or git (or `HEAD`) is unavailable.
+pub fn summary_since_head(provider: Provider, current: &str) -> Option<String> {
+    let root = project::root();
+    let path = format!("specs/{}", provider.spec_file());
+    let old = load::at_rev(&root, "HEAD", &path).ok()?;
+    if old.text == current {
+        return None;
+    }
+    let new = Version {
+        label: path,
+        text: current.to_owned(),
+    };
+    match diff(&old, &new) {
+        Ok(diff) if diff.changes.is_empty() => None,
+        Ok(diff) => Some(render::text(&[diff])),
+        Err(error) => Some(format!("(no spec diff: {error:#})\n")),
+    }
+}
