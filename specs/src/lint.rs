@@ -226,7 +226,10 @@ fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&s
         add(pointer, format!("minimum {min} is above maximum {max}"));
     }
     if let Some(feature) = map.get("x-feature")
-        && feature.as_str().and_then(|f| f.parse::<Feature>().ok()).is_none()
+        && feature
+            .as_str()
+            .and_then(|f| f.parse::<Feature>().ok())
+            .is_none()
     {
         add(
             pointer,

@@ -132,12 +132,7 @@ pub(crate) fn collect(spec: &Spec) -> HashMap<String, Vec<FeatureField>> {
             refs: Vec::new(),
             out: Vec::new(),
         };
-        walk.node(
-            at,
-            &mut Vec::new(),
-            &Place::default(),
-            0,
-        );
+        walk.node(at, &mut Vec::new(), &Place::default(), 0);
         out.entry(operation.id.clone())
             .or_insert_with(Vec::new)
             .extend(walk.out);
@@ -357,7 +352,10 @@ mod tests {
         assert_eq!(lora.name(), "request.loras[].strength");
         assert_eq!(lora.property_names(), None);
         assert_eq!(lora.value_in(&json!({"request": {"loras": []}})), None);
-        assert!(spec.feature(&spec.extensions().job.create, Feature::LoraStrength).is_none());
+        assert!(
+            spec.feature(&spec.extensions().job.create, Feature::LoraStrength)
+                .is_none()
+        );
         let model = all
             .iter()
             .find(|f| f.feature == Feature::ControlnetModel)
@@ -380,12 +378,7 @@ mod tests {
             refs: Vec::new(),
             out: Vec::new(),
         };
-        walk.node(
-            "/s",
-            &mut Vec::new(),
-            &Place::default(),
-            0,
-        );
+        walk.node("/s", &mut Vec::new(), &Place::default(), 0);
         walk.out
     }
 

@@ -142,7 +142,11 @@ mod tests {
             (Provider::Novita, "TASK_STATUS_UNKNOWN", JobStatus::Pending),
             (Provider::Modelslab, "error", JobStatus::Failed),
         ] {
-            assert_eq!(job(provider).classify(status), expected, "{provider} {status}");
+            assert_eq!(
+                job(provider).classify(status),
+                expected,
+                "{provider} {status}"
+            );
         }
         assert!(job(Provider::Novita).is_terminal("TASK_STATUS_SUCCEED"));
         assert!(!job(Provider::Novita).is_terminal("TASK_STATUS_QUEUED"));
@@ -172,12 +176,16 @@ mod tests {
     fn ids_are_read_at_the_pointer_or_its_fallbacks() {
         let novita = job(Provider::Novita);
         assert_eq!(
-            novita.id_of(&json!({"data": {"task_id": "t-1"}})).as_deref(),
+            novita
+                .id_of(&json!({"data": {"task_id": "t-1"}}))
+                .as_deref(),
             Some("t-1")
         );
         assert_eq!(novita.id_of(&json!({"task_id": ""})), None);
         assert_eq!(
-            job(Provider::Modelslab).id_of(&json!({"id": 13443928})).as_deref(),
+            job(Provider::Modelslab)
+                .id_of(&json!({"id": 13443928}))
+                .as_deref(),
             Some("13443928")
         );
     }
