@@ -107,6 +107,32 @@ impl FeatureField {
             .collect()
     }
 
+    /// The JSON pointers at which `body` holds this field: one per array item where the path
+    /// crosses arrays (`/request/loras/0/strength`, `/request/loras/1/strength`).
+    pub fn pointers_in(&self, body: &Value) -> Vec<String> {
+        let mut found = vec![(String::new(), body)];
+        for segment in &self.path {
+            found = found
+                .into_iter()
+                .flat_map(|(at, value)| match segment {
+                    Segment::Property(name) => value
+                        .get(name)
+                        .map(|child| (format!("{at}/{}", escape(name)), child))
+                        .into_iter()
+                        .collect::<Vec<_>>(),
+                    Segment::Item => value
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .enumerate()
+                        .map(|(i, child)| (format!("{at}/{i}"), child))
+                        .collect(),
+                })
+                .collect();
+        }
+        found.into_iter().map(|(at, _)| at).collect()
+    }
+
     /// Its value in `body`: the body's own (not `null`), else the spec's default (not `null`).
     /// `None` inside arrays, whose items each have their own.
     pub fn value_in<'a>(&'a self, body: &'a Value) -> Option<&'a Value> {
@@ -352,6 +378,19 @@ mod tests {
         assert_eq!(lora.name(), "request.loras[].strength");
         assert_eq!(lora.property_names(), None);
         assert_eq!(lora.value_in(&json!({"request": {"loras": []}})), None);
+        let body =
+            json!({"request": {"loras": [{"strength": 1}, {"model_name": "m"}, {"strength": 0}]}});
+        assert_eq!(
+            lora.pointers_in(&body),
+            ["/request/loras/0/strength", "/request/loras/2/strength"]
+        );
+        let width = field(Provider::Novita, Feature::Width);
+        assert_eq!(width.pointers_in(&body), Vec::<String>::new());
+        assert_eq!(
+            width.pointers_in(&json!({"request": {"width": 8}})),
+            ["/request/width"]
+        );
+        assert_eq!(width.value_in(&json!({"request": {"width": null}})), None);
         assert!(
             spec.feature(&spec.extensions().job.create, Feature::LoraStrength)
                 .is_none()
