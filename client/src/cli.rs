@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use img2img_specs::{Feature, Spec};
 use serde_json::json;
 
 use crate::errors::Error;
@@ -158,6 +159,49 @@ pub struct CommonArgs {
     pub verbose: u8,
 }
 
+/// The flag that sets each neutral request field, by the feature it lands on (only this module
+/// names flags; the library names fields).
+const FLAGS: &[(Feature, &str)] = &[
+    (Feature::Prompt, "--prompt"),
+    (Feature::NegativePrompt, "--negative-prompt"),
+    (Feature::InitImage, "--image"),
+    (Feature::Size, "--size"),
+    (Feature::Width, "--size"),
+    (Feature::Height, "--size"),
+    (Feature::ImagesPerCall, "--n"),
+    (Feature::Seed, "--seed"),
+    (Feature::Strength, "--strength"),
+    (Feature::Steps, "--steps"),
+    (Feature::Model, "--model"),
+    (Feature::Sampler, "--sampler"),
+    (Feature::Noise, "--noise"),
+    (Feature::Guidance, "--guidance"),
+    (Feature::OutputFormat, "--output-format"),
+];
+
+/// A refused request's error, with the flag that sets the field at fault: the body field the
+/// spec's feature view places a flag's feature at, or the feature the provider lacks.
+fn with_flag(provider: Provider, error: &Error) -> String {
+    let text = error.to_string();
+    let Error::InvalidRequest {
+        field: Some(field), ..
+    } = error
+    else {
+        return text;
+    };
+    let spec = Spec::embedded(provider);
+    let feature = spec
+        .features(&spec.extensions().job.create)
+        .iter()
+        .find(|f| !f.in_array() && f.name() == *field)
+        .map(|f| f.feature)
+        .or_else(|| field.parse::<Feature>().ok());
+    match FLAGS.iter().find(|(f, _)| Some(*f) == feature) {
+        Some((_, flag)) => format!("{text} (set by {flag})"),
+        None => text,
+    }
+}
+
 fn parse_size(text: &str) -> Result<Size, String> {
     text.parse()
 }
@@ -258,7 +302,7 @@ async fn run_job(args: RunArgs) -> u8 {
     // Everything the spec can check is checked here, before the paid call.
     let prepared = match client.prepare(&request) {
         Ok(prepared) => prepared,
-        Err(e) => return usage_error(format!("{provider}: {e}")),
+        Err(e) => return usage_error(format!("{provider}: {}", with_flag(provider, &e))),
     };
     drop(request);
     if !args.common.json {
@@ -486,5 +530,51 @@ fn report_failure(
         EXIT_USAGE
     } else {
         EXIT_FAILED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> ImageRequest {
+        let mut image = Vec::new();
+        image::RgbImage::new(512, 384)
+            .write_to(
+                &mut std::io::Cursor::new(&mut image),
+                image::ImageFormat::Png,
+            )
+            .unwrap();
+        ImageRequest {
+            prompt: "a cat".into(),
+            image,
+            ..ImageRequest::default()
+        }
+    }
+
+    fn refusal(provider: Provider, request: &ImageRequest) -> String {
+        with_flag(provider, &request.prepare(provider).unwrap_err())
+    }
+
+    #[test]
+    fn a_refusal_names_the_flag_that_sets_the_field() {
+        let message = refusal(Provider::Novita, &request());
+        assert!(message.contains("model_name"), "{message}");
+        assert!(message.contains("--model"), "{message}");
+
+        let mut r = request();
+        r.options.model = Some("m".into());
+        r.n = Some(9);
+        let message = refusal(Provider::Novita, &r);
+        assert!(
+            message.contains("request.image_num = 9 is above the maximum 8"),
+            "{message}"
+        );
+        assert!(message.contains("--n"), "{message}");
+
+        let mut r = request();
+        r.options.noise = Some(0.1);
+        let message = refusal(Provider::Novita, &r);
+        assert!(message.contains("--noise"), "{message}");
     }
 }

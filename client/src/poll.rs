@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use img2img_specs::extensions::JobInfo;
-use img2img_specs::{Provider, Spec};
+use img2img_specs::{JobStatus, Provider, Spec};
 use serde_json::Value;
 
 /// How `wait` polls.
@@ -105,51 +105,33 @@ pub fn job_info(provider: Provider) -> &'static JobInfo {
     &Spec::embedded(provider).extensions().job
 }
 
-/// Classifies `status` by the spec's `x-job` lists.
+/// Classifies `status` by the spec's `x-job` lists; a status the spec does not know is pending.
 pub fn classify(provider: Provider, status: &str) -> StatusClass {
-    let job = job_info(provider);
-    if job.succeeded.iter().any(|s| s == status) {
-        StatusClass::Succeeded
-    } else if job.failed.iter().any(|s| s == status) {
-        StatusClass::Failed
-    } else {
-        StatusClass::Pending
+    match job_info(provider).classify(status) {
+        JobStatus::Succeeded => StatusClass::Succeeded,
+        JobStatus::Failed => StatusClass::Failed,
+        JobStatus::Pending | JobStatus::Unknown => StatusClass::Pending,
     }
 }
 
 /// The status of a result body, at the spec's `x-job.status-pointer`.
 pub fn status_of(provider: Provider, body: &Value) -> Option<String> {
-    body.pointer(&job_info(provider).status_pointer)
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+    job_info(provider).status_of(body).map(str::to_owned)
 }
 
-/// The eta hint of a result body, at the spec's `x-job.eta-pointer` (in `x-job.eta-unit`).
+/// The eta hint of a result body, at the spec's `x-job.eta-pointer` (in `x-job.eta-unit`): a
+/// positive estimate, at most an hour.
 pub fn eta_of(provider: Provider, body: &Value) -> Option<Duration> {
-    let job = job_info(provider);
-    let seconds = body.pointer(job.eta_pointer.as_deref()?).and_then(|v| {
-        v.as_f64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-    })?;
-    let seconds = match job.eta_unit.as_deref() {
-        Some("milliseconds") => seconds / 1000.0,
-        _ => seconds,
-    };
-    (seconds.is_finite() && seconds > 0.0).then(|| Duration::from_secs_f64(seconds.min(3600.0)))
+    job_info(provider)
+        .eta_of(body)
+        .filter(|eta| !eta.is_zero())
+        .map(|eta| eta.min(Duration::from_secs(3600)))
 }
 
 /// The job id of a create response, at the spec's `x-job.id-pointer` or its fallbacks; integers
 /// are written in decimal.
 pub fn id_of(provider: Provider, body: &Value) -> Option<String> {
-    let job = job_info(provider);
-    std::iter::once(&job.id_pointer)
-        .chain(&job.id_fallback_pointers)
-        .filter_map(|p| body.pointer(p))
-        .find_map(|v| match v {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
+    job_info(provider).id_of(body)
 }
 
 #[cfg(test)]

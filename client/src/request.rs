@@ -8,12 +8,10 @@
 //! so a value out of range is refused before any request is sent, naming the field, the value and
 //! the allowed range.
 
-use std::collections::BTreeMap;
 use std::str::FromStr;
-use std::sync::OnceLock;
 
 use base64::Engine as _;
-use img2img_specs::{ExampleKind, Provider, Spec};
+use img2img_specs::{ExampleKind, Feature, Provider, Spec};
 use serde_json::{Map, Value};
 
 use crate::errors::Error;
@@ -132,25 +130,6 @@ impl PreparedRequest {
     }
 }
 
-/// The neutral fields, the `x-feature` each lands on, and the command-line flag that sets it.
-const FEATURES: &[(&str, &str)] = &[
-    ("prompt", "--prompt"),
-    ("negative_prompt", "--negative-prompt"),
-    ("init_image", "--image"),
-    ("size", "--size"),
-    ("width", "--size"),
-    ("height", "--size"),
-    ("images_per_call", "--n"),
-    ("seed", "--seed"),
-    ("strength", "--strength"),
-    ("steps", "--steps"),
-    ("model", "--model"),
-    ("sampler", "--sampler"),
-    ("noise", "--noise"),
-    ("guidance", "--guidance"),
-    ("output_format", "--output-format"),
-];
-
 /// Fields the create call must carry whatever the request says (GPTProto runs img2img only with
 /// `action: img2img`).
 fn fixed_fields(provider: Provider) -> &'static [(&'static str, &'static str)] {
@@ -170,27 +149,27 @@ impl ImageRequest {
 
     /// The create body for `provider`, not yet validated.
     pub fn to_body(&self, provider: Provider) -> Result<Value, Error> {
-        let fields = feature_fields(provider);
+        let spec = Spec::embedded(provider);
+        let create = &job_info(provider).create;
         let mut body = Value::Object(Map::new());
-        let mut put = |feature: &str, value: Value| -> Result<(), Error> {
-            let path = fields.get(feature).ok_or_else(|| Error::InvalidRequest {
-                field: Some(flag_of(feature).trim_start_matches('-').to_owned()),
-                message: format!(
-                    "{} has no {feature} setting, so {} cannot be used with it",
-                    provider,
-                    flag_of(feature)
-                ),
-            })?;
-            set_path(&mut body, path, value);
+        let mut put = |feature: Feature, value: Value| -> Result<(), Error> {
+            let path = spec
+                .feature(create, feature)
+                .and_then(|f| f.property_names())
+                .ok_or_else(|| Error::InvalidRequest {
+                    field: Some(feature.as_str().to_owned()),
+                    message: format!("{provider} has no {feature} setting"),
+                })?;
+            set_path(&mut body, &path, value);
             Ok(())
         };
 
-        put("prompt", Value::String(self.prompt.clone()))?;
+        put(Feature::Prompt, Value::String(self.prompt.clone()))?;
         if let Some(negative) = &self.negative_prompt {
-            put("negative_prompt", Value::String(negative.clone()))?;
+            put(Feature::NegativePrompt, Value::String(negative.clone()))?;
         }
         put(
-            "init_image",
+            Feature::InitImage,
             Value::String(base64::engine::general_purpose::STANDARD.encode(&self.image)),
         )?;
         let size = match self.size {
@@ -204,55 +183,59 @@ impl ImageRequest {
                 Size { width, height }
             }
         };
-        if fields.contains_key("size") {
-            put("size", Value::String(size.to_string()))?;
+        if spec.feature(create, Feature::Size).is_some() {
+            put(Feature::Size, Value::String(size.to_string()))?;
         } else {
-            put("width", Value::from(size.width))?;
-            put("height", Value::from(size.height))?;
+            put(Feature::Width, Value::from(size.width))?;
+            put(Feature::Height, Value::from(size.height))?;
         }
         if let Some(n) = self.n {
-            put("images_per_call", Value::from(n))?;
+            put(Feature::ImagesPerCall, Value::from(n))?;
         }
         if let Some(seed) = self.seed {
-            put("seed", Value::from(seed))?;
+            put(Feature::Seed, Value::from(seed))?;
         }
         if let Some(strength) = self.strength {
-            put("strength", number(strength))?;
+            put(Feature::Strength, number(strength))?;
         }
         if let Some(steps) = self.steps {
-            put("steps", Value::from(steps))?;
+            put(Feature::Steps, Value::from(steps))?;
         }
         let options = &self.options;
         if let Some(model) = &options.model {
-            put("model", Value::String(model.clone()))?;
+            put(Feature::Model, Value::String(model.clone()))?;
         }
         if let Some(sampler) = &options.sampler {
             put(
-                "sampler",
+                Feature::Sampler,
                 Value::String(provider_sampler(provider, sampler).to_owned()),
             )?;
         }
         if let Some(noise) = options.noise {
-            put("noise", number(noise))?;
+            put(Feature::Noise, number(noise))?;
         }
         if let Some(guidance) = options.guidance {
-            put("guidance", number(guidance))?;
+            put(Feature::Guidance, number(guidance))?;
         }
         if let Some(format) = &options.output_format {
-            put("output_format", Value::String(format.clone()))?;
+            put(Feature::OutputFormat, Value::String(format.clone()))?;
         }
         for (field, value) in fixed_fields(provider) {
-            set_path(
-                &mut body,
-                &[field.to_string()],
-                Value::String(value.to_string()),
-            );
+            set_path(&mut body, &[field], Value::String(value.to_string()));
         }
-        let spec = Spec::embedded(provider);
-        let doc = spec.document();
         let example = first_request_example(provider);
-        if let Some(schema) = request_schema_node(provider) {
-            fill_required(doc, schema, &mut body, example.as_ref());
+        let model = spec
+            .feature(create, Feature::Model)
+            .and_then(|f| f.property_names());
+        if let Some(Ok(schema)) = spec.request_schema(create) {
+            let mut at = Vec::new();
+            fill_required(
+                schema.schema(),
+                &mut body,
+                example.as_ref(),
+                model.as_deref(),
+                &mut at,
+            );
         }
         Ok(body)
     }
@@ -263,7 +246,7 @@ fn number(value: f64) -> Value {
 }
 
 /// Validates a create body against `provider`'s spec. The error names the field, the value and
-/// the allowed range, with the flag that sets the field.
+/// the allowed range of each violation; `field` is the first field at fault.
 pub fn validate(provider: Provider, body: &Value) -> Result<(), Error> {
     let spec = Spec::embedded(provider);
     let create = &job_info(provider).create;
@@ -271,112 +254,15 @@ pub fn validate(provider: Provider, body: &Value) -> Result<(), Error> {
         .request_schema(create)
         .ok_or_else(|| Error::config(format!("the {provider} spec has no body for {create}")))?
         .map_err(|e| Error::config(format!("the {provider} spec does not compile: {e}")))?;
-    schema.validate(body).map_err(|violations| {
-        let fields = feature_fields(provider);
-        let hint = |field: &str| {
-            fields
-                .iter()
-                .find(|(_, path)| path.join(".") == field)
-                .map(|(feature, _)| format!(" (set by {})", flag_of(feature)))
-                .unwrap_or_default()
-        };
-        let message = violations
-            .iter()
-            .map(|v| format!("{v}{}", hint(&v.subject())))
-            .collect::<Vec<_>>()
-            .join("; ");
-        Error::InvalidRequest {
-            field: violations.iter().next().map(|v| v.subject()),
-            message,
-        }
-    })
-}
-
-fn flag_of(feature: &str) -> &'static str {
-    FEATURES
-        .iter()
-        .find(|(f, _)| *f == feature)
-        .map_or("a flag", |(_, flag)| flag)
-}
-
-/// The body path of each `x-feature` of `provider`'s create body (first found, document order).
-pub fn feature_fields(provider: Provider) -> &'static BTreeMap<String, Vec<String>> {
-    static MAPS: [OnceLock<BTreeMap<String, Vec<String>>>; 3] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    let index = Provider::ALL
-        .iter()
-        .position(|p| *p == provider)
-        .unwrap_or(0);
-    MAPS[index].get_or_init(|| {
-        let mut out = BTreeMap::new();
-        if let Some(schema) = request_schema_node(provider) {
-            collect_features(
-                Spec::embedded(provider).document(),
-                schema,
-                &[],
-                &mut out,
-                0,
-            );
-        }
-        out
-    })
-}
-
-fn request_schema_node(provider: Provider) -> Option<&'static Value> {
-    let spec = Spec::embedded(provider);
-    let at = spec
-        .operation(&job_info(provider).create)?
-        .request_body
-        .as_deref()?;
-    spec.document().pointer(at)
-}
-
-fn resolve<'a>(doc: &'a Value, mut schema: &'a Value) -> &'a Value {
-    for _ in 0..16 {
-        match schema
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-        {
-            Some(pointer) => match doc.pointer(pointer) {
-                Some(target) => schema = target,
-                None => break,
-            },
-            None => break,
-        }
-    }
     schema
+        .validate(body)
+        .map_err(|violations| Error::InvalidRequest {
+            field: violations.iter().next().map(|v| v.subject()),
+            message: violations.to_string(),
+        })
 }
 
-fn collect_features(
-    doc: &Value,
-    schema: &Value,
-    prefix: &[String],
-    out: &mut BTreeMap<String, Vec<String>>,
-    depth: usize,
-) {
-    let schema = resolve(doc, schema);
-    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
-        return;
-    };
-    for (name, property) in properties {
-        let mut path = prefix.to_vec();
-        path.push(name.clone());
-        let feature = property
-            .get("x-feature")
-            .or_else(|| resolve(doc, property).get("x-feature"))
-            .and_then(Value::as_str);
-        if let Some(feature) = feature {
-            out.entry(feature.to_owned())
-                .or_insert_with(|| path.clone());
-        }
-        if depth < 4 {
-            collect_features(doc, property, &path, out, depth + 1);
-        }
-    }
-}
-
-fn set_path(body: &mut Value, path: &[String], value: Value) {
+fn set_path(body: &mut Value, path: &[&str], value: Value) {
     let mut node = body;
     for (i, key) in path.iter().enumerate() {
         if !node.is_object() {
@@ -386,11 +272,11 @@ fn set_path(body: &mut Value, path: &[String], value: Value) {
             return;
         };
         if i + 1 == path.len() {
-            map.insert(key.clone(), value);
+            map.insert((*key).to_owned(), value);
             return;
         }
         node = map
-            .entry(key.clone())
+            .entry((*key).to_owned())
             .or_insert_with(|| Value::Object(Map::new()));
     }
 }
@@ -406,9 +292,15 @@ fn first_request_example(provider: Provider) -> Option<Value> {
 }
 
 /// Fills each required property left out: the spec's default, else the example's value; never
-/// the model.
-fn fill_required(doc: &Value, schema: &Value, body: &mut Value, example: Option<&Value>) {
-    let schema = resolve(doc, schema);
+/// the model (`model` is its path). `schema` is the converted request schema, `at` the path of
+/// `body` in the request.
+fn fill_required<'a>(
+    schema: &'a Value,
+    body: &mut Value,
+    example: Option<&Value>,
+    model: Option<&[&str]>,
+    at: &mut Vec<&'a str>,
+) {
     let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
         return;
     };
@@ -428,17 +320,14 @@ fn fill_required(doc: &Value, schema: &Value, body: &mut Value, example: Option<
         let Some(property) = properties.get(name) else {
             continue;
         };
-        let resolved = resolve(doc, property);
-        let feature = property
-            .get("x-feature")
-            .or_else(|| resolved.get("x-feature"))
-            .and_then(Value::as_str);
-        if feature == Some("model") {
+        at.push(name);
+        let is_model = model == Some(at.as_slice());
+        at.pop();
+        if is_model {
             continue;
         }
-        let value = resolved
+        let value = property
             .get("default")
-            .or_else(|| property.get("default"))
             .or_else(|| example.and_then(|e| e.get(name)));
         if let Some(value) = value {
             map.insert(name.to_owned(), value.clone());
@@ -446,7 +335,15 @@ fn fill_required(doc: &Value, schema: &Value, body: &mut Value, example: Option<
     }
     for (name, property) in properties {
         if let Some(child) = map.get_mut(name).filter(|v| v.is_object()) {
-            fill_required(doc, property, child, example.and_then(|e| e.get(name)));
+            at.push(name);
+            fill_required(
+                property,
+                child,
+                example.and_then(|e| e.get(name)),
+                model,
+                at,
+            );
+            at.pop();
         }
     }
 }
@@ -454,29 +351,21 @@ fn fill_required(doc: &Value, schema: &Value, body: &mut Value, example: Option<
 /// The provider's spelling of a sampler given by its own name or its common name
 /// (`x-common-names`).
 pub fn provider_sampler(provider: Provider, sampler: &str) -> &str {
-    let Some(path) = feature_fields(provider).get("sampler") else {
+    let spec = Spec::embedded(provider);
+    let Some(field) = spec.feature(&job_info(provider).create, Feature::Sampler) else {
         return sampler;
     };
-    let doc = Spec::embedded(provider).document();
-    let Some(mut node) = request_schema_node(provider) else {
-        return sampler;
-    };
-    for key in path {
-        node = resolve(doc, node);
-        match node.get("properties").and_then(|p| p.get(key)) {
-            Some(next) => node = next,
-            None => return sampler,
-        }
-    }
-    let node = resolve(doc, node);
-    let allowed = node
+    let allowed = field
+        .schema
         .get("enum")
         .and_then(Value::as_array)
         .is_some_and(|values| values.iter().any(|v| v.as_str() == Some(sampler)));
     if allowed {
         return sampler;
     }
-    node.get("x-common-names")
+    field
+        .schema
+        .get("x-common-names")
         .and_then(Value::as_object)
         .and_then(|names| {
             names
@@ -507,18 +396,6 @@ mod tests {
     }
 
     #[test]
-    fn features_land_where_each_spec_says() {
-        let fields = feature_fields(Provider::Novita);
-        assert_eq!(fields["images_per_call"], ["request", "image_num"]);
-        assert_eq!(fields["output_format"], ["extra", "response_image_type"]);
-        assert_eq!(feature_fields(Provider::Gptproto)["images_per_call"], ["n"]);
-        assert_eq!(
-            feature_fields(Provider::Modelslab)["steps"],
-            ["num_inference_steps"]
-        );
-    }
-
-    #[test]
     fn the_size_defaults_to_the_input_image() {
         let body = request().to_body(Provider::Gptproto).unwrap();
         assert_eq!(body["size"], "512x384");
@@ -538,7 +415,6 @@ mod tests {
         assert!(body["request"].get("model_name").is_none());
         let err = request().prepare(Provider::Novita).unwrap_err();
         assert!(err.to_string().contains("model_name"), "{err}");
-        assert!(err.to_string().contains("--model"), "{err}");
     }
 
     #[test]
@@ -555,7 +431,6 @@ mod tests {
             message.contains("request.image_num = 9 is above the maximum 8"),
             "{message}"
         );
-        assert!(message.contains("--n"), "{message}");
     }
 
     #[test]
@@ -563,7 +438,11 @@ mod tests {
         let mut r = request();
         r.options.noise = Some(0.1);
         let err = r.to_body(Provider::Novita).unwrap_err();
-        assert!(err.to_string().contains("--noise"), "{err}");
+        assert!(
+            matches!(&err, Error::InvalidRequest { field: Some(f), .. } if f == "noise"),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("no noise setting"), "{err}");
         assert!(r.prepare(Provider::Gptproto).is_ok());
     }
 

@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::view::{
+    EmulatorInfo, EtaUnit, JobStatus, KeyPlacement, Limits, RateLimits, RenderDefaults, Stages,
+};
+
 /// `x-provider`: who the spec describes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -79,23 +83,16 @@ pub struct JobInfo {
     /// JSON pointer to the provider's estimate of the time left.
     #[serde(default)]
     pub eta_pointer: Option<String>,
-    /// Unit of that estimate.
+    /// Unit of that estimate (seconds when absent).
     #[serde(default)]
-    pub eta_unit: Option<String>,
+    pub eta_unit: Option<EtaUnit>,
     /// Where the output images are in a finished result: a JSON pointer in which `*` stands for
     /// every item of an array (`/images/*/image_url`); each value reached is a URL or base64 data.
     #[serde(default)]
     pub outputs: Option<String>,
-}
-
-impl JobInfo {
-    /// Whether `status` ends the job.
-    pub fn is_terminal(&self, status: &str) -> bool {
-        self.succeeded
-            .iter()
-            .chain(&self.failed)
-            .any(|s| s == status)
-    }
+    /// The status word reported at each stage (what an emulator answers).
+    #[serde(default)]
+    pub stages: Option<Stages>,
 }
 
 /// `x-output`: what comes back.
@@ -122,10 +119,13 @@ pub struct Extensions {
     /// `x-job`.
     #[serde(rename = "x-job")]
     pub job: JobInfo,
-    /// `x-limits`: free-form numbers (rate limits, TTLs, size caps).
+    /// `x-limits`: rate limits, TTLs, size caps.
     #[serde(rename = "x-limits", default)]
-    pub limits: serde_json::Map<String, serde_json::Value>,
+    pub limits: Limits,
     /// `x-output`.
     #[serde(rename = "x-output")]
     pub output: OutputInfo,
+    /// `x-emulator`: what an emulator assumes where the docs are silent.
+    #[serde(rename = "x-emulator", default)]
+    pub emulator: Option<EmulatorInfo>,
 }

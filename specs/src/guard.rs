@@ -7,7 +7,7 @@ use std::fmt;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
 
-use crate::extensions::AuthPlacement;
+use crate::extensions::{AuthPlacement, KeyPlacement};
 use crate::{ApiKey, Provider, Spec, Violations};
 
 /// What a generated client holds besides its base URL: the key it authenticates with.
@@ -118,15 +118,19 @@ pub fn prepare(
     }
 
     let auth = &spec.extensions().auth;
-    let key = credentials.key().filter(|k| !k.is_empty());
+    let placement = credentials
+        .key()
+        .filter(|k| !k.is_empty())
+        .map(|k| auth.place(k.expose_secret()));
     match auth.placement {
         AuthPlacement::Header => {
-            let key = key.ok_or_else(|| missing_key(spec, provider))?;
-            let mut value =
-                HeaderValue::from_str(&format!("{}{}", auth.prefix, key.expose_secret()))
-                    .map_err(|_| GuardError::KeyNotHeaderSafe { provider })?;
+            let Some(KeyPlacement::Header { name, value }) = placement else {
+                return Err(missing_key(spec, provider));
+            };
+            let mut value = HeaderValue::from_str(&value)
+                .map_err(|_| GuardError::KeyNotHeaderSafe { provider })?;
             value.set_sensitive(true);
-            let name = HeaderName::from_bytes(auth.name.as_bytes())
+            let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| GuardError::KeyNotHeaderSafe { provider })?;
             request.headers_mut().insert(name, value);
         }
@@ -137,18 +141,15 @@ pub fn prepare(
                     "the body is not a JSON object, so it cannot carry the key".into(),
                 ));
             };
-            match key {
-                Some(key) => {
-                    map.insert(
-                        auth.name.clone(),
-                        Value::String(key.expose_secret().to_owned()),
-                    );
+            match placement {
+                Some(KeyPlacement::BodyField { name, value }) => {
+                    map.insert(name.to_owned(), Value::String(value));
                 }
-                None if map
+                _ if map
                     .get(&auth.name)
                     .and_then(Value::as_str)
                     .is_some_and(|k| !k.is_empty()) => {}
-                None => return Err(missing_key(spec, provider)),
+                _ => return Err(missing_key(spec, provider)),
             }
             let bytes =
                 serde_json::to_vec(object).map_err(|e| GuardError::BodyNotJson(e.to_string()))?;

@@ -7,6 +7,11 @@
 //! - [`Spec`]: one parsed spec: operations, examples, `x-` [`extensions`], compiled schemas.
 //! - [`CompiledSchema::validate`]: every [`Violation`] of a document, each naming the field path,
 //!   the value and the allowed range (`request.width = 4096 is above the maximum 2048`).
+//! - [`Spec::features`]: every `x-feature` of an operation's body as a [`FeatureField`] (pointer,
+//!   path, schema, default, required mark, condition), found by one walk; [`Feature`] is the
+//!   vocabulary; [`media_fields`] finds the images a request carries.
+//! - [`extensions`]: `x-job` ([`JobInfo::classify`](extensions::JobInfo::classify), ids, etas),
+//!   `x-auth` ([`AuthInfo::place`](extensions::AuthInfo::place)), `x-limits`, `x-emulator`, typed.
 //! - [`lint()`]: the rules of `specs/README.md`, all findings at once.
 //!
 //! ```
@@ -30,6 +35,7 @@ pub mod schema;
 mod secret;
 mod spec;
 mod validate;
+mod view;
 mod violation;
 pub mod vocabulary;
 
@@ -38,4 +44,8 @@ pub use provider::{Provider, UnknownProvider};
 pub use secret::ApiKey;
 pub use spec::{Example, ExampleKind, Operation, Parameter, Response, Spec, SpecError};
 pub use validate::{CompiledSchema, field_path};
+pub use view::{
+    Condition, Feature, FeatureField, JobStatus, KeyPlacement, Segment, UnknownFeature,
+    media_fields,
+};
 pub use violation::{Rule, Violation, Violations};

@@ -9,7 +9,8 @@ use crate::extensions::AuthPlacement;
 use crate::schema::{escape, to_json_schema};
 use crate::spec::Spec;
 use crate::validate::CompiledSchema;
-use crate::vocabulary::{FEATURES, SAMPLERS, UNITS};
+use crate::view::{Feature, JobStatus};
+use crate::vocabulary::{SAMPLERS, UNITS};
 
 /// One lint finding: where in the spec, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -225,7 +226,10 @@ fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&s
         add(pointer, format!("minimum {min} is above maximum {max}"));
     }
     if let Some(feature) = map.get("x-feature")
-        && !feature.as_str().is_some_and(|f| FEATURES.contains(&f))
+        && feature
+            .as_str()
+            .and_then(|f| f.parse::<Feature>().ok())
+            .is_none()
     {
         add(
             pointer,
@@ -355,6 +359,21 @@ fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
             );
         }
     }
+    if let Some(stages) = &ext.job.stages {
+        for (stage, word, class) in [
+            ("queued", &stages.queued, JobStatus::Pending),
+            ("processing", &stages.processing, JobStatus::Pending),
+            ("succeeded", &stages.succeeded, JobStatus::Succeeded),
+            ("failed", &stages.failed, JobStatus::Failed),
+        ] {
+            if ext.job.classify(word) != class {
+                add(
+                    &format!("/x-job/stages/{stage}"),
+                    format!("{word:?} is not in the x-job list for a {stage} job"),
+                );
+            }
+        }
+    }
     if !ext.auth.accepted_prefixes.contains(&ext.auth.prefix) {
         add(
             "/x-auth/accepted-prefixes",
@@ -430,7 +449,7 @@ info: {title: t, version: "1"}
 servers: [{url: "https://example.com/api"}]
 x-provider: {id: novita, name: N, model: m, docs: d, key-env: K}
 x-auth: {in: header, name: Authorization, prefix: "Bearer ", accepted-prefixes: [""]}
-x-job: {create: create, result: result, style: poll, id-pointer: /id, status-pointer: /s, pending: [], succeeded: [], failed: []}
+x-job: {create: create, result: result, style: poll, id-pointer: /id, status-pointer: /s, pending: [], succeeded: [], failed: [], stages: {queued: q, processing: p, succeeded: s, failed: f}}
 x-output: {formats: [png], default-format: jpeg, inline-base64: false}
 paths:
   /a:
@@ -492,6 +511,8 @@ paths:
             "\"jpeg\" is not among x-output.formats",
             "\"d\" must be the https:// URL of the provider's public docs page",
             "example \"bad\" breaks its schema",
+            "\"q\" is not in the x-job list for a queued job",
+            "\"f\" is not in the x-job list for a failed job",
         ];
         for needle in expect {
             assert!(

@@ -9,6 +9,7 @@ use crate::extensions::Extensions;
 use crate::provider::Provider;
 use crate::schema::{SchemaError, escape, to_json_schema};
 use crate::validate::CompiledSchema;
+use crate::view::{Feature, FeatureField};
 
 /// A spec that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -80,17 +81,6 @@ pub struct Operation {
 }
 
 impl Operation {
-    /// Whether `path` (a concrete request path) fits this operation's template.
-    pub fn matches_path(&self, path: &str) -> bool {
-        let template: Vec<&str> = self.path.trim_matches('/').split('/').collect();
-        let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
-        template.len() == actual.len()
-            && template
-                .iter()
-                .zip(&actual)
-                .all(|(t, a)| (t.starts_with('{') && t.ends_with('}') && !a.is_empty()) || t == a)
-    }
-
     /// The response documented for `status`: the exact code, then `4XX`-style, then `default`.
     pub fn response(&self, status: u16) -> Option<&Response> {
         let exact = status.to_string();
@@ -140,6 +130,7 @@ pub struct Spec {
     extensions: Extensions,
     operations: Vec<Operation>,
     compiled: Mutex<HashMap<String, Arc<CompiledSchema>>>,
+    features: OnceLock<HashMap<String, Vec<FeatureField>>>,
 }
 
 impl std::fmt::Debug for Spec {
@@ -203,6 +194,7 @@ impl Spec {
             extensions,
             operations,
             compiled: Mutex::new(HashMap::new()),
+            features: OnceLock::new(),
         })
     }
 
@@ -236,12 +228,21 @@ impl Spec {
         self.operations.iter().find(|op| op.id == id)
     }
 
-    /// The operation a request with this method and concrete path calls.
-    pub fn operation_for(&self, method: &str, path: &str) -> Option<&Operation> {
-        self.operations
+    /// Every `x-feature` property of operation `id`'s request body, found by the one walk
+    /// described in [`FeatureField`] (cached); empty for an operation without a body.
+    pub fn features(&self, id: &str) -> &[FeatureField] {
+        self.features
+            .get_or_init(|| crate::view::collect_features(self))
+            .get(id)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Where operation `id`'s request body carries `feature` for the request as a whole: its
+    /// first occurrence outside any array item.
+    pub fn feature(&self, id: &str, feature: Feature) -> Option<&FeatureField> {
+        self.features(id)
             .iter()
-            .filter(|op| op.method.eq_ignore_ascii_case(method))
-            .find(|op| op.path == path || op.matches_path(path))
+            .find(|f| f.feature == feature && !f.in_array())
     }
 
     /// The schema at JSON pointer `at`, converted to JSON Schema and compiled (cached).

@@ -253,11 +253,6 @@ impl Violations {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-
-    /// Whether one of them is about `field` (a field path such as `request.width`).
-    pub fn mentions(&self, field: &str) -> bool {
-        self.0.iter().any(|v| v.subject() == field)
-    }
 }
 
 impl fmt::Display for Violations {

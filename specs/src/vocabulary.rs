@@ -1,46 +1,5 @@
-//! The fixed words the specs' `x-feature`, `x-unit` and `x-common-names` extensions may use
-//! (documented in `specs/README.md`). Reports line providers up by these ids.
-
-/// Feature ids a request property may carry in `x-feature`.
-pub const FEATURES: &[&str] = &[
-    "prompt",
-    "negative_prompt",
-    "init_image",
-    "model",
-    "strength",
-    "noise",
-    "seed",
-    "images_per_call",
-    "width",
-    "height",
-    "size",
-    "steps",
-    "guidance",
-    "guidance_rescale",
-    "sampler",
-    "scheduler",
-    "noise_schedule",
-    "clip_skip",
-    "vae",
-    "controlnet",
-    "controlnet_model",
-    "lora",
-    "lora_strength",
-    "embeddings",
-    "ip_adapter",
-    "vibe_transfer",
-    "multi_character",
-    "director_reference",
-    "webhook",
-    "webhook_test_mode",
-    "nsfw_detection",
-    "output_format",
-    "inline_base64",
-    "prompt_enhance",
-    "quality_tags",
-    "custom_storage",
-    "dedicated_resources",
-];
+//! The fixed words the specs' `x-unit` and `x-common-names` extensions may use (documented in
+//! `specs/README.md`); the `x-feature` ids are the [`Feature`](crate::Feature) enum.
 
 /// Units a property may carry in `x-unit`.
 pub const UNITS: &[&str] = &[

@@ -131,21 +131,23 @@ pub struct RateLimit {
 }
 
 impl Default for RateLimit {
-    /// The numbers of the specs' `x-limits` (Novita 10 images per minute, ModelsLab 5 queued).
+    /// The numbers of the specs' `x-limits.rate-limit` (Novita images per minute; ModelsLab queued
+    /// requests and `retry_after`); a number a spec does not give is no limit (`u32::MAX`) and no
+    /// wait (0).
     fn default() -> Self {
-        let limit = |provider: Provider, name: &str, fallback: u32| {
+        let rate = |provider: Provider| {
             Spec::embedded(provider)
                 .extensions()
                 .limits
-                .get("rate-limit")
-                .and_then(|r| r.get(name))
-                .and_then(serde_json::Value::as_u64)
-                .map_or(fallback, |n| u32::try_from(n).unwrap_or(u32::MAX))
+                .rate_limit
+                .clone()
+                .unwrap_or_default()
         };
+        let (novita, modelslab) = (rate(Provider::Novita), rate(Provider::Modelslab));
         RateLimit {
-            novita_images_per_minute: limit(Provider::Novita, "images-per-minute", 10),
-            modelslab_queued_requests: limit(Provider::Modelslab, "queued-requests", 5),
-            modelslab_retry_after_secs: 30,
+            novita_images_per_minute: novita.images_per_minute.unwrap_or(u32::MAX),
+            modelslab_queued_requests: modelslab.queued_requests.unwrap_or(u32::MAX),
+            modelslab_retry_after_secs: modelslab.retry_after_seconds.unwrap_or(0),
         }
     }
 }

@@ -113,6 +113,5 @@ pub use config::{
     WebhookConfig, parse_fault_list,
 };
 pub use faults::FAULT_HEADER;
-pub use features::media_fields;
 pub use server::{Emulator, HEALTH_PATH, Handle, STATS_PATH, router, router_with_handle};
 pub use state::{DEFAULT_BODY_LIMIT, Stats};

@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
-use img2img_specs::{CompiledSchema, Provider, Spec};
+use img2img_specs::extensions::{RenderDefaults, Stages};
+use img2img_specs::{CompiledSchema, Feature, FeatureField, Provider, Spec};
 use tokio::time::Instant;
 
 use super::config::Config;
-use super::features::{FeatureField, feature_fields};
 use super::jobs::JobStore;
 use super::rate_limit::RateWindows;
 use super::storage::ImageStore;
@@ -34,14 +34,19 @@ pub struct Stats {
     pub webhooks_delivered: u64,
 }
 
-/// What the emulator reads from one provider's spec, once.
+/// What the emulator reads from one provider's spec, once. The embedded specs carry every
+/// extension read here (the specs crate's tests check it); a spec without one is a build of this
+/// crate that cannot run, hence the panics.
 #[derive(Debug)]
 pub(crate) struct ProviderInfo {
     pub spec: &'static Spec,
     pub create: String,
     pub result: String,
     pub create_schema: Arc<CompiledSchema>,
-    pub features: HashMap<String, FeatureField>,
+    /// The status word of each stage (`x-job.stages`).
+    pub stages: &'static Stages,
+    /// What to render with where the request and the spec say nothing (`x-emulator`).
+    pub render_defaults: &'static RenderDefaults,
     /// Largest accepted request body.
     pub body_limit: u64,
     /// Largest accepted input image, in pixels.
@@ -71,27 +76,39 @@ impl ProviderInfo {
                 panic!("{provider}: the create request schema does not compile: {e}")
             });
         let limits = &spec.extensions().limits;
-        let number = |name: &str| limits.get(name).and_then(serde_json::Value::as_u64);
-        let body_limit = number("max-input-bytes").map_or(DEFAULT_BODY_LIMIT, |bytes| {
+        let body_limit = limits.max_input_bytes.map_or(DEFAULT_BODY_LIMIT, |bytes| {
             bytes.div_ceil(3) * 4 + JSON_ROOM
         });
-        let url_ttl = number("image-url-ttl-seconds")
-            .or_else(|| number("temp-link-ttl-seconds"))
+        let url_ttl = limits
+            .image_url_ttl_seconds
+            .or(limits.temp_link_ttl_seconds)
             .map(Duration::from_secs);
         ProviderInfo {
             spec,
             create: job.create.clone(),
             result: job.result.clone(),
-            features: spec
-                .operation(&job.create)
-                .and_then(|op| op.request_body.as_deref())
-                .map(|at| feature_fields(spec.document(), at))
-                .unwrap_or_default(),
             create_schema,
+            stages: job
+                .stages
+                .as_ref()
+                .unwrap_or_else(|| panic!("{provider}: the spec's x-job has no stages")),
+            render_defaults: spec
+                .extensions()
+                .emulator
+                .as_ref()
+                .map(|e| &e.render_defaults)
+                .unwrap_or_else(|| {
+                    panic!("{provider}: the spec has no x-emulator.render-defaults")
+                }),
             body_limit,
-            max_input_pixels: number("max-input-pixels").unwrap_or(pixel_budget),
+            max_input_pixels: limits.max_input_pixels.unwrap_or(pixel_budget),
             url_ttl,
         }
+    }
+
+    /// Where the create request carries `feature` (the spec's feature view).
+    pub fn feature(&self, feature: Feature) -> Option<&'static FeatureField> {
+        self.spec.feature(&self.create, feature)
     }
 }
 

@@ -100,7 +100,7 @@ async fn baseline_round_trip() -> Duration {
     let spec = Spec::embedded(Provider::Novita);
     let schema = spec.request_schema("create_img2img").unwrap().unwrap();
     let mut body = sample(schema.schema(), Fill::Required);
-    Payload::default().prepare(schema.schema(), &mut body);
+    Payload::default().prepare(spec, &mut body);
     let mut times = Vec::new();
     for _ in 0..200 {
         let clock = Instant::now();

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use img2img_specs::extensions::AuthPlacement;
+use img2img_specs::extensions::{AuthPlacement, KeyPlacement};
 use img2img_specs::{ApiKey, Operation, Provider, Spec};
 use serde_json::Value;
 
@@ -254,22 +254,20 @@ impl Caller {
                 request = request.query(&[(parameter.name.as_str(), value.as_str())]);
             }
         }
-        match (auth.placement, key_value) {
-            (AuthPlacement::Header, Some(k)) => {
-                request = request.header(auth.name.as_str(), format!("{}{k}", auth.prefix));
-            }
-            (AuthPlacement::Body, Some(k)) => {
+        match key_value.as_deref().map(|k| auth.place(k)) {
+            Some(KeyPlacement::Header { name, value }) => request = request.header(name, value),
+            Some(KeyPlacement::BodyField { name, value }) => {
                 let object = body.get_or_insert_with(|| Value::Object(Default::default()));
                 if let Value::Object(map) = object {
-                    map.insert(auth.name.clone(), Value::String(k));
+                    map.insert(name.to_owned(), Value::String(value));
                 }
             }
-            (AuthPlacement::Body, None) => {
+            None if auth.placement == AuthPlacement::Body => {
                 if let Some(Value::Object(map)) = body.as_mut() {
                     map.remove(&auth.name);
                 }
             }
-            (AuthPlacement::Header, None) => {}
+            None => {}
         }
         if let Some(body) = &body {
             request = request.json(body);

@@ -8,14 +8,15 @@ use std::io::Cursor;
 
 use base64::Engine as _;
 use image::{ImageFormat, Rgb, RgbImage};
+use img2img_specs::{Feature, Spec, media_fields};
 use serde_json::{Value, json};
 
 /// Features whose effect reaches outside the run; optional fields carrying them are removed.
-pub const SIDE_EFFECTS: &[&str] = &[
-    "webhook",
-    "webhook_test_mode",
-    "custom_storage",
-    "dedicated_resources",
+pub const SIDE_EFFECTS: &[Feature] = &[
+    Feature::Webhook,
+    Feature::WebhookTestMode,
+    Feature::CustomStorage,
+    Feature::DedicatedResources,
 ];
 
 /// What the harness puts in generated requests.
@@ -49,47 +50,40 @@ impl Payload {
         &self.image_base64
     }
 
-    /// Rewrites `instance` (valid for `schema`, a compiled request schema) in place.
-    pub fn prepare(&self, schema: &Value, instance: &mut Value) {
-        self.walk(schema, instance);
-    }
-
-    fn walk(&self, schema: &Value, instance: &mut Value) {
-        if let Value::Object(map) = instance {
-            let required = img2img_strategy::sample::required_names(schema);
-            map.retain(|name, _| {
-                let feature = schema
-                    .pointer(&format!("/properties/{name}/x-feature"))
-                    .and_then(Value::as_str);
-                required.contains(name) || !matches!(feature, Some(f) if SIDE_EFFECTS.contains(&f))
-            });
+    /// Rewrites `instance`, a create body of `spec` (`x-job.create`), in place: where each field is
+    /// and what it may hold comes from the spec's feature view and its `x-media` marks.
+    pub fn prepare(&self, spec: &Spec, instance: &mut Value) {
+        let create = &spec.extensions().job.create;
+        let fields = spec.features(create);
+        for field in fields
+            .iter()
+            .filter(|f| !f.required && SIDE_EFFECTS.contains(&f.feature))
+        {
+            for pointer in field.pointers_in(instance) {
+                remove(instance, &pointer);
+            }
         }
-        if schema.get("x-media").and_then(Value::as_str) == Some("image") && instance.is_string() {
-            *instance = Value::String(self.image_base64.clone());
-            return;
-        }
-        match schema.get("x-feature").and_then(Value::as_str) {
-            Some("width" | "height") => cap_number(instance, self.max_side, schema),
-            Some("images_per_call") => cap_number(instance, self.max_images, schema),
-            Some("size") => self.cap_size(instance, schema),
-            _ => {}
-        }
-        match instance {
-            Value::Object(map) => {
-                for (name, value) in map.iter_mut() {
-                    if let Some(property) = schema.get("properties").and_then(|p| p.get(name)) {
-                        self.walk(property, value);
-                    }
+        if let Some(Ok(schema)) = spec.request_schema(create) {
+            for pointer in media_fields(schema.schema(), instance) {
+                if let Some(value) = instance.pointer_mut(&pointer) {
+                    *value = Value::String(self.image_base64.clone());
                 }
             }
-            Value::Array(items) => {
-                if let Some(item) = schema.get("items") {
-                    for value in items {
-                        self.walk(item, value);
+        }
+        for field in fields {
+            for pointer in field.pointers_in(instance) {
+                let Some(value) = instance.pointer_mut(&pointer) else {
+                    continue;
+                };
+                match field.feature {
+                    Feature::Width | Feature::Height => {
+                        cap_number(value, self.max_side, &field.schema)
                     }
+                    Feature::ImagesPerCall => cap_number(value, self.max_images, &field.schema),
+                    Feature::Size => self.cap_size(value, &field.schema),
+                    _ => {}
                 }
             }
-            _ => {}
         }
     }
 
@@ -106,6 +100,16 @@ impl Payload {
         };
         let cap = |side: u64| side.min(self.max_side).max(minimum);
         *instance = Value::String(format!("{}x{}", cap(w), cap(h)));
+    }
+}
+
+/// Removes the value at `pointer` from its object.
+fn remove(instance: &mut Value, pointer: &str) {
+    let Some((parent, name)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    if let Some(Value::Object(map)) = instance.pointer_mut(parent) {
+        map.remove(&img2img_specs::schema::unescape(name));
     }
 }
 

@@ -18,8 +18,7 @@ pub mod ranges;
 
 use std::path::{Path, PathBuf};
 
-use img2img_specs::Spec;
-use img2img_specs::vocabulary::FEATURES;
+use img2img_specs::{Feature, Spec};
 
 use crate::results::{RunResults, Target};
 use model::{
@@ -101,18 +100,18 @@ pub fn build(
             ),
             spec_version: spec.openapi().info.version.clone(),
         });
-        all.push((id, matrix::tagged(spec)?));
+        all.push((id, matrix::tagged(spec)));
     }
     let declared = matrix::declared(&all);
     Ok(Report {
         generated_by: format!("conformance report {}", env!("CARGO_PKG_VERSION")),
         matrix: matrix::rows(specs, &all),
         samplers: matrix::samplers(&all),
-        ranges: ranges::rows(&declared, &all, matrix::label),
-        undeclared_features: FEATURES
+        ranges: ranges::rows(&declared, &all),
+        undeclared_features: Feature::ALL
             .iter()
-            .filter(|f| !declared.iter().any(|d| d == *f))
-            .map(|f| (*f).to_owned())
+            .filter(|f| !declared.contains(f))
+            .map(|f| f.as_str().to_owned())
             .collect(),
         conformance: conformance(&providers, results, results_source),
         providers,

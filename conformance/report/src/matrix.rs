@@ -1,5 +1,5 @@
 //! The capability matrix, built from the specs alone: one row per `x-feature` id some spec
-//! declares (in the order of `img2img_specs::vocabulary::FEATURES`) plus the document-level rows
+//! declares (in the order of `img2img_specs::Feature::ALL`) plus the document-level rows
 //! (auth style from `x-auth`, polling style from `x-job`, limits from `x-limits`); one cell per
 //! provider. A cell is *supported* when a request property carries the feature, with what its
 //! schema says (range, unit, default, enum, `maxItems`, `x-known-values`...); output formats and
@@ -7,189 +7,30 @@
 
 use std::collections::BTreeMap;
 
-use img2img_specs::Spec;
 use img2img_specs::extensions::{AuthPlacement, Extensions, JobStyle};
-use img2img_specs::schema::{escape, to_json_schema};
-use img2img_specs::vocabulary::{FEATURES, SAMPLERS};
+use img2img_specs::vocabulary::SAMPLERS;
+use img2img_specs::{Feature, FeatureField, Spec};
 use serde_json::Value;
 
-use super::ReportError;
 use super::model::{Cell, MatrixRow, RowSource, SamplerCell, SamplerRow, Support};
 use super::ranges::{Facts, number, span, unit};
 
-/// A request property carrying an `x-feature`.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Tagged {
-    /// The feature id.
-    pub feature: String,
-    /// Its path in the request body (`request.width`, `loras[]`).
-    pub field: String,
-    /// Its converted schema.
-    pub schema: Value,
-    /// Whether the request must carry it.
-    pub required: bool,
-    /// When it is required only under a condition (`x-required-if`): `action = "img2img"`.
-    pub condition: Option<String>,
+/// Every property carrying an `x-feature` in any request body of `spec`, operation by operation,
+/// as the spec's feature view finds them (array items included).
+pub(crate) fn tagged(spec: &Spec) -> Vec<&FeatureField> {
+    spec.operations()
+        .iter()
+        .flat_map(|operation| spec.features(&operation.id))
+        .collect()
 }
 
-/// Every property carrying an `x-feature` in any request body of `spec`, in document order.
-///
-/// The walk follows `$ref`s in the document itself, because OpenAPI 3.0 lets a `$ref` carry
-/// sibling keys the tools read (`x-feature`, `x-unit` beside `$ref: '#/components/schemas/Webhook'`)
-/// while the JSON Schema conversion keeps only the target. Each tagged property's schema is then
-/// converted with `img2img_specs::schema::to_json_schema`, and its `x-` siblings put back.
-pub(crate) fn tagged(spec: &Spec) -> Result<Vec<Tagged>, ReportError> {
-    let mut out = Vec::new();
-    for operation in spec.operations() {
-        let Some(at) = &operation.request_body else {
-            continue;
-        };
-        let mut walk = Walk {
-            document: spec.document(),
-            out: &mut out,
-        };
-        walk.node(at, "", false, None, 0)?;
-    }
-    Ok(out)
-}
-
-struct Walk<'a> {
-    document: &'a Value,
-    out: &'a mut Vec<Tagged>,
-}
-
-impl Walk<'_> {
-    fn node(
-        &mut self,
-        pointer: &str,
-        field: &str,
-        required: bool,
-        condition: Option<String>,
-        depth: usize,
-    ) -> Result<(), ReportError> {
-        let Some(raw) = self.document.pointer(pointer).and_then(Value::as_object) else {
-            return Ok(());
-        };
-        if depth > 32 {
-            return Err(ReportError::Spec(format!(
-                "{pointer}: schemas nest deeper than 32 levels"
-            )));
-        }
-        // The schema this node stands for: its `$ref` target, if it has one.
-        let target = match raw.get("$ref").and_then(Value::as_str) {
-            Some(reference) => reference.strip_prefix('#').ok_or_else(|| {
-                ReportError::Spec(format!("{pointer}: $ref {reference:?} is not local"))
-            })?,
-            None => pointer,
-        };
-        let Some(resolved) = self.document.pointer(target).and_then(Value::as_object) else {
-            return Err(ReportError::Spec(format!(
-                "{pointer}: $ref #{target} resolves to nothing"
-            )));
-        };
-        let feature = raw
-            .get("x-feature")
-            .or_else(|| resolved.get("x-feature"))
-            .and_then(Value::as_str);
-        if let Some(feature) = feature {
-            let mut schema = to_json_schema(self.document, pointer)
-                .map_err(|e| ReportError::Spec(e.to_string()))?;
-            if let Value::Object(map) = &mut schema {
-                map.remove("$schema");
-                for (key, value) in raw {
-                    if key.starts_with("x-") || key == "default" {
-                        map.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-            self.out.push(Tagged {
-                feature: feature.to_owned(),
-                field: field.to_owned(),
-                schema,
-                required,
-                condition: condition.clone(),
-            });
-        }
-        if let Some(Value::Object(properties)) = resolved.get("properties") {
-            let required_names: Vec<&str> = resolved
-                .get("required")
-                .and_then(Value::as_array)
-                .map(|l| l.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let rules = resolved.get("x-required-if").and_then(Value::as_object);
-            for name in properties.keys() {
-                let child = if field.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{field}.{name}")
-                };
-                let condition = rules
-                    .and_then(|r| r.get(name))
-                    .and_then(Value::as_object)
-                    .and_then(|c| c.iter().next())
-                    .map(|(other, value)| format!("{other} = {value}"));
-                self.node(
-                    &format!("{target}/properties/{}", escape(name)),
-                    &child,
-                    required_names.contains(&name.as_str()),
-                    condition,
-                    depth + 1,
-                )?;
-            }
-        }
-        if resolved.contains_key("items") {
-            self.node(
-                &format!("{target}/items"),
-                &format!("{field}[]"),
-                false,
-                None,
-                depth + 1,
-            )?;
-        }
-        for key in ["oneOf", "anyOf", "allOf"] {
-            if let Some(Value::Array(branches)) = resolved.get(key) {
-                for index in 0..branches.len() {
-                    self.node(
-                        &format!("{target}/{key}/{index}"),
-                        field,
-                        required,
-                        condition.clone(),
-                        depth + 1,
-                    )?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// What a person reads for a row id. Presentation only: no cell content comes from here.
+/// What a person reads for a row id (a feature id, or `auth`, `polling`, `limits`).
+/// Presentation only: no cell content comes from here.
 pub fn label(id: &str) -> String {
+    if let Ok(feature) = id.parse::<Feature>() {
+        return feature.label().to_owned();
+    }
     let known = match id {
-        "init_image" => "Image-to-image (init image)",
-        "negative_prompt" => "Negative prompt",
-        "images_per_call" => "Images per call",
-        "size" => "Size (\"WxH\")",
-        "guidance" => "Guidance (CFG scale)",
-        "guidance_rescale" => "Guidance rescale",
-        "sampler" => "Samplers / schedulers",
-        "noise_schedule" => "Noise schedule",
-        "clip_skip" => "CLIP skip",
-        "vae" => "VAE",
-        "controlnet" => "ControlNet",
-        "controlnet_model" => "ControlNet models",
-        "lora" => "LoRA (how many)",
-        "lora_strength" => "LoRA strength",
-        "ip_adapter" => "IP-Adapter",
-        "multi_character" => "Multi-character prompts",
-        "webhook" => "Webhooks",
-        "webhook_test_mode" => "Webhook test mode",
-        "nsfw_detection" => "NSFW detection",
-        "output_format" => "Output formats",
-        "inline_base64" => "Inline base64 output",
-        "prompt_enhance" => "Prompt enhancement",
-        "custom_storage" => "Custom storage",
-        "dedicated_resources" => "Dedicated resources",
         "auth" => "Auth style",
         "polling" => "Polling style",
         "limits" => "Limits",
@@ -205,42 +46,33 @@ pub fn label(id: &str) -> String {
     known.to_owned()
 }
 
-/// The feature ids some spec declares, in vocabulary order (then any others, sorted).
-pub(crate) fn declared(all: &[(String, Vec<Tagged>)]) -> Vec<String> {
-    let mut found: Vec<String> = all
+/// The features some spec declares, in vocabulary order.
+pub(crate) fn declared(all: &[(String, Vec<&FeatureField>)]) -> Vec<Feature> {
+    Feature::ALL
         .iter()
-        .flat_map(|(_, tagged)| tagged.iter().map(|t| t.feature.clone()))
-        .collect();
-    found.sort();
-    found.dedup();
-    let mut ordered: Vec<String> = FEATURES
-        .iter()
-        .filter(|f| found.iter().any(|x| x == *f))
-        .map(|f| (*f).to_owned())
-        .collect();
-    ordered.extend(
-        found
-            .into_iter()
-            .filter(|f| !FEATURES.contains(&f.as_str())),
-    );
-    ordered
+        .copied()
+        .filter(|f| {
+            all.iter()
+                .any(|(_, tagged)| tagged.iter().any(|t| t.feature == *f))
+        })
+        .collect()
 }
 
 /// The matrix rows: declared features, then auth, polling and limits.
-pub(crate) fn rows(specs: &[&Spec], all: &[(String, Vec<Tagged>)]) -> Vec<MatrixRow> {
+pub(crate) fn rows(specs: &[&Spec], all: &[(String, Vec<&FeatureField>)]) -> Vec<MatrixRow> {
     let mut rows: Vec<MatrixRow> = declared(all)
         .into_iter()
         .map(|feature| MatrixRow {
-            label: label(&feature),
+            label: feature.label().to_owned(),
             source: RowSource::Feature,
             cells: specs
                 .iter()
                 .zip(all)
                 .map(|(spec, (provider, tagged))| {
-                    feature_cell(provider, spec.extensions(), &feature, tagged)
+                    feature_cell(provider, spec.extensions(), feature, tagged)
                 })
                 .collect(),
-            id: feature,
+            id: feature.as_str().to_owned(),
         })
         .collect();
     type DocumentCell = fn(&str, &Extensions) -> Cell;
@@ -264,8 +96,17 @@ pub(crate) fn rows(specs: &[&Spec], all: &[(String, Vec<Tagged>)]) -> Vec<Matrix
     rows
 }
 
-fn feature_cell(provider: &str, ext: &Extensions, feature: &str, tagged: &[Tagged]) -> Cell {
-    let hits: Vec<&Tagged> = tagged.iter().filter(|t| t.feature == feature).collect();
+fn feature_cell(
+    provider: &str,
+    ext: &Extensions,
+    feature: Feature,
+    tagged: &[&FeatureField],
+) -> Cell {
+    let hits: Vec<&FeatureField> = tagged
+        .iter()
+        .copied()
+        .filter(|t| t.feature == feature)
+        .collect();
     let Some(first) = hits.first() else {
         return missing_cell(provider, ext, feature);
     };
@@ -276,13 +117,13 @@ fn feature_cell(provider: &str, ext: &Extensions, feature: &str, tagged: &[Tagge
     } else if first.required {
         details.insert(0, "required".to_owned());
     }
-    if feature == "output_format" {
+    if feature == Feature::OutputFormat {
         details.push(format!(
             "formats (x-output): {}",
             ext.output.formats.join(", ")
         ));
     }
-    let mut fields: Vec<String> = hits.iter().map(|t| t.field.clone()).collect();
+    let mut fields: Vec<String> = hits.iter().map(|t| t.name()).collect();
     fields.dedup();
     Cell {
         provider: provider.to_owned(),
@@ -295,9 +136,9 @@ fn feature_cell(provider: &str, ext: &Extensions, feature: &str, tagged: &[Tagge
 
 /// A feature no request property carries: output formats and inline base64 still have a word in
 /// `x-output`; anything else is not supported.
-fn missing_cell(provider: &str, ext: &Extensions, feature: &str) -> Cell {
+fn missing_cell(provider: &str, ext: &Extensions, feature: Feature) -> Cell {
     let (support, summary, fields) = match feature {
-        "output_format" if !ext.output.formats.is_empty() => (
+        Feature::OutputFormat if !ext.output.formats.is_empty() => (
             Support::Partial,
             format!(
                 "{} only, not selectable (default {})",
@@ -306,12 +147,12 @@ fn missing_cell(provider: &str, ext: &Extensions, feature: &str) -> Cell {
             ),
             vec!["x-output.formats".to_owned()],
         ),
-        "inline_base64" if ext.output.inline_base64 => (
+        Feature::InlineBase64 if ext.output.inline_base64 => (
             Support::Supported,
             "inline base64 images".to_owned(),
             vec!["x-output.inline-base64".to_owned()],
         ),
-        "inline_base64" => (
+        Feature::InlineBase64 => (
             Support::NotSupported,
             "image URLs only".to_owned(),
             vec!["x-output.inline-base64".to_owned()],
@@ -332,7 +173,7 @@ fn missing_cell(provider: &str, ext: &Extensions, feature: &str) -> Cell {
 }
 
 /// One line and details for a property's schema.
-fn summarize(feature: &str, facts: &Facts) -> (String, Vec<String>) {
+fn summarize(feature: Feature, facts: &Facts) -> (String, Vec<String>) {
     let mut details = Vec::new();
     let text = |v: &Value| match v {
         Value::String(s) => s.clone(),
@@ -412,7 +253,10 @@ fn summarize(feature: &str, facts: &Facts) -> (String, Vec<String>) {
             ),
         }
     };
-    if matches!(feature, "lora" | "embeddings") && facts.is("string") && facts.max_count.is_none() {
+    if matches!(feature, Feature::Lora | Feature::Embeddings)
+        && facts.is("string")
+        && facts.max_count.is_none()
+    {
         summary = "one string (comma-separated ids), no documented limit".to_owned();
     }
     match &facts.default {
@@ -475,8 +319,7 @@ fn polling_cell(provider: &str, ext: &Extensions) -> Cell {
         details.push(format!(
             "estimate at {eta}{}",
             job.eta_unit
-                .as_deref()
-                .map(|u| format!(" ({u})"))
+                .map(|u| format!(" ({})", u.as_str()))
                 .unwrap_or_default()
         ));
     }
@@ -510,7 +353,9 @@ fn limits_cell(provider: &str, ext: &Extensions) -> Cell {
         }
     }
     let mut details = Vec::new();
-    flatten("", &Value::Object(ext.limits.clone()), &mut details);
+    // Serialized, the limits are a sorted map of the spec's keys.
+    let limits = serde_json::to_value(&ext.limits).unwrap_or(Value::Null);
+    flatten("", &limits, &mut details);
     let summary = if details.is_empty() {
         "none documented".to_owned()
     } else {
@@ -527,12 +372,12 @@ fn limits_cell(provider: &str, ext: &Extensions) -> Cell {
 
 /// Sampler and scheduler values lined up by common name (`x-common-names`; a value without an
 /// entry is its own common name), in the order of `vocabulary::SAMPLERS`.
-pub(crate) fn samplers(all: &[(String, Vec<Tagged>)]) -> Vec<SamplerRow> {
+pub(crate) fn samplers(all: &[(String, Vec<&FeatureField>)]) -> Vec<SamplerRow> {
     let mut by_name: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
     for (index, (_, tagged)) in all.iter().enumerate() {
         for t in tagged
             .iter()
-            .filter(|t| t.feature == "sampler" || t.feature == "scheduler")
+            .filter(|t| matches!(t.feature, Feature::Sampler | Feature::Scheduler))
         {
             let facts = Facts::of(&t.schema);
             for value in facts.values.iter().filter_map(Value::as_str) {

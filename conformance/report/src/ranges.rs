@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use super::matrix::Tagged;
 use super::model::{Bounds, RangeCell, RangeRow};
+use img2img_specs::{Feature, FeatureField};
 
 /// A bound and whether it is exclusive.
 pub(crate) type Bound = (f64, bool);
@@ -233,16 +233,15 @@ pub fn span(low: Option<(f64, bool)>, high: Option<(f64, bool)>) -> String {
 
 /// One row per feature that at least one provider bounds, in `features` order.
 pub(crate) fn rows(
-    features: &[String],
-    providers: &[(String, Vec<Tagged>)],
-    label: impl Fn(&str) -> String,
+    features: &[Feature],
+    providers: &[(String, Vec<&FeatureField>)],
 ) -> Vec<RangeRow> {
     let mut rows = Vec::new();
     for feature in features {
         let cells: Vec<RangeCell> = providers
             .iter()
             .map(|(provider, tagged)| {
-                let found = tagged.iter().find(|t| &t.feature == feature);
+                let found = tagged.iter().find(|t| t.feature == *feature);
                 let facts = found.map(|t| Facts::of(&t.schema));
                 let bounds = facts.as_ref().and_then(Facts::bounds);
                 let (kind, low, high) = match bounds {
@@ -251,7 +250,7 @@ pub(crate) fn rows(
                 };
                 RangeCell {
                     provider: provider.clone(),
-                    field: found.map(|t| t.field.clone()),
+                    field: found.map(|t| t.name()),
                     bounds: kind,
                     minimum: low.map(|(n, _)| n),
                     exclusive_minimum: low.is_some_and(|(_, x)| x),
@@ -265,8 +264,8 @@ pub(crate) fn rows(
             .collect();
         if cells.iter().any(|c| c.bounds.is_some()) {
             rows.push(RangeRow {
-                feature: feature.clone(),
-                label: label(feature),
+                feature: feature.as_str().to_owned(),
+                label: feature.label().to_owned(),
                 cells,
             });
         }

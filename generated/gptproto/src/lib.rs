@@ -9,7 +9,7 @@
 //! out is refused with [`Error::InvalidRequest`] naming the field, the value and the allowed range),
 //! the key is sent as the raw key in the `Authorization` header, and progenitor's `api-version` header is dropped.
 //!
-//! Spec SHA-256: `85a6a8b6ec991d0750988337a12fd04bf7cf13a39935b80f168a745ea376b928`
+//! Spec SHA-256: `3e2437901b3df973dcd6bfedcc1e5dd0c2cd7888e3334bc890bd9df4ab104b28`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -22,7 +22,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Gptproto;
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "85a6a8b6ec991d0750988337a12fd04bf7cf13a39935b80f168a745ea376b928";
+pub const SPEC_SHA256: &str = "3e2437901b3df973dcd6bfedcc1e5dd0c2cd7888e3334bc890bd9df4ab104b28";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

@@ -9,7 +9,7 @@
 //! out is refused with [`Error::InvalidRequest`] naming the field, the value and the allowed range),
 //! the key is sent as the key in the `key` field of the JSON body, and progenitor's `api-version` header is dropped.
 //!
-//! Spec SHA-256: `31912f30cd63b8f7042c67c21fb853f408651a541eb772c78d5daecef8a6ea7c`
+//! Spec SHA-256: `ff87e9394836e881fda0a446f30551196a47284d59f879062725255c429ee44a`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -22,7 +22,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Modelslab
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "31912f30cd63b8f7042c67c21fb853f408651a541eb772c78d5daecef8a6ea7c";
+pub const SPEC_SHA256: &str = "ff87e9394836e881fda0a446f30551196a47284d59f879062725255c429ee44a";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

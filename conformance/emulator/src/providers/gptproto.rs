@@ -74,12 +74,7 @@ fn envelope(shared: &Shared, job: &Job, broken: bool) -> Value {
         .operation(&info.result)
         .map_or_else(String::new, |op| op.path.replace("{id}", &job.id));
     let base = &job.request.base_url;
-    let status = match &job.phase {
-        Phase::Queued => "pending",
-        Phase::Processing => "processing",
-        Phase::Succeeded => "completed",
-        Phase::Failed(_) => "failed",
-    };
+    let status = super::stage_word(info.stages, &job.phase);
     let error = match &job.phase {
         Phase::Failed(reason) => json!({"message": reason}),
         _ => Value::Null,

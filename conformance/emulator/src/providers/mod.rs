@@ -10,13 +10,14 @@ use std::time::SystemTime;
 
 use axum::http::StatusCode;
 use image::RgbImage;
-use img2img_specs::Provider;
+use img2img_specs::extensions::Stages;
+use img2img_specs::{Feature, Provider, media_fields};
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::error::{ApiError, ErrorKind};
-use super::features::{as_number, as_size, feature_value, media_fields};
+use super::features::{as_number, as_size};
 use super::images::{self, Format, RenderParams, Source};
 use super::jobs::{AdmitError, Job, JobRequest, Phase, TestMode};
 use super::lifecycle;
@@ -114,6 +115,16 @@ pub(crate) fn webhook(shared: &Shared, job: &Job) -> Option<(String, Value, u32)
     }
 }
 
+/// The status word the provider reports for a job in `phase` (`x-job.stages`).
+pub(crate) fn stage_word<'a>(stages: &'a Stages, phase: &Phase) -> &'a str {
+    match phase {
+        Phase::Queued => &stages.queued,
+        Phase::Processing => &stages.processing,
+        Phase::Succeeded => &stages.succeeded,
+        Phase::Failed(_) => &stages.failed,
+    }
+}
+
 /// A copy of job `id`, if it is held.
 pub(crate) fn snapshot(shared: &Shared, id: &str) -> Option<Job> {
     lock(&shared.jobs).get(id).cloned()
@@ -134,31 +145,38 @@ pub(crate) async fn prepare(
     echo: Value,
 ) -> Result<(JobRequest, Option<RgbImage>), ApiError> {
     let info = shared.info(provider);
-    let features = &info.features;
-    let get = |name: &str| feature_value(features, body, name);
-    let label = |name: &str| {
-        features
-            .get(name)
-            .map(|f| f.pointer.trim_start_matches('/').replace('/', "."))
-            .unwrap_or_else(|| name.to_owned())
+    let get = |feature: Feature| info.feature(feature).and_then(|f| f.value_in(body));
+    let label = |feature: Feature| {
+        info.feature(feature)
+            .map_or_else(|| feature.as_str().to_owned(), |f| f.name())
     };
-    let text = |name: &str| get(name).and_then(Value::as_str).unwrap_or("").to_owned();
+    let text = |feature: Feature| {
+        get(feature)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let defaults = info.render_defaults;
 
-    let (width, height, size_label) = match get("size").and_then(as_size) {
-        Some((w, h)) => (w, h, label("size")),
+    let (width, height, size_label) = match get(Feature::Size).and_then(as_size) {
+        Some((w, h)) => (w, h, label(Feature::Size)),
         None => (
-            get("width").and_then(as_number).unwrap_or(512.0) as u64,
-            get("height").and_then(as_number).unwrap_or(512.0) as u64,
-            format!("{} x {}", label("width"), label("height")),
+            get(Feature::Width)
+                .and_then(as_number)
+                .unwrap_or(f64::from(defaults.width)) as u64,
+            get(Feature::Height)
+                .and_then(as_number)
+                .unwrap_or(f64::from(defaults.height)) as u64,
+            format!("{} x {}", label(Feature::Width), label(Feature::Height)),
         ),
     };
-    let count = get("images_per_call")
+    let count = get(Feature::ImagesPerCall)
         .and_then(as_number)
         .unwrap_or(1.0)
         .max(1.0) as u64;
     let (width, height) = (width.max(1), height.max(1));
     images::check_budget(
-        &format!("{size_label} x {}", label("images_per_call")),
+        &format!("{size_label} x {}", label(Feature::ImagesPerCall)),
         width,
         height,
         count,
@@ -166,10 +184,10 @@ pub(crate) async fn prepare(
     )
     .map_err(ApiError::invalid)?;
 
-    let seed = get("seed")
+    let seed = get(Feature::Seed)
         .and_then(seed_of)
         .unwrap_or_else(|| images::random_u64() & 0xffff_ffff);
-    let format = get("output_format")
+    let format = get(Feature::OutputFormat)
         .and_then(Value::as_str)
         .and_then(Format::from_name)
         .or_else(|| Format::from_name(&info.spec.extensions().output.default_format))
@@ -179,15 +197,16 @@ pub(crate) async fn prepare(
         Some(Value::String(s)) => s == "yes",
         _ => false,
     };
-    let webhook = match get("webhook") {
+    let webhook = match get(Feature::Webhook) {
         Some(Value::String(url)) if !url.is_empty() => Some(url.clone()),
         Some(Value::Object(hook)) => hook.get("url").and_then(Value::as_str).map(str::to_owned),
         _ => None,
     };
-    let test_mode = get("webhook_test_mode")
+    let test_mode = get(Feature::WebhookTestMode)
         .filter(|mode| mode.get("enabled") == Some(&Value::Bool(true)))
         .map(|mode| {
-            if mode.get("return_task_status").and_then(Value::as_str) == Some("TASK_STATUS_FAILED")
+            if mode.get("return_task_status").and_then(Value::as_str)
+                == Some(info.stages.failed.as_str())
             {
                 TestMode::Fail
             } else {
@@ -202,19 +221,23 @@ pub(crate) async fn prepare(
             .saturating_add(if defects.wrong_image_size { 16 } else { 0 }),
         height: u32::try_from(height).unwrap_or(u32::MAX),
         seed,
-        prompt: text("prompt"),
-        negative_prompt: text("negative_prompt"),
-        strength: get("strength").and_then(as_number).unwrap_or(0.5),
-        noise: get("noise").and_then(as_number).unwrap_or(0.0),
-        steps: get("steps")
+        prompt: text(Feature::Prompt),
+        negative_prompt: text(Feature::NegativePrompt),
+        strength: get(Feature::Strength)
             .and_then(as_number)
-            .unwrap_or(20.0)
+            .unwrap_or(defaults.strength),
+        noise: get(Feature::Noise).and_then(as_number).unwrap_or(0.0),
+        steps: get(Feature::Steps)
+            .and_then(as_number)
+            .unwrap_or(f64::from(defaults.steps))
             .clamp(1.0, 1000.0) as u32,
-        guidance: get("guidance").and_then(as_number).unwrap_or(7.0),
+        guidance: get(Feature::Guidance)
+            .and_then(as_number)
+            .unwrap_or(defaults.guidance),
     };
 
     // Every image the request carries must be usable; only the init image is decoded.
-    let init_pointer = features.get("init_image").map(|f| f.pointer.clone());
+    let init_pointer = info.feature(Feature::InitImage).map(|f| f.pointer.clone());
     let mut init: Option<(String, axum::body::Bytes)> = None;
     for pointer in media_fields(info.create_schema.schema(), body) {
         let Some(text) = body.pointer(&pointer).and_then(Value::as_str) else {
@@ -263,8 +286,8 @@ pub(crate) async fn prepare(
         } else {
             0
         },
-        inline_base64: flag(get("inline_base64")),
-        nsfw_detection: flag(get("nsfw_detection")),
+        inline_base64: flag(get(Feature::InlineBase64)),
+        nsfw_detection: flag(get(Feature::NsfwDetection)),
         webhook,
         test_mode,
         fail: ctx.fail.clone(),
@@ -375,7 +398,8 @@ pub(crate) fn start(
         AdmitError::QueuedLimit(limit) => ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::RateLimited {
-                retry_after: rate.map_or(30, |r| r.modelslab_retry_after_secs),
+                // A queued limit is only set with `rate`.
+                retry_after: rate.map(|r| r.modelslab_retry_after_secs).unwrap_or_default(),
             },
             format!("Rate limit exceeded. Maximum {limit} queued requests allowed."),
         ),

@@ -93,7 +93,7 @@ fn answer(shared: &Shared, job: &Job) -> Value {
     let mut body = match &job.phase {
         Phase::Succeeded => success(shared, job),
         Phase::Failed(reason) => {
-            json!({"status": "failed", "id": numeric_id(job), "message": reason})
+            json!({"status": status(shared, job), "id": numeric_id(job), "message": reason})
         }
         Phase::Queued | Phase::Processing => processing(shared, job),
     };
@@ -102,6 +102,11 @@ fn answer(shared: &Shared, job: &Job) -> Value {
         body["eta"] = json!("soon");
     }
     body
+}
+
+/// The status word of the job's stage (`x-job.stages`).
+fn status(shared: &Shared, job: &Job) -> String {
+    super::stage_word(shared.info(Provider::Modelslab).stages, &job.phase).to_owned()
 }
 
 fn numeric_id(job: &Job) -> Value {
@@ -160,7 +165,7 @@ fn success(shared: &Shared, job: &Job) -> Value {
         _ => 0.0,
     };
     json!({
-        "status": "success",
+        "status": shared.info(Provider::Modelslab).stages.succeeded,
         "generationTime": generation_time,
         "id": numeric_id(job),
         "output": output,
@@ -180,7 +185,7 @@ fn processing(shared: &Shared, job: &Job) -> Value {
         .map_or_else(String::new, |op| op.path.clone());
     let base = &job.request.base_url;
     json!({
-        "status": "processing",
+        "status": status(shared, job),
         "tip": "Your image is processing in background, you can get this image using the fetch API",
         "eta": job.eta(Instant::now()),
         "message": "Try to fetch request after given estimated time",
@@ -202,7 +207,7 @@ pub(crate) fn webhook_payload(shared: &Shared, job: &Job) -> Value {
         .unwrap_or(Value::Null);
     match &job.phase {
         Phase::Failed(reason) => json!({
-            "status": "failed",
+            "status": status(shared, job),
             "id": numeric_id(job),
             "message": reason,
             "track_id": track_id,
@@ -210,7 +215,7 @@ pub(crate) fn webhook_payload(shared: &Shared, job: &Job) -> Value {
         _ => {
             let success = success(shared, job);
             json!({
-                "status": "success",
+                "status": success["status"],
                 "id": numeric_id(job),
                 "output": success["output"],
                 "generationTime": success["generationTime"],

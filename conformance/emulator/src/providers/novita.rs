@@ -72,7 +72,7 @@ pub(crate) fn result(
             "task not found: {id} (unknown, or evicted after the job TTL)"
         ))
     })?;
-    let mut body = task_result(&job);
+    let mut body = task_result(shared, &job);
     if shared.config.defects.break_response_schema {
         body["task"]["status"] = json!(3);
     }
@@ -80,14 +80,9 @@ pub(crate) fn result(
 }
 
 /// The task-result body of a job.
-pub(crate) fn task_result(job: &Job) -> Value {
+pub(crate) fn task_result(shared: &Shared, job: &Job) -> Value {
     let now = Instant::now();
-    let status = match &job.phase {
-        Phase::Queued => "TASK_STATUS_QUEUED",
-        Phase::Processing => "TASK_STATUS_PROCESSING",
-        Phase::Succeeded => "TASK_STATUS_SUCCEED",
-        Phase::Failed(_) => "TASK_STATUS_FAILED",
-    };
+    let status = super::stage_word(shared.info(Provider::Novita).stages, &job.phase);
     let reason = match &job.phase {
         Phase::Failed(reason) => reason.as_str(),
         _ => "",
@@ -135,6 +130,6 @@ pub(crate) fn task_result(job: &Job) -> Value {
 }
 
 /// The webhook event of a finished job.
-pub(crate) fn webhook_event(_shared: &Shared, job: &Job) -> Value {
-    json!({"event_type": "ASYNC_TASK_RESULT", "payload": task_result(job)})
+pub(crate) fn webhook_event(shared: &Shared, job: &Job) -> Value {
+    json!({"event_type": "ASYNC_TASK_RESULT", "payload": task_result(shared, job)})
 }

@@ -162,7 +162,7 @@ fn cases() -> Vec<Hostile> {
 }
 
 fn media_fields_of(provider: Provider, body: &Value) -> String {
-    let fields = img2img_emulator::media_fields(create_schema(provider).schema(), body);
+    let fields = img2img_specs::media_fields(create_schema(provider).schema(), body);
     fields
         .into_iter()
         .next()

@@ -136,7 +136,7 @@ fn invalid_requests_name_the_field(provider: Provider) {
             }
             // Images only where the constraint is not about them.
             let mut body = body;
-            for pointer in img2img_emulator::media_fields(create_schema(provider).schema(), &body) {
+            for pointer in img2img_specs::media_fields(create_schema(provider).schema(), &body) {
                 if pointer != constraint.pointer {
                     *body.pointer_mut(&pointer).unwrap() = Value::String(image.clone());
                 }

@@ -9,9 +9,8 @@ use axum::http::Request;
 use base64::Engine as _;
 use http_body_util::BodyExt;
 use image::{ImageFormat, RgbImage};
-use img2img_emulator::media_fields;
-use img2img_specs::extensions::AuthPlacement;
-use img2img_specs::{CompiledSchema, Provider, Spec};
+use img2img_specs::extensions::{AuthPlacement, KeyPlacement};
+use img2img_specs::{CompiledSchema, Provider, Spec, media_fields};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -128,20 +127,18 @@ pub fn request(
         Key::Other(other) => Some(other),
     };
     let mut body = body;
-    match (auth.placement, key_text) {
-        (AuthPlacement::Header, Some(key)) => {
-            builder = builder.header(auth.name.as_str(), format!("{}{key}", auth.prefix));
+    match key_text.map(|key| auth.place(key)) {
+        Some(KeyPlacement::Header { name, value }) => builder = builder.header(name, value),
+        Some(KeyPlacement::BodyField { name, value }) => {
+            body.get_or_insert_with(|| json!({}))[name] = json!(value);
         }
-        (AuthPlacement::Body, key) => {
-            let body = body.get_or_insert_with(|| json!({}));
-            match key {
-                Some(key) => body[auth.name.as_str()] = json!(key),
-                None => {
-                    body.as_object_mut().unwrap().remove(auth.name.as_str());
-                }
-            }
+        None if auth.placement == AuthPlacement::Body => {
+            body.get_or_insert_with(|| json!({}))
+                .as_object_mut()
+                .unwrap()
+                .remove(auth.name.as_str());
         }
-        (AuthPlacement::Header, None) => {}
+        None => {}
     }
     match body {
         Some(body) => builder
@@ -210,20 +207,16 @@ pub fn assert_documented(provider: Provider, operation: &str, status: u16, body:
 
 /// The job id in a create answer (`x-job.id-pointer`).
 pub fn job_id(provider: Provider, body: &Value) -> String {
-    let pointer = &spec(provider).extensions().job.id_pointer;
-    match body.pointer(pointer) {
-        Some(Value::String(id)) => id.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        other => panic!("no job id at {pointer}: {other:?} in {body}"),
-    }
+    let job = &spec(provider).extensions().job;
+    job.id_of(body)
+        .unwrap_or_else(|| panic!("no job id at {} in {body}", job.id_pointer))
 }
 
 /// The status in a result answer (`x-job.status-pointer`).
 pub fn job_status(provider: Provider, body: &Value) -> String {
-    let pointer = &spec(provider).extensions().job.status_pointer;
-    body.pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("no status at {pointer} in {body}"))
+    let job = &spec(provider).extensions().job;
+    job.status_of(body)
+        .unwrap_or_else(|| panic!("no status at {} in {body}", job.status_pointer))
         .to_owned()
 }
 

@@ -32,10 +32,11 @@ pub(crate) fn create_schema(context: &Context) -> Arc<CompiledSchema> {
 pub(crate) fn valid_requests(context: &Context) -> SBoxedStrategy<Value> {
     let schema = create_schema(context);
     let payload = context.payload.clone();
+    let spec = context.caller.spec();
     let checker = Arc::clone(&schema);
     valid(Arc::clone(&schema))
         .prop_map(move |mut body| {
-            payload.prepare(schema.schema(), &mut body);
+            payload.prepare(spec, &mut body);
             body
         })
         .prop_filter("still valid once prepared", move |body| {
@@ -57,11 +58,12 @@ pub(crate) fn invalid_requests(context: &Context) -> SBoxedStrategy<(Value, Cons
         .filter(|c| key_pointer.as_deref() != Some(c.pointer.as_str()))
         .collect();
     let payload = context.payload.clone();
+    let spec = context.caller.spec();
     let checker = Arc::clone(&schema);
     (valid(Arc::clone(&schema)), select(breakable))
         .prop_map(move |(base, constraint)| {
             let mut base = ground(base, &full, &constraint.pointer);
-            payload.prepare(schema.schema(), &mut base);
+            payload.prepare(spec, &mut base);
             // Preparing drops side-effect fields; a constraint inside one needs its place back.
             let base = ground(base, &full, &constraint.pointer);
             (constraint.break_in(&base), constraint)

@@ -12,7 +12,7 @@ pub(crate) async fn run(context: &Context) -> Verdict {
     let job = &spec.extensions().job;
     let schema = super::acceptance::create_schema(context);
     let mut body = sample(schema.schema(), Fill::Required);
-    context.payload.prepare(schema.schema(), &mut body);
+    context.payload.prepare(spec, &mut body);
     let mut cases = 0;
     for (operation, body) in [
         (job.create.as_str(), Some(&body)),

@@ -9,6 +9,7 @@ use std::io::Cursor;
 use std::time::Duration;
 
 use base64::Engine as _;
+use img2img_specs::{Feature, JobStatus, Spec};
 use proptest::strategy::Strategy;
 use serde_json::{Value, json};
 
@@ -92,7 +93,7 @@ pub async fn run_job(context: &Context, body: &Value) -> Result<JobRun, Failure>
         if let Some(status) = job_status(context, &current)
             && job.is_terminal(&status)
         {
-            let images = if job.succeeded.contains(&status) {
+            let images = if job.classify(&status) == JobStatus::Succeeded {
                 collect_images(context, &current)
                     .await
                     .map_err(|m| failure(m, Some(&last)))?
@@ -144,10 +145,11 @@ pub async fn run_job(context: &Context, body: &Value) -> Result<JobRun, Failure>
     }
 }
 
+/// The provider's estimate of the time left (`x-job.eta-pointer`, in its unit), at most 10 min.
 fn eta(context: &Context, body: &Value) -> Option<Duration> {
     let job = &context.caller.spec().extensions().job;
-    let seconds = body.pointer(job.eta_pointer.as_deref()?)?.as_f64()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(600.0)))
+    job.eta_of(body)
+        .map(|eta| eta.min(Duration::from_secs(600)))
 }
 
 fn expect_json(exchange: &Exchange) -> Result<Value, Failure> {
@@ -234,57 +236,36 @@ pub(crate) struct Expected {
 }
 
 pub(crate) fn expected(context: &Context, body: &Value) -> Expected {
-    let schema = super::acceptance::create_schema(context);
-    let mut found: BTreeMap<String, Value> = BTreeMap::new();
-    features(schema.schema(), Some(body), &mut found);
+    let spec = context.caller.spec();
+    let create = &spec.extensions().job.create;
+    let get = |feature: Feature| {
+        spec.feature(create, feature)
+            .and_then(|field| field.value_in(body))
+    };
     let number = |v: &Value| {
         v.as_u64()
             .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
     };
     let (mut width, mut height) = (
-        found.get("width").and_then(number),
-        found.get("height").and_then(number),
+        get(Feature::Width).and_then(number),
+        get(Feature::Height).and_then(number),
     );
-    if let Some((w, h)) = found
-        .get("size")
+    if let Some((w, h)) = get(Feature::Size)
         .and_then(Value::as_str)
         .and_then(|s| s.split_once('x'))
     {
         width = w.parse().ok();
         height = h.parse().ok();
     }
-    let ext = context.caller.spec().extensions();
+    let ext = spec.extensions();
     Expected {
         width,
         height,
-        count: found.get("images_per_call").and_then(number).unwrap_or(1),
-        format: found
-            .get("output_format")
+        count: get(Feature::ImagesPerCall).and_then(number).unwrap_or(1),
+        format: get(Feature::OutputFormat)
             .and_then(Value::as_str)
             .unwrap_or(&ext.output.default_format)
             .to_owned(),
-    }
-}
-
-/// The value (or the schema's default) of every `x-feature` property, by feature id.
-fn features(schema: &Value, value: Option<&Value>, out: &mut BTreeMap<String, Value>) {
-    if let Some(feature) = schema.get("x-feature").and_then(Value::as_str)
-        && let Some(v) = value
-            .filter(|v| !v.is_null())
-            .or_else(|| schema.get("default"))
-    {
-        out.entry(feature.to_owned()).or_insert_with(|| v.clone());
-    }
-    if let Some(Value::Object(properties)) = schema.get("properties") {
-        for (name, property) in properties {
-            let child = value.and_then(|v| v.get(name));
-            if child.is_some()
-                || property.get("properties").is_some()
-                || property.get("default").is_some()
-            {
-                features(property, child, out);
-            }
-        }
     }
 }
 
@@ -351,7 +332,7 @@ pub(crate) async fn check(context: &Context) -> Verdict {
                 }
             };
             let job = &ctx.caller.spec().extensions().job;
-            if !job.succeeded.contains(&run.status) {
+            if job.classify(&run.status) != JobStatus::Succeeded {
                 return CaseResult::Broke(failure(
                     format!("a valid job ended {} ({})", run.status, reason(&run.result)),
                     None,
@@ -378,29 +359,31 @@ fn reason(result: &Value) -> String {
         .map_or_else(|| "no reason given".into(), ToString::to_string)
 }
 
-/// Sets every `x-feature: <feature>` property present (or addable at the top level) to `value`.
-fn set_feature(schema: &Value, body: &mut Value, feature: &str, value: &Value) -> bool {
-    let mut done = false;
-    if let (Some(Value::Object(properties)), Value::Object(map)) =
-        (schema.get("properties"), &mut *body)
-    {
-        for (name, property) in properties {
-            if property.get("x-feature").and_then(Value::as_str) == Some(feature) {
-                map.insert(name.clone(), value.clone());
-                done = true;
-            } else if let Some(child) = map.get_mut(name) {
-                done |= set_feature(property, child, feature, value);
-            }
+/// Sets every `x-feature: <feature>` property (outside array items) whose object `body` holds
+/// to `value`.
+fn set_feature(spec: &Spec, body: &mut Value, feature: Feature, value: &Value) {
+    let create = &spec.extensions().job.create;
+    for field in spec.features(create) {
+        let Some(names) = field.property_names().filter(|_| field.feature == feature) else {
+            continue;
+        };
+        let Some((name, parents)) = names.split_last() else {
+            continue;
+        };
+        let parent = parents
+            .iter()
+            .try_fold(&mut *body, |node, key| node.get_mut(*key));
+        if let Some(Value::Object(map)) = parent {
+            map.insert((*name).to_owned(), value.clone());
         }
     }
-    done
 }
 
 /// A seed inside the spec's range for the `seed` feature.
-fn seed_value(schema: &Value, wanted: i64) -> Option<Value> {
-    let mut found = None;
-    find_feature(schema, "seed", &mut found);
-    let seed_schema = found?;
+fn seed_value(spec: &Spec, wanted: i64) -> Option<Value> {
+    let seed_schema = &spec
+        .feature(&spec.extensions().job.create, Feature::Seed)?
+        .schema;
     let numeric = seed_schema
         .get("oneOf")
         .and_then(Value::as_array)
@@ -421,25 +404,11 @@ fn seed_value(schema: &Value, wanted: i64) -> Option<Value> {
     Some(json!(wanted.clamp(min, max)))
 }
 
-fn find_feature<'a>(schema: &'a Value, feature: &str, found: &mut Option<&'a Value>) {
-    if schema.get("x-feature").and_then(Value::as_str) == Some(feature) {
-        *found = Some(schema);
-        return;
-    }
-    if let Some(Value::Object(properties)) = schema.get("properties") {
-        for property in properties.values() {
-            find_feature(property, feature, found);
-        }
-    }
-}
-
 /// `seed_determinism`: one request, seed fixed: twice the same bytes; seed + 1, other bytes.
 pub(crate) async fn seeds(context: &Context) -> Verdict {
-    let schema = super::acceptance::create_schema(context);
-    let (Some(seed_a), Some(seed_b)) = (
-        seed_value(schema.schema(), 1_234_567),
-        seed_value(schema.schema(), 1_234_568),
-    ) else {
+    let spec = context.caller.spec();
+    let (Some(seed_a), Some(seed_b)) = (seed_value(spec, 1_234_567), seed_value(spec, 1_234_568))
+    else {
         return Verdict::Skipped("the spec has no seed parameter (x-feature: seed)".into());
     };
     let mut runner = proptest::test_runner::TestRunner::deterministic();
@@ -447,10 +416,10 @@ pub(crate) async fn seeds(context: &Context) -> Verdict {
         return Verdict::Skipped("no valid request could be generated".into());
     };
     let mut body = proptest::strategy::ValueTree::current(&tree);
-    set_feature(schema.schema(), &mut body, "images_per_call", &json!(1));
+    set_feature(spec, &mut body, Feature::ImagesPerCall, &json!(1));
     let with_seed = |seed: &Value| {
         let mut b = body.clone();
-        set_feature(schema.schema(), &mut b, "seed", seed);
+        set_feature(spec, &mut b, Feature::Seed, seed);
         b
     };
     let (first, second, other) = (with_seed(&seed_a), with_seed(&seed_a), with_seed(&seed_b));

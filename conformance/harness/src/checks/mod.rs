@@ -10,6 +10,7 @@ mod responses;
 
 use std::time::Duration;
 
+use img2img_specs::JobStatus;
 use serde_json::Value;
 
 use super::http::{Caller, Exchange};
@@ -214,23 +215,13 @@ pub(crate) fn failure(message: impl Into<String>, exchange: Option<&Exchange>) -
 
 /// The job id in a create response, per `x-job`.
 pub(crate) fn job_id(context: &Context, body: &Value) -> Option<String> {
-    let job = &context.caller.spec().extensions().job;
-    std::iter::once(&job.id_pointer)
-        .chain(&job.id_fallback_pointers)
-        .filter_map(|p| body.pointer(p))
-        .find_map(|v| match v {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
+    context.caller.spec().extensions().job.id_of(body)
 }
 
 /// The job status in a response, per `x-job`.
 pub(crate) fn job_status(context: &Context, body: &Value) -> Option<String> {
     let job = &context.caller.spec().extensions().job;
-    body.pointer(&job.status_pointer)
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+    job.status_of(body).map(str::to_owned)
 }
 
 /// Whether a response refuses the request: a 4xx, or a 2xx whose status is a failure (ModelsLab
@@ -241,7 +232,7 @@ pub(crate) fn is_refusal(context: &Context, exchange: &Exchange) -> bool {
         Some(status) if (200..300).contains(&status) => {
             exchange.json.as_ref().is_some_and(|body| {
                 let job = &context.caller.spec().extensions().job;
-                job_status(context, body).is_some_and(|s| job.failed.contains(&s))
+                job_status(context, body).is_some_and(|s| job.classify(&s) == JobStatus::Failed)
                     && job_id(context, body).is_none()
             })
         }

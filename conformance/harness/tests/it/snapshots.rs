@@ -126,7 +126,7 @@ async fn response_shapes_of_the_emulators() {
         let create = &spec.extensions().job.create;
         let schema = spec.request_schema(create).unwrap().unwrap();
         let mut body = sample(schema.schema(), Fill::Required);
-        context.payload.prepare(schema.schema(), &mut body);
+        context.payload.prepare(spec, &mut body);
 
         let run = run_job(&context, &body)
             .await
@@ -157,7 +157,7 @@ async fn response_shapes_of_the_emulators() {
         );
 
         let mut full = sample(schema.schema(), Fill::All);
-        context.payload.prepare(schema.schema(), &mut full);
+        context.payload.prepare(spec, &mut full);
         let too_big = constraints(schema.schema(), &full)
             .into_iter()
             .find(|c| {

@@ -1,0 +1,204 @@
+//! Reading a job by the spec's `x-job`: its id, its status and what the status means, the
+//! provider's estimate of the time left, and the status word of each stage.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::extensions::JobInfo;
+
+/// Where a job stands, by the spec's `x-job` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    /// In `x-job.pending`: still running.
+    Pending,
+    /// In `x-job.succeeded`: done, with images.
+    Succeeded,
+    /// In `x-job.failed`: done, without images.
+    Failed,
+    /// In no list of the spec.
+    Unknown,
+}
+
+impl JobStatus {
+    /// Whether the job is over (succeeded or failed).
+    pub fn is_terminal(self) -> bool {
+        matches!(self, JobStatus::Succeeded | JobStatus::Failed)
+    }
+}
+
+/// `x-job.eta-unit`: the unit of the provider's estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EtaUnit {
+    /// Seconds.
+    Seconds,
+    /// Milliseconds.
+    Milliseconds,
+}
+
+impl EtaUnit {
+    /// The word the spec writes (`seconds`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EtaUnit::Seconds => "seconds",
+            EtaUnit::Milliseconds => "milliseconds",
+        }
+    }
+
+    /// `amount` of this unit as a duration; `None` unless it is finite and not negative.
+    pub fn duration(self, amount: f64) -> Option<Duration> {
+        let seconds = match self {
+            EtaUnit::Seconds => amount,
+            EtaUnit::Milliseconds => amount / 1000.0,
+        };
+        Duration::try_from_secs_f64(seconds).ok()
+    }
+}
+
+/// `x-job.stages`: the status word the provider reports at each stage of a job (each one of the
+/// matching list: `queued` and `processing` of `pending`). What an emulator answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Stages {
+    /// Accepted, not started.
+    pub queued: String,
+    /// Running.
+    pub processing: String,
+    /// Finished with images.
+    pub succeeded: String,
+    /// Finished without.
+    pub failed: String,
+}
+
+impl JobInfo {
+    /// What `status` means, by the `pending`, `succeeded` and `failed` lists.
+    pub fn classify(&self, status: &str) -> JobStatus {
+        let has = |list: &[String]| list.iter().any(|s| s == status);
+        if has(&self.succeeded) {
+            JobStatus::Succeeded
+        } else if has(&self.failed) {
+            JobStatus::Failed
+        } else if has(&self.pending) {
+            JobStatus::Pending
+        } else {
+            JobStatus::Unknown
+        }
+    }
+
+    /// Whether `status` ends the job.
+    pub fn is_terminal(&self, status: &str) -> bool {
+        self.classify(status).is_terminal()
+    }
+
+    /// The status in a result body, at `status-pointer`.
+    pub fn status_of<'a>(&self, body: &'a Value) -> Option<&'a str> {
+        body.pointer(&self.status_pointer).and_then(Value::as_str)
+    }
+
+    /// The job id in a create response, at `id-pointer` or else its `id-fallback-pointers`: a
+    /// non-empty string, or an integer written in decimal.
+    pub fn id_of(&self, body: &Value) -> Option<String> {
+        std::iter::once(&self.id_pointer)
+            .chain(&self.id_fallback_pointers)
+            .filter_map(|p| body.pointer(p))
+            .find_map(|v| match v {
+                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+    }
+
+    /// The provider's estimate of the time left, at `eta-pointer`, in `eta-unit` (seconds when the
+    /// spec names none): a JSON number or a decimal string, finite and not negative.
+    pub fn eta_of(&self, body: &Value) -> Option<Duration> {
+        let value = body.pointer(self.eta_pointer.as_deref()?)?;
+        let amount = value
+            .as_f64()
+            .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))?;
+        self.eta_unit.unwrap_or(EtaUnit::Seconds).duration(amount)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::{Provider, Spec};
+
+    fn job(provider: Provider) -> &'static JobInfo {
+        &Spec::embedded(provider).extensions().job
+    }
+
+    #[test]
+    fn statuses_are_classified_by_the_spec_lists() {
+        for (provider, status, expected) in [
+            (Provider::Gptproto, "completed", JobStatus::Succeeded),
+            (Provider::Gptproto, "canceled", JobStatus::Failed),
+            (Provider::Gptproto, "in_progress", JobStatus::Pending),
+            (Provider::Gptproto, "baking", JobStatus::Unknown),
+            (Provider::Novita, "TASK_STATUS_UNKNOWN", JobStatus::Pending),
+            (Provider::Modelslab, "error", JobStatus::Failed),
+        ] {
+            assert_eq!(
+                job(provider).classify(status),
+                expected,
+                "{provider} {status}"
+            );
+        }
+        assert!(job(Provider::Novita).is_terminal("TASK_STATUS_SUCCEED"));
+        assert!(!job(Provider::Novita).is_terminal("TASK_STATUS_QUEUED"));
+    }
+
+    #[test]
+    fn etas_read_numbers_and_numeric_strings_in_their_unit() {
+        let modelslab = job(Provider::Modelslab);
+        assert_eq!(
+            modelslab.eta_of(&json!({"eta": 12.5})),
+            Some(Duration::from_secs_f64(12.5))
+        );
+        assert_eq!(
+            modelslab.eta_of(&json!({"eta": " 3 "})),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(modelslab.eta_of(&json!({"eta": -1})), None);
+        assert_eq!(modelslab.eta_of(&json!({"eta": "soon"})), None);
+        assert_eq!(job(Provider::Gptproto).eta_of(&json!({"eta": 3})), None);
+        assert_eq!(
+            EtaUnit::Milliseconds.duration(1500.0),
+            Some(Duration::from_millis(1500))
+        );
+    }
+
+    #[test]
+    fn ids_are_read_at_the_pointer_or_its_fallbacks() {
+        let novita = job(Provider::Novita);
+        assert_eq!(
+            novita
+                .id_of(&json!({"data": {"task_id": "t-1"}}))
+                .as_deref(),
+            Some("t-1")
+        );
+        assert_eq!(novita.id_of(&json!({"task_id": ""})), None);
+        assert_eq!(
+            job(Provider::Modelslab)
+                .id_of(&json!({"id": 13443928}))
+                .as_deref(),
+            Some("13443928")
+        );
+    }
+
+    #[test]
+    fn every_stage_word_is_in_its_list() {
+        for provider in Provider::ALL {
+            let job = job(provider);
+            let stages = job.stages.as_ref().expect("every spec names its stages");
+            assert_eq!(job.classify(&stages.queued), JobStatus::Pending);
+            assert_eq!(job.classify(&stages.processing), JobStatus::Pending);
+            assert_eq!(job.classify(&stages.succeeded), JobStatus::Succeeded);
+            assert_eq!(job.classify(&stages.failed), JobStatus::Failed);
+        }
+    }
+}

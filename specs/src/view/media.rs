@@ -1,0 +1,80 @@
+//! Where a request carries images: the strings its schema marks `x-media: image`.
+
+use serde_json::Value;
+
+use crate::schema::escape;
+
+/// JSON pointers of every string in `instance` that `schema` (a converted request schema, such as
+/// [`CompiledSchema::schema`](crate::CompiledSchema::schema)) marks `x-media: image`, array items
+/// and `oneOf`/`anyOf`/`allOf` branches included, each once.
+pub fn media_fields(schema: &Value, instance: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    walk(schema, instance, String::new(), &mut out);
+    out
+}
+
+fn walk(schema: &Value, instance: &Value, pointer: String, out: &mut Vec<String>) {
+    let Value::Object(map) = schema else {
+        return;
+    };
+    if map.get("x-media").and_then(Value::as_str) == Some("image") && instance.is_string() {
+        if !out.contains(&pointer) {
+            out.push(pointer);
+        }
+        return;
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(Value::Array(branches)) = map.get(key) {
+            for branch in branches {
+                walk(branch, instance, pointer.clone(), out);
+            }
+        }
+    }
+    match instance {
+        Value::Object(fields) => {
+            if let Some(Value::Object(properties)) = map.get("properties") {
+                for (name, value) in fields {
+                    if let Some(property) = properties.get(name) {
+                        walk(property, value, format!("{pointer}/{}", escape(name)), out);
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = map.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item_schema, item, format!("{pointer}/{i}"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::{Provider, Spec};
+
+    #[test]
+    fn images_are_found_in_nested_objects_and_array_items() {
+        let spec = Spec::embedded(Provider::Novita);
+        let schema = spec
+            .request_schema(&spec.extensions().job.create)
+            .unwrap()
+            .unwrap();
+        let body = json!({"request": {"image_base64": "x", "controlnet": {"units": [
+            {"model_name": "m", "image_base64": "y", "strength": 1}]}}});
+        let mut found = media_fields(schema.schema(), &body);
+        found.sort();
+        assert_eq!(
+            found,
+            vec![
+                "/request/controlnet/units/0/image_base64".to_owned(),
+                "/request/image_base64".to_owned(),
+            ]
+        );
+    }
+}

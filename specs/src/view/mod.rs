@@ -1,0 +1,19 @@
+//! One typed view of a spec, for every consumer: the features of an operation and where they
+//! live, the images a request carries, and the document-level `x-job`, `x-auth`, `x-limits` and
+//! `x-emulator` read into types with the behaviour that goes with them.
+
+mod auth;
+mod feature;
+mod fields;
+mod job;
+mod limits;
+mod media;
+
+pub use auth::KeyPlacement;
+pub use feature::{Feature, UnknownFeature};
+pub use fields::{Condition, FeatureField, Segment};
+pub use job::{EtaUnit, JobStatus, Stages};
+pub use limits::{EmulatorInfo, Limits, RateLimits, RenderDefaults};
+pub use media::media_fields;
+
+pub(crate) use fields::collect as collect_features;
