@@ -1,5 +1,6 @@
 //! One typed error across the three providers, and the parsers that turn every error body shape
-//! listed in `specs/PROVIDERS.md` into it.
+//! listed in `specs/PROVIDERS.md` into it; a refusal of the request guard is classified by its
+//! [`GuardErrorKind`].
 //!
 //! Every message that comes from a provider passes through [`Scrub`] before it is stored, so a
 //! server that echoes the request (ModelsLab carries the key in the body) cannot put the key into an
@@ -7,6 +8,7 @@
 
 use std::time::Duration;
 
+use img2img_specs::guard::{GuardErrorKind, GuardRefusal};
 use img2img_specs::{ApiKey, Provider};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -506,17 +508,18 @@ pub fn from_progenitor<E: serde::Serialize>(
     scrub: &Scrub,
 ) -> ErrorOrResponse {
     use progenitor_client::Error as P;
+    if let P::InvalidRequest(message) | P::Custom(message) = &error
+        && let Some(refusal) = GuardRefusal::from_hook_message(message)
+    {
+        return ErrorOrResponse::Error(refused(refusal, scrub));
+    }
     match error {
-        P::InvalidRequest(message) => ErrorOrResponse::Error(
-            if message.contains("no API key") || message.contains("cannot carry") {
-                Error::config(scrub.text(&message))
-            } else {
-                Error::InvalidRequest {
-                    field: None,
-                    message: scrub.text(&message),
-                }
-            },
-        ),
+        // progenitor's own refusals (a builder field left unset, a body it cannot serialize).
+        P::InvalidRequest(message) => ErrorOrResponse::Error(Error::InvalidRequest {
+            field: None,
+            message: scrub.text(&message),
+        }),
+
         P::CommunicationError(e) | P::InvalidUpgrade(e) | P::ResponseBodyError(e) => {
             ErrorOrResponse::Error(transport(&e, scrub))
         }
@@ -539,6 +542,23 @@ pub fn from_progenitor<E: serde::Serialize>(
             status: None,
             snippet: scrub.text(&message),
         }),
+    }
+}
+
+/// The error of a request the guard refused before sending: the request's fault is an invalid
+/// request naming the field, the key's or the build's a configuration error.
+fn refused(refusal: GuardRefusal<'_>, scrub: &Scrub) -> Error {
+    let message = scrub.text(refusal.detail);
+    match refusal.kind {
+        GuardErrorKind::Invalid | GuardErrorKind::BodyNotJson => Error::InvalidRequest {
+            field: refusal.field,
+            message,
+        },
+        GuardErrorKind::MissingKey
+        | GuardErrorKind::KeyNotHeaderSafe
+        | GuardErrorKind::BodyCannotCarryKey
+        | GuardErrorKind::UnknownOperation
+        | GuardErrorKind::SchemaDoesNotCompile => Error::config(message),
     }
 }
 
@@ -567,6 +587,72 @@ mod tests {
             Some("width")
         );
         assert_eq!(field_before_must("Rate limit must be respected now"), None);
+    }
+
+    fn through_the_hook(error: progenitor_client::Error<()>) -> Error {
+        let scrub = Scrub::new(Some(&ApiKey::new("sk-live-123456")));
+        match from_progenitor(Provider::Novita, error, Phase::Create, &scrub) {
+            ErrorOrResponse::Error(error) => error,
+            ErrorOrResponse::Response(response) => panic!("a response: {response:?}"),
+        }
+    }
+
+    #[test]
+    fn guard_refusals_are_classified_by_their_kind() {
+        use img2img_specs::Spec;
+        use img2img_specs::guard::GuardError;
+        use progenitor_client::Error as P;
+
+        let spec = Spec::embedded(Provider::Novita);
+        let schema = spec.request_schema("create_img2img").unwrap().unwrap();
+        let mut body = novita_body();
+        body["request"]["width"] = 4096.into();
+        let violations = schema.validate(&body).unwrap_err();
+        let invalid = GuardError::Invalid(violations);
+        assert_eq!(
+            through_the_hook(P::InvalidRequest(invalid.to_hook_message())),
+            Error::InvalidRequest {
+                field: Some("request.width".into()),
+                message: "request.width = 4096 is above the maximum 2048".into(),
+            }
+        );
+
+        let missing = GuardError::MissingKey {
+            provider: Provider::Novita,
+            env: "NOVITA_API_KEY".into(),
+        };
+        assert_eq!(
+            through_the_hook(P::Custom(missing.to_hook_message())),
+            Error::Config {
+                message: "no API key for novita: pass one or set NOVITA_API_KEY".into()
+            }
+        );
+        let not_header_safe = GuardError::KeyNotHeaderSafe {
+            provider: Provider::Novita,
+        };
+        assert_eq!(
+            through_the_hook(P::Custom(not_header_safe.to_hook_message())).kind(),
+            "config"
+        );
+
+        // progenitor's own refusals and custom errors keep their meaning.
+        assert_eq!(
+            through_the_hook(P::InvalidRequest("failed to serialize body".into())),
+            Error::InvalidRequest {
+                field: None,
+                message: "failed to serialize body".into(),
+            }
+        );
+        assert_eq!(
+            through_the_hook(P::Custom("no API key, said a hook".into())).kind(),
+            "unexpected_body"
+        );
+    }
+
+    fn novita_body() -> Value {
+        serde_json::json!({"request": {"model_name": "m", "image_base64": "", "prompt": "p",
+            "width": 512, "height": 512, "image_num": 1, "steps": 20, "guidance_scale": 7.5,
+            "sampler_name": "Euler a"}})
     }
 
     #[test]
