@@ -11,7 +11,7 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `85a6a8b6ec991d0750988337a12fd04bf7cf13a39935b80f168a745ea376b928`
+//! Spec SHA-256: `5214d78c8b0260377bd18bc1552ceded4f611aac320a3f1856ac0ee2e3901fe5`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -24,7 +24,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Gptproto;
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "85a6a8b6ec991d0750988337a12fd04bf7cf13a39935b80f168a745ea376b928";
+pub const SPEC_SHA256: &str = "5214d78c8b0260377bd18bc1552ceded4f611aac320a3f1856ac0ee2e3901fe5";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

@@ -11,7 +11,7 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `31912f30cd63b8f7042c67c21fb853f408651a541eb772c78d5daecef8a6ea7c`
+//! Spec SHA-256: `178d6bc46793fb1621d85533fccf0f898c07d1418e3c032aca9e9fdb54977a0b`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -24,7 +24,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Modelslab
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "31912f30cd63b8f7042c67c21fb853f408651a541eb772c78d5daecef8a6ea7c";
+pub const SPEC_SHA256: &str = "178d6bc46793fb1621d85533fccf0f898c07d1418e3c032aca9e9fdb54977a0b";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

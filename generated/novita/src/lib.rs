@@ -11,7 +11,7 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `8d1f31e9898059a10fa929c8e7a70a02947731cbc2391aefef79ad60e4a1627c`
+//! Spec SHA-256: `b5fcb5d728372f32bba3c2010fe58ec7b4acf533f7b5a80051e892b68966244f`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -24,7 +24,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Novita;
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 
 /// SHA-256 of `specs/novita.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "8d1f31e9898059a10fa929c8e7a70a02947731cbc2391aefef79ad60e4a1627c";
+pub const SPEC_SHA256: &str = "b5fcb5d728372f32bba3c2010fe58ec7b4acf533f7b5a80051e892b68966244f";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
