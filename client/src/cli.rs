@@ -206,7 +206,8 @@ fn parse_size(text: &str) -> Result<Size, String> {
     text.parse()
 }
 
-/// Parses the process arguments and runs the command.
+/// The `img2img` command: parses the process arguments, runs the job (or `resume`), and returns
+/// the exit code (0 done, 1 the job failed, 2 bad input found before any request was sent).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let verbose = match &cli.command {

@@ -1,5 +1,7 @@
 //! One typed error across the three providers, and the parsers that turn every error body shape
-//! listed in `specs/PROVIDERS.md` into it.
+//! listed in `specs/PROVIDERS.md` into it. Where a body keeps its message, reason and wait, and
+//! what each reason and word means, come from the spec's `x-errors`; a refusal of the request guard
+//! is classified by its [`GuardErrorKind`].
 //!
 //! Every message that comes from a provider passes through [`Scrub`] before it is stored, so a
 //! server that echoes the request (ModelsLab carries the key in the body) cannot put the key into an
@@ -7,7 +9,9 @@
 
 use std::time::Duration;
 
-use img2img_specs::{ApiKey, Provider};
+use img2img_specs::extensions::{ErrorKind, ErrorReason, ErrorsInfo};
+use img2img_specs::guard::{GuardErrorKind, GuardRefusal};
+use img2img_specs::{ApiKey, Provider, Spec};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
@@ -226,53 +230,58 @@ pub fn retry_after_header(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
-fn str_at<'a>(body: &'a Value, pointer: &str) -> Option<&'a str> {
-    body.pointer(pointer)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
+/// The `x-errors` of `provider`'s spec: where its error bodies keep what they say, and what its
+/// reasons and words mean.
+fn errors_of(provider: Provider) -> &'static ErrorsInfo {
+    &Spec::embedded(provider).extensions().errors
 }
 
-fn lower(text: &str) -> String {
-    text.to_ascii_lowercase()
-}
-
-fn looks_like_content_policy(text: &str) -> bool {
-    let t = lower(text);
-    [
-        "content policy",
-        "content_policy",
-        "safety",
-        "nsfw",
-        "blocked",
-    ]
-    .iter()
-    .any(|w| t.contains(w))
-}
-
-fn looks_like_balance(text: &str) -> bool {
-    let t = lower(text);
-    ["balance", "credit", "recharge", "payment", "quota"]
-        .iter()
-        .any(|w| t.contains(w))
-}
-
-fn looks_like_rate_limit(text: &str) -> bool {
-    let t = lower(text);
-    t.contains("rate limit") || t.contains("too many")
-}
-
-fn looks_like_auth(text: &str) -> bool {
-    let t = lower(text);
-    (t.contains("api key") || t.contains("token") || t.contains("unauthor"))
-        && (t.contains("invalid") || t.contains("missing") || t.contains("unauthor"))
+/// The error a documented reason means, with the field it names (the reason's own, else the one
+/// its message names).
+fn by_reason(
+    reason: &ErrorReason,
+    status: u16,
+    message: String,
+    retry_after: Option<Duration>,
+    errors: &ErrorsInfo,
+) -> Error {
+    let field = || {
+        reason
+            .field
+            .clone()
+            .or_else(|| errors.field_in(&message).map(str::to_owned))
+    };
+    match reason.kind {
+        ErrorKind::InvalidRequest | ErrorKind::NotFound => Error::InvalidRequest {
+            field: field(),
+            message,
+        },
+        ErrorKind::Unauthorized => Error::Unauthorized { message },
+        ErrorKind::Forbidden => Error::Forbidden { message },
+        ErrorKind::InsufficientBalance => Error::InsufficientBalance { message },
+        ErrorKind::RateLimited => Error::RateLimited {
+            retry_after,
+            message,
+        },
+        ErrorKind::ContentPolicy => Error::ContentPolicy { message },
+        ErrorKind::Unavailable | ErrorKind::ServerError => Error::Server { status, message },
+        ErrorKind::TaskFailed => Error::TaskFailed { reason: message },
+    }
 }
 
 /// By HTTP status alone, when the body says nothing more specific.
-fn by_status(status: u16, message: String, retry_after: Option<Duration>) -> Option<Error> {
+fn by_status(
+    status: u16,
+    message: String,
+    retry_after: Option<Duration>,
+    errors: &ErrorsInfo,
+) -> Option<Error> {
     Some(match status {
         401 => Error::Unauthorized { message },
         402 => Error::InsufficientBalance { message },
-        403 if looks_like_balance(&message) => Error::InsufficientBalance { message },
+        403 if errors.says(ErrorKind::InsufficientBalance, &message) => {
+            Error::InsufficientBalance { message }
+        }
         403 => Error::Forbidden { message },
         429 => Error::RateLimited {
             retry_after,
@@ -288,62 +297,40 @@ fn by_status(status: u16, message: String, retry_after: Option<Duration>) -> Opt
 }
 
 /// A GPTProto error body in any of its three shapes: `{"error": {"message", "type"}}`,
-/// `{"error": {"message", "code"}}`, `{"code", "message", "type": "error"}`.
+/// `{"error": {"message", "code"}}`, `{"code", "message", "type": "error"}`; the HTTP status
+/// decides, but for a content-policy block.
 pub fn gptproto(status: u16, headers: &HeaderMap, body: &Value, scrub: &Scrub) -> Error {
-    let message = str_at(body, "/error/message")
-        .or_else(|| str_at(body, "/message"))
-        .or_else(|| body.get("error").and_then(Value::as_str))
-        .map(|m| scrub.text(m));
-    let kind = str_at(body, "/error/type")
-        .or_else(|| str_at(body, "/error/code"))
-        .or_else(|| str_at(body, "/type"))
-        .unwrap_or("");
-    let Some(message) = message else {
+    let errors = errors_of(Provider::Gptproto);
+    let Some(message) = errors.message_in(body).map(|m| scrub.text(m)) else {
         return unexpected(Some(status), body, scrub);
     };
+    let reason = errors.reason_in(body).unwrap_or("");
     // The docs list the content-policy block as 503, but it is sent as HTTP 400.
     if matches!(status, 400 | 451 | 503)
-        && (looks_like_content_policy(&message) || looks_like_content_policy(kind))
+        && (errors.says(ErrorKind::ContentPolicy, &message)
+            || errors.says(ErrorKind::ContentPolicy, reason))
     {
         return Error::ContentPolicy { message };
     }
-    by_status(status, message.clone(), retry_after_header(headers))
+    by_status(status, message, retry_after_header(headers), errors)
         .unwrap_or_else(|| unexpected(Some(status), body, scrub))
 }
 
-/// A Novita error body `{code, reason, message, metadata}`, decided by `reason` first.
+/// A Novita error body `{code, reason, message, metadata}`, decided by its reason first.
 pub fn novita(status: u16, headers: &HeaderMap, body: &Value, scrub: &Scrub) -> Error {
-    let reason = str_at(body, "/reason").unwrap_or("");
-    let message = str_at(body, "/message")
+    let errors = errors_of(Provider::Novita);
+    let reason = errors.reason_in(body).unwrap_or("");
+    let message = errors
+        .message_in(body)
         .map(|m| scrub.text(m))
         .unwrap_or_else(|| reason.to_owned());
     if message.is_empty() && reason.is_empty() {
         return unexpected(Some(status), body, scrub);
     }
     let retry_after = retry_after_header(headers);
-    match reason {
-        "FAILED_TO_AUTH" | "INVALID_API_KEY" => Error::Unauthorized { message },
-        "NOT_ENOUGH_BALANCE" | "BILLING_BALANCE_NOT_ENOUGH" => {
-            Error::InsufficientBalance { message }
-        }
-        "RATE_LIMIT_EXCEEDED" => Error::RateLimited {
-            retry_after,
-            message,
-        },
-        "INVALID_REQUEST_BODY" => Error::InvalidRequest {
-            field: field_before_colon(&message),
-            message,
-        },
-        "MODEL_NOT_FOUND" => Error::InvalidRequest {
-            field: Some("request.model_name".into()),
-            message,
-        },
-        "TASK_NOT_FOUND" => Error::InvalidRequest {
-            field: Some("task_id".into()),
-            message,
-        },
-        "SERVICE_NOT_AVAILABLE" => Error::Server { status, message },
-        _ => by_status(status, message, retry_after)
+    match errors.reason(reason) {
+        Some(known) => by_reason(known, status, message, retry_after, errors),
+        None => by_status(status, message, retry_after, errors)
             .unwrap_or_else(|| unexpected(Some(status), body, scrub)),
     }
 }
@@ -357,57 +344,50 @@ pub fn modelslab(
     phase: Phase,
     scrub: &Scrub,
 ) -> Error {
-    let message = str_at(body, "/message")
-        .or_else(|| str_at(body, "/messege"))
+    let errors = errors_of(Provider::Modelslab);
+    let message = errors
+        .message_in(body)
         .map(|m| scrub.text(m))
         .unwrap_or_default();
-    let body_status = str_at(body, "/status").unwrap_or("");
-    let retry_after = body
-        .get("retry_after")
-        .and_then(|v| {
-            v.as_f64()
-                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-        })
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+    let body_status = errors.reason_in(body).unwrap_or("");
+    let retry_after = errors
+        .retry_after_in(body)
         .or_else(|| retry_after_header(headers));
     if message.is_empty() && body_status.is_empty() {
         return unexpected(Some(status), body, scrub);
     }
-    if status == 429 || retry_after.is_some() || looks_like_rate_limit(&message) {
+    if status == 429 || retry_after.is_some() || errors.says(ErrorKind::RateLimited, &message) {
         return Error::RateLimited {
             retry_after,
             message,
         };
     }
-    if status == 401 || looks_like_auth(&message) {
+    if status == 401 || errors.says(ErrorKind::Unauthorized, &message) {
         return Error::Unauthorized { message };
     }
-    if status == 402 || looks_like_balance(&message) {
+    if status == 402 || errors.says(ErrorKind::InsufficientBalance, &message) {
         return Error::InsufficientBalance { message };
     }
+    let field = errors.field_in(&message).map(str::to_owned);
     if status != 200
-        && let Some(e) = by_status(status, message.clone(), retry_after)
+        && let Some(e) = by_status(status, message.clone(), retry_after, errors)
     {
         return match e {
-            Error::InvalidRequest { .. } => Error::InvalidRequest {
-                field: field_before_must(&message),
-                message,
-            },
+            Error::InvalidRequest { .. } => Error::InvalidRequest { field, message },
             other => other,
         };
     }
-    if let Some(field) = field_before_must(&message) {
-        return Error::InvalidRequest {
-            field: Some(field),
-            message,
-        };
+    if field.is_some() {
+        return Error::InvalidRequest { field, message };
     }
-    if looks_like_content_policy(&message) {
+    if errors.says(ErrorKind::ContentPolicy, &message) {
         return Error::ContentPolicy { message };
     }
+    let refused = errors
+        .reason(body_status)
+        .is_some_and(|r| r.kind == ErrorKind::InvalidRequest);
     match phase {
-        Phase::Create if body_status == "error" => Error::InvalidRequest {
+        Phase::Create if refused => Error::InvalidRequest {
             field: None,
             message,
         },
@@ -419,27 +399,6 @@ pub fn modelslab(
             },
         },
     }
-}
-
-/// `request.width` from `request.width: value must be in range [128, 2048]`.
-fn field_before_colon(message: &str) -> Option<String> {
-    let (head, _) = message.split_once(':')?;
-    let head = head.trim();
-    is_field_path(head).then(|| head.to_owned())
-}
-
-/// `width` from `width must be between 256 and 1024`.
-fn field_before_must(message: &str) -> Option<String> {
-    let (head, _) = message.split_once(" must ")?;
-    let head = head.trim();
-    is_field_path(head).then(|| head.to_owned())
-}
-
-fn is_field_path(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'))
 }
 
 /// A body none of the documented shapes fits.
@@ -462,7 +421,8 @@ pub fn from_body(
     let Ok(body) = serde_json::from_slice::<Value>(bytes) else {
         // Not JSON (an HTML page from a proxy): the status is all there is.
         let snippet = scrub.body(bytes);
-        return by_status(status, snippet.clone(), retry_after_header(headers)).unwrap_or(
+        let errors = errors_of(provider);
+        return by_status(status, snippet.clone(), retry_after_header(headers), errors).unwrap_or(
             Error::UnexpectedBody {
                 status: Some(status),
                 snippet,
@@ -506,17 +466,17 @@ pub fn from_progenitor<E: serde::Serialize>(
     scrub: &Scrub,
 ) -> ErrorOrResponse {
     use progenitor_client::Error as P;
+    if let P::InvalidRequest(message) | P::Custom(message) = &error
+        && let Some(refusal) = GuardRefusal::from_hook_message(message)
+    {
+        return ErrorOrResponse::Error(refused(refusal, scrub));
+    }
     match error {
-        P::InvalidRequest(message) => ErrorOrResponse::Error(
-            if message.contains("no API key") || message.contains("cannot carry") {
-                Error::config(scrub.text(&message))
-            } else {
-                Error::InvalidRequest {
-                    field: None,
-                    message: scrub.text(&message),
-                }
-            },
-        ),
+        // progenitor's own refusals (a builder field left unset, a body it cannot serialize).
+        P::InvalidRequest(message) => ErrorOrResponse::Error(Error::InvalidRequest {
+            field: None,
+            message: scrub.text(&message),
+        }),
         P::CommunicationError(e) | P::InvalidUpgrade(e) | P::ResponseBodyError(e) => {
             ErrorOrResponse::Error(transport(&e, scrub))
         }
@@ -542,6 +502,23 @@ pub fn from_progenitor<E: serde::Serialize>(
     }
 }
 
+/// The error of a request the guard refused before sending: the request's fault is an invalid
+/// request naming the field, the key's or the build's a configuration error.
+fn refused(refusal: GuardRefusal<'_>, scrub: &Scrub) -> Error {
+    let message = scrub.text(refusal.detail);
+    match refusal.kind {
+        GuardErrorKind::Invalid | GuardErrorKind::BodyNotJson => Error::InvalidRequest {
+            field: refusal.field,
+            message,
+        },
+        GuardErrorKind::MissingKey
+        | GuardErrorKind::KeyNotHeaderSafe
+        | GuardErrorKind::BodyCannotCarryKey
+        | GuardErrorKind::UnknownOperation
+        | GuardErrorKind::SchemaDoesNotCompile => Error::config(message),
+    }
+}
+
 /// What a generated client's error becomes: a typed error, or an undocumented response still to be
 /// read (its body holds the details).
 #[derive(Debug)]
@@ -558,15 +535,83 @@ mod tests {
 
     #[test]
     fn field_names_come_out_of_provider_messages() {
+        let novita = errors_of(Provider::Novita);
+        let modelslab = errors_of(Provider::Modelslab);
         assert_eq!(
-            field_before_colon("request.width: value must be in range [128, 2048]").as_deref(),
+            novita.field_in("request.width: value must be in range [128, 2048]"),
             Some("request.width")
         );
         assert_eq!(
-            field_before_must("width must be between 256 and 1024").as_deref(),
+            modelslab.field_in("width must be between 256 and 1024"),
             Some("width")
         );
-        assert_eq!(field_before_must("Rate limit must be respected now"), None);
+        assert_eq!(modelslab.field_in("Rate limit must be respected now"), None);
+    }
+
+    fn through_the_hook(error: progenitor_client::Error<()>) -> Error {
+        let scrub = Scrub::new(Some(&ApiKey::new("sk-live-123456")));
+        match from_progenitor(Provider::Novita, error, Phase::Create, &scrub) {
+            ErrorOrResponse::Error(error) => error,
+            ErrorOrResponse::Response(response) => panic!("a response: {response:?}"),
+        }
+    }
+
+    #[test]
+    fn guard_refusals_are_classified_by_their_kind() {
+        use img2img_specs::Spec;
+        use img2img_specs::guard::GuardError;
+        use progenitor_client::Error as P;
+
+        let spec = Spec::embedded(Provider::Novita);
+        let schema = spec.request_schema("create_img2img").unwrap().unwrap();
+        let mut body = novita_body();
+        body["request"]["width"] = 4096.into();
+        let violations = schema.validate(&body).unwrap_err();
+        let invalid = GuardError::Invalid(violations);
+        assert_eq!(
+            through_the_hook(P::InvalidRequest(invalid.to_hook_message())),
+            Error::InvalidRequest {
+                field: Some("request.width".into()),
+                message: "request.width = 4096 is above the maximum 2048".into(),
+            }
+        );
+
+        let missing = GuardError::MissingKey {
+            provider: Provider::Novita,
+            env: "NOVITA_API_KEY".into(),
+        };
+        assert_eq!(
+            through_the_hook(P::Custom(missing.to_hook_message())),
+            Error::Config {
+                message: "no API key for novita: pass one or set NOVITA_API_KEY".into()
+            }
+        );
+        let not_header_safe = GuardError::KeyNotHeaderSafe {
+            provider: Provider::Novita,
+        };
+        assert_eq!(
+            through_the_hook(P::Custom(not_header_safe.to_hook_message())).kind(),
+            "config"
+        );
+
+        // progenitor's own refusals and custom errors keep their meaning.
+        assert_eq!(
+            through_the_hook(P::InvalidRequest("failed to serialize body".into())),
+            Error::InvalidRequest {
+                field: None,
+                message: "failed to serialize body".into(),
+            }
+        );
+        assert_eq!(
+            through_the_hook(P::Custom("no API key, said a hook".into())).kind(),
+            "unexpected_body"
+        );
+    }
+
+    fn novita_body() -> Value {
+        serde_json::json!({"request": {"model_name": "m", "image_base64": "", "prompt": "p",
+            "width": 512, "height": 512, "image_num": 1, "steps": 20, "guidance_scale": 7.5,
+            "sampler_name": "Euler a"}})
     }
 
     #[test]

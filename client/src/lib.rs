@@ -69,22 +69,23 @@
 //! `status` and `latency_ms`, and ends with a `response` or `request failed` event.
 #![deny(missing_docs)]
 
-pub mod cli;
-pub mod config;
-pub mod errors;
-pub mod handle;
-pub mod images;
-pub mod poll;
-pub mod providers;
-pub mod request;
-pub mod retry;
+mod cli;
+mod config;
+mod errors;
+mod handle;
+mod images;
+mod poll;
+mod providers;
+mod request;
+mod retry;
 
-pub use config::ClientConfig;
-pub use errors::{Error, TransportStage};
+pub use cli::main as run_command;
+pub use config::{ClientConfig, DEFAULT_USER_AGENT};
+pub use errors::{Error, SNIPPET_CHARS, TransportStage};
 pub use handle::JobHandle;
 pub use images::{GeneratedImage, ImageFormat, ImageSource};
 pub use img2img_specs::{ApiKey, Provider};
-pub use poll::PollPolicy;
+pub use poll::{PollPolicy, StatusClass};
 pub use providers::{Client, JobResult, PollState, Progress};
 pub use request::{ImageRequest, PreparedRequest, ProviderOptions, Size};
 pub use retry::{CallKind, RetryPolicy};

@@ -1,6 +1,10 @@
 //! The document-level `x-` extensions every spec carries (see `specs/README.md`).
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub use crate::view::{
     EmulatorInfo, EtaUnit, JobStatus, KeyPlacement, Limits, RateLimits, RenderDefaults, Stages,
@@ -128,4 +132,164 @@ pub struct Extensions {
     /// `x-emulator`: what an emulator assumes where the docs are silent.
     #[serde(rename = "x-emulator", default)]
     pub emulator: Option<EmulatorInfo>,
+    /// `x-errors`.
+    #[serde(rename = "x-errors", default)]
+    pub errors: ErrorsInfo,
+}
+
+/// What an error means, whatever words the provider uses for it: the kinds of `x-errors`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The request was refused as it is (a field out of range, an unknown model).
+    InvalidRequest,
+    /// What the request names (a task id) does not exist, or no longer.
+    NotFound,
+    /// The key is missing, unknown or revoked.
+    Unauthorized,
+    /// The key is valid but may not do this.
+    Forbidden,
+    /// The account cannot pay for the job.
+    InsufficientBalance,
+    /// Too many requests.
+    RateLimited,
+    /// The prompt or image was refused on content-policy grounds.
+    ContentPolicy,
+    /// The service cannot take the request now.
+    Unavailable,
+    /// The provider failed.
+    ServerError,
+    /// The job ran and failed.
+    TaskFailed,
+}
+
+/// One entry of `x-errors.reasons`: a reason the provider sends and what it means.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ErrorReason {
+    /// The reason, as found at `x-errors.reason-pointers` (`INVALID_API_KEY`).
+    pub reason: String,
+    /// What it means.
+    pub kind: ErrorKind,
+    /// The HTTP status it comes with; none when it comes with any.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The request field (`request.model_name`) or parameter (`task_id`) it is about, when it is
+    /// always the same one.
+    #[serde(default)]
+    pub field: Option<String>,
+}
+
+/// `x-errors`: where a provider's error body says what went wrong, and what its reasons and words
+/// mean.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ErrorsInfo {
+    /// JSON pointers to the provider's message, tried in order.
+    #[serde(default)]
+    pub message_pointers: Vec<String>,
+    /// JSON pointers to the machine-readable reason, tried in order.
+    #[serde(default)]
+    pub reason_pointers: Vec<String>,
+    /// JSON pointers to the wait the provider asks for, in seconds (a number or a numeric string).
+    #[serde(default)]
+    pub retry_after_pointers: Vec<String>,
+    /// In a validation message, the field is named before this separator (`width must be ...`:
+    /// `" must "`).
+    #[serde(default)]
+    pub field_before: Option<String>,
+    /// The reasons the provider sends, in order; the first listed for a kind and status is the one
+    /// an emulator answers with.
+    #[serde(default)]
+    pub reasons: Vec<ErrorReason>,
+    /// For errors that carry only a message: per kind, lists of lower-case words; a message means
+    /// the kind when it holds a word of every list.
+    #[serde(default)]
+    pub words: BTreeMap<ErrorKind, Vec<Vec<String>>>,
+}
+
+impl ErrorsInfo {
+    /// The provider's message in an error body: the first non-empty string at
+    /// [`ErrorsInfo::message_pointers`].
+    pub fn message_in<'a>(&self, body: &'a Value) -> Option<&'a str> {
+        first_string(body, &self.message_pointers)
+    }
+
+    /// The reason in an error body: the first non-empty string at
+    /// [`ErrorsInfo::reason_pointers`].
+    pub fn reason_in<'a>(&self, body: &'a Value) -> Option<&'a str> {
+        first_string(body, &self.reason_pointers)
+    }
+
+    /// The wait an error body asks for: the first finite, non-negative number of seconds (or
+    /// numeric string) at [`ErrorsInfo::retry_after_pointers`].
+    pub fn retry_after_in(&self, body: &Value) -> Option<Duration> {
+        self.retry_after_pointers.iter().find_map(|pointer| {
+            let value = body.pointer(pointer)?;
+            value
+                .as_f64()
+                .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+                .filter(|s: &f64| s.is_finite() && *s >= 0.0)
+                .map(Duration::from_secs_f64)
+        })
+    }
+
+    /// What `reason` means, if the spec lists it.
+    pub fn reason(&self, reason: &str) -> Option<&ErrorReason> {
+        self.reasons.iter().find(|r| r.reason == reason)
+    }
+
+    /// The reason to answer an error of `kind` sent with `status`: the first listed for that kind
+    /// with that status (or with any), else the first listed for that status (or for any).
+    pub fn reason_for(&self, kind: ErrorKind, status: u16) -> Option<&ErrorReason> {
+        self.reasons
+            .iter()
+            .find(|r| r.kind == kind && r.fits(status))
+            .or_else(|| self.reason_for_status(status))
+    }
+
+    /// The first reason listed for `status` (or for any status).
+    pub fn reason_for_status(&self, status: u16) -> Option<&ErrorReason> {
+        self.reasons.iter().find(|r| r.fits(status))
+    }
+
+    /// Whether `message` says `kind` in the words of [`ErrorsInfo::words`] (case-insensitive).
+    pub fn says(&self, kind: ErrorKind, message: &str) -> bool {
+        let Some(lists) = self.words.get(&kind).filter(|l| !l.is_empty()) else {
+            return false;
+        };
+        let text = message.to_ascii_lowercase();
+        lists
+            .iter()
+            .all(|words| words.iter().any(|w| text.contains(w.as_str())))
+    }
+
+    /// The field a validation message names before [`ErrorsInfo::field_before`]
+    /// (`request.width` in `request.width: value must be in range [128, 2048]`), if what stands
+    /// there is a field path.
+    pub fn field_in<'a>(&self, message: &'a str) -> Option<&'a str> {
+        let separator = self.field_before.as_deref().filter(|s| !s.is_empty())?;
+        let (head, _) = message.split_once(separator)?;
+        let head = head.trim();
+        let is_path = !head.is_empty()
+            && head
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
+        is_path.then_some(head)
+    }
+}
+
+impl ErrorReason {
+    /// Whether the reason comes with `status`.
+    fn fits(&self, status: u16) -> bool {
+        self.status.is_none_or(|s| s == status)
+    }
+}
+
+fn first_string<'a>(body: &'a Value, pointers: &[String]) -> Option<&'a str> {
+    pointers.iter().find_map(|pointer| {
+        body.pointer(pointer)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    })
 }

@@ -71,6 +71,12 @@ pub enum GuardError {
         /// The provider.
         provider: Provider,
     },
+    /// The key travels in the body (`x-auth`), but the body is not a JSON object.
+    #[error("the {provider} request body is not a JSON object, so it cannot carry the key")]
+    BodyCannotCarryKey {
+        /// The provider.
+        provider: Provider,
+    },
     /// The operation is not in the spec (the generated code and the spec disagree).
     #[error(
         "operation {operation:?} is not in the {provider} spec: regenerate with `cargo xtask codegen`"
@@ -81,9 +87,158 @@ pub enum GuardError {
         /// The operationId asked for.
         operation: String,
     },
+    /// The operation's request schema does not compile (the embedded spec is broken).
+    #[error("the {provider} request schema of {operation:?} does not compile: {message}")]
+    SchemaDoesNotCompile {
+        /// The provider.
+        provider: Provider,
+        /// The operationId.
+        operation: String,
+        /// Why it does not compile.
+        message: String,
+    },
     /// The body is not JSON.
     #[error("the request body is not JSON: {0}")]
     BodyNotJson(String),
+}
+
+/// What kind of refusal a [`GuardError`] is, without its details: what a client matches on after
+/// the refusal crossed the progenitor hook as a message ([`GuardRefusal::from_hook_message`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GuardErrorKind {
+    /// [`GuardError::Invalid`].
+    Invalid,
+    /// [`GuardError::BodyNotJson`].
+    BodyNotJson,
+    /// [`GuardError::MissingKey`].
+    MissingKey,
+    /// [`GuardError::KeyNotHeaderSafe`].
+    KeyNotHeaderSafe,
+    /// [`GuardError::BodyCannotCarryKey`].
+    BodyCannotCarryKey,
+    /// [`GuardError::UnknownOperation`].
+    UnknownOperation,
+    /// [`GuardError::SchemaDoesNotCompile`].
+    SchemaDoesNotCompile,
+}
+
+/// The stable codes of the kinds, as written into hook messages.
+const KIND_CODES: [(GuardErrorKind, &str); 7] = [
+    (GuardErrorKind::Invalid, "invalid"),
+    (GuardErrorKind::BodyNotJson, "body_not_json"),
+    (GuardErrorKind::MissingKey, "missing_key"),
+    (GuardErrorKind::KeyNotHeaderSafe, "key_not_header_safe"),
+    (GuardErrorKind::BodyCannotCarryKey, "body_cannot_carry_key"),
+    (GuardErrorKind::UnknownOperation, "unknown_operation"),
+    (
+        GuardErrorKind::SchemaDoesNotCompile,
+        "schema_does_not_compile",
+    ),
+];
+
+/// How a hook message starts: `[img2img-guard <code>] <detail>`, or, when the refusal is about one
+/// field, `[img2img-guard <code> "<field>"] <detail>` (the field as a JSON string).
+const HOOK_TAG: &str = "[img2img-guard ";
+
+impl GuardErrorKind {
+    /// The stable, machine-readable code (`missing_key`) written into hook messages.
+    pub fn code(self) -> &'static str {
+        KIND_CODES
+            .iter()
+            .find(|(kind, _)| *kind == self)
+            .map_or("", |(_, code)| code)
+    }
+
+    /// The kind with this [`code`](GuardErrorKind::code).
+    pub fn from_code(code: &str) -> Option<GuardErrorKind> {
+        KIND_CODES
+            .iter()
+            .find(|(_, c)| *c == code)
+            .map(|(kind, _)| *kind)
+    }
+
+    /// Whether the request itself is at fault (the generated hook returns progenitor's
+    /// `Error::InvalidRequest`), rather than the client's key or build (`Error::Custom`).
+    pub fn is_request_fault(self) -> bool {
+        matches!(self, GuardErrorKind::Invalid | GuardErrorKind::BodyNotJson)
+    }
+}
+
+impl GuardError {
+    /// The kind of this refusal.
+    pub fn kind(&self) -> GuardErrorKind {
+        match self {
+            GuardError::Invalid(_) => GuardErrorKind::Invalid,
+            GuardError::BodyNotJson(_) => GuardErrorKind::BodyNotJson,
+            GuardError::MissingKey { .. } => GuardErrorKind::MissingKey,
+            GuardError::KeyNotHeaderSafe { .. } => GuardErrorKind::KeyNotHeaderSafe,
+            GuardError::BodyCannotCarryKey { .. } => GuardErrorKind::BodyCannotCarryKey,
+            GuardError::UnknownOperation { .. } => GuardErrorKind::UnknownOperation,
+            GuardError::SchemaDoesNotCompile { .. } => GuardErrorKind::SchemaDoesNotCompile,
+        }
+    }
+
+    /// The field at fault: the first violation's, for [`GuardError::Invalid`].
+    pub fn field(&self) -> Option<String> {
+        match self {
+            GuardError::Invalid(violations) => violations.iter().next().map(|v| v.subject()),
+            _ => None,
+        }
+    }
+
+    /// This refusal as the message of a progenitor error: the kind's code, the field, then the
+    /// details (`[img2img-guard invalid "request.width"] request.width = 4096 is above the maximum
+    /// 2048`). [`GuardRefusal::from_hook_message`] reads it back.
+    pub fn to_hook_message(&self) -> String {
+        let detail = match self {
+            GuardError::Invalid(violations) => violations.to_string(),
+            other => other.to_string(),
+        };
+        let code = self.kind().code();
+        match self.field() {
+            Some(field) => format!(
+                "{HOOK_TAG}{code} {}] {detail}",
+                Value::String(field.clone())
+            ),
+            None => format!("{HOOK_TAG}{code}] {detail}"),
+        }
+    }
+}
+
+/// A guard refusal read back from the message of a progenitor error
+/// ([`GuardError::to_hook_message`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardRefusal<'a> {
+    /// What kind of refusal.
+    pub kind: GuardErrorKind,
+    /// The field at fault, when the refusal is about one.
+    pub field: Option<String>,
+    /// What is wrong, in words (for [`GuardErrorKind::Invalid`]: every violation, naming the
+    /// field, the value and the allowed range).
+    pub detail: &'a str,
+}
+
+impl GuardRefusal<'_> {
+    /// The refusal a hook message carries; `None` for a message the guard did not write (progenitor's
+    /// own builder errors).
+    pub fn from_hook_message(message: &str) -> Option<GuardRefusal<'_>> {
+        let rest = message.strip_prefix(HOOK_TAG)?;
+        let code_end = rest.find([' ', ']'])?;
+        let kind = GuardErrorKind::from_code(&rest[..code_end])?;
+        let mut rest = &rest[code_end..];
+        let mut field = None;
+        if let Some(after) = rest.strip_prefix(' ') {
+            let mut values = serde_json::Deserializer::from_str(after).into_iter::<String>();
+            field = Some(values.next()?.ok()?);
+            rest = &after[values.byte_offset()..];
+        }
+        let detail = rest.strip_prefix("] ")?;
+        Some(GuardRefusal {
+            kind,
+            field,
+            detail,
+        })
+    }
 }
 
 /// Checks and completes `request` for operation `operation_id` of `provider`'s spec.
@@ -110,7 +265,11 @@ pub fn prepare(
         _ => None,
     };
     if let Some(schema) = spec.request_schema(operation_id) {
-        let schema = schema.map_err(|e| GuardError::BodyNotJson(e.to_string()))?;
+        let schema = schema.map_err(|e| GuardError::SchemaDoesNotCompile {
+            provider,
+            operation: operation_id.to_owned(),
+            message: e.to_string(),
+        })?;
         let instance = body.clone().unwrap_or(Value::Null);
         if body.is_some() || operation.body_required {
             schema.validate(&instance).map_err(GuardError::Invalid)?;
@@ -137,9 +296,7 @@ pub fn prepare(
         AuthPlacement::Body => {
             let object = body.get_or_insert_with(|| Value::Object(Default::default()));
             let Value::Object(map) = object else {
-                return Err(GuardError::BodyNotJson(
-                    "the body is not a JSON object, so it cannot carry the key".into(),
-                ));
+                return Err(GuardError::BodyCannotCarryKey { provider });
             };
             match placement {
                 Some(KeyPlacement::BodyField { name, value }) => {
@@ -163,5 +320,113 @@ fn missing_key(spec: &Spec, provider: Provider) -> GuardError {
     GuardError::MissingKey {
         provider,
         env: spec.extensions().provider.key_env.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Rule, Violation};
+
+    fn invalid(field: &str) -> GuardError {
+        GuardError::Invalid(Violations(vec![Violation {
+            pointer: String::new(),
+            field: field.to_owned(),
+            value: Value::from(4096),
+            rule: Rule::Maximum {
+                limit: Value::from(2048),
+                exclusive: false,
+            },
+        }]))
+    }
+
+    #[test]
+    fn every_kind_has_its_own_code() {
+        for (kind, code) in KIND_CODES {
+            assert_eq!(kind.code(), code);
+            assert_eq!(GuardErrorKind::from_code(code), Some(kind));
+        }
+        let codes: std::collections::BTreeSet<_> = KIND_CODES.iter().map(|(_, c)| c).collect();
+        assert_eq!(codes.len(), KIND_CODES.len());
+    }
+
+    #[test]
+    fn hook_messages_round_trip_kind_field_and_detail() {
+        let cases = [
+            invalid("request.width"),
+            invalid("loras[0].na\"me] x"),
+            GuardError::MissingKey {
+                provider: Provider::Novita,
+                env: "NOVITA_API_KEY".into(),
+            },
+            GuardError::KeyNotHeaderSafe {
+                provider: Provider::Gptproto,
+            },
+            GuardError::BodyCannotCarryKey {
+                provider: Provider::Modelslab,
+            },
+            GuardError::UnknownOperation {
+                provider: Provider::Novita,
+                operation: "nope".into(),
+            },
+            GuardError::SchemaDoesNotCompile {
+                provider: Provider::Novita,
+                operation: "create".into(),
+                message: "bad ] schema".into(),
+            },
+            GuardError::BodyNotJson("expected value at line 1".into()),
+        ];
+        for error in cases {
+            let message = error.to_hook_message();
+            let refusal = GuardRefusal::from_hook_message(&message)
+                .unwrap_or_else(|| panic!("{message:?} was not read back"));
+            assert_eq!(refusal.kind, error.kind(), "{message}");
+            assert_eq!(refusal.field, error.field(), "{message}");
+            let expected = match &error {
+                GuardError::Invalid(violations) => violations.to_string(),
+                other => other.to_string(),
+            };
+            assert_eq!(refusal.detail, expected, "{message}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_names_the_field_and_the_range() {
+        let message = invalid("request.width").to_hook_message();
+        assert_eq!(
+            message,
+            "[img2img-guard invalid \"request.width\"] request.width = 4096 is above the maximum 2048"
+        );
+    }
+
+    #[test]
+    fn other_messages_are_not_refusals() {
+        for message in [
+            "",
+            "failed to serialize body",
+            "[img2img-guard nonsense] x",
+            "[img2img-guard invalid \"unterminated] x",
+            "[img2img-guard missing_key]",
+            "img2img-guard missing_key] x",
+        ] {
+            assert_eq!(
+                GuardRefusal::from_hook_message(message),
+                None,
+                "{message:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_request_faults_are_invalid_requests() {
+        let request_faults: Vec<_> = KIND_CODES
+            .iter()
+            .map(|(kind, _)| *kind)
+            .filter(|kind| kind.is_request_fault())
+            .collect();
+        assert_eq!(
+            request_faults,
+            [GuardErrorKind::Invalid, GuardErrorKind::BodyNotJson]
+        );
     }
 }

@@ -5,9 +5,9 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::extensions::AuthPlacement;
+use crate::extensions::{AuthPlacement, ErrorKind};
 use crate::schema::{escape, to_json_schema};
-use crate::spec::Spec;
+use crate::spec::{ExampleKind, Spec};
 use crate::validate::CompiledSchema;
 use crate::view::{Feature, JobStatus};
 use crate::vocabulary::{SAMPLERS, UNITS};
@@ -55,6 +55,7 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
         check_node(doc, pointer, value, &mut add)
     });
     check_extensions(spec, &mut add);
+    check_errors(spec, &mut add);
     check_examples(spec, &mut add);
 
     findings.sort();
@@ -415,6 +416,135 @@ fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     }
 }
 
+/// `x-errors`: JSON pointers, reasons listed once and naming fields that exist, lower-case words,
+/// and every error example readable through it.
+fn check_errors(spec: &Spec, add: &mut impl FnMut(&str, String)) {
+    let errors = &spec.extensions().errors;
+    if errors.message_pointers.is_empty() {
+        add(
+            "/x-errors/message-pointers",
+            "must name where an error body keeps the provider's message".into(),
+        );
+    }
+    for (name, pointers) in [
+        ("message-pointers", &errors.message_pointers),
+        ("reason-pointers", &errors.reason_pointers),
+        ("retry-after-pointers", &errors.retry_after_pointers),
+    ] {
+        for (i, pointer) in pointers.iter().enumerate() {
+            if !pointer.starts_with('/') {
+                add(
+                    &format!("/x-errors/{name}/{i}"),
+                    format!("{pointer:?} is not a JSON pointer (it starts with /)"),
+                );
+            }
+        }
+    }
+    if errors.field_before.as_deref() == Some("") {
+        add("/x-errors/field-before", "must not be empty".into());
+    }
+    if !errors.reasons.is_empty() && errors.reason_pointers.is_empty() {
+        add(
+            "/x-errors/reason-pointers",
+            "must name where an error body keeps the reasons listed".into(),
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for (i, reason) in errors.reasons.iter().enumerate() {
+        let at = format!("/x-errors/reasons/{i}");
+        if reason.reason.is_empty() || !seen.insert(reason.reason.as_str()) {
+            add(
+                &at,
+                format!("reason {:?} is empty or listed twice", reason.reason),
+            );
+        }
+        if let Some(status) = reason.status.filter(|s| !(400..=599).contains(s)) {
+            add(
+                &format!("{at}/status"),
+                format!("{status} is not an HTTP error status (400..599)"),
+            );
+        }
+        if let Some(field) = &reason.field
+            && !names_a_field(spec, field)
+        {
+            add(
+                &format!("{at}/field"),
+                format!("{field:?} is no parameter and no request body field of any operation"),
+            );
+        }
+    }
+    for (kind, lists) in &errors.words {
+        for (i, words) in lists.iter().enumerate() {
+            let at = format!("/x-errors/words/{}/{i}", kind_name(*kind));
+            if words.is_empty() {
+                add(&at, "is an empty list of words".into());
+            }
+            for word in words {
+                if word.is_empty() || *word != word.to_ascii_lowercase() {
+                    add(
+                        &at,
+                        format!("{word:?} must be a non-empty, lower-case word"),
+                    );
+                }
+            }
+        }
+    }
+    for example in spec.examples() {
+        let ExampleKind::Response(status) = &example.kind else {
+            continue;
+        };
+        if !status.parse::<u16>().is_ok_and(|s| s >= 400) {
+            continue;
+        }
+        if errors.message_in(&example.value).is_none() {
+            add(
+                &example.pointer,
+                format!(
+                    "error example {:?} has no message at x-errors.message-pointers",
+                    example.name
+                ),
+            );
+        }
+        if let Some(reason) = errors.reason_in(&example.value)
+            && !errors.reasons.is_empty()
+            && errors.reason(reason).is_none()
+        {
+            add(
+                &example.pointer,
+                format!(
+                    "error example {:?} sends reason {reason:?}, which x-errors.reasons does not list",
+                    example.name
+                ),
+            );
+        }
+    }
+}
+
+/// The name of a kind as the spec writes it (`insufficient_balance`).
+fn kind_name(kind: ErrorKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Whether `field` is a parameter of some operation, or a field path (`request.model_name`) of some
+/// operation's request body.
+fn names_a_field(spec: &Spec, field: &str) -> bool {
+    let pointer: String = field
+        .split('.')
+        .map(|segment| format!("/properties/{}", escape(segment)))
+        .collect();
+    spec.operations().iter().any(|op| {
+        op.parameters.iter().any(|p| p.name == field)
+            || op
+                .request_body
+                .as_deref()
+                .and_then(|at| to_json_schema(spec.document(), at).ok())
+                .is_some_and(|schema| schema.pointer(&pointer).is_some())
+    })
+}
+
 /// `https://host[/path]`, with a host and no whitespace.
 fn is_https_url(text: &str) -> bool {
     text.strip_prefix("https://").is_some_and(|rest| {
@@ -451,6 +581,11 @@ x-provider: {id: novita, name: N, model: m, docs: d, key-env: K}
 x-auth: {in: header, name: Authorization, prefix: "Bearer ", accepted-prefixes: [""]}
 x-job: {create: create, result: result, style: poll, id-pointer: /id, status-pointer: /s, pending: [], succeeded: [], failed: [], stages: {queued: q, processing: p, succeeded: s, failed: f}}
 x-output: {formats: [png], default-format: jpeg, inline-base64: false}
+x-errors:
+  message-pointers: [message]
+  reason-pointers: [/reason]
+  reasons: [{reason: X, kind: unauthorized, status: 200, field: nope}, {reason: X, kind: forbidden}]
+  words: {rate_limited: [[Rate Limit], []]}
 paths:
   /a:
     post:
@@ -471,6 +606,13 @@ paths:
               schema: {type: integer}
               examples:
                 bad: {value: "wide"}
+        "400":
+          description: refused
+          content:
+            application/json:
+              schema: {type: object}
+              examples:
+                refused: {value: {reason: Y}}
 "##;
 
     #[test]
@@ -513,6 +655,14 @@ paths:
             "example \"bad\" breaks its schema",
             "\"q\" is not in the x-job list for a queued job",
             "\"f\" is not in the x-job list for a failed job",
+            "\"message\" is not a JSON pointer",
+            "reason \"X\" is empty or listed twice",
+            "200 is not an HTTP error status",
+            "\"nope\" is no parameter and no request body field of any operation",
+            "\"Rate Limit\" must be a non-empty, lower-case word",
+            "is an empty list of words",
+            "error example \"refused\" has no message at x-errors.message-pointers",
+            "error example \"refused\" sends reason \"Y\", which x-errors.reasons does not list",
         ];
         for needle in expect {
             assert!(

@@ -230,6 +230,8 @@ fn library(provider: Provider, spec: &Spec, sha: &str) -> anyhow::Result<String>
 //! `img2img_specs::guard::prepare`: the body is validated against the spec (a value the spec rules
 //! out is refused with [`Error::InvalidRequest`] naming the field, the value and the allowed range),
 //! the key is sent as {auth}, and progenitor's `api-version` header is dropped.
+//! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
+//! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
 //! Spec SHA-256: `{sha}`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
@@ -252,15 +254,25 @@ pub const SPEC_SHA256: &str = "{sha}";
     out.push_str(&body);
     out.push_str(
         r#"
-/// The request guard: validation against the spec, the key, no `api-version` header.
+/// The request guard: validation against the spec, the key, no `api-version` header. A refusal
+/// of the request is [`Error::InvalidRequest`], one of the key or the build [`Error::Custom`];
+/// both carry `GuardError::to_hook_message`, read back by `GuardRefusal::from_hook_message`.
 impl ClientHooks<Credentials> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> std::result::Result<(), Error<E>> {
-        img2img_specs::guard::prepare(PROVIDER, info.operation_id, &self.inner, request)
-            .map_err(|e| Error::InvalidRequest(e.to_string()))
+        img2img_specs::guard::prepare(PROVIDER, info.operation_id, &self.inner, request).map_err(
+            |e| {
+                let message = e.to_hook_message();
+                if e.kind().is_request_fault() {
+                    Error::InvalidRequest(message)
+                } else {
+                    Error::Custom(message)
+                }
+            },
+        )
     }
 }
 "#,

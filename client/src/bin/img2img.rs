@@ -2,5 +2,5 @@
 //! or `img2img resume HANDLE`. See `img2img --help`.
 
 fn main() -> std::process::ExitCode {
-    img2img_client::cli::main()
+    img2img_client::run_command()
 }

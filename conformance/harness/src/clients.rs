@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use img2img_specs::Provider;
-use img2img_specs::guard::Credentials;
+use img2img_specs::guard::{Credentials, GuardRefusal};
 use serde_json::Value;
 
 /// What a call through a generated client came to.
@@ -18,7 +18,7 @@ pub enum Outcome {
         /// serde's message.
         message: String,
     },
-    /// The request guard refused the request before sending.
+    /// The request guard refused the request before sending (what is wrong, naming the field).
     Refused(String),
     /// Sent, and answered with the documented success body.
     Success {
@@ -96,11 +96,17 @@ fn finish<T: serde::Serialize, E: serde::Serialize + std::fmt::Debug>(
     result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
 ) -> Outcome {
     use progenitor_client::Error;
+    if let Err(Error::InvalidRequest(message) | Error::Custom(message)) = &result
+        && let Some(refusal) = GuardRefusal::from_hook_message(message)
+    {
+        return Outcome::Refused(refusal.detail.to_owned());
+    }
     match result {
         Ok(response) => Outcome::Success {
             status: response.status().as_u16(),
             body: serde_json::to_value(response.into_inner()).unwrap_or(Value::Null),
         },
+        // progenitor's own refusal (a builder field left unset): nothing was sent either.
         Err(Error::InvalidRequest(message)) => Outcome::Refused(message),
         Err(Error::ErrorResponse(response)) => Outcome::ErrorBody {
             status: response.status().as_u16(),

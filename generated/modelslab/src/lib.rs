@@ -8,8 +8,10 @@
 //! `img2img_specs::guard::prepare`: the body is validated against the spec (a value the spec rules
 //! out is refused with [`Error::InvalidRequest`] naming the field, the value and the allowed range),
 //! the key is sent as the key in the `key` field of the JSON body, and progenitor's `api-version` header is dropped.
+//! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
+//! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `ff87e9394836e881fda0a446f30551196a47284d59f879062725255c429ee44a`
+//! Spec SHA-256: `abcc4e1ad8f06f958d90fb7e7da87d4cb82fec6bcd3bc2d9ac0fb1175c040235`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -22,7 +24,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Modelslab
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "ff87e9394836e881fda0a446f30551196a47284d59f879062725255c429ee44a";
+pub const SPEC_SHA256: &str = "abcc4e1ad8f06f958d90fb7e7da87d4cb82fec6bcd3bc2d9ac0fb1175c040235";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -4455,14 +4457,24 @@ pub mod prelude {
     pub use self::super::Client;
 }
 
-/// The request guard: validation against the spec, the key, no `api-version` header.
+/// The request guard: validation against the spec, the key, no `api-version` header. A refusal
+/// of the request is [`Error::InvalidRequest`], one of the key or the build [`Error::Custom`];
+/// both carry `GuardError::to_hook_message`, read back by `GuardRefusal::from_hook_message`.
 impl ClientHooks<Credentials> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> std::result::Result<(), Error<E>> {
-        img2img_specs::guard::prepare(PROVIDER, info.operation_id, &self.inner, request)
-            .map_err(|e| Error::InvalidRequest(e.to_string()))
+        img2img_specs::guard::prepare(PROVIDER, info.operation_id, &self.inner, request).map_err(
+            |e| {
+                let message = e.to_hook_message();
+                if e.kind().is_request_fault() {
+                    Error::InvalidRequest(message)
+                } else {
+                    Error::Custom(message)
+                }
+            },
+        )
     }
 }

@@ -10,13 +10,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use img2img_specs::Provider;
+use img2img_specs::extensions::ErrorKind as Meaning;
+use img2img_specs::{Provider, Spec};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::{Ctx, Reply, image_url, prepare, snapshot, start};
 use crate::config::ModelslabMode;
-use crate::error::{ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorKind, put};
 use crate::images::BASE64;
 use crate::jobs::{Job, Phase};
 use crate::state::{Shared, lock};
@@ -25,15 +26,20 @@ use base64::Engine as _;
 /// How much longer than its latency a synchronous create waits before answering `processing`.
 const SYNC_GRACE: Duration = Duration::from_secs(5);
 
+/// `{status, message}` (with `retry_after` when rate limited), the status word from the spec's
+/// `x-errors`: a server failure injected by a fault is answered like a failed job.
 pub(crate) fn error_body(error: &ApiError) -> Value {
+    let errors = &Spec::embedded(Provider::Modelslab).extensions().errors;
     let status = if error.status.is_server_error() && error.kind == ErrorKind::Fault {
-        "failed"
+        error.reason_meaning(Meaning::TaskFailed, errors)
     } else {
-        "error"
+        error.reason(errors)
     };
-    let mut body = json!({"status": status, "message": error.message});
+    let mut body = json!({});
+    put(&mut body, &errors.reason_pointers, json!(status));
+    put(&mut body, &errors.message_pointers, json!(error.message));
     if let ErrorKind::RateLimited { retry_after } = error.kind {
-        body["retry_after"] = json!(retry_after);
+        put(&mut body, &errors.retry_after_pointers, json!(retry_after));
     }
     body
 }

@@ -6,41 +6,26 @@
 
 use std::sync::Arc;
 
-use img2img_specs::Provider;
+use img2img_specs::{Provider, Spec};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::{Ctx, Reply, image_url, prepare, snapshot, start};
-use crate::error::{ApiError, ErrorKind};
+use crate::error::{ApiError, put};
 use crate::jobs::{Job, Phase, unix_ms};
 use crate::state::Shared;
 
+/// `{code, reason, message, metadata}`, the reason from the spec's `x-errors`.
 pub(crate) fn error_body(error: &ApiError) -> Value {
-    let reason = match error.kind {
-        ErrorKind::InvalidRequest => "INVALID_REQUEST_BODY",
-        ErrorKind::MissingKey => "FAILED_TO_AUTH",
-        ErrorKind::WrongKey => "INVALID_API_KEY",
-        ErrorKind::NotFound => "TASK_NOT_FOUND",
-        ErrorKind::TooLarge => "REQUEST_ENTITY_TOO_LARGE",
-        ErrorKind::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
-        ErrorKind::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
-        ErrorKind::Unavailable => "SERVICE_NOT_AVAILABLE",
-        ErrorKind::Fault => match error.status.as_u16() {
-            400 => "INVALID_REQUEST_BODY",
-            401 => "FAILED_TO_AUTH",
-            403 => "NOT_ENOUGH_BALANCE",
-            404 => "MODEL_NOT_FOUND",
-            429 => "RATE_LIMIT_EXCEEDED",
-            503 => "SERVICE_NOT_AVAILABLE",
-            _ => "",
-        },
-    };
-    json!({
-        "code": error.status.as_u16(),
-        "reason": reason,
-        "message": error.message,
-        "metadata": {},
-    })
+    let errors = &Spec::embedded(Provider::Novita).extensions().errors;
+    let mut body = json!({"code": error.status.as_u16(), "metadata": {}});
+    put(
+        &mut body,
+        &errors.reason_pointers,
+        json!(error.reason(errors)),
+    );
+    put(&mut body, &errors.message_pointers, json!(error.message));
+    body
 }
 
 pub(crate) async fn create(
