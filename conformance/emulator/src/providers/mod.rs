@@ -8,8 +8,8 @@ pub(crate) mod novita;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use axum::body::Bytes;
 use axum::http::StatusCode;
-use image::RgbImage;
 use img2img_specs::Provider;
 use serde_json::Value;
 use tokio::sync::watch;
@@ -18,19 +18,39 @@ use tokio::time::Instant;
 use super::error::{ApiError, ErrorKind};
 use super::features::{as_number, as_size, feature_value, media_fields};
 use super::images::{self, Format, RenderParams, Source};
+use super::inputs::Input;
 use super::jobs::{AdmitError, Job, JobRequest, Phase, TestMode};
 use super::lifecycle;
+use super::rendering;
 use super::state::{Shared, lock};
+
+/// Inputs up to this many pixels are decoded on the request's own task; larger ones on the
+/// blocking pool.
+const INLINE_DECODE_PIXELS: u64 = 128 * 128;
 
 /// What one request needs besides its body.
 #[derive(Debug, Clone)]
 pub(crate) struct Ctx {
-    /// `http://host:port` the client reached the emulator at (for the URLs it answers with).
-    pub base: String,
-    /// `host:port` forms of this emulator (its own image URLs are accepted as inputs).
-    pub own: Vec<String>,
+    /// The `Host` header, if the request had one.
+    pub host: Option<String>,
     /// The job must fail with this reason (fault `fail=`).
     pub fail: Option<String>,
+}
+
+impl Ctx {
+    /// `http://host:port` the client reached the emulator at (for the URLs it answers with).
+    pub fn base(&self, shared: &Shared) -> String {
+        match (&self.host, shared.bound.get()) {
+            (Some(host), _) => format!("http://{host}"),
+            (None, Some(addr)) => format!("http://{addr}"),
+            (None, None) => "http://localhost".to_owned(),
+        }
+    }
+
+    /// `host:port` forms of this emulator (its own image URLs are accepted as inputs).
+    pub fn own(&self, shared: &Shared) -> Vec<String> {
+        shared.own_authorities(self.host.as_deref())
+    }
 }
 
 /// An answer, before faults and defects change it.
@@ -96,12 +116,12 @@ pub(crate) async fn result(
     match provider {
         Provider::Gptproto => gptproto::result(shared, ctx, id),
         Provider::Novita => novita::result(shared, ctx, id),
-        Provider::Modelslab => modelslab::result(shared, ctx, body),
+        Provider::Modelslab => modelslab::result(shared, ctx, body).await,
     }
 }
 
 /// The webhook a finished job sends: URL, body and retries.
-pub(crate) fn webhook(shared: &Shared, job: &Job) -> Option<(String, Value, u32)> {
+pub(crate) async fn webhook(shared: &Shared, job: &Job) -> Option<(String, Value, u32)> {
     let url = job.request.webhook.clone()?;
     match job.provider {
         Provider::Gptproto => None,
@@ -110,11 +130,11 @@ pub(crate) fn webhook(shared: &Shared, job: &Job) -> Option<(String, Value, u32)
             novita::webhook_event(shared, job),
             shared.config.webhooks.novita_retries,
         )),
-        Provider::Modelslab => Some((url, modelslab::webhook_payload(shared, job), 0)),
+        Provider::Modelslab => Some((url, modelslab::webhook_payload(shared, job).await, 0)),
     }
 }
 
-/// A copy of job `id`, if it is held.
+/// A copy of job `id`, if it is held (cheap: the request is shared, not copied).
 pub(crate) fn snapshot(shared: &Shared, id: &str) -> Option<Job> {
     lock(&shared.jobs).get(id).cloned()
 }
@@ -124,15 +144,15 @@ pub(crate) fn image_url(base: &str, name: &str) -> String {
     format!("{base}{}{name}", images::IMAGE_PATH)
 }
 
-/// What a create request asks for, read by `x-feature`: the job request and the input image
-/// (decoded and resized to the output size), or why it cannot be done.
+/// What a create request asks for, read by `x-feature`: the job request and the decoded input
+/// image, or why it cannot be done. Nothing is rendered or resized here.
 pub(crate) async fn prepare(
     shared: &Arc<Shared>,
     provider: Provider,
     ctx: &Ctx,
     body: &Value,
     echo: Value,
-) -> Result<(JobRequest, Option<RgbImage>), ApiError> {
+) -> Result<(JobRequest, Option<Arc<Input>>), ApiError> {
     let info = shared.info(provider);
     let features = &info.features;
     let get = |name: &str| feature_value(features, body, name);
@@ -144,27 +164,34 @@ pub(crate) async fn prepare(
     };
     let text = |name: &str| get(name).and_then(Value::as_str).unwrap_or("").to_owned();
 
-    let (width, height, size_label) = match get("size").and_then(as_size) {
-        Some((w, h)) => (w, h, label("size")),
-        None => (
+    let size = get("size").and_then(as_size);
+    let (width, height) = size.unwrap_or_else(|| {
+        (
             get("width").and_then(as_number).unwrap_or(512.0) as u64,
             get("height").and_then(as_number).unwrap_or(512.0) as u64,
-            format!("{} x {}", label("width"), label("height")),
-        ),
-    };
+        )
+    });
     let count = get("images_per_call")
         .and_then(as_number)
         .unwrap_or(1.0)
         .max(1.0) as u64;
     let (width, height) = (width.max(1), height.max(1));
-    images::check_budget(
-        &format!("{size_label} x {}", label("images_per_call")),
-        width,
-        height,
-        count,
-        shared.config.pixel_budget,
-    )
-    .map_err(ApiError::invalid)?;
+    let pixels = width.saturating_mul(height).saturating_mul(count);
+    if pixels > shared.config.pixel_budget {
+        // The labels are only spelled out for the error.
+        let size_label = match size {
+            Some(_) => label("size"),
+            None => format!("{} x {}", label("width"), label("height")),
+        };
+        images::check_budget(
+            &format!("{size_label} x {}", label("images_per_call")),
+            width,
+            height,
+            count,
+            shared.config.pixel_budget,
+        )
+        .map_err(ApiError::invalid)?;
+    }
 
     let seed = get("seed")
         .and_then(seed_of)
@@ -214,45 +241,47 @@ pub(crate) async fn prepare(
     };
 
     // Every image the request carries must be usable; only the init image is decoded.
-    let init_pointer = features.get("init_image").map(|f| f.pointer.clone());
-    let mut init: Option<(String, axum::body::Bytes)> = None;
+    let init_pointer = features.get("init_image").map(|f| f.pointer.as_str());
+    let max_pixels = info.max_input_pixels;
+    let mut input = None;
+    let mut init = None;
+    let mut own = None;
     for pointer in media_fields(info.create_schema.schema(), body) {
         let Some(text) = body.pointer(&pointer).and_then(Value::as_str) else {
             continue;
         };
+        let is_init = Some(pointer.as_str()) == init_pointer;
+        if is_init && let Some(known) = lock(&shared.renderer.inputs).get(text, max_pixels) {
+            input = Some(known);
+            continue;
+        }
         let field = img2img_specs::field_path(body, &pointer);
-        let bytes = match images::source(&field, text, &ctx.own).map_err(ApiError::invalid)? {
-            Source::Inline(bytes) => axum::body::Bytes::from(bytes),
-            Source::Served(name) => lock(&shared.images)
-                .get(name, Instant::now())
-                .map(|image| image.bytes.clone())
-                .ok_or_else(|| {
-                    ApiError::invalid(format!(
+        let own = own.get_or_insert_with(|| ctx.own(shared));
+        let (bytes, inline) = match images::source(&field, text, own).map_err(ApiError::invalid)? {
+            Source::Inline(bytes) => (Bytes::from(bytes), true),
+            Source::Served(name) => match rendering::image(shared, name).await {
+                Ok(Some((bytes, _))) => (bytes, false),
+                Ok(None) => {
+                    return Err(ApiError::invalid(format!(
                         "{field}: {name} is not an image this emulator serves (unknown, or expired after its TTL)"
-                    ))
-                })?,
+                    )));
+                }
+                Err(error) => return Err(ApiError::invalid(format!("{field}: {error}"))),
+            },
         };
-        if Some(&pointer) == init_pointer.as_ref() {
-            init = Some((field, bytes));
+        if is_init {
+            init = Some((field, bytes, inline.then_some(text)));
         } else {
             images::dimensions(&field, &bytes).map_err(ApiError::invalid)?;
         }
     }
-    let base = match init {
-        Some((field, bytes)) => {
-            let max_pixels = info.max_input_pixels;
-            let (w, h, prompt) = (render.width, render.height, render.prompt.clone());
-            let decoded = tokio::task::spawn_blocking(move || {
-                images::decode(&field, &bytes, max_pixels)
-                    .map(|input| images::base_image(Some(&input), w, h, &prompt))
-            })
-            .await
-            .map_err(|e| ApiError::invalid(format!("the input image could not be decoded: {e}")))?
-            .map_err(ApiError::invalid)?;
-            Some(decoded)
+    if let Some((field, bytes, text)) = init {
+        let decoded = decode_input(field, bytes, max_pixels).await?;
+        if let Some(text) = text {
+            lock(&shared.renderer.inputs).put(text, max_pixels, &decoded);
         }
-        None => None,
-    };
+        input = Some(decoded);
+    }
 
     let request = JobRequest {
         render,
@@ -268,10 +297,30 @@ pub(crate) async fn prepare(
         webhook,
         test_mode,
         fail: ctx.fail.clone(),
-        base_url: ctx.base.clone(),
+        base_url: ctx.base(shared),
         echo,
     };
-    Ok((request, base))
+    Ok((request, input))
+}
+
+/// Decodes an init image: small ones right here, larger ones on the blocking pool.
+async fn decode_input(
+    field: String,
+    bytes: Bytes,
+    max_pixels: u64,
+) -> Result<Arc<Input>, ApiError> {
+    let small = images::dimensions(&field, &bytes)
+        .is_ok_and(|(w, h)| u64::from(w) * u64::from(h) <= INLINE_DECODE_PIXELS);
+    let decoded = if small {
+        images::decode(&field, &bytes, max_pixels)
+    } else {
+        tokio::task::spawn_blocking(move || images::decode(&field, &bytes, max_pixels))
+            .await
+            .map_err(|e| ApiError::invalid(format!("the input image could not be decoded: {e}")))?
+    };
+    decoded
+        .map(|image| Arc::new(Input::new(image)))
+        .map_err(ApiError::invalid)
 }
 
 /// A seed as the response reports it: a number while it fits a signed 64-bit integer (what typed
@@ -322,7 +371,7 @@ pub(crate) fn start(
     provider: Provider,
     key: u64,
     request: JobRequest,
-    base: Option<RgbImage>,
+    input: Option<Arc<Input>>,
 ) -> Result<Job, ApiError> {
     let now = Instant::now();
     let rate = shared.config.rate_limit;
@@ -349,16 +398,15 @@ pub(crate) fn start(
     let latency = shared.config.latency;
     let (done, _) = watch::channel(false);
     let job = Job {
-        id: new_id(shared, provider),
+        id: new_id(shared, provider).into(),
         provider,
         key_hash: key,
-        request,
+        request: Arc::new(request),
         phase: Phase::Queued,
         created: now,
         created_wall: SystemTime::now(),
         processing_started: None,
         finished: None,
-        outputs: Vec::new(),
         url_ttl: shared.url_ttl(provider),
         webhook_status: String::new(),
         processing: latency.processing,
@@ -380,13 +428,17 @@ pub(crate) fn start(
             format!("Rate limit exceeded. Maximum {limit} queued requests allowed."),
         ),
     })?;
-    {
+    if !evicted.is_empty() {
         let mut store = lock(&shared.images);
-        for name in evicted {
-            store.remove(&name);
+        for job in evicted {
+            store.remove(&job);
         }
     }
     shared.ensure_sweeper();
-    tokio::spawn(lifecycle::run(Arc::clone(shared), copy.id.clone(), base));
+    tokio::spawn(lifecycle::run(
+        Arc::clone(shared),
+        Arc::clone(&copy.id),
+        input,
+    ));
     Ok(copy)
 }

@@ -49,12 +49,12 @@ pub(crate) async fn create(
     body: Value,
     key: u64,
 ) -> Result<Reply, ApiError> {
-    let (request, base) = prepare(shared, Provider::Novita, ctx, &body, Value::Null).await?;
-    let job = start(shared, Provider::Novita, key, request, base)?;
+    let (request, input) = prepare(shared, Provider::Novita, ctx, &body, Value::Null).await?;
+    let job = start(shared, Provider::Novita, key, request, input)?;
     let body = if shared.config.defects.break_response_schema {
         json!({"task_id": 12345})
     } else {
-        json!({"task_id": job.id})
+        json!({"task_id": &*job.id})
     };
     Ok(Reply::created(body))
 }
@@ -94,11 +94,10 @@ pub(crate) fn task_result(job: &Job) -> Value {
     };
     let base = &job.request.base_url;
     let images: Vec<Value> = job
-        .outputs
-        .iter()
+        .outputs()
         .map(|name| {
             json!({
-                "image_url": image_url(base, name),
+                "image_url": image_url(base, &name),
                 "image_url_ttl": job.url_ttl.as_secs(),
                 "image_type": job.request.format.ext(),
                 "nsfw_detection_result": if job.request.nsfw_detection {
@@ -121,7 +120,7 @@ pub(crate) fn task_result(job: &Job) -> Value {
             },
         },
         "task": {
-            "task_id": job.id,
+            "task_id": &*job.id,
             "task_type": "IMG_TO_IMG",
             "status": status,
             "reason": reason,
