@@ -10,6 +10,7 @@
 
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::io::Cursor;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -303,7 +304,25 @@ pub(crate) fn render(base: &RgbImage, params: &RenderParams) -> RgbImage {
         .collect();
     let jitter: [f64; 256] = std::array::from_fn(|j| (j as f64 / 255.0 - 0.5) * noise);
     let noisy = noise != 0.0;
-    // Output bytes by level, channel and base byte, filled as levels turn up (no jitter only).
+    // Without jitter a channel's byte depends on the level and the base byte only: for a large
+    // image, every such byte at once (kept for the next image with the same prompt, strength and
+    // guidance); for a small one, the levels that turn up.
+    let key = PaletteKey {
+        tint: [tr, tg, tb],
+        shade: [nr, ng, nb],
+        strength: strength.to_bits(),
+        contrast: contrast.to_bits(),
+    };
+    let large = u64::from(width) * u64::from(height) >= PALETTE_PIXELS;
+    let palette = (!noisy && large).then(|| {
+        palette(key, || {
+            let mut palette = vec![[[0u8; 256]; 3]; 256];
+            for (bytes, share) in palette.iter_mut().zip(&pattern_share) {
+                fill_level(bytes, &base_share, share);
+            }
+            palette
+        })
+    });
     let mut levels: Vec<Option<Box<[[u8; 256]; 3]>>> = vec![None; 256];
 
     let (base_width, base_height) = base.dimensions();
@@ -335,15 +354,14 @@ pub(crate) fn render(base: &RgbImage, params: &RenderParams) -> RgbImage {
                 }
             } else {
                 // Without jitter a channel's byte depends on the base byte and the level only.
-                let bytes = levels[level].get_or_insert_with(|| {
-                    let mut table = [[0u8; 256]; 3];
-                    for (c, table) in table.iter_mut().enumerate() {
-                        for (b, byte) in table.iter_mut().enumerate() {
-                            *byte = to_byte(base_share[b] + share[c]);
-                        }
-                    }
-                    Box::new(table)
-                });
+                let bytes: &[[u8; 256]; 3] = match &palette {
+                    Some(palette) => &palette[level],
+                    None => levels[level].get_or_insert_with(|| {
+                        let mut bytes = Box::new([[0u8; 256]; 3]);
+                        fill_level(&mut bytes, &base_share, share);
+                        bytes
+                    }),
+                };
                 for pixel in cell_out.chunks_exact_mut(3) {
                     let bx = x.min(base_width - 1) as usize * 3;
                     let from = &base_row[bx..bx + 3];
@@ -356,6 +374,46 @@ pub(crate) fn render(base: &RgbImage, params: &RenderParams) -> RgbImage {
         }
     }
     RgbImage::from_raw(width, height, out).expect("the buffer has width * height * 3 bytes")
+}
+
+/// Images from this many pixels up use a whole [`palette`].
+const PALETTE_PIXELS: u64 = 256 * 256;
+/// Palettes kept (192 KiB each).
+const PALETTES_KEPT: usize = 8;
+
+/// What the bytes of a jitter-free rendering depend on besides the level and the base byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PaletteKey {
+    tint: [u8; 3],
+    shade: [u8; 3],
+    strength: u64,
+    contrast: u64,
+}
+
+/// Output bytes by level, channel and base byte.
+type Palette = Vec<[[u8; 256]; 3]>;
+
+/// The palette for `key`, made by `make` unless one of the last few is it.
+fn palette(key: PaletteKey, make: impl FnOnce() -> Palette) -> Arc<Palette> {
+    static KEPT: Mutex<Vec<(PaletteKey, Arc<Palette>)>> = Mutex::new(Vec::new());
+    let lock = || KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, found)) = lock().iter().find(|(k, _)| *k == key) {
+        return Arc::clone(found);
+    }
+    let made = Arc::new(make());
+    let mut kept = lock();
+    kept.insert(0, (key, Arc::clone(&made)));
+    kept.truncate(PALETTES_KEPT);
+    made
+}
+
+/// The bytes of one level: `base * (1 - strength) + pattern * strength`, rounded and clamped.
+fn fill_level(bytes: &mut [[u8; 256]; 3], base_share: &[f64; 256], share: &[f64; 3]) {
+    for (c, table) in bytes.iter_mut().enumerate() {
+        for (b, byte) in table.iter_mut().enumerate() {
+            *byte = to_byte(base_share[b] + share[c]);
+        }
+    }
 }
 
 /// `value.round().clamp(0.0, 255.0) as u8` for the finite values [`render`] makes, without a
@@ -374,7 +432,7 @@ pub(crate) fn encode(image: &RgbImage, format: Format) -> Result<Vec<u8>, String
     let (width, height) = image.dimensions();
     let result = match format {
         Format::Png => {
-            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
+            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Up)
                 .write_image(image.as_raw(), width, height, ExtendedColorType::Rgb8)
         }
         Format::Jpeg => JpegEncoder::new_with_quality(&mut out, 90).write_image(
@@ -538,6 +596,16 @@ mod tests {
                 render(&resized, &params),
                 reference_render(&resized, &params)
             );
+            // Large enough for a whole palette (made once, then kept).
+            let large = RenderParams {
+                width: 300,
+                height: 220,
+                ..params.clone()
+            };
+            let resized = base_image(Some(&input), 300, 220, &large.prompt);
+            for _ in 0..2 {
+                assert_eq!(render(&resized, &large), reference_render(&resized, &large));
+            }
             // A base of another size is read clamped at its edges.
             assert_eq!(render(&input, &params), reference_render(&input, &params));
         }
