@@ -273,7 +273,7 @@ fn respond(
             } else {
                 reply.status
             };
-            (status, reply.body)
+            (status, reply.body.into_bytes())
         }
         Err(error) => {
             let body = if defects.wrong_error_shape && error.kind == ErrorKind::InvalidRequest {
@@ -281,10 +281,10 @@ fn respond(
             } else {
                 providers::error_body(provider, &error)
             };
-            (error.status, body)
+            (error.status, serde_json::to_vec(&body).unwrap_or_default())
         }
     };
-    let bytes = plan.mangle(serde_json::to_vec(&body).unwrap_or_default());
+    let bytes = plan.mangle(body);
     let json = HeaderValue::from_static("application/json");
     let content_type = match &plan.content_type {
         Some(kind) => HeaderValue::from_str(kind).unwrap_or(json),

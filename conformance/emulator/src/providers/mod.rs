@@ -53,11 +53,29 @@ impl Ctx {
     }
 }
 
+/// An answer's JSON body: a value, or already serialized (a poll's body, written straight from
+/// typed fields rather than built as a tree first).
+#[derive(Debug, Clone)]
+pub(crate) enum ReplyBody {
+    Value(Value),
+    Json(Vec<u8>),
+}
+
+impl ReplyBody {
+    /// The bytes on the wire.
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            ReplyBody::Value(value) => serde_json::to_vec(&value).unwrap_or_default(),
+            ReplyBody::Json(bytes) => bytes,
+        }
+    }
+}
+
 /// An answer, before faults and defects change it.
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
     pub status: StatusCode,
-    pub body: Value,
+    pub body: ReplyBody,
     /// A success of a create call (the `undocumented_status` defect changes its status).
     pub created: bool,
 }
@@ -66,7 +84,16 @@ impl Reply {
     pub fn ok(body: Value) -> Reply {
         Reply {
             status: StatusCode::OK,
-            body,
+            body: ReplyBody::Value(body),
+            created: false,
+        }
+    }
+
+    /// A 200 with `body` serialized.
+    pub fn ok_json(body: &impl serde::Serialize) -> Reply {
+        Reply {
+            status: StatusCode::OK,
+            body: ReplyBody::Json(serde_json::to_vec(body).unwrap_or_default()),
             created: false,
         }
     }
@@ -74,7 +101,7 @@ impl Reply {
     pub fn created(body: Value) -> Reply {
         Reply {
             status: StatusCode::OK,
-            body,
+            body: ReplyBody::Value(body),
             created: true,
         }
     }
