@@ -266,14 +266,24 @@ pub(crate) fn base_image(
     }
 }
 
-/// One output image from the (already resized) base.
+/// One output image from the (already resized) base (see [`render_into`]).
+#[cfg(test)]
+pub(crate) fn render(base: &RgbImage, params: &RenderParams) -> RgbImage {
+    let mut out = Vec::new();
+    render_into(base, params, &mut out);
+    RgbImage::from_raw(params.width, params.height, out)
+        .expect("the buffer has width * height * 3 bytes")
+}
+
+/// One output image from the (already resized) base, into `out` (its RGB bytes, row by row,
+/// reusing its allocation).
 ///
 /// Per pixel and channel: `base * (1 - strength) + pattern * strength + jitter`, rounded and
 /// clamped, where the pattern comes from the grain level of the pixel's cell. Each term takes at
 /// most 256 values, so each is computed once into a table (with the same arithmetic, so the bytes
 /// do not depend on the tabulation), and the jitter is left out when `noise` is 0 (it is then
 /// ±0.0, which changes no rounded value).
-pub(crate) fn render(base: &RgbImage, params: &RenderParams) -> RgbImage {
+pub(crate) fn render_into(base: &RgbImage, params: &RenderParams, out: &mut Vec<u8>) {
     let (width, height) = (params.width, params.height);
     let prompt_hash = stable_hash(params.prompt.as_bytes());
     let negative_hash = stable_hash(params.negative_prompt.as_bytes());
@@ -328,7 +338,8 @@ pub(crate) fn render(base: &RgbImage, params: &RenderParams) -> RgbImage {
     let (base_width, base_height) = base.dimensions();
     let base_raw = base.as_raw();
     let row_bytes = base_width as usize * 3;
-    let mut out = vec![0u8; width as usize * height as usize * 3];
+    out.clear();
+    out.resize(width as usize * height as usize * 3, 0);
     for (y, out_row) in (0..height).zip(out.chunks_exact_mut(width as usize * 3)) {
         let by = y.min(base_height - 1) as usize;
         let base_row = &base_raw[by * row_bytes..(by + 1) * row_bytes];
@@ -373,7 +384,6 @@ pub(crate) fn render(base: &RgbImage, params: &RenderParams) -> RgbImage {
             }
         }
     }
-    RgbImage::from_raw(width, height, out).expect("the buffer has width * height * 3 bytes")
 }
 
 /// Images from this many pixels up use a whole [`palette`].
@@ -416,7 +426,7 @@ fn fill_level(bytes: &mut [[u8; 256]; 3], base_share: &[f64; 256], share: &[f64;
     }
 }
 
-/// `value.round().clamp(0.0, 255.0) as u8` for the finite values [`render`] makes, without a
+/// `value.round().clamp(0.0, 255.0) as u8` for the finite values [`render_into`] makes, without a
 /// call to `round` (not an instruction on baseline x86-64): the fraction `value - trunc(value)`
 /// is exact, so rounding half away from zero is a comparison.
 fn to_byte(value: f64) -> u8 {
@@ -427,29 +437,45 @@ fn to_byte(value: f64) -> u8 {
 }
 
 /// Encodes an image.
+#[cfg(test)]
 pub(crate) fn encode(image: &RgbImage, format: Format) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(image.as_raw().len() / 2);
+    let mut out = Vec::new();
     let (width, height) = image.dimensions();
+    encode_into(image.as_raw(), width, height, format, &mut out)?;
+    Ok(out)
+}
+
+/// Encodes RGB bytes (`width * height * 3`, row by row) into `out`, reusing its allocation. The
+/// settings are chosen for speed: PNG with fdeflate's fast level and the `Up` filter, lossless
+/// WebP, JPEG quality 90.
+pub(crate) fn encode_into(
+    raw: &[u8],
+    width: u32,
+    height: u32,
+    format: Format,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    out.clear();
+    out.reserve(raw.len() / 2);
     let result = match format {
         Format::Png => {
-            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Up)
-                .write_image(image.as_raw(), width, height, ExtendedColorType::Rgb8)
+            PngEncoder::new_with_quality(&mut *out, CompressionType::Fast, FilterType::Up)
+                .write_image(raw, width, height, ExtendedColorType::Rgb8)
         }
-        Format::Jpeg => JpegEncoder::new_with_quality(&mut out, 90).write_image(
-            image.as_raw(),
+        Format::Jpeg => JpegEncoder::new_with_quality(&mut *out, 90).write_image(
+            raw,
             width,
             height,
             ExtendedColorType::Rgb8,
         ),
-        Format::Webp => WebPEncoder::new_lossless(&mut out).write_image(
-            image.as_raw(),
+        Format::Webp => WebPEncoder::new_lossless(&mut *out).write_image(
+            raw,
             width,
             height,
             ExtendedColorType::Rgb8,
         ),
     };
-    result.map_err(|e| format!("cannot encode a {width}x{height} {}: {e}", format.ext()))?;
-    Ok(out)
+    result.map_err(|e| format!("cannot encode a {width}x{height} {}: {e}", format.ext()))
 }
 
 #[cfg(test)]

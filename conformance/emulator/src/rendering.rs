@@ -9,6 +9,7 @@
 //! output size, with image `i` using `seed + i`. The resized input is kept in a small cache (a
 //! fixed allowance, beside the store's bound), since a load test sends the same input many times.
 
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -113,6 +114,15 @@ async fn render_on_pool(renderer: &Renderer, found: &Found) -> Result<Bytes, Str
         .unwrap_or_else(|e| Err(format!("rendering stopped: {e}")))
 }
 
+/// Scratch buffers above this capacity are not kept for the thread's next rendering.
+const SCRATCH_KEPT: usize = 8 * 1024 * 1024;
+
+thread_local! {
+    /// The pixels and the encoding of the rendering in progress on this thread: reused, so that
+    /// only the encoded bytes kept in the store are a new allocation (of their exact size).
+    static SCRATCH: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
 /// Output `index` of a job, encoded: image `i` uses `seed + i`.
 fn render(
     request: &JobRequest,
@@ -126,33 +136,50 @@ fn render(
         seed: params.seed.wrapping_add(u64::from(index)) ^ request.salt,
         ..params.clone()
     };
-    let image = match input {
-        Some(input) if input.image.dimensions() == (width, height) => {
-            images::render(&input.image, &one)
-        }
+    let made: Arc<RgbImage>;
+    let base = match input {
+        Some(input) if input.image.dimensions() == (width, height) => &input.image,
         _ => {
-            let key = match input {
-                Some(input) => BaseKey::Input(input.id, width, height),
-                None => BaseKey::Prompt(params.prompt.clone(), width, height),
-            };
-            let cached = lock(bases).get(&key);
-            let base = match cached {
-                Some(base) => base,
-                None => {
-                    let base = Arc::new(images::base_image(
-                        input.map(|i| &i.image),
-                        width,
-                        height,
-                        &params.prompt,
-                    ));
-                    lock(bases).put(key, &base);
-                    base
-                }
-            };
-            images::render(&base, &one)
+            made = resized_base(input, params, bases);
+            made.as_ref()
         }
     };
-    images::encode(&image, request.format).map(Bytes::from)
+    SCRATCH.with_borrow_mut(|(pixels, encoded)| {
+        images::render_into(base, &one, pixels);
+        let result = images::encode_into(pixels, width, height, request.format, encoded)
+            .map(|()| Bytes::copy_from_slice(encoded));
+        for buffer in [pixels, encoded] {
+            if buffer.capacity() > SCRATCH_KEPT {
+                *buffer = Vec::new();
+            }
+        }
+        result
+    })
+}
+
+/// The input (or, without one, the prompt's gradient) at the output size, from the cache when
+/// it was made lately.
+fn resized_base(
+    input: Option<&Input>,
+    params: &RenderParams,
+    bases: &Mutex<BaseCache>,
+) -> Arc<RgbImage> {
+    let (width, height) = (params.width, params.height);
+    let key = match input {
+        Some(input) => BaseKey::Input(input.id, width, height),
+        None => BaseKey::Prompt(params.prompt.clone(), width, height),
+    };
+    if let Some(base) = lock(bases).get(&key) {
+        return base;
+    }
+    let base = Arc::new(images::base_image(
+        input.map(|i| &i.image),
+        width,
+        height,
+        &params.prompt,
+    ));
+    lock(bases).put(key, &base);
+    base
 }
 
 #[cfg(test)]
