@@ -9,10 +9,8 @@
 //! output size, with image `i` using `seed + i`. The resized input is kept in a small cache (a
 //! fixed allowance, beside the store's bound), since a load test sends the same input many times.
 
-use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
-use axum::body::Bytes;
 use image::RgbImage;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -21,7 +19,7 @@ use super::images::{self, Format, RenderParams};
 use super::inputs::{Input, InputMemo};
 use super::jobs::JobRequest;
 use super::state::{Shared, lock};
-use super::storage::Found;
+use super::storage::{Encoded, Found};
 
 /// Bytes of resized inputs the base cache keeps at most.
 const BASE_CACHE_BYTES: usize = 8 * 1024 * 1024;
@@ -68,6 +66,9 @@ impl BaseCache {
 pub(crate) struct Renderer {
     bases: Arc<Mutex<BaseCache>>,
     permits: Semaphore,
+    cores: usize,
+    /// Pixel and encoding buffers between renderings (at most two per core).
+    scratch: Mutex<Vec<Vec<u8>>>,
     /// Recently decoded inputs, by their request text.
     pub inputs: Mutex<InputMemo>,
 }
@@ -78,6 +79,8 @@ impl Default for Renderer {
         Renderer {
             bases: Arc::default(),
             permits: Semaphore::new(cores),
+            cores,
+            scratch: Mutex::default(),
             inputs: Mutex::default(),
         }
     }
@@ -85,23 +88,26 @@ impl Default for Renderer {
 
 /// The encoded bytes and format of the image called `name` (`{job}-{i}.{ext}`), rendered now if
 /// they are not held; `Ok(None)` if no such image is held (unknown, expired or evicted).
-pub(crate) async fn image(shared: &Shared, name: &str) -> Result<Option<(Bytes, Format)>, String> {
+pub(crate) async fn image(
+    shared: &Shared,
+    name: &str,
+) -> Result<Option<(Encoded, Format)>, String> {
     let Some(found) = lock(&shared.images).find(name, Instant::now()) else {
         return Ok(None);
     };
-    if let Some(bytes) = found.cell.get() {
-        return Ok(Some((bytes.clone(), found.format)));
+    if let Some(encoded) = found.cell.get() {
+        return Ok(Some((encoded.clone(), found.format)));
     }
-    let bytes = found
+    let encoded = found
         .cell
         .get_or_try_init(|| render_on_pool(&shared.renderer, &found))
         .await?
         .clone();
     lock(&shared.images).rendered(&found);
-    Ok(Some((bytes, found.format)))
+    Ok(Some((encoded, found.format)))
 }
 
-async fn render_on_pool(renderer: &Renderer, found: &Found) -> Result<Bytes, String> {
+async fn render_on_pool(renderer: &Renderer, found: &Found) -> Result<Encoded, String> {
     let _permit = renderer
         .permits
         .acquire()
@@ -109,27 +115,55 @@ async fn render_on_pool(renderer: &Renderer, found: &Found) -> Result<Bytes, Str
         .map_err(|e| format!("rendering stopped: {e}"))?;
     let (request, input, index) = (Arc::clone(&found.request), found.input.clone(), found.index);
     let bases = Arc::clone(&renderer.bases);
-    tokio::task::spawn_blocking(move || render(&request, input.as_deref(), index, &bases))
-        .await
-        .unwrap_or_else(|e| Err(format!("rendering stopped: {e}")))
+    let (mut pixels, mut encoded) = (renderer.scratch(), renderer.scratch());
+    let (result, pixels, encoded) = tokio::task::spawn_blocking(move || {
+        let result = render(
+            &request,
+            input.as_deref(),
+            index,
+            &bases,
+            &mut pixels,
+            &mut encoded,
+        );
+        (result, pixels, encoded)
+    })
+    .await
+    .map_err(|e| format!("rendering stopped: {e}"))?;
+    // The copy kept in the store is made here, on the server's own threads, so that its memory
+    // comes from (and goes back to) the same few allocator arenas whichever pool thread rendered.
+    let kept = result.map(|()| Encoded::copy_from(&encoded));
+    renderer.give_back(pixels);
+    renderer.give_back(encoded);
+    kept
 }
 
-/// Scratch buffers above this capacity are not kept for the thread's next rendering.
+/// Scratch buffers above this capacity are not kept for the next rendering.
 const SCRATCH_KEPT: usize = 8 * 1024 * 1024;
 
-thread_local! {
-    /// The pixels and the encoding of the rendering in progress on this thread: reused, so that
-    /// only the encoded bytes kept in the store are a new allocation (of their exact size).
-    static SCRATCH: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+impl Renderer {
+    /// A buffer for pixels or an encoding, reused from an earlier rendering when one is free.
+    fn scratch(&self) -> Vec<u8> {
+        lock(&self.scratch).pop().unwrap_or_default()
+    }
+
+    fn give_back(&self, buffer: Vec<u8>) {
+        let mut kept = lock(&self.scratch);
+        if buffer.capacity() <= SCRATCH_KEPT && kept.len() < 2 * self.cores {
+            kept.push(buffer);
+        }
+    }
 }
 
-/// Output `index` of a job, encoded: image `i` uses `seed + i`.
+/// Output `index` of a job, encoded into `encoded` (`pixels` holds the rendering): image `i` uses
+/// `seed + i`.
 fn render(
     request: &JobRequest,
     input: Option<&Input>,
     index: u32,
     bases: &Mutex<BaseCache>,
-) -> Result<Bytes, String> {
+    pixels: &mut Vec<u8>,
+    encoded: &mut Vec<u8>,
+) -> Result<(), String> {
     let params = &request.render;
     let (width, height) = (params.width, params.height);
     let one = RenderParams {
@@ -144,17 +178,8 @@ fn render(
             made.as_ref()
         }
     };
-    SCRATCH.with_borrow_mut(|(pixels, encoded)| {
-        images::render_into(base, &one, pixels);
-        let result = images::encode_into(pixels, width, height, request.format, encoded)
-            .map(|()| Bytes::copy_from_slice(encoded));
-        for buffer in [pixels, encoded] {
-            if buffer.capacity() > SCRATCH_KEPT {
-                *buffer = Vec::new();
-            }
-        }
-        result
-    })
+    images::render_into(base, &one, pixels);
+    images::encode_into(pixels, width, height, request.format, encoded)
 }
 
 /// The input (or, without one, the prompt's gradient) at the output size, from the cache when

@@ -313,8 +313,8 @@ async fn drop_connection(parts: &Parts) -> Response {
 /// An output image: rendered on its first download, a copy of the kept bytes after that.
 async fn serve_image(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
     match rendering::image(&shared, &name).await {
-        Ok(Some((bytes, format))) => {
-            let mut response = Response::new(Body::from(bytes));
+        Ok(Some((encoded, format))) => {
+            let mut response = Response::new(encoded.into_body());
             response
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static(format.content_type()));

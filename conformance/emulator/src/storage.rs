@@ -8,9 +8,12 @@
 //! image is left are the oldest sets evicted whole (their URLs then answer 404).
 
 use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
@@ -18,11 +21,85 @@ use super::images::Format;
 use super::inputs::Input;
 use super::jobs::{JobRequest, parse_output_name};
 
+/// Size of the pieces encoded images are held in.
+const CHUNK: usize = 64 * 1024;
+
+/// An encoded image, held in pieces of one size: the memory of an evicted image is then reused
+/// for the next one as it is, where images of every size in one piece each would fragment the
+/// heap (and the process would hold much more than the store counts).
+#[derive(Debug, Clone)]
+pub(crate) struct Encoded {
+    chunks: Arc<[Bytes]>,
+    len: usize,
+}
+
+impl Encoded {
+    /// A copy of `data`.
+    pub fn copy_from(data: &[u8]) -> Encoded {
+        Encoded {
+            chunks: data.chunks(CHUNK).map(Bytes::copy_from_slice).collect(),
+            len: data.len(),
+        }
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The bytes in one piece (a copy unless the image fits one chunk).
+    pub fn contiguous(&self) -> Bytes {
+        match &*self.chunks {
+            [one] => one.clone(),
+            chunks => Bytes::from(chunks.concat()),
+        }
+    }
+
+    /// An HTTP body sending the chunks as they are (no copy), with its exact length.
+    pub fn into_body(self) -> Body {
+        Body::new(ChunkBody {
+            encoded: self,
+            next: 0,
+        })
+    }
+}
+
+struct ChunkBody {
+    encoded: Encoded,
+    next: usize,
+}
+
+impl http_body::Body for ChunkBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Infallible>>> {
+        let chunk = self.encoded.chunks.get(self.next).cloned();
+        self.next += 1;
+        Poll::Ready(chunk.map(|chunk| Ok(http_body::Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.next >= self.encoded.chunks.len()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        let left: usize = self.encoded.chunks[self.next.min(self.encoded.chunks.len())..]
+            .iter()
+            .map(Bytes::len)
+            .sum();
+        http_body::SizeHint::with_exact(left as u64)
+    }
+}
+
 /// One image of a set: rendered at most once at a time (concurrent downloads wait for the same
 /// rendering), and its bytes counted once they are in.
 #[derive(Debug)]
 struct Slot {
-    cell: Arc<OnceCell<Bytes>>,
+    cell: Arc<OnceCell<Encoded>>,
     /// Bytes counted for this image (0: not rendered, or not yet counted).
     counted: u64,
     /// Its key in `ImageStore::rendered` while counted.
@@ -58,7 +135,7 @@ pub(crate) struct Found {
     pub format: Format,
     pub request: Arc<JobRequest>,
     pub input: Option<Arc<Input>>,
-    pub cell: Arc<OnceCell<Bytes>>,
+    pub cell: Arc<OnceCell<Encoded>>,
 }
 
 /// The output sets, by job id.
@@ -145,7 +222,7 @@ impl ImageStore {
     /// Counts the bytes of an image just rendered into `found.cell`, if its set is still held and
     /// the cell is still the slot's (then evicts what exceeds the bound).
     pub fn rendered(&mut self, found: &Found) {
-        let Some(size) = found.cell.get().map(|bytes| bytes.len() as u64) else {
+        let Some(size) = found.cell.get().map(|encoded| encoded.len() as u64) else {
             return;
         };
         let Some(set) = self.sets.get_mut(&found.job) else {
@@ -273,7 +350,7 @@ mod tests {
         let found = store.find(name, now).expect("held");
         found
             .cell
-            .set(Bytes::from(vec![0u8; size]))
+            .set(Encoded::copy_from(&vec![0u8; size]))
             .expect("not rendered yet");
         store.rendered(&found);
     }
@@ -314,6 +391,22 @@ mod tests {
         store.remove("a");
         store.remove("b");
         assert_eq!((store.len(), store.bytes()), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn encoded_images_are_held_in_chunks_and_sent_whole() {
+        use http_body_util::BodyExt;
+        let data: Vec<u8> = (0..CHUNK * 2 + 5).map(|i| (i % 251) as u8).collect();
+        let encoded = Encoded::copy_from(&data);
+        assert_eq!((encoded.len(), encoded.chunks.len()), (data.len(), 3));
+        assert_eq!(encoded.contiguous(), data);
+        let body = encoded.into_body();
+        assert_eq!(
+            http_body::Body::size_hint(&body).exact(),
+            Some(data.len() as u64)
+        );
+        assert_eq!(body.collect().await.unwrap().to_bytes(), data);
+        assert_eq!(Encoded::copy_from(b"png").contiguous(), &b"png"[..]);
     }
 
     #[test]

@@ -287,7 +287,7 @@ pub(crate) async fn prepare(
         let (bytes, inline) = match images::source(&field, text, own).map_err(ApiError::invalid)? {
             Source::Inline(bytes) => (Bytes::from(bytes), true),
             Source::Served(name) => match rendering::image(shared, name).await {
-                Ok(Some((bytes, _))) => (bytes, false),
+                Ok(Some((encoded, _))) => (encoded.contiguous(), false),
                 Ok(None) => {
                     return Err(ApiError::invalid(format!(
                         "{field}: {name} is not an image this emulator serves (unknown, or expired after its TTL)"

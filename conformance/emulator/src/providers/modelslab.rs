@@ -147,7 +147,7 @@ async fn inline_images(shared: &Shared, job: &Job) -> Option<Vec<String>> {
     let mut out = Vec::new();
     for name in job.outputs() {
         match rendering::image(shared, &name).await {
-            Ok(Some((bytes, _))) => out.push(BASE64.encode(&bytes)),
+            Ok(Some((encoded, _))) => out.push(BASE64.encode(encoded.contiguous())),
             Ok(None) => {}
             Err(error) => tracing::warn!("{name} could not be rendered: {error}"),
         }
