@@ -24,7 +24,7 @@ pub(crate) fn check(
     body: Option<&Value>,
 ) -> Result<u64, ApiError> {
     let auth = &shared.info(provider).spec.extensions().auth;
-    let sent: Option<String> = match auth.placement {
+    let sent: Option<&str> = match auth.placement {
         AuthPlacement::Header => headers
             .get(auth.name.as_str())
             .and_then(|v| v.to_str().ok())
@@ -32,12 +32,12 @@ pub(crate) fn check(
         AuthPlacement::Body => body
             .and_then(|b| b.get(auth.name.as_str()))
             .and_then(Value::as_str)
-            .map(|key| key.trim().to_owned()),
+            .map(str::trim),
     };
     if shared.config.defects.skip_auth {
-        return Ok(sent.as_deref().map_or(0, |k| stable_hash(k.as_bytes())));
+        return Ok(sent.map_or(0, |k| stable_hash(k.as_bytes())));
     }
-    let where_ = match auth.placement {
+    let where_ = || match auth.placement {
         AuthPlacement::Header => format!("the {} header", auth.name),
         AuthPlacement::Body => format!("the body field `{}`", auth.name),
     };
@@ -45,7 +45,7 @@ pub(crate) fn check(
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             ErrorKind::MissingKey,
-            format!("missing API key: send it in {where_}"),
+            format!("missing API key: send it in {}", where_()),
         ));
     };
     let accepted = shared.config.api_keys.is_empty()
@@ -63,32 +63,30 @@ pub(crate) fn check(
         return Err(ApiError::new(
             status,
             ErrorKind::WrongKey,
-            format!("invalid API key in {where_}"),
+            format!("invalid API key in {}", where_()),
         ));
     }
     Ok(stable_hash(key.as_bytes()))
 }
 
 /// The key with the longest matching accepted prefix removed (`Bearer ` matched in any case).
-fn strip_prefix(value: &str, prefixes: &[String]) -> String {
-    let mut sorted: Vec<&String> = prefixes.iter().filter(|p| !p.is_empty()).collect();
-    sorted.sort_by_key(|p| std::cmp::Reverse(p.len()));
-    for prefix in sorted {
-        // "Bearer" alone (a trailing space is trimmed on the wire) is an empty bearer key.
-        if value.trim().eq_ignore_ascii_case(prefix.trim()) {
-            return String::new();
-        }
-        if value.len() >= prefix.len()
-            && value.is_char_boundary(prefix.len())
-            && value[..prefix.len()].eq_ignore_ascii_case(prefix)
-        {
-            return value[prefix.len()..].trim().to_owned();
+fn strip_prefix<'a>(value: &'a str, prefixes: &[String]) -> &'a str {
+    let mut longest: Option<&String> = None;
+    for prefix in prefixes.iter().filter(|p| !p.is_empty()) {
+        let matches = value.trim().eq_ignore_ascii_case(prefix.trim())
+            || (value.len() >= prefix.len()
+                && value.is_char_boundary(prefix.len())
+                && value[..prefix.len()].eq_ignore_ascii_case(prefix));
+        if matches && longest.is_none_or(|l| prefix.len() > l.len()) {
+            longest = Some(prefix);
         }
     }
-    if prefixes.iter().any(String::is_empty) {
-        value.trim().to_owned()
-    } else {
-        String::new()
+    match longest {
+        // "Bearer" alone (a trailing space is trimmed on the wire) is an empty bearer key.
+        Some(prefix) if value.trim().eq_ignore_ascii_case(prefix.trim()) => "",
+        Some(prefix) => value[prefix.len()..].trim(),
+        None if prefixes.iter().any(String::is_empty) => value.trim(),
+        None => "",
     }
 }
 

@@ -10,6 +10,7 @@
 
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::io::Cursor;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -265,8 +266,24 @@ pub(crate) fn base_image(
     }
 }
 
-/// One output image from the (already resized) base.
+/// One output image from the (already resized) base (see [`render_into`]).
+#[cfg(test)]
 pub(crate) fn render(base: &RgbImage, params: &RenderParams) -> RgbImage {
+    let mut out = Vec::new();
+    render_into(base, params, &mut out);
+    RgbImage::from_raw(params.width, params.height, out)
+        .expect("the buffer has width * height * 3 bytes")
+}
+
+/// One output image from the (already resized) base, into `out` (its RGB bytes, row by row,
+/// reusing its allocation).
+///
+/// Per pixel and channel: `base * (1 - strength) + pattern * strength + jitter`, rounded and
+/// clamped, where the pattern comes from the grain level of the pixel's cell. Each term takes at
+/// most 256 values, so each is computed once into a table (with the same arithmetic, so the bytes
+/// do not depend on the tabulation), and the jitter is left out when `noise` is 0 (it is then
+/// ±0.0, which changes no rounded value).
+pub(crate) fn render_into(base: &RgbImage, params: &RenderParams, out: &mut Vec<u8>) {
     let (width, height) = (params.width, params.height);
     let prompt_hash = stable_hash(params.prompt.as_bytes());
     let negative_hash = stable_hash(params.negative_prompt.as_bytes());
@@ -282,48 +299,183 @@ pub(crate) fn render(base: &RgbImage, params: &RenderParams) -> RgbImage {
     let cell = (64 / params.steps.clamp(1, 64)).clamp(1, 16);
     let noise = params.noise.clamp(0.0, 1.0) * 96.0;
     let seed = mix(params.seed ^ prompt_hash.rotate_left(7));
-    RgbImage::from_fn(width, height, |x, y| {
-        let grain = mix(seed ^ (u64::from(x / cell) << 32 | u64::from(y / cell)));
-        let fine = mix(grain ^ (u64::from(x) << 32 | u64::from(y)));
-        let level = (grain & 0xff) as f64 / 255.0;
-        let base = base
-            .get_pixel(x.min(base.width() - 1), y.min(base.height() - 1))
-            .0;
-        let mut out = [0u8; 3];
-        for c in 0..3 {
-            let pattern = tint[c] * (1.0 - contrast + contrast * level) * (0.75 + 0.25 * shade[c]);
-            let jitter = (((fine >> (c * 8)) & 0xff) as f64 / 255.0 - 0.5) * noise;
-            let value = f64::from(base[c]) * (1.0 - strength) + pattern * strength + jitter;
-            out[c] = value.round().clamp(0.0, 255.0) as u8;
+
+    let keep = 1.0 - strength;
+    let base_share: [f64; 256] = std::array::from_fn(|b| b as f64 * keep);
+    let pattern_share: Vec<[f64; 3]> = (0..256u32)
+        .map(|grain| {
+            let level = f64::from(grain) / 255.0;
+            std::array::from_fn(|c| {
+                let pattern =
+                    tint[c] * (1.0 - contrast + contrast * level) * (0.75 + 0.25 * shade[c]);
+                pattern * strength
+            })
+        })
+        .collect();
+    let jitter: [f64; 256] = std::array::from_fn(|j| (j as f64 / 255.0 - 0.5) * noise);
+    let noisy = noise != 0.0;
+    // Without jitter a channel's byte depends on the level and the base byte only: for a large
+    // image, every such byte at once (kept for the next image with the same prompt, strength and
+    // guidance); for a small one, the levels that turn up.
+    let key = PaletteKey {
+        tint: [tr, tg, tb],
+        shade: [nr, ng, nb],
+        strength: strength.to_bits(),
+        contrast: contrast.to_bits(),
+    };
+    let large = u64::from(width) * u64::from(height) >= PALETTE_PIXELS;
+    let palette = (!noisy && large).then(|| {
+        palette(key, || {
+            let mut palette = vec![[[0u8; 256]; 3]; 256];
+            for (bytes, share) in palette.iter_mut().zip(&pattern_share) {
+                fill_level(bytes, &base_share, share);
+            }
+            palette
+        })
+    });
+    let mut levels: Vec<Option<Box<[[u8; 256]; 3]>>> = vec![None; 256];
+
+    let (base_width, base_height) = base.dimensions();
+    let base_raw = base.as_raw();
+    let row_bytes = base_width as usize * 3;
+    out.clear();
+    out.resize(width as usize * height as usize * 3, 0);
+    for (y, out_row) in (0..height).zip(out.chunks_exact_mut(width as usize * 3)) {
+        let by = y.min(base_height - 1) as usize;
+        let base_row = &base_raw[by * row_bytes..(by + 1) * row_bytes];
+        let cell_y = u64::from(y / cell);
+        // One cell (one grain) at a time: `cell` pixels of the row.
+        let mut x = 0u32;
+        for (cell_x, cell_out) in (0u32..).zip(out_row.chunks_mut(cell as usize * 3)) {
+            let grain = mix(seed ^ (u64::from(cell_x) << 32 | cell_y));
+            let level = (grain & 0xff) as usize;
+            let share = &pattern_share[level];
+            if noisy {
+                for pixel in cell_out.chunks_exact_mut(3) {
+                    let bx = x.min(base_width - 1) as usize * 3;
+                    let from = &base_row[bx..bx + 3];
+                    let fine = mix(grain ^ (u64::from(x) << 32 | u64::from(y)));
+                    for c in 0..3 {
+                        let value = base_share[usize::from(from[c])]
+                            + share[c]
+                            + jitter[((fine >> (c * 8)) & 0xff) as usize];
+                        pixel[c] = to_byte(value);
+                    }
+                    x += 1;
+                }
+            } else {
+                // Without jitter a channel's byte depends on the base byte and the level only.
+                let bytes: &[[u8; 256]; 3] = match &palette {
+                    Some(palette) => &palette[level],
+                    None => levels[level].get_or_insert_with(|| {
+                        let mut bytes = Box::new([[0u8; 256]; 3]);
+                        fill_level(&mut bytes, &base_share, share);
+                        bytes
+                    }),
+                };
+                for pixel in cell_out.chunks_exact_mut(3) {
+                    let bx = x.min(base_width - 1) as usize * 3;
+                    let from = &base_row[bx..bx + 3];
+                    for c in 0..3 {
+                        pixel[c] = bytes[c][usize::from(from[c])];
+                    }
+                    x += 1;
+                }
+            }
         }
-        image::Rgb(out)
-    })
+    }
+}
+
+/// Images from this many pixels up use a whole [`palette`].
+const PALETTE_PIXELS: u64 = 256 * 256;
+/// Palettes kept (192 KiB each).
+const PALETTES_KEPT: usize = 8;
+
+/// What the bytes of a jitter-free rendering depend on besides the level and the base byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PaletteKey {
+    tint: [u8; 3],
+    shade: [u8; 3],
+    strength: u64,
+    contrast: u64,
+}
+
+/// Output bytes by level, channel and base byte.
+type Palette = Vec<[[u8; 256]; 3]>;
+
+/// The palette for `key`, made by `make` unless one of the last few is it.
+fn palette(key: PaletteKey, make: impl FnOnce() -> Palette) -> Arc<Palette> {
+    static KEPT: Mutex<Vec<(PaletteKey, Arc<Palette>)>> = Mutex::new(Vec::new());
+    let lock = || KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, found)) = lock().iter().find(|(k, _)| *k == key) {
+        return Arc::clone(found);
+    }
+    let made = Arc::new(make());
+    let mut kept = lock();
+    kept.insert(0, (key, Arc::clone(&made)));
+    kept.truncate(PALETTES_KEPT);
+    made
+}
+
+/// The bytes of one level: `base * (1 - strength) + pattern * strength`, rounded and clamped.
+fn fill_level(bytes: &mut [[u8; 256]; 3], base_share: &[f64; 256], share: &[f64; 3]) {
+    for (c, table) in bytes.iter_mut().enumerate() {
+        for (b, byte) in table.iter_mut().enumerate() {
+            *byte = to_byte(base_share[b] + share[c]);
+        }
+    }
+}
+
+/// `value.round().clamp(0.0, 255.0) as u8` for the finite values [`render_into`] makes, without a
+/// call to `round` (not an instruction on baseline x86-64): the fraction `value - trunc(value)`
+/// is exact, so rounding half away from zero is a comparison.
+fn to_byte(value: f64) -> u8 {
+    let whole = value as i64;
+    let fraction = value - whole as f64;
+    let rounded = whole + i64::from(fraction >= 0.5) - i64::from(fraction <= -0.5);
+    rounded.clamp(0, 255) as u8
 }
 
 /// Encodes an image.
+#[cfg(test)]
 pub(crate) fn encode(image: &RgbImage, format: Format) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(image.as_raw().len() / 2);
+    let mut out = Vec::new();
     let (width, height) = image.dimensions();
+    encode_into(image.as_raw(), width, height, format, &mut out)?;
+    Ok(out)
+}
+
+/// Encodes RGB bytes (`width * height * 3`, row by row) into `out`, reusing its allocation. The
+/// settings are chosen for speed: PNG with fdeflate's fast level and the `Up` filter, lossless
+/// WebP, JPEG quality 90.
+pub(crate) fn encode_into(
+    raw: &[u8],
+    width: u32,
+    height: u32,
+    format: Format,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    out.clear();
+    out.reserve(raw.len() / 2);
     let result = match format {
         Format::Png => {
-            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Sub)
-                .write_image(image.as_raw(), width, height, ExtendedColorType::Rgb8)
+            PngEncoder::new_with_quality(&mut *out, CompressionType::Fast, FilterType::Up)
+                .write_image(raw, width, height, ExtendedColorType::Rgb8)
         }
-        Format::Jpeg => JpegEncoder::new_with_quality(&mut out, 90).write_image(
-            image.as_raw(),
+        Format::Jpeg => JpegEncoder::new_with_quality(&mut *out, 90).write_image(
+            raw,
             width,
             height,
             ExtendedColorType::Rgb8,
         ),
-        Format::Webp => WebPEncoder::new_lossless(&mut out).write_image(
-            image.as_raw(),
+        Format::Webp => WebPEncoder::new_lossless(&mut *out).write_image(
+            raw,
             width,
             height,
             ExtendedColorType::Rgb8,
         ),
     };
-    result.map_err(|e| format!("cannot encode a {width}x{height} {}: {e}", format.ext()))?;
-    Ok(out)
+    result.map_err(|e| format!("cannot encode a {width}x{height} {}: {e}", format.ext()))
 }
 
 #[cfg(test)]
@@ -400,5 +552,106 @@ mod tests {
             error.starts_with("size x n = 49152x49152 x 1 image(s) = 2415919104 output pixels, above the emulator's pixel budget 1048576"),
             "{error}"
         );
+    }
+
+    /// The per-pixel arithmetic `render` tabulates, written out as it was first written.
+    fn reference_render(base: &RgbImage, params: &RenderParams) -> RgbImage {
+        let (width, height) = (params.width, params.height);
+        let prompt_hash = stable_hash(params.prompt.as_bytes());
+        let negative_hash = stable_hash(params.negative_prompt.as_bytes());
+        let [tr, tg, tb, nr, ng, nb, ..] =
+            (prompt_hash ^ negative_hash.rotate_left(24)).to_le_bytes();
+        let tint = [f64::from(tr), f64::from(tg), f64::from(tb)];
+        let shade = [
+            f64::from(nr) / 255.0,
+            f64::from(ng) / 255.0,
+            f64::from(nb) / 255.0,
+        ];
+        let strength = params.strength.clamp(0.05, 1.0);
+        let contrast = 0.4 + (params.guidance.clamp(0.0, 30.0) / 30.0) * 0.6;
+        let cell = (64 / params.steps.clamp(1, 64)).clamp(1, 16);
+        let noise = params.noise.clamp(0.0, 1.0) * 96.0;
+        let seed = mix(params.seed ^ prompt_hash.rotate_left(7));
+        RgbImage::from_fn(width, height, |x, y| {
+            let grain = mix(seed ^ (u64::from(x / cell) << 32 | u64::from(y / cell)));
+            let fine = mix(grain ^ (u64::from(x) << 32 | u64::from(y)));
+            let level = (grain & 0xff) as f64 / 255.0;
+            let base = base
+                .get_pixel(x.min(base.width() - 1), y.min(base.height() - 1))
+                .0;
+            let mut out = [0u8; 3];
+            for c in 0..3 {
+                let pattern =
+                    tint[c] * (1.0 - contrast + contrast * level) * (0.75 + 0.25 * shade[c]);
+                let jitter = (((fine >> (c * 8)) & 0xff) as f64 / 255.0 - 0.5) * noise;
+                let value = f64::from(base[c]) * (1.0 - strength) + pattern * strength + jitter;
+                out[c] = value.round().clamp(0.0, 255.0) as u8;
+            }
+            image::Rgb(out)
+        })
+    }
+
+    #[test]
+    fn rendering_matches_the_per_pixel_arithmetic_exactly() {
+        let input = RgbImage::from_fn(37, 23, |x, y| {
+            image::Rgb([(x * 7) as u8, (y * 11) as u8, ((x * y) % 256) as u8])
+        });
+        for (i, (strength, noise, steps, guidance)) in [
+            (0.5, 0.0, 20, 7.0),
+            (0.0, 0.0, 1, 0.0),
+            (1.0, 1.0, 64, 30.0),
+            (0.37, 0.25, 7, 12.5),
+            (0.99, 0.5, 200, 3.3),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let params = RenderParams {
+                width: 61,
+                height: 45,
+                seed: 1000 + i as u64,
+                prompt: format!("prompt {i}"),
+                negative_prompt: "blurry".into(),
+                strength,
+                noise,
+                steps,
+                guidance,
+            };
+            let resized = base_image(Some(&input), 61, 45, &params.prompt);
+            assert_eq!(
+                render(&resized, &params),
+                reference_render(&resized, &params)
+            );
+            // Large enough for a whole palette (made once, then kept).
+            let large = RenderParams {
+                width: 300,
+                height: 220,
+                ..params.clone()
+            };
+            let resized = base_image(Some(&input), 300, 220, &large.prompt);
+            for _ in 0..2 {
+                assert_eq!(render(&resized, &large), reference_render(&resized, &large));
+            }
+            // A base of another size is read clamped at its edges.
+            assert_eq!(render(&input, &params), reference_render(&input, &params));
+        }
+        for value in [
+            -0.5,
+            -0.4999,
+            0.5,
+            0.49999999999999994,
+            1.5,
+            2.5,
+            254.5,
+            255.5,
+            -3.7,
+            300.2,
+        ] {
+            assert_eq!(
+                to_byte(value),
+                value.round().clamp(0.0, 255.0) as u8,
+                "{value}"
+            );
+        }
     }
 }

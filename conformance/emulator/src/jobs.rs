@@ -55,20 +55,19 @@ pub(crate) struct JobRequest {
     pub echo: Value,
 }
 
-/// One job.
+/// One job. Cloning one is cheap (its request is shared), so that an answer can be built from a
+/// copy without holding the job table's lock.
 #[derive(Debug, Clone)]
 pub(crate) struct Job {
-    pub id: String,
+    pub id: Arc<str>,
     pub provider: Provider,
     pub key_hash: u64,
-    pub request: JobRequest,
+    pub request: Arc<JobRequest>,
     pub phase: Phase,
     pub created: Instant,
     pub created_wall: SystemTime,
     pub processing_started: Option<(Instant, SystemTime)>,
     pub finished: Option<(Instant, SystemTime)>,
-    /// File names of the outputs (`{id}-{i}.{ext}`), once succeeded.
-    pub outputs: Vec<String>,
     /// How long the outputs' URLs live, in seconds.
     pub url_ttl: Duration,
     /// How the webhook went (ModelsLab's `webhook_status`).
@@ -80,11 +79,19 @@ pub(crate) struct Job {
 }
 
 impl Job {
-    /// Output file names, known from the start (ModelsLab's `future_links`).
-    pub fn output_names(&self) -> Vec<String> {
-        (0..self.request.count)
-            .map(|i| format!("{}-{i}.{}", self.id, self.request.format.ext()))
-            .collect()
+    /// Output file names (`{id}-{i}.{ext}`), known from the start (ModelsLab's `future_links`).
+    pub fn output_names(&self) -> impl Iterator<Item = String> + '_ {
+        (0..self.request.count).map(|i| output_name(&self.id, i, self.request.format))
+    }
+
+    /// The outputs a status answer lists: every output name once succeeded, none before.
+    pub fn outputs(&self) -> impl Iterator<Item = String> + '_ {
+        let count = if self.phase == Phase::Succeeded {
+            self.request.count
+        } else {
+            0
+        };
+        (0..count).map(|i| output_name(&self.id, i, self.request.format))
     }
 
     /// Seconds until the job should end (0 once terminal).
@@ -123,6 +130,18 @@ impl Job {
     }
 }
 
+/// The file name of output `index` of job `id`.
+pub(crate) fn output_name(id: &str, index: u32, format: Format) -> String {
+    format!("{id}-{index}.{}", format.ext())
+}
+
+/// Job id and output index of an output file name, if `name` has the form `{id}-{i}.{ext}`.
+pub(crate) fn parse_output_name(name: &str) -> Option<(&str, u32, &str)> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    let (id, index) = stem.rsplit_once('-')?;
+    Some((id, index.parse().ok()?, ext))
+}
+
 /// Milliseconds since the Unix epoch.
 pub(crate) fn unix_ms(time: SystemTime) -> i64 {
     time.duration_since(SystemTime::UNIX_EPOCH)
@@ -138,11 +157,13 @@ pub(crate) enum AdmitError {
     QueuedLimit(u32),
 }
 
-/// The jobs, bounded in number.
+/// The jobs, bounded in number; running jobs are counted per key as they start and end (no scan
+/// of the table per request).
 #[derive(Debug)]
 pub(crate) struct JobStore {
-    jobs: HashMap<String, Job>,
-    order: VecDeque<String>,
+    jobs: HashMap<Arc<str>, Job>,
+    order: VecDeque<Arc<str>>,
+    running: HashMap<(Provider, u64), u32>,
     max_jobs: usize,
 }
 
@@ -151,27 +172,23 @@ impl JobStore {
         JobStore {
             jobs: HashMap::new(),
             order: VecDeque::new(),
+            running: HashMap::new(),
             max_jobs: max_jobs.max(1),
         }
     }
 
-    /// Adds a job, evicting the oldest finished jobs when full; returns the file names of the
-    /// images of evicted jobs. With `queued_limit`, refuses when the key has that many running jobs.
+    /// Adds a job, evicting the oldest finished job when full; returns the ids of evicted jobs
+    /// (their images go too). With `queued_limit`, refuses when the key has that many running jobs.
     pub fn admit(
         &mut self,
         job: Job,
         queued_limit: Option<u32>,
-    ) -> Result<Vec<String>, AdmitError> {
-        if let Some(limit) = queued_limit {
-            let running = self
-                .jobs
-                .values()
-                .filter(|j| j.key_hash == job.key_hash && j.provider == job.provider)
-                .filter(|j| !j.phase.is_terminal())
-                .count();
-            if running >= limit as usize {
-                return Err(AdmitError::QueuedLimit(limit));
-            }
+    ) -> Result<Vec<Arc<str>>, AdmitError> {
+        let owner = (job.provider, job.key_hash);
+        if let Some(limit) = queued_limit
+            && self.running.get(&owner).copied().unwrap_or(0) >= limit
+        {
+            return Err(AdmitError::QueuedLimit(limit));
         }
         let mut evicted = Vec::new();
         if self.jobs.len() >= self.max_jobs {
@@ -181,17 +198,19 @@ impl JobStore {
                 .position(|id| self.jobs.get(id).is_none_or(|j| j.phase.is_terminal()));
             match position {
                 Some(position) => {
-                    if let Some(id) = self.order.remove(position)
-                        && let Some(old) = self.jobs.remove(&id)
-                    {
-                        evicted.extend(old.outputs);
+                    if let Some(id) = self.order.remove(position) {
+                        self.remove(&id);
+                        evicted.push(id);
                     }
                 }
                 None => return Err(AdmitError::Full(self.max_jobs)),
             }
         }
-        self.order.push_back(job.id.clone());
-        self.jobs.insert(job.id.clone(), job);
+        if !job.phase.is_terminal() {
+            *self.running.entry(owner).or_insert(0) += 1;
+        }
+        self.order.push_back(Arc::clone(&job.id));
+        self.jobs.insert(Arc::clone(&job.id), job);
         Ok(evicted)
     }
 
@@ -199,28 +218,51 @@ impl JobStore {
         self.jobs.get(id)
     }
 
-    pub fn get_mut(&mut self, id: &str) -> Option<&mut Job> {
-        self.jobs.get_mut(id)
+    /// Changes job `id` (if held), keeping the count of running jobs per key right.
+    pub fn update(&mut self, id: &str, change: impl FnOnce(&mut Job)) {
+        let Some(job) = self.jobs.get_mut(id) else {
+            return;
+        };
+        let was_running = !job.phase.is_terminal();
+        change(job);
+        if was_running && job.phase.is_terminal() {
+            let owner = (job.provider, job.key_hash);
+            self.release(owner);
+        }
     }
 
-    /// Removes the jobs whose TTL ended; returns their image file names.
-    pub fn sweep(&mut self, now: Instant, job_ttl: Duration) -> Vec<String> {
-        let expired: Vec<String> = self
+    fn release(&mut self, owner: (Provider, u64)) {
+        if let Some(count) = self.running.get_mut(&owner) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.running.remove(&owner);
+            }
+        }
+    }
+
+    fn remove(&mut self, id: &str) -> Option<Job> {
+        let job = self.jobs.remove(id)?;
+        if !job.phase.is_terminal() {
+            self.release((job.provider, job.key_hash));
+        }
+        Some(job)
+    }
+
+    /// Removes the jobs whose TTL ended; returns their ids.
+    pub fn sweep(&mut self, now: Instant, job_ttl: Duration) -> Vec<Arc<str>> {
+        let expired: Vec<Arc<str>> = self
             .jobs
             .values()
             .filter(|job| job.evict_at(job_ttl) <= now)
-            .map(|job| job.id.clone())
+            .map(|job| Arc::clone(&job.id))
             .collect();
-        let mut images = Vec::new();
         for id in &expired {
-            if let Some(job) = self.jobs.remove(id) {
-                images.extend(job.outputs);
-            }
+            self.remove(id);
         }
         if !expired.is_empty() {
             self.order.retain(|id| self.jobs.contains_key(id));
         }
-        images
+        expired
     }
 
     pub fn len(&self) -> usize {
@@ -228,9 +270,6 @@ impl JobStore {
     }
 
     pub fn running(&self) -> usize {
-        self.jobs
-            .values()
-            .filter(|j| !j.phase.is_terminal())
-            .count()
+        self.running.values().map(|n| *n as usize).sum()
     }
 }

@@ -44,6 +44,24 @@
 //! or [`Config::job_ttl`] ends, or inline (ModelsLab `base64: "yes"`). A sweeper evicts finished jobs
 //! after the job TTL; the stores are bounded ([`Config::max_jobs`], [`Config::max_stored_bytes`]).
 //!
+//! Accepting a job costs what a poll costs: validation, an id and an entry in the job table (the
+//! input is decoded, to refuse one that does not decode, but nothing is rendered). An image is
+//! rendered when first asked for (a download, a ModelsLab answer with `base64: "yes"`, or a request
+//! naming the image's URL as its input), from the job's stored parameters, and its encoded bytes
+//! are kept in the image store, so the next download is a copy. What a status or webhook reports
+//! (sizes, counts, URLs, seeds) comes from the parameters, never from rendering. The image store
+//! counts the decoded inputs (once however many jobs share one) and the encoded images; above
+//! [`Config::max_stored_bytes`] it drops the oldest encoded images first (they render again to
+//! the same bytes), then the oldest jobs' outputs (whose URLs then answer 404). Beside the stores,
+//! fixed allowances: a memo of the last 8 decoded inputs (16 MiB at most), the last resized
+//! inputs (8 MiB) and colour tables (1.5 MiB); one rendering per core at a time.
+//!
+//! What a client can rely on: every image decodes, has the requested size, count and format, and
+//! is the same bytes for the same request (and seed) on every run and machine of the same build.
+//! What it cannot: the file size, which depends on the encoder settings (chosen for speed: PNG
+//! with fast deflate and the `Up` filter, lossless WebP, JPEG quality 90) and may change between
+//! versions.
+//!
 //! # Faults
 //! Per request, the `x-emulator-fault` header holds a comma-separated list:
 //!
@@ -97,10 +115,12 @@ mod error;
 mod faults;
 mod features;
 pub mod images;
+mod inputs;
 mod jobs;
 mod lifecycle;
 mod providers;
 mod rate_limit;
+mod rendering;
 mod server;
 mod state;
 mod storage;

@@ -1,141 +1,98 @@
 //! A job's life, driven by tokio time (so tests can pause the clock): queued for
-//! `Latency::queued`, processing for `Latency::processing` (while its images are rendered on the
-//! blocking pool), then succeeded or failed; then its webhook, if it has one.
+//! `Latency::queued`, processing for `Latency::processing`, then succeeded or failed; then its
+//! webhook, if it has one. Nothing is rendered here: a succeeded job's outputs go into the image
+//! store as its parameters and input, and each image is rendered when first asked for
+//! ([`rendering`](super::rendering)).
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use axum::body::Bytes;
-use image::RgbImage;
 use tokio::time::Instant;
 
-use super::images::{self, RenderParams};
-use super::jobs::{JobRequest, Phase, TestMode};
+use super::inputs::Input;
+use super::jobs::{Job, Phase, TestMode};
 use super::providers;
 use super::state::{Shared, lock};
 use super::webhooks;
 
-/// Runs job `id` to its end.
-pub(crate) async fn run(shared: Arc<Shared>, id: String, base: Option<RgbImage>) {
+/// Runs job `id` to its end; `input` is its decoded init image.
+pub(crate) async fn run(shared: Arc<Shared>, id: Arc<str>, input: Option<Arc<Input>>) {
     let Some(job) = providers::snapshot(&shared, &id) else {
         return;
     };
-    let request = job.request.clone();
-    let outcome = match request.test_mode {
+    let outcome = match job.request.test_mode {
         Some(TestMode::Fail) => Err("test mode: mock TASK_STATUS_FAILED event".to_owned()),
-        Some(TestMode::Succeed) => render_on_pool(&request, base, &id).await,
+        Some(TestMode::Succeed) => Ok(()),
         None => {
-            tokio::time::sleep(job.queued).await;
+            sleep(job.queued).await;
             let started = Instant::now();
-            update(&shared, &id, |job| {
+            lock(&shared.jobs).update(&id, |job| {
                 job.phase = Phase::Processing;
                 job.processing_started = Some((started, SystemTime::now()));
             });
             if shared.config.defects.stall_jobs {
                 return;
             }
-            let outcome = match &request.fail {
+            let outcome = match &job.request.fail {
                 Some(reason) => Err(reason.clone()),
-                None => render_on_pool(&request, base, &id).await,
+                None => Ok(()),
             };
-            tokio::time::sleep_until(started + job.processing).await;
+            sleep(job.processing).await;
             outcome
         }
     };
-    finish(&shared, &id, outcome);
+    if !finish(&shared, &job, input, outcome) {
+        return;
+    }
     let Some(job) = providers::snapshot(&shared, &id) else {
         return;
     };
-    if let Some((url, body, retries)) = providers::webhook(&shared, &job) {
+    if let Some((url, body, retries)) = providers::webhook(&shared, &job).await {
         let delivery = webhooks::deliver(&shared, &url, &body, retries).await;
-        update(&shared, &id, |job| {
-            job.webhook_status = delivery.status_text()
-        });
+        lock(&shared.jobs).update(&id, |job| job.webhook_status = delivery.status_text());
     }
 }
 
-fn update(shared: &Shared, id: &str, change: impl FnOnce(&mut super::jobs::Job)) {
-    if let Some(job) = lock(&shared.jobs).get_mut(id) {
-        change(job);
+/// Waits `duration` on tokio time (not at all for zero, so that a job without latency ends at
+/// once rather than at the timer's next tick).
+async fn sleep(duration: Duration) {
+    if !duration.is_zero() {
+        tokio::time::sleep(duration).await;
     }
 }
 
-async fn render_on_pool(
-    request: &JobRequest,
-    base: Option<RgbImage>,
-    id: &str,
-) -> Result<Vec<(String, Bytes)>, String> {
-    let request = request.clone();
-    let id = id.to_owned();
-    tokio::task::spawn_blocking(move || render_all(&request, base, &id))
-        .await
-        .unwrap_or_else(|e| Err(format!("rendering stopped: {e}")))
-}
-
-/// Every output of a job, encoded: image `i` uses `seed + i`.
-fn render_all(
-    request: &JobRequest,
-    base: Option<RgbImage>,
-    id: &str,
-) -> Result<Vec<(String, Bytes)>, String> {
-    let params = &request.render;
-    let base = match base {
-        Some(base) if base.dimensions() == (params.width, params.height) => base,
-        other => images::base_image(other.as_ref(), params.width, params.height, &params.prompt),
-    };
-    (0..request.count)
-        .map(|i| {
-            let one = RenderParams {
-                seed: params.seed.wrapping_add(u64::from(i)) ^ request.salt,
-                ..params.clone()
-            };
-            let image = images::render(&base, &one);
-            let bytes = images::encode(&image, request.format)?;
-            Ok((
-                format!("{id}-{i}.{}", request.format.ext()),
-                Bytes::from(bytes),
-            ))
-        })
-        .collect()
-}
-
-fn finish(shared: &Shared, id: &str, outcome: Result<Vec<(String, Bytes)>, String>) {
+/// Ends the job: its outputs go into the image store (to be rendered on demand), then its phase
+/// changes, so that any answer listing an output can serve it. False if the job is gone.
+fn finish(
+    shared: &Shared,
+    job: &Job,
+    input: Option<Arc<Input>>,
+    outcome: Result<(), String>,
+) -> bool {
+    if lock(&shared.jobs).get(&job.id).is_none() {
+        return false;
+    }
     let now = Instant::now();
-    let expires = now
-        + shared.url_ttl(match providers::snapshot(shared, id) {
-            Some(job) => job.provider,
-            None => return,
-        });
-    let (phase, names) = match outcome {
-        Ok(outputs) => {
-            let mut store = lock(&shared.images);
-            let names = outputs
-                .into_iter()
-                .map(|(name, bytes)| {
-                    let format = lock_free_format(&name);
-                    store.insert(name.clone(), bytes, format, expires);
-                    name
-                })
-                .collect();
-            (Phase::Succeeded, names)
+    let phase = match outcome {
+        Ok(()) => {
+            let expires = now + shared.url_ttl(job.provider);
+            lock(&shared.images).insert(
+                Arc::clone(&job.id),
+                Arc::clone(&job.request),
+                input,
+                expires,
+            );
+            Phase::Succeeded
         }
-        Err(reason) => (Phase::Failed(reason), Vec::new()),
+        Err(reason) => Phase::Failed(reason),
     };
-    let mut jobs = lock(&shared.jobs);
-    if let Some(job) = jobs.get_mut(id) {
+    lock(&shared.jobs).update(&job.id, |job| {
         job.phase = phase;
-        job.outputs = names;
         job.finished = Some((now, SystemTime::now()));
         if job.processing_started.is_none() {
             job.processing_started = Some((now, SystemTime::now()));
         }
         job.done.send_replace(true);
-    }
-}
-
-/// The format of a stored output, from its file name.
-fn lock_free_format(name: &str) -> images::Format {
-    name.rsplit_once('.')
-        .and_then(|(_, ext)| images::Format::from_name(ext))
-        .unwrap_or(images::Format::Png)
+    });
+    true
 }

@@ -1,13 +1,15 @@
 //! The providers' emulators as a standalone server.
 //!
-//! Run with: `cargo run -p conformance --bin emulator -- --provider all --port 8080`
+//! Run with: `cargo run -p img2img-emulator --bin emulator -- --provider all --port 8080`
 //!
 //! Serves each chosen provider under its real path prefix on one port and logs one line per
 //! request (method, path, status, latency; never a key). See `img2img_emulator` for the
 //! contract, the `x-emulator-fault` header and the scenario file format.
 
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
@@ -61,6 +63,13 @@ struct Args {
     /// Seconds finished jobs and their images are kept.
     #[arg(long, value_name = "SECS")]
     job_ttl: Option<u64>,
+    /// Most jobs held at once (running or finished; the oldest finished go first).
+    #[arg(long, value_name = "N")]
+    max_jobs: Option<usize>,
+    /// Most bytes the image store holds (rendered images and the inputs they are made from), in
+    /// MiB.
+    #[arg(long, value_name = "MIB")]
+    max_stored_mib: Option<u64>,
     /// A fault applied to every request, as in the x-emulator-fault header (repeatable).
     #[arg(long = "fault", value_name = "FAULT")]
     faults: Vec<Fault>,
@@ -96,20 +105,95 @@ fn config(args: &Args) -> Result<Config, String> {
     if let Some(secs) = args.job_ttl {
         config.job_ttl = Duration::from_secs(secs);
     }
+    if let Some(max) = args.max_jobs {
+        config.max_jobs = max;
+    }
+    if let Some(mib) = args.max_stored_mib {
+        config.max_stored_bytes = mib.saturating_mul(1024 * 1024);
+    }
     config
         .faults
         .extend(args.faults.iter().cloned().map(FaultRule::always));
     Ok(config)
 }
 
+/// Log lines gathered in memory and written to stdout in batches by a background thread (every
+/// 50 ms, at once past 256 KiB, and at exit): one write per batch rather than one per request.
+#[derive(Clone, Default)]
+struct BatchedStdout(Arc<Mutex<Vec<u8>>>);
+
+/// Pending log bytes above which the writer flushes at once.
+const LOG_BATCH_BYTES: usize = 256 * 1024;
+
+impl BatchedStdout {
+    fn start() -> BatchedStdout {
+        let out = BatchedStdout::default();
+        let flusher = out.clone();
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(50));
+                flusher.flush_now();
+            }
+        });
+        out
+    }
+
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn flush_now(&self) {
+        let batch = self.take();
+        if !batch.is_empty() {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(&batch);
+            let _ = stdout.flush();
+        }
+    }
+}
+
+impl Write for BatchedStdout {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let full = {
+            let mut pending = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            pending.extend_from_slice(bytes);
+            pending.len() > LOG_BATCH_BYTES
+        };
+        if full {
+            self.flush_now();
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for BatchedStdout {
+    type Writer = BatchedStdout;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    let log = BatchedStdout::start();
+    let code = run(log.clone()).await;
+    log.flush_now();
+    code
+}
+
+async fn run(log: BatchedStdout) -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_target(false)
+        .with_writer(log)
         .init();
     let args = Args::parse();
     let config = match config(&args) {

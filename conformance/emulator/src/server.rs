@@ -22,7 +22,6 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::{JoinHandle, JoinSet};
-use tokio::time::Instant;
 use tower::ServiceExt as _;
 
 use super::auth;
@@ -30,7 +29,8 @@ use super::config::Config;
 use super::error::{ApiError, ErrorKind};
 use super::faults::{ConnectionKiller, FAULT_HEADER, Plan, failing_body, forever};
 use super::providers::{self, Ctx, Reply};
-use super::state::{Shared, Stats, lock};
+use super::rendering;
+use super::state::{Shared, Stats};
 use super::validation;
 
 /// Path of the health route (a trivial round trip; the benchmark's baseline).
@@ -144,15 +144,12 @@ async fn handle(
         let error = ApiError::new(status, ErrorKind::Fault, message.trim_end());
         return respond(&shared, provider, Err(error), &plan);
     }
-    let host = parts.headers.get(HOST).and_then(|h| h.to_str().ok());
-    let base = match (host, shared.bound.get()) {
-        (Some(host), _) => format!("http://{host}"),
-        (None, Some(addr)) => format!("http://{addr}"),
-        (None, None) => "http://localhost".to_owned(),
-    };
     let ctx = Ctx {
-        base,
-        own: shared.own_authorities(host),
+        host: parts
+            .headers
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned),
         fail: plan.fail.clone(),
     };
     let outcome = call(&shared, provider, &operation, &ctx, &parts, body).await;
@@ -231,8 +228,14 @@ fn query_parameter(query: &str, name: &str) -> Option<String> {
     query
         .split('&')
         .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-        .find(|(key, _)| percent_decode(key) == name)
-        .map(|(_, value)| percent_decode(&value.replace('+', " ")))
+        .find(|(key, _)| match key.contains('%') {
+            true => percent_decode(key) == name,
+            false => *key == name,
+        })
+        .map(|(_, value)| match value.contains(['%', '+']) {
+            true => percent_decode(&value.replace('+', " ")),
+            false => value.to_owned(),
+        })
 }
 
 fn percent_decode(text: &str) -> String {
@@ -270,7 +273,7 @@ fn respond(
             } else {
                 reply.status
             };
-            (status, reply.body)
+            (status, reply.body.into_bytes())
         }
         Err(error) => {
             let body = if defects.wrong_error_shape && error.kind == ErrorKind::InvalidRequest {
@@ -278,10 +281,10 @@ fn respond(
             } else {
                 providers::error_body(provider, &error)
             };
-            (error.status, body)
+            (error.status, serde_json::to_vec(&body).unwrap_or_default())
         }
     };
-    let bytes = plan.mangle(serde_json::to_vec(&body).unwrap_or_default());
+    let bytes = plan.mangle(body);
     let json = HeaderValue::from_static("application/json");
     let content_type = match &plan.content_type {
         Some(kind) => HeaderValue::from_str(kind).unwrap_or(json),
@@ -307,13 +310,11 @@ async fn drop_connection(parts: &Parts) -> Response {
     }
 }
 
+/// An output image: rendered on its first download, a copy of the kept bytes after that.
 async fn serve_image(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
-    let found = lock(&shared.images)
-        .get(&name, Instant::now())
-        .map(|image| (image.bytes.clone(), image.format));
-    match found {
-        Some((bytes, format)) => {
-            let mut response = Response::new(Body::from(bytes));
+    match rendering::image(&shared, &name).await {
+        Ok(Some((encoded, format))) => {
+            let mut response = Response::new(encoded.into_body());
             response
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
@@ -322,9 +323,14 @@ async fn serve_image(State(shared): State<Arc<Shared>>, Path(name): Path<String>
                 .insert(CACHE_CONTROL, HeaderValue::from_static("private, max-age=60"));
             response
         }
-        None => (
+        Ok(None) => (
             StatusCode::NOT_FOUND,
             axum::Json(json!({"error": {"message": format!("image {name} not found: unknown, or expired after its URL TTL"), "type": "not_found"}})),
+        )
+            .into_response(),
+        Err(error) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            axum::Json(json!({"error": {"message": format!("image {name} could not be rendered: {error}"), "type": "server_error"}})),
         )
             .into_response(),
     }

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use super::config::Config;
 use super::jobs::JobStore;
 use super::rate_limit::RateWindows;
+use super::rendering::Renderer;
 use super::storage::ImageStore;
 
 /// Counters and sizes of a running emulator.
@@ -24,9 +25,10 @@ pub struct Stats {
     pub jobs_live: usize,
     /// Jobs not yet finished.
     pub jobs_running: usize,
-    /// Images held.
+    /// Images held: output URLs that serve (each rendered on its first download).
     pub images_stored: usize,
-    /// Encoded bytes of the images held.
+    /// Bytes the image store holds: the encoded images rendered so far and the decoded inputs
+    /// they are made from (bounded by [`Config::max_stored_bytes`]).
     pub bytes_stored: u64,
     /// Webhook POSTs attempted (retries included).
     pub webhook_attempts: u64,
@@ -119,6 +121,7 @@ pub(crate) struct Shared {
     pub providers: HashMap<Provider, ProviderInfo>,
     pub jobs: Mutex<JobStore>,
     pub images: Mutex<ImageStore>,
+    pub renderer: Renderer,
     pub rate: Mutex<RateWindows>,
     pub fault_counters: Vec<AtomicU64>,
     pub requests: AtomicU64,
@@ -152,6 +155,7 @@ impl Shared {
         Arc::new(Shared {
             jobs: Mutex::new(JobStore::new(config.max_jobs)),
             images: Mutex::new(ImageStore::new(config.max_stored_bytes)),
+            renderer: Renderer::default(),
             rate: Mutex::new(RateWindows::default()),
             fault_counters: config.faults.iter().map(|_| AtomicU64::new(0)).collect(),
             requests: AtomicU64::new(0),
@@ -200,10 +204,10 @@ impl Shared {
 
     /// Evicts jobs and images whose TTL ended.
     pub fn sweep(&self, now: Instant) {
-        let images = lock(&self.jobs).sweep(now, self.config.job_ttl);
+        let jobs = lock(&self.jobs).sweep(now, self.config.job_ttl);
         let mut store = lock(&self.images);
-        for name in images {
-            store.remove(&name);
+        for job in jobs {
+            store.remove(&job);
         }
         store.sweep(now);
     }

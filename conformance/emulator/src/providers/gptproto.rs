@@ -39,8 +39,8 @@ pub(crate) async fn create(
     body: Value,
     key: u64,
 ) -> Result<Reply, ApiError> {
-    let (request, base) = prepare(shared, Provider::Gptproto, ctx, &body, Value::Null).await?;
-    let job = start(shared, Provider::Gptproto, key, request, base)?;
+    let (request, input) = prepare(shared, Provider::Gptproto, ctx, &body, Value::Null).await?;
+    let job = start(shared, Provider::Gptproto, key, request, input)?;
     Ok(Reply::created(envelope(
         shared,
         &job,
@@ -98,9 +98,9 @@ fn envelope(shared: &Shared, job: &Job, broken: bool) -> Value {
         .unwrap_or_default();
     json!({
         "data": {
-            "id": job.id,
+            "id": &*job.id,
             "model": model,
-            "outputs": job.outputs.iter().map(|name| image_url(base, name)).collect::<Vec<_>>(),
+            "outputs": job.outputs().map(|name| image_url(base, &name)).collect::<Vec<_>>(),
             "urls": {"get": format!("{base}{result_path}")},
             "status": if broken { json!(500) } else { json!(status) },
             "error": error,

@@ -8,8 +8,8 @@ pub(crate) mod novita;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use axum::body::Bytes;
 use axum::http::StatusCode;
-use image::RgbImage;
 use img2img_specs::extensions::Stages;
 use img2img_specs::{Feature, Provider, media_fields};
 use serde_json::Value;
@@ -19,26 +19,64 @@ use tokio::time::Instant;
 use super::error::{ApiError, ErrorKind};
 use super::features::{as_number, as_size};
 use super::images::{self, Format, RenderParams, Source};
+use super::inputs::Input;
 use super::jobs::{AdmitError, Job, JobRequest, Phase, TestMode};
 use super::lifecycle;
+use super::rendering;
 use super::state::{Shared, lock};
+
+/// Inputs up to this many pixels are decoded on the request's own task; larger ones on the
+/// blocking pool.
+const INLINE_DECODE_PIXELS: u64 = 128 * 128;
 
 /// What one request needs besides its body.
 #[derive(Debug, Clone)]
 pub(crate) struct Ctx {
-    /// `http://host:port` the client reached the emulator at (for the URLs it answers with).
-    pub base: String,
-    /// `host:port` forms of this emulator (its own image URLs are accepted as inputs).
-    pub own: Vec<String>,
+    /// The `Host` header, if the request had one.
+    pub host: Option<String>,
     /// The job must fail with this reason (fault `fail=`).
     pub fail: Option<String>,
+}
+
+impl Ctx {
+    /// `http://host:port` the client reached the emulator at (for the URLs it answers with).
+    pub fn base(&self, shared: &Shared) -> String {
+        match (&self.host, shared.bound.get()) {
+            (Some(host), _) => format!("http://{host}"),
+            (None, Some(addr)) => format!("http://{addr}"),
+            (None, None) => "http://localhost".to_owned(),
+        }
+    }
+
+    /// `host:port` forms of this emulator (its own image URLs are accepted as inputs).
+    pub fn own(&self, shared: &Shared) -> Vec<String> {
+        shared.own_authorities(self.host.as_deref())
+    }
+}
+
+/// An answer's JSON body: a value, or already serialized (a poll's body, written straight from
+/// typed fields rather than built as a tree first).
+#[derive(Debug, Clone)]
+pub(crate) enum ReplyBody {
+    Value(Value),
+    Json(Vec<u8>),
+}
+
+impl ReplyBody {
+    /// The bytes on the wire.
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            ReplyBody::Value(value) => serde_json::to_vec(&value).unwrap_or_default(),
+            ReplyBody::Json(bytes) => bytes,
+        }
+    }
 }
 
 /// An answer, before faults and defects change it.
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
     pub status: StatusCode,
-    pub body: Value,
+    pub body: ReplyBody,
     /// A success of a create call (the `undocumented_status` defect changes its status).
     pub created: bool,
 }
@@ -47,7 +85,16 @@ impl Reply {
     pub fn ok(body: Value) -> Reply {
         Reply {
             status: StatusCode::OK,
-            body,
+            body: ReplyBody::Value(body),
+            created: false,
+        }
+    }
+
+    /// A 200 with `body` serialized.
+    pub fn ok_json(body: &impl serde::Serialize) -> Reply {
+        Reply {
+            status: StatusCode::OK,
+            body: ReplyBody::Json(serde_json::to_vec(body).unwrap_or_default()),
             created: false,
         }
     }
@@ -55,7 +102,7 @@ impl Reply {
     pub fn created(body: Value) -> Reply {
         Reply {
             status: StatusCode::OK,
-            body,
+            body: ReplyBody::Value(body),
             created: true,
         }
     }
@@ -97,12 +144,12 @@ pub(crate) async fn result(
     match provider {
         Provider::Gptproto => gptproto::result(shared, ctx, id),
         Provider::Novita => novita::result(shared, ctx, id),
-        Provider::Modelslab => modelslab::result(shared, ctx, body),
+        Provider::Modelslab => modelslab::result(shared, ctx, body).await,
     }
 }
 
 /// The webhook a finished job sends: URL, body and retries.
-pub(crate) fn webhook(shared: &Shared, job: &Job) -> Option<(String, Value, u32)> {
+pub(crate) async fn webhook(shared: &Shared, job: &Job) -> Option<(String, Value, u32)> {
     let url = job.request.webhook.clone()?;
     match job.provider {
         Provider::Gptproto => None,
@@ -111,7 +158,7 @@ pub(crate) fn webhook(shared: &Shared, job: &Job) -> Option<(String, Value, u32)
             novita::webhook_event(shared, job),
             shared.config.webhooks.novita_retries,
         )),
-        Provider::Modelslab => Some((url, modelslab::webhook_payload(shared, job), 0)),
+        Provider::Modelslab => Some((url, modelslab::webhook_payload(shared, job).await, 0)),
     }
 }
 
@@ -125,7 +172,7 @@ pub(crate) fn stage_word<'a>(stages: &'a Stages, phase: &Phase) -> &'a str {
     }
 }
 
-/// A copy of job `id`, if it is held.
+/// A copy of job `id`, if it is held (cheap: the request is shared, not copied).
 pub(crate) fn snapshot(shared: &Shared, id: &str) -> Option<Job> {
     lock(&shared.jobs).get(id).cloned()
 }
@@ -135,15 +182,15 @@ pub(crate) fn image_url(base: &str, name: &str) -> String {
     format!("{base}{}{name}", images::IMAGE_PATH)
 }
 
-/// What a create request asks for, read by `x-feature`: the job request and the input image
-/// (decoded and resized to the output size), or why it cannot be done.
+/// What a create request asks for, read by `x-feature`: the job request and the decoded input
+/// image, or why it cannot be done. Nothing is rendered or resized here.
 pub(crate) async fn prepare(
     shared: &Arc<Shared>,
     provider: Provider,
     ctx: &Ctx,
     body: &Value,
     echo: Value,
-) -> Result<(JobRequest, Option<RgbImage>), ApiError> {
+) -> Result<(JobRequest, Option<Arc<Input>>), ApiError> {
     let info = shared.info(provider);
     let get = |feature: Feature| info.feature(feature).and_then(|f| f.value_in(body));
     let label = |feature: Feature| {
@@ -158,31 +205,38 @@ pub(crate) async fn prepare(
     };
     let defaults = info.render_defaults;
 
-    let (width, height, size_label) = match get(Feature::Size).and_then(as_size) {
-        Some((w, h)) => (w, h, label(Feature::Size)),
-        None => (
+    let size = get(Feature::Size).and_then(as_size);
+    let (width, height) = size.unwrap_or_else(|| {
+        (
             get(Feature::Width)
                 .and_then(as_number)
                 .unwrap_or(f64::from(defaults.width)) as u64,
             get(Feature::Height)
                 .and_then(as_number)
                 .unwrap_or(f64::from(defaults.height)) as u64,
-            format!("{} x {}", label(Feature::Width), label(Feature::Height)),
-        ),
-    };
+        )
+    });
     let count = get(Feature::ImagesPerCall)
         .and_then(as_number)
         .unwrap_or(1.0)
         .max(1.0) as u64;
     let (width, height) = (width.max(1), height.max(1));
-    images::check_budget(
-        &format!("{size_label} x {}", label(Feature::ImagesPerCall)),
-        width,
-        height,
-        count,
-        shared.config.pixel_budget,
-    )
-    .map_err(ApiError::invalid)?;
+    let pixels = width.saturating_mul(height).saturating_mul(count);
+    if pixels > shared.config.pixel_budget {
+        // The labels are only spelled out for the error.
+        let size_label = match size {
+            Some(_) => label(Feature::Size),
+            None => format!("{} x {}", label(Feature::Width), label(Feature::Height)),
+        };
+        images::check_budget(
+            &format!("{size_label} x {}", label(Feature::ImagesPerCall)),
+            width,
+            height,
+            count,
+            shared.config.pixel_budget,
+        )
+        .map_err(ApiError::invalid)?;
+    }
 
     let seed = get(Feature::Seed)
         .and_then(seed_of)
@@ -237,45 +291,47 @@ pub(crate) async fn prepare(
     };
 
     // Every image the request carries must be usable; only the init image is decoded.
-    let init_pointer = info.feature(Feature::InitImage).map(|f| f.pointer.clone());
-    let mut init: Option<(String, axum::body::Bytes)> = None;
+    let init_pointer = info.feature(Feature::InitImage).map(|f| f.pointer.as_str());
+    let max_pixels = info.max_input_pixels;
+    let mut input = None;
+    let mut init = None;
+    let mut own = None;
     for pointer in media_fields(info.create_schema.schema(), body) {
         let Some(text) = body.pointer(&pointer).and_then(Value::as_str) else {
             continue;
         };
+        let is_init = Some(pointer.as_str()) == init_pointer;
+        if is_init && let Some(known) = lock(&shared.renderer.inputs).get(text, max_pixels) {
+            input = Some(known);
+            continue;
+        }
         let field = img2img_specs::field_path(body, &pointer);
-        let bytes = match images::source(&field, text, &ctx.own).map_err(ApiError::invalid)? {
-            Source::Inline(bytes) => axum::body::Bytes::from(bytes),
-            Source::Served(name) => lock(&shared.images)
-                .get(name, Instant::now())
-                .map(|image| image.bytes.clone())
-                .ok_or_else(|| {
-                    ApiError::invalid(format!(
+        let own = own.get_or_insert_with(|| ctx.own(shared));
+        let (bytes, inline) = match images::source(&field, text, own).map_err(ApiError::invalid)? {
+            Source::Inline(bytes) => (Bytes::from(bytes), true),
+            Source::Served(name) => match rendering::image(shared, name).await {
+                Ok(Some((encoded, _))) => (encoded.contiguous(), false),
+                Ok(None) => {
+                    return Err(ApiError::invalid(format!(
                         "{field}: {name} is not an image this emulator serves (unknown, or expired after its TTL)"
-                    ))
-                })?,
+                    )));
+                }
+                Err(error) => return Err(ApiError::invalid(format!("{field}: {error}"))),
+            },
         };
-        if Some(&pointer) == init_pointer.as_ref() {
-            init = Some((field, bytes));
+        if is_init {
+            init = Some((field, bytes, inline.then_some(text)));
         } else {
             images::dimensions(&field, &bytes).map_err(ApiError::invalid)?;
         }
     }
-    let base = match init {
-        Some((field, bytes)) => {
-            let max_pixels = info.max_input_pixels;
-            let (w, h, prompt) = (render.width, render.height, render.prompt.clone());
-            let decoded = tokio::task::spawn_blocking(move || {
-                images::decode(&field, &bytes, max_pixels)
-                    .map(|input| images::base_image(Some(&input), w, h, &prompt))
-            })
-            .await
-            .map_err(|e| ApiError::invalid(format!("the input image could not be decoded: {e}")))?
-            .map_err(ApiError::invalid)?;
-            Some(decoded)
+    if let Some((field, bytes, text)) = init {
+        let decoded = decode_input(field, bytes, max_pixels).await?;
+        if let Some(text) = text {
+            lock(&shared.renderer.inputs).put(text, max_pixels, &decoded);
         }
-        None => None,
-    };
+        input = Some(decoded);
+    }
 
     let request = JobRequest {
         render,
@@ -291,10 +347,30 @@ pub(crate) async fn prepare(
         webhook,
         test_mode,
         fail: ctx.fail.clone(),
-        base_url: ctx.base.clone(),
+        base_url: ctx.base(shared),
         echo,
     };
-    Ok((request, base))
+    Ok((request, input))
+}
+
+/// Decodes an init image: small ones right here, larger ones on the blocking pool.
+async fn decode_input(
+    field: String,
+    bytes: Bytes,
+    max_pixels: u64,
+) -> Result<Arc<Input>, ApiError> {
+    let small = images::dimensions(&field, &bytes)
+        .is_ok_and(|(w, h)| u64::from(w) * u64::from(h) <= INLINE_DECODE_PIXELS);
+    let decoded = if small {
+        images::decode(&field, &bytes, max_pixels)
+    } else {
+        tokio::task::spawn_blocking(move || images::decode(&field, &bytes, max_pixels))
+            .await
+            .map_err(|e| ApiError::invalid(format!("the input image could not be decoded: {e}")))?
+    };
+    decoded
+        .map(|image| Arc::new(Input::new(image)))
+        .map_err(ApiError::invalid)
 }
 
 /// A seed as the response reports it: a number while it fits a signed 64-bit integer (what typed
@@ -345,7 +421,7 @@ pub(crate) fn start(
     provider: Provider,
     key: u64,
     request: JobRequest,
-    base: Option<RgbImage>,
+    input: Option<Arc<Input>>,
 ) -> Result<Job, ApiError> {
     let now = Instant::now();
     let rate = shared.config.rate_limit;
@@ -372,16 +448,15 @@ pub(crate) fn start(
     let latency = shared.config.latency;
     let (done, _) = watch::channel(false);
     let job = Job {
-        id: new_id(shared, provider),
+        id: new_id(shared, provider).into(),
         provider,
         key_hash: key,
-        request,
+        request: Arc::new(request),
         phase: Phase::Queued,
         created: now,
         created_wall: SystemTime::now(),
         processing_started: None,
         finished: None,
-        outputs: Vec::new(),
         url_ttl: shared.url_ttl(provider),
         webhook_status: String::new(),
         processing: latency.processing,
@@ -404,13 +479,17 @@ pub(crate) fn start(
             format!("Rate limit exceeded. Maximum {limit} queued requests allowed."),
         ),
     })?;
-    {
+    if !evicted.is_empty() {
         let mut store = lock(&shared.images);
-        for name in evicted {
-            store.remove(&name);
+        for job in evicted {
+            store.remove(&job);
         }
     }
     shared.ensure_sweeper();
-    tokio::spawn(lifecycle::run(Arc::clone(shared), copy.id.clone(), base));
+    tokio::spawn(lifecycle::run(
+        Arc::clone(shared),
+        Arc::clone(&copy.id),
+        input,
+    ));
     Ok(copy)
 }

@@ -20,7 +20,8 @@ use crate::config::ModelslabMode;
 use crate::error::{ApiError, ErrorKind, put};
 use crate::images::BASE64;
 use crate::jobs::{Job, Phase};
-use crate::state::{Shared, lock};
+use crate::rendering;
+use crate::state::Shared;
 use base64::Engine as _;
 
 /// How much longer than its latency a synchronous create waits before answering `processing`.
@@ -61,8 +62,8 @@ pub(crate) async fn create(
         "init_image": init_image,
         "track_id": body.get("track_id").cloned().unwrap_or(Value::Null),
     });
-    let (request, base) = prepare(shared, Provider::Modelslab, ctx, &body, echo).await?;
-    let job = start(shared, Provider::Modelslab, key, request, base)?;
+    let (request, input) = prepare(shared, Provider::Modelslab, ctx, &body, echo).await?;
+    let job = start(shared, Provider::Modelslab, key, request, input)?;
     let job = match shared.config.modelslab_mode {
         ModelslabMode::Queued => job,
         ModelslabMode::Sync => {
@@ -73,10 +74,10 @@ pub(crate) async fn create(
             snapshot(shared, &job.id).unwrap_or(job)
         }
     };
-    Ok(Reply::created(answer(shared, &job)))
+    Ok(Reply::created(answer(shared, &job).await))
 }
 
-pub(crate) fn result(
+pub(crate) async fn result(
     shared: &Arc<Shared>,
     _ctx: &Ctx,
     body: Option<Value>,
@@ -87,7 +88,7 @@ pub(crate) fn result(
         _ => return Err(ApiError::invalid("request_id is required")),
     };
     match snapshot(shared, &id) {
-        Some(job) => Ok(Reply::ok(answer(shared, &job))),
+        Some(job) => Ok(Reply::ok(answer(shared, &job).await)),
         None => Ok(Reply::ok(
             json!({"status": "error", "message": "Request not found"}),
         )),
@@ -95,9 +96,9 @@ pub(crate) fn result(
 }
 
 /// The body of a create or fetch answer for a job.
-fn answer(shared: &Shared, job: &Job) -> Value {
+async fn answer(shared: &Shared, job: &Job) -> Value {
     let mut body = match &job.phase {
-        Phase::Succeeded => success(shared, job),
+        Phase::Succeeded => success(shared, job, inline_images(shared, job).await),
         Phase::Failed(reason) => {
             json!({"status": status(shared, job), "id": numeric_id(job), "message": reason})
         }
@@ -118,7 +119,7 @@ fn status(shared: &Shared, job: &Job) -> String {
 fn numeric_id(job: &Job) -> Value {
     job.id
         .parse::<u64>()
-        .map_or_else(|_| json!(job.id), |n| json!(n))
+        .map_or_else(|_| json!(&*job.id), |n| json!(n))
 }
 
 fn meta(job: &Job) -> Value {
@@ -137,7 +138,7 @@ fn meta(job: &Job) -> Value {
         "full_url": "no",
         "upscale": "no",
         "outdir": "out",
-        "file_prefix": job.id,
+        "file_prefix": &*job.id,
     });
     if let (Value::Object(meta), Value::Object(echo)) = (&mut meta, &job.request.echo) {
         for (name, value) in echo {
@@ -149,23 +150,27 @@ fn meta(job: &Job) -> Value {
     meta
 }
 
-fn success(shared: &Shared, job: &Job) -> Value {
+/// With `base64: "yes"`, the base64 of each output still held (rendered now if need be).
+async fn inline_images(shared: &Shared, job: &Job) -> Option<Vec<String>> {
+    if !job.request.inline_base64 {
+        return None;
+    }
+    let mut out = Vec::new();
+    for name in job.outputs() {
+        match rendering::image(shared, &name).await {
+            Ok(Some((encoded, _))) => out.push(BASE64.encode(encoded.contiguous())),
+            Ok(None) => {}
+            Err(error) => tracing::warn!("{name} could not be rendered: {error}"),
+        }
+    }
+    Some(out)
+}
+
+/// The success body; `inline` holds the images' base64 when the request asked for it.
+fn success(shared: &Shared, job: &Job, inline: Option<Vec<String>>) -> Value {
     let base = &job.request.base_url;
-    let urls: Vec<String> = job
-        .outputs
-        .iter()
-        .map(|name| image_url(base, name))
-        .collect();
-    let output: Vec<String> = if job.request.inline_base64 {
-        let store = lock(&shared.images);
-        job.outputs
-            .iter()
-            .filter_map(|name| store.get(name, Instant::now()))
-            .map(|image| BASE64.encode(&image.bytes))
-            .collect()
-    } else {
-        urls.clone()
-    };
+    let urls: Vec<String> = job.outputs().map(|name| image_url(base, &name)).collect();
+    let output: Vec<String> = inline.unwrap_or_else(|| urls.clone());
     let generation_time = match (job.processing_started, job.finished) {
         (Some((start, _)), Some((end, _))) => end.duration_since(start).as_secs_f64(),
         _ => 0.0,
@@ -199,12 +204,12 @@ fn processing(shared: &Shared, job: &Job) -> Value {
         "id": numeric_id(job),
         "output": [],
         "meta": meta(job),
-        "future_links": job.output_names().iter().map(|name| image_url(base, name)).collect::<Vec<_>>(),
+        "future_links": job.output_names().map(|name| image_url(base, &name)).collect::<Vec<_>>(),
     })
 }
 
 /// The webhook payload of a finished job (success or failure, with `track_id`).
-pub(crate) fn webhook_payload(shared: &Shared, job: &Job) -> Value {
+pub(crate) async fn webhook_payload(shared: &Shared, job: &Job) -> Value {
     let track_id = job
         .request
         .echo
@@ -219,7 +224,7 @@ pub(crate) fn webhook_payload(shared: &Shared, job: &Job) -> Value {
             "track_id": track_id,
         }),
         _ => {
-            let success = success(shared, job);
+            let success = success(shared, job, inline_images(shared, job).await);
             json!({
                 "status": success["status"],
                 "id": numeric_id(job),
