@@ -250,16 +250,14 @@ fn cases() -> Vec<Case> {
             [(DefaultChanged, Breaking, "#/x-output/default-format")]),
         case("inline base64 offered", [set("/x-output/inline-base64", json!(true))],
             [(RangeWidened, NonBreaking, "#/x-output/inline-base64")]),
-        case("limit lowered", [set("/x-limits/max-images", json!(2))],
-            [(RangeNarrowed, Breaking, "#/x-limits/max-images")]),
+        case("limit lowered", [set("/x-limits/max-input-bytes", json!(2048))],
+            [(RangeNarrowed, Breaking, "#/x-limits/max-input-bytes")]),
         case("nested limit raised", [set("/x-limits/rate-limit/queued-requests", json!(10))],
             [(RangeWidened, NonBreaking, "#/x-limits/rate-limit/queued-requests")]),
-        case("limit dropped", [remove("/x-limits/max-images")],
-            [(RangeWidened, NonBreaking, "#/x-limits/max-images")]),
-        case("limit added", [set("/x-limits/max-side", json!(2048))],
-            [(RangeNarrowed, Breaking, "#/x-limits/max-side")]),
-        case("limit no longer a number", [set("/x-limits/max-images", json!("four"))],
-            [(ConstraintChanged, Breaking, "#/x-limits/max-images")]),
+        case("limit dropped", [remove("/x-limits/max-input-bytes")],
+            [(RangeWidened, NonBreaking, "#/x-limits/max-input-bytes")]),
+        case("limit added", [set("/x-limits/max-input-pixels", json!(2048))],
+            [(RangeNarrowed, Breaking, "#/x-limits/max-input-pixels")]),
 
         // Several at once: breaking ones first, otherwise in document order.
         case("breaking changes lead", [
