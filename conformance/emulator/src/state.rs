@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
-use img2img_specs::{CompiledSchema, Provider, Spec};
+use img2img_specs::extensions::JobInfo;
+use img2img_specs::{CompiledSchema, Provider, Reading, Spec};
 use tokio::time::Instant;
 
 use super::config::Config;
@@ -38,8 +39,9 @@ pub struct Stats {
 #[derive(Debug)]
 pub(crate) struct ProviderInfo {
     pub spec: &'static Spec,
-    pub create: String,
-    pub result: String,
+    /// `x-job`: every family's create and result operations.
+    pub job: &'static JobInfo,
+    /// The create request schema as the provider accepts it ([`Reading::Accepting`]).
     pub create_schema: Arc<CompiledSchema>,
     pub features: HashMap<String, FeatureField>,
     /// Largest accepted request body.
@@ -60,7 +62,7 @@ impl ProviderInfo {
         let spec = Spec::embedded(provider);
         let job = &spec.extensions().job;
         let create_schema = spec
-            .request_schema(&job.create)
+            .request_schema_as(&job.create, Reading::Accepting)
             .unwrap_or_else(|| {
                 panic!(
                     "{provider}: x-job.create {} has no request body",
@@ -80,8 +82,7 @@ impl ProviderInfo {
             .map(Duration::from_secs);
         ProviderInfo {
             spec,
-            create: job.create.clone(),
-            result: job.result.clone(),
+            job,
             features: spec
                 .operation(&job.create)
                 .and_then(|op| op.request_body.as_deref())
@@ -108,6 +109,8 @@ pub(crate) struct Shared {
     pub webhook_attempts: AtomicU64,
     pub webhooks_delivered: AtomicU64,
     pub next_numeric_id: AtomicU64,
+    /// Every exchange with a spec operation, when [`Config::journal`] is on.
+    pub journal: Mutex<Vec<super::journal::JournalEntry>>,
     pub bound: OnceLock<SocketAddr>,
     pub webhook_client: OnceLock<reqwest::Client>,
     sweeper_started: AtomicBool,
@@ -141,6 +144,7 @@ impl Shared {
             webhook_attempts: AtomicU64::new(0),
             webhooks_delivered: AtomicU64::new(0),
             next_numeric_id: AtomicU64::new(70_000_000),
+            journal: Mutex::new(Vec::new()),
             bound: OnceLock::new(),
             webhook_client: OnceLock::new(),
             sweeper_started: AtomicBool::new(false),

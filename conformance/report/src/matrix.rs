@@ -480,6 +480,12 @@ fn polling_cell(provider: &str, ext: &Extensions) -> Cell {
                 .unwrap_or_default()
         ));
     }
+    for alias in &job.aliases {
+        details.push(format!(
+            "also served as {}: {} then {}",
+            alias.name, alias.create, alias.result
+        ));
+    }
     Cell {
         provider: provider.to_owned(),
         support: Support::Info,
