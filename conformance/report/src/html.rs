@@ -348,7 +348,9 @@ fn status_parts(status: Option<Status>) -> (&'static str, &'static str) {
 }
 
 fn sdks(out: &mut String, report: &Report) {
-    out.push_str("<section id=\"sdks\">\n<h2 id=\"sdks-title\">Official SDKs against the emulator</h2>\n");
+    out.push_str(
+        "<section id=\"sdks\">\n<h2 id=\"sdks-title\">Official SDKs against the emulator</h2>\n",
+    );
     if let Some(note) = &report.sdks.note {
         let _ = writeln!(
             out,

@@ -89,7 +89,13 @@ pub fn build(
     results: Option<&RunResults>,
     results_source: &str,
 ) -> Result<Report, ReportError> {
-    build_with_sdks(specs, results, results_source, None, "target/conformance/sdk.json")
+    build_with_sdks(
+        specs,
+        results,
+        results_source,
+        None,
+        "target/conformance/sdk.json",
+    )
 }
 
 /// [`build`], with the SDK suite's `sdk.json` (if it ran); `sdk_source` names that file.

@@ -257,7 +257,10 @@ fn sdks(out: &mut String, report: &Report) {
         let _ = writeln!(out, "_{note}_");
         return;
     }
-    let _ = writeln!(out, "| SDK | Provider | Against the emulator | Sends beyond the docs |");
+    let _ = writeln!(
+        out,
+        "| SDK | Provider | Against the emulator | Sends beyond the docs |"
+    );
     let _ = writeln!(out, "|---|---|---|---|");
     for row in &report.sdks.rows {
         let outcome = match row.outcome {

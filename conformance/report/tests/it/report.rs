@@ -108,7 +108,10 @@ fn sdk_run() -> SdkRun {
                 detail: "queued_job failed".into(),
                 cases: vec![case("queued_job", Some(false)), case("failed_task", None)],
                 drift: SdkDrift {
-                    paths: vec!["POST /api/v1/enterprise/images/img2img (x-job alias enterprise-images)".into()],
+                    paths: vec![
+                        "POST /api/v1/enterprise/images/img2img (x-job alias enterprise-images)"
+                            .into(),
+                    ],
                     ..SdkDrift::default()
                 },
                 violations: vec!["POST /api/v9/x: no operation of the spec".into()],
@@ -135,13 +138,25 @@ fn sdk_rows_say_whether_each_sdk_works_and_what_it_sends() {
     let report = build(Some(&run()));
     let md = img2img_report::markdown::render(&report);
     assert!(md.contains("## Official SDKs against the emulator"), "{md}");
-    let novita = md.lines().find(|l| l.contains("`novita-client` 0.7.1")).expect("a novita-client row");
+    let novita = md
+        .lines()
+        .find(|l| l.contains("`novita-client` 0.7.1"))
+        .expect("a novita-client row");
     assert!(novita.contains("✅ works"), "{novita}");
     assert!(novita.contains("fields: request.extra"), "{novita}");
-    assert!(novita.contains("nulls: request.steps, request.clip_skip"), "{novita}");
-    let modelslab = md.lines().find(|l| l.contains("`modelslab-py` 0.2.3")).expect("a modelslab-py row");
+    assert!(
+        novita.contains("nulls: request.steps, request.clip_skip"),
+        "{novita}"
+    );
+    let modelslab = md
+        .lines()
+        .find(|l| l.contains("`modelslab-py` 0.2.3"))
+        .expect("a modelslab-py row");
     assert!(modelslab.contains("❌ fails"), "{modelslab}");
-    assert!(modelslab.contains("paths: POST /api/v1/enterprise/images/img2img"), "{modelslab}");
+    assert!(
+        modelslab.contains("paths: POST /api/v1/enterprise/images/img2img"),
+        "{modelslab}"
+    );
     let html = img2img_report::html::render(&report);
     assert!(html.contains("<code>novita-client</code> 0.7.1"), "{html}");
     assert!(html.contains("<li>nulls: request.steps, request.clip_skip</li>"));
