@@ -40,10 +40,19 @@ pub(crate) struct Tagged {
 /// converted with `img2img_specs::schema::to_json_schema`, and its `x-` siblings put back.
 pub(crate) fn tagged(spec: &Spec) -> Result<Vec<Tagged>, ReportError> {
     let mut out = Vec::new();
+    let job = &spec.extensions().job;
     for operation in spec.operations() {
         let Some(at) = &operation.request_body else {
             continue;
         };
+        // An alias family shares the docs' schemas (the lint checks it): nothing new to tag.
+        if job
+            .aliases
+            .iter()
+            .any(|a| a.create == operation.id || a.result == operation.id)
+        {
+            continue;
+        }
         let mut walk = Walk {
             document: spec.document(),
             out: &mut out,

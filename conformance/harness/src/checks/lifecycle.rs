@@ -377,6 +377,7 @@ pub(crate) async fn check(context: &Context) -> Verdict {
                         ctx.caller.budget().limit()
                     ));
                 }
+                let body = with_size(&ctx, body);
                 let run = match run_job_in(&ctx, &family, &body).await {
                     Ok(run) => run,
                     Err(mut failure) => {
@@ -405,6 +406,29 @@ pub(crate) async fn check(context: &Context) -> Verdict {
         },
     )
     .await
+}
+
+/// `body`, asking for a width and height where it names none and the spec gives no default (so
+/// the images' size can be checked): the values of the spec's full sample, made worth sending.
+fn with_size(context: &Context, mut body: Value) -> Value {
+    let asked = expected(context, &body);
+    if asked.width.is_some() && asked.height.is_some() {
+        return body;
+    }
+    let schema = super::acceptance::create_schema(context);
+    let mut full = img2img_strategy::sample(schema.schema(), img2img_strategy::Fill::All);
+    context.payload.prepare(schema.schema(), &mut full);
+    let mut values = BTreeMap::new();
+    features(schema.schema(), Some(&full), &mut values);
+    for (side, missing) in [
+        ("width", asked.width.is_none()),
+        ("height", asked.height.is_none()),
+    ] {
+        if let Some(value) = values.get(side).filter(|_| missing) {
+            set_feature(schema.schema(), &mut body, side, value);
+        }
+    }
+    body
 }
 
 fn reason(result: &Value) -> String {
