@@ -286,7 +286,11 @@ fn cells_say_what_the_specs_say() {
         .unwrap();
     assert_eq!((ml.minimum, ml.maximum), (Some(256.0), Some(1024.0)));
     assert_eq!(ml.unit.as_deref(), Some("pixels"));
-    assert_eq!(ml.default, Some(json!(512)));
+    // The docs give ModelsLab's width no default, so none is shown; Novita's seed has one (-1).
+    assert_eq!(ml.default, None);
+    let seed = report.ranges.iter().find(|r| r.feature == "seed").unwrap();
+    let novita = seed.cells.iter().find(|c| c.provider == "novita").unwrap();
+    assert_eq!(novita.default, Some(json!(-1)));
 }
 
 #[test]
