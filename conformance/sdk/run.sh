@@ -64,14 +64,16 @@ case "$mode" in
   emulator)
     logdir="$root/target/sdk-logs"; mkdir -p "$logdir"
     [ "${arg#/}" = "$arg" ] && arg="$PWD/$arg"
-    # One serving every provider, one whose ModelsLab queues every job, one failing every job.
-    start main /emulator/health "$arg" --provider all --api-key "$key"
+    # One serving every provider (and failing every job of the fault key), one whose ModelsLab
+    # queues every job.
+    fault_key="$key-fails"
+    start main /emulator/health "$arg" --provider all --api-key "$key" \
+      --key-fault "$fault_key=fail=$IMG2IMG_FAULT_REASON"
     IMG2IMG_BASE_URL="$started"
     start queued /emulator/health "$arg" --provider modelslab --modelslab-mode queued --api-key "$key"
     MODELSLAB_QUEUED_BASE_URL="$started"
-    start fault /emulator/health "$arg" --provider all --api-key "$key" --fault "fail=$IMG2IMG_FAULT_REASON"
-    IMG2IMG_FAULT_BASE_URL="$started"
-    export IMG2IMG_BASE_URL MODELSLAB_QUEUED_BASE_URL IMG2IMG_FAULT_BASE_URL
+    IMG2IMG_FAULT_KEY="$fault_key"
+    export IMG2IMG_BASE_URL MODELSLAB_QUEUED_BASE_URL IMG2IMG_FAULT_KEY
     ;;
   capture)
     logdir="$arg"; mkdir -p "$logdir"; logdir="$(cd "$logdir" && pwd)"

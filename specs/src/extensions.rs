@@ -61,14 +61,31 @@ pub enum JobStyle {
     SyncOrQueued,
 }
 
+/// One API family of a job: a create operation and the result operation its answers point to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct JobFamily {
+    /// A short name for reports (`enterprise-images`, `v6`).
+    pub name: String,
+    /// operationId of this family's create call.
+    pub create: String,
+    /// operationId of the result call a create of this family points to.
+    pub result: String,
+}
+
 /// `x-job`: the whole-job lifecycle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct JobInfo {
-    /// operationId of the paid create call.
+    /// operationId of the paid create call (the docs' path; what the generated client's users and
+    /// `img2img-client` call).
     pub create: String,
     /// operationId of the poll or fetch call.
     pub result: String,
+    /// Other live API families of the same job (other paths, the same request and response
+    /// schemas), each a create and the result its answers point to.
+    #[serde(default)]
+    pub aliases: Vec<JobFamily>,
     /// Poll or sync-or-queued.
     pub style: JobStyle,
     /// JSON pointer to the job id in the create response.

@@ -41,6 +41,7 @@ pub mod vocabulary;
 
 pub use lint::{Finding, lint};
 pub use provider::{Provider, UnknownProvider};
+pub use schema::Reading;
 pub use secret::ApiKey;
 pub use spec::{Example, ExampleKind, Operation, Parameter, Response, Spec, SpecError};
 pub use validate::{CompiledSchema, field_path};

@@ -256,6 +256,10 @@ fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&s
     if let Some(names) = map.get("x-common-names") {
         check_common_names(pointer, map.get("enum"), names, add);
     }
+    check_nullable(pointer, map, add);
+    if let Some(marks) = map.get(crate::schema::ACCEPTING) {
+        check_accepting(doc, pointer, map, marks, add);
+    }
     if let Some(default) = map.get("default")
         && !map.contains_key("$ref")
         && let Ok(schema) = to_json_schema(doc, pointer)
@@ -266,6 +270,105 @@ fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&s
             &format!("{pointer}/default"),
             format!("the default breaks its own schema: {violations}"),
         );
+    }
+}
+
+/// `nullable` where every OpenAPI 3.0 tool reads it: beside a `type` (3.0.3: "only if type is
+/// explicitly defined within the same Schema Object"), and on at most one branch of a `oneOf`.
+fn check_nullable(
+    pointer: &str,
+    map: &serde_json::Map<String, Value>,
+    add: &mut impl FnMut(&str, String),
+) {
+    if map.get("nullable") == Some(&Value::Bool(true))
+        && !map.contains_key("type")
+        && !map.contains_key("$ref")
+    {
+        add(
+            pointer,
+            "nullable: true without a type is ignored by strict OpenAPI 3.0 tools; put it on one typed branch of the oneOf".into(),
+        );
+    }
+    if let Some(Value::Array(branches)) = map.get("oneOf") {
+        let nullable = branches
+            .iter()
+            .filter(|b| b.get("nullable") == Some(&Value::Bool(true)))
+            .count();
+        if nullable > 1 {
+            add(
+                pointer,
+                format!(
+                    "{nullable} branches of this oneOf are nullable, so null fits more than one and is refused"
+                ),
+            );
+        }
+    }
+}
+
+/// `x-accepting` (see `specs/README.md`): on an object; `null-as-absent` a boolean, `optional` names
+/// required properties, `tolerated` holds described schemas of properties the object does not declare.
+fn check_accepting(
+    doc: &Value,
+    pointer: &str,
+    map: &serde_json::Map<String, Value>,
+    marks: &Value,
+    add: &mut impl FnMut(&str, String),
+) {
+    let at = format!("{pointer}/{}", crate::schema::ACCEPTING);
+    let Some(marks) = marks.as_object() else {
+        add(
+            &at,
+            "must be an object (null-as-absent, optional, tolerated)".into(),
+        );
+        return;
+    };
+    if !map.contains_key("properties") {
+        add(&at, "stands on a schema without properties".into());
+    }
+    let declared = map.get("properties").and_then(Value::as_object);
+    let required: Vec<&str> = map
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    for (key, value) in marks {
+        match key.as_str() {
+            "null-as-absent" if value.is_boolean() => {}
+            "optional" => {
+                for name in value.as_array().into_iter().flatten() {
+                    if !name.as_str().is_some_and(|n| required.contains(&n)) {
+                        add(
+                            &format!("{at}/optional"),
+                            format!("{name} is not a required property of this object"),
+                        );
+                    }
+                }
+            }
+            "tolerated" => {
+                let Some(tolerated) = value.as_object() else {
+                    add(
+                        &format!("{at}/tolerated"),
+                        "must map property names to schemas".into(),
+                    );
+                    continue;
+                };
+                check_descriptions(doc, &format!("{at}/tolerated"), tolerated, add);
+                for name in tolerated.keys() {
+                    if declared.is_some_and(|d| d.contains_key(name)) {
+                        add(
+                            &format!("{at}/tolerated/{}", escape(name)),
+                            format!(
+                                "{name} is a declared property; tolerated is for fields the docs do not declare"
+                            ),
+                        );
+                    }
+                }
+            }
+            other => add(
+                &format!("{at}/{}", escape(other)),
+                format!("{other:?} is not null-as-absent (a boolean), optional or tolerated"),
+            ),
+        }
     }
 }
 
@@ -375,6 +478,7 @@ fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
             }
         }
     }
+    check_job_aliases(spec, add);
     if !ext.auth.accepted_prefixes.contains(&ext.auth.prefix) {
         add(
             "/x-auth/accepted-prefixes",
@@ -545,6 +649,68 @@ fn names_a_field(spec: &Spec, field: &str) -> bool {
     })
 }
 
+/// `x-job.aliases`: unique names, existing operations, each used once, and the same request and
+/// response schemas as the docs' pair (an alias is another path to the same job, not another job).
+fn check_job_aliases(spec: &Spec, add: &mut impl FnMut(&str, String)) {
+    let job = &spec.extensions().job;
+    let doc = spec.document();
+    // The schema object as written (its `$ref`, usually) at a pointer.
+    let written = |at: Option<&str>| at.and_then(|p| doc.pointer(p)).cloned();
+    let body_of = |id: &str| written(spec.operation(id)?.request_body.as_deref());
+    let success_of = |id: &str| {
+        let op = spec.operation(id)?;
+        written(op.response(200)?.schema.as_deref())
+    };
+    let mut names = BTreeSet::new();
+    let mut operations: BTreeSet<&str> = [job.create.as_str(), job.result.as_str()].into();
+    for (i, alias) in job.aliases.iter().enumerate() {
+        let at = format!("/x-job/aliases/{i}");
+        if alias.name == "docs" || !names.insert(alias.name.as_str()) {
+            add(
+                &format!("{at}/name"),
+                format!(
+                    "{:?} is used twice (\"docs\" names the create/result pair)",
+                    alias.name
+                ),
+            );
+        }
+        for (field, id, primary) in [
+            ("create", &alias.create, &job.create),
+            ("result", &alias.result, &job.result),
+        ] {
+            if spec.operation(id).is_none() {
+                add(
+                    &format!("{at}/{field}"),
+                    format!("operationId {id:?} does not exist"),
+                );
+                continue;
+            }
+            if !operations.insert(id.as_str()) {
+                add(
+                    &format!("{at}/{field}"),
+                    format!("operationId {id:?} already belongs to another family"),
+                );
+            }
+            let same = if field == "create" {
+                body_of(id).is_some() && body_of(id) == body_of(primary)
+            } else {
+                success_of(id).is_some() && success_of(id) == success_of(primary)
+            };
+            if !same {
+                let what = if field == "create" {
+                    "request body"
+                } else {
+                    "200 response"
+                };
+                add(
+                    &format!("{at}/{field}"),
+                    format!("{id:?} must share the {what} schema of {primary:?}"),
+                );
+            }
+        }
+    }
+}
+
 /// `https://host[/path]`, with a host and no whitespace.
 fn is_https_url(text: &str) -> bool {
     text.strip_prefix("https://").is_some_and(|rest| {
@@ -670,6 +836,100 @@ paths:
                 "no finding contains {needle:?}:\n{findings:#?}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod alias_and_reading_tests {
+    use super::*;
+
+    const SPEC: &str = r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+servers: [{url: "https://example.com"}]
+x-provider: {id: modelslab, name: M, model: m, docs: "https://example.com/docs", key-env: K}
+x-auth: {in: header, name: Authorization, prefix: "", accepted-prefixes: [""]}
+x-job:
+  create: create
+  result: fetch
+  style: poll
+  id-pointer: /id
+  status-pointer: /s
+  pending: []
+  succeeded: []
+  failed: []
+  aliases:
+    - {name: docs, create: create_other, result: fetch}
+    - {name: v6, create: missing, result: fetch_other}
+x-output: {formats: [png], default-format: png, inline-base64: false}
+paths:
+  /create:
+    post:
+      operationId: create
+      requestBody: {content: {application/json: {schema: {$ref: "#/components/schemas/Body"}}}}
+      responses: {"200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/Answer"}}}}}
+  /create/other:
+    post:
+      operationId: create_other
+      requestBody: {content: {application/json: {schema: {type: object, description: another body}}}}
+      responses: {"200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/Answer"}}}}}
+  /fetch:
+    post:
+      operationId: fetch
+      responses: {"200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/Answer"}}}}}
+  /fetch/other:
+    post:
+      operationId: fetch_other
+      responses: {"200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/Answer"}}}}}
+components:
+  schemas:
+    Body:
+      type: object
+      description: body
+      required: [prompt]
+      x-accepting:
+        optional: [steps]
+        tolerated:
+          prompt: {type: string, description: declared already}
+          extra: {type: object}
+        strict: true
+      properties:
+        prompt: {type: string, description: p}
+        seed:
+          description: s
+          nullable: true
+          oneOf: [{type: integer}, {type: string}]
+        track:
+          description: t
+          oneOf: [{type: integer, nullable: true}, {type: string, nullable: true}]
+    Answer: {type: object, description: a}
+"##;
+
+    #[test]
+    fn aliases_nullable_and_accepting_marks_are_checked() {
+        let spec = Spec::parse(SPEC).unwrap();
+        let findings: Vec<String> = lint(&spec).iter().map(ToString::to_string).collect();
+        for needle in [
+            "\"docs\" is used twice",
+            "\"create_other\" must share the request body schema of \"create\"",
+            "operationId \"fetch\" already belongs to another family",
+            "operationId \"missing\" does not exist",
+            "nullable: true without a type is ignored",
+            "2 branches of this oneOf are nullable",
+            "\"steps\" is not a required property",
+            "prompt is a declared property",
+            "property extra has no description",
+            "\"strict\" is not null-as-absent",
+        ] {
+            assert!(
+                findings.iter().any(|f| f.contains(needle)),
+                "no finding contains {needle:?}:\n{findings:#?}"
+            );
+        }
+        assert!(
+            !findings.iter().any(|f| f.contains("fetch_other")),
+            "a valid alias result is not reported: {findings:#?}"
+        );
     }
 }
 

@@ -3,6 +3,10 @@
 //! `$ref`s are inlined (the specs have no recursive types), `nullable: true` becomes a `null` type,
 //! boolean `exclusiveMinimum`/`exclusiveMaximum` become numeric ones, and `x-required-if` becomes an
 //! `if`/`then`. Other `x-` keys are kept: validators ignore them and error messages read them.
+//!
+//! A request schema has two [`Reading`]s (see `specs/README.md`): what our client sends (the
+//! schema as written) and what the provider accepts (the schema widened by its `x-accepting`
+//! marks: nulls read as absent, fields the provider tolerates, fields it accepts absent).
 
 use serde_json::{Map, Value, json};
 
@@ -53,6 +57,29 @@ const DROPPED: &[&str] = &[
     "writeOnly",
 ];
 
+/// Which reading of a schema to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Reading {
+    /// What our client sends: the schema as written; `x-accepting` marks are ignored. The request
+    /// guard uses it, so an unknown or misspelt field is refused before a paid call.
+    #[default]
+    Sending,
+    /// What the provider accepts: the schema widened by each object's `x-accepting` (`null-as-absent`,
+    /// `optional`, `tolerated`). The emulators and the conformance checks hold servers to it.
+    Accepting,
+}
+
+/// `x-accepting`, the mark that widens an object schema in the [`Reading::Accepting`] reading.
+pub const ACCEPTING: &str = "x-accepting";
+
+/// What one conversion step knows besides the schema.
+#[derive(Debug, Clone, Copy)]
+struct Walk {
+    reading: Reading,
+    /// Inside an object whose `x-accepting.null-as-absent` is true (inherited by nested objects).
+    null_as_absent: bool,
+}
+
 /// Resolves a local `$ref` (`#/components/schemas/X`) in `document`.
 pub fn resolve_ref<'a>(document: &'a Value, reference: &str) -> Option<&'a Value> {
     document.pointer(reference.strip_prefix('#')?)
@@ -60,13 +87,26 @@ pub fn resolve_ref<'a>(document: &'a Value, reference: &str) -> Option<&'a Value
 
 /// Converts the schema at JSON pointer `at` of `document` into a standalone JSON Schema.
 pub fn to_json_schema(document: &Value, at: &str) -> Result<Value, SchemaError> {
+    to_json_schema_as(document, at, Reading::Sending)
+}
+
+/// [`to_json_schema`] in the given [`Reading`].
+pub fn to_json_schema_as(
+    document: &Value,
+    at: &str,
+    reading: Reading,
+) -> Result<Value, SchemaError> {
+    let walk = Walk {
+        reading,
+        null_as_absent: false,
+    };
     let schema = document
         .pointer(at)
         .ok_or_else(|| SchemaError::UnresolvedRef {
             at: at.to_owned(),
             reference: format!("#{at}"),
         })?;
-    let mut converted = convert(document, schema, at, &mut Vec::new())?;
+    let mut converted = convert(document, schema, at, &mut Vec::new(), walk)?;
     if let Value::Object(map) = &mut converted {
         map.insert(
             "$schema".into(),
@@ -81,6 +121,7 @@ fn convert(
     schema: &Value,
     at: &str,
     refs: &mut Vec<String>,
+    walk: Walk,
 ) -> Result<Value, SchemaError> {
     let Value::Object(object) = schema else {
         return Ok(schema.clone());
@@ -98,7 +139,7 @@ fn convert(
                 reference: reference.clone(),
             })?;
         refs.push(reference.clone());
-        let mut converted = convert(document, target, &reference[1..], refs)?;
+        let mut converted = convert(document, target, &reference[1..], refs, walk)?;
         refs.pop();
         // OpenAPI 3.0 ignores siblings of `$ref`, but the specs put their `x-` annotations (the
         // feature a property implements) beside the `$ref` of a shared schema: keep those.
@@ -110,20 +151,46 @@ fn convert(
         return Ok(converted);
     }
 
+    let accepting = match (walk.reading, object.get(ACCEPTING)) {
+        (Reading::Accepting, Some(Value::Object(marks))) => Some(marks),
+        _ => None,
+    };
+    let walk = Walk {
+        null_as_absent: accepting
+            .and_then(|m| m.get("null-as-absent"))
+            .and_then(Value::as_bool)
+            .unwrap_or(walk.null_as_absent),
+        ..walk
+    };
     let mut out = Map::new();
     for (key, value) in object {
-        if DROPPED.contains(&key.as_str()) {
+        if DROPPED.contains(&key.as_str()) || key == ACCEPTING {
             continue;
         }
         let child = format!("{at}/{}", escape(key));
         let value = match key.as_str() {
-            "properties" => convert_map(document, value, &child, refs)?,
-            "items" | "not" => convert(document, value, &child, refs)?,
-            "additionalProperties" if value.is_object() => convert(document, value, &child, refs)?,
-            "allOf" | "anyOf" | "oneOf" => convert_list(document, value, &child, refs)?,
+            "properties" => convert_map(document, value, &child, refs, walk)?,
+            "items" | "not" => convert(document, value, &child, refs, walk)?,
+            "additionalProperties" if value.is_object() => {
+                convert(document, value, &child, refs, walk)?
+            }
+            "allOf" | "anyOf" | "oneOf" => convert_list(document, value, &child, refs, walk)?,
             _ => value.clone(),
         };
         out.insert(key.clone(), value);
+    }
+    if let Some(marks) = accepting {
+        widen(
+            document,
+            &mut out,
+            marks,
+            &format!("{at}/{ACCEPTING}"),
+            refs,
+            walk,
+        )?;
+    }
+    if walk.reading == Reading::Accepting && walk.null_as_absent {
+        nulls_as_absent(&mut out);
     }
 
     numeric_exclusive(&mut out, "exclusiveMinimum", "minimum");
@@ -143,6 +210,7 @@ fn convert_map(
     value: &Value,
     at: &str,
     refs: &mut Vec<String>,
+    walk: Walk,
 ) -> Result<Value, SchemaError> {
     let Value::Object(map) = value else {
         return Ok(value.clone());
@@ -150,7 +218,7 @@ fn convert_map(
     let mut out = Map::new();
     for (name, schema) in map {
         let child = format!("{at}/{}", escape(name));
-        out.insert(name.clone(), convert(document, schema, &child, refs)?);
+        out.insert(name.clone(), convert(document, schema, &child, refs, walk)?);
     }
     Ok(Value::Object(out))
 }
@@ -160,15 +228,78 @@ fn convert_list(
     value: &Value,
     at: &str,
     refs: &mut Vec<String>,
+    walk: Walk,
 ) -> Result<Value, SchemaError> {
     let Value::Array(list) = value else {
         return Ok(value.clone());
     };
     list.iter()
         .enumerate()
-        .map(|(i, schema)| convert(document, schema, &format!("{at}/{i}"), refs))
+        .map(|(i, schema)| convert(document, schema, &format!("{at}/{i}"), refs, walk))
         .collect::<Result<Vec<_>, _>>()
         .map(Value::Array)
+}
+
+/// An object's `x-accepting` in the accepting reading: `tolerated` properties join `properties`,
+/// `optional` ones leave `required`.
+fn widen(
+    document: &Value,
+    out: &mut Map<String, Value>,
+    marks: &Map<String, Value>,
+    at: &str,
+    refs: &mut Vec<String>,
+    walk: Walk,
+) -> Result<(), SchemaError> {
+    if let Some(tolerated) = marks.get("tolerated") {
+        let Value::Object(extra) =
+            convert_map(document, tolerated, &format!("{at}/tolerated"), refs, walk)?
+        else {
+            return Ok(());
+        };
+        let properties = out
+            .entry("properties")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(properties) = properties {
+            properties.extend(extra);
+        }
+    }
+    if let (Some(Value::Array(optional)), Some(Value::Array(required))) =
+        (marks.get("optional"), out.get_mut("required"))
+    {
+        required.retain(|name| !optional.contains(name));
+    }
+    Ok(())
+}
+
+/// Every property an object does not require may also be `null` (read as absent).
+fn nulls_as_absent(out: &mut Map<String, Value>) {
+    let required: Vec<Value> = match out.get("required") {
+        Some(Value::Array(list)) => list.clone(),
+        _ => Vec::new(),
+    };
+    let Some(Value::Object(properties)) = out.get_mut("properties") else {
+        return;
+    };
+    for (name, property) in properties.iter_mut() {
+        if required.contains(&Value::String(name.clone())) || accepts_null(property) {
+            continue;
+        }
+        if let Value::Object(map) = std::mem::take(property) {
+            *property = nullable(map);
+        }
+    }
+}
+
+/// Whether a converted schema already lets `null` through.
+fn accepts_null(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::String(kind)) => kind == "null",
+        Some(Value::Array(kinds)) => kinds.iter().any(|k| k == "null"),
+        _ => schema
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .is_some_and(|branches| branches.iter().any(accepts_null)),
+    }
 }
 
 /// OpenAPI 3.0's `exclusiveMinimum: true` beside `minimum: x` is JSON Schema's `exclusiveMinimum: x`.
@@ -348,5 +479,49 @@ mod tests {
             to_json_schema(&doc, "/b"),
             Err(SchemaError::RecursiveRef { .. })
         ));
+    }
+
+    #[test]
+    fn the_accepting_reading_widens_only_where_marked() {
+        let doc = json!({"components": {"schemas": {
+            "Body": {"type": "object", "additionalProperties": false, "required": ["request"],
+                "x-accepting": {"null-as-absent": true},
+                "properties": {"request": {"$ref": "#/components/schemas/Request"}}},
+            "Request": {"type": "object", "additionalProperties": false, "required": ["prompt", "steps"],
+                "x-accepting": {"optional": ["steps"], "tolerated": {"extra": {"type": "object"}}},
+                "properties": {
+                    "prompt": {"type": "string"},
+                    "steps": {"type": "integer", "minimum": 1},
+                    "sampler": {"type": "string", "enum": ["a"]},
+                    "loras": {"type": "array", "items": {"type": "object"}}
+                }}
+        }}});
+        let at = "/components/schemas/Body";
+        let sending = to_json_schema(&doc, at).unwrap();
+        let request = &sending["properties"]["request"];
+        assert_eq!(request["required"], json!(["prompt", "steps"]));
+        assert!(request["properties"].get("extra").is_none());
+        assert!(request.get(ACCEPTING).is_none(), "the mark is consumed");
+
+        let accepting = to_json_schema_as(&doc, at, Reading::Accepting).unwrap();
+        let request = &accepting["properties"]["request"];
+        assert_eq!(request["required"], json!(["prompt"]));
+        assert_eq!(
+            request["properties"]["extra"],
+            json!({"type": ["object", "null"]}),
+            "tolerated, and optional, so null too"
+        );
+        assert_eq!(
+            request["properties"]["steps"]["type"],
+            json!(["integer", "null"])
+        );
+        assert_eq!(request["properties"]["sampler"]["enum"], json!(["a", null]));
+        assert_eq!(
+            request["properties"]["prompt"],
+            json!({"type": "string"}),
+            "a required property stays non-null"
+        );
+        // Inherited by the nested object; the top level requires `request`, so it stays non-null.
+        assert_eq!(accepting["properties"]["request"]["type"], "object");
     }
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::extensions::Extensions;
 use crate::provider::Provider;
-use crate::schema::{SchemaError, escape, to_json_schema};
+use crate::schema::{Reading, SchemaError, escape, to_json_schema_as};
 use crate::validate::CompiledSchema;
 use crate::view::{Feature, FeatureField};
 
@@ -129,7 +129,7 @@ pub struct Spec {
     openapi: openapiv3::OpenAPI,
     extensions: Extensions,
     operations: Vec<Operation>,
-    compiled: Mutex<HashMap<String, Arc<CompiledSchema>>>,
+    compiled: Mutex<HashMap<(String, Reading), Arc<CompiledSchema>>>,
     features: OnceLock<HashMap<String, Vec<FeatureField>>>,
 }
 
@@ -247,25 +247,47 @@ impl Spec {
 
     /// The schema at JSON pointer `at`, converted to JSON Schema and compiled (cached).
     pub fn compiled(&self, at: &str) -> Result<Arc<CompiledSchema>, SchemaError> {
+        self.compiled_as(at, Reading::Sending)
+    }
+
+    /// [`Spec::compiled`] in the given [`Reading`] (cached per pointer and reading).
+    pub fn compiled_as(
+        &self,
+        at: &str,
+        reading: Reading,
+    ) -> Result<Arc<CompiledSchema>, SchemaError> {
         let mut cache = self
             .compiled
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(found) = cache.get(at) {
+        let key = (at.to_owned(), reading);
+        if let Some(found) = cache.get(&key) {
             return Ok(Arc::clone(found));
         }
         let compiled = Arc::new(CompiledSchema::compile(
-            to_json_schema(&self.document, at)?,
+            to_json_schema_as(&self.document, at, reading)?,
             at,
         )?);
-        cache.insert(at.to_owned(), Arc::clone(&compiled));
+        cache.insert(key, Arc::clone(&compiled));
         Ok(compiled)
     }
 
-    /// The compiled request body schema of operation `id`, if it has a body.
+    /// The compiled request body schema of operation `id`, if it has a body, as our client sends
+    /// it ([`Reading::Sending`]: what the request guard holds requests to).
     pub fn request_schema(&self, id: &str) -> Option<Result<Arc<CompiledSchema>, SchemaError>> {
+        self.request_schema_as(id, Reading::Sending)
+    }
+
+    /// The compiled request body schema of operation `id` in the given [`Reading`]:
+    /// [`Reading::Accepting`] is what the provider accepts (what emulators and live checks hold a
+    /// server to).
+    pub fn request_schema_as(
+        &self,
+        id: &str,
+        reading: Reading,
+    ) -> Option<Result<Arc<CompiledSchema>, SchemaError>> {
         let at = self.operation(id)?.request_body.as_deref()?;
-        Some(self.compiled(at))
+        Some(self.compiled_as(at, reading))
     }
 
     /// The compiled schema of the response operation `id` documents for `status`.

@@ -4,7 +4,8 @@
 //!
 //! Defaults, relative to the workspace root: `--out target/report/`,
 //! `--results target/conformance/results.json`. A missing results file is reported in the output
-//! as "no conformance run yet", not an error.
+//! as "no conformance run yet", not an error; the SDK suite's `sdk.json` is read from beside the
+//! results file, and without it the report says "SDK suite not run".
 
 use std::path::{Path, PathBuf};
 
@@ -32,7 +33,16 @@ pub fn run(out: Option<PathBuf>, results: Option<PathBuf>) -> anyhow::Result<()>
         .unwrap_or(&results)
         .display()
         .to_string();
-    let built = img2img_report::build(&specs, run.as_ref(), &shown)?;
+    // The SDK compatibility suite writes its sdk.json beside results.json.
+    let sdk_path = results.with_file_name("sdk.json");
+    let sdks = img2img_report::sdk::load(&sdk_path)?;
+    let sdk_shown = sdk_path
+        .strip_prefix(&root)
+        .unwrap_or(&sdk_path)
+        .display()
+        .to_string();
+    let built =
+        img2img_report::build_with_sdks(&specs, run.as_ref(), &shown, sdks.as_ref(), &sdk_shown)?;
     let written = img2img_report::write(&built, &out)?;
     if let Some(note) = &built.conformance.note {
         println!("{note}");
@@ -74,6 +84,7 @@ mod tests {
         assert!(md.contains("no conformance run yet"), "{md}");
         let html = std::fs::read_to_string(dir.join("compatibility.html")).unwrap();
         assert!(html.contains("No conformance run yet"));
+        assert!(md.contains("SDK suite not run"), "{md}");
     }
 
     #[test]

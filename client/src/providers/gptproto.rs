@@ -129,8 +129,8 @@ fn read(
     let status = poll::status_of(PROVIDER, &value).unwrap_or_else(|| "unknown".to_owned());
     let class = poll::classify(PROVIDER, &status);
     let failure = data.error.as_ref().and_then(|e| match e {
-        PredictionError::String(s) => Some(s.clone()),
-        PredictionError::PredictionErrorDetail(d) => d.message.clone(),
+        PredictionError::Variant0(s) => s.clone(),
+        PredictionError::Variant1(d) => d.message.clone(),
     });
     Ok(PollState {
         eta: poll::eta_of(PROVIDER, &value),

@@ -53,6 +53,7 @@ pub(crate) fn check(
             .config
             .api_keys
             .iter()
+            .chain(shared.config.key_faults.iter().map(|f| &f.key))
             .any(|k| k.expose_secret() == key);
     if !accepted {
         let status = if provider == Provider::Novita {

@@ -26,6 +26,11 @@ pub struct Config {
     pub pixel_budget: u64,
     /// Faults applied to every run's requests (besides the `x-emulator-fault` header).
     pub faults: Vec<FaultRule>,
+    /// Faults bound to a key: every request carrying that key gets them (for clients that cannot
+    /// add the `x-emulator-fault` header, such as SDKs). A key listed here is also accepted.
+    pub key_faults: Vec<KeyFault>,
+    /// Keep every exchange with a spec operation ([`crate::Emulator::journal`]); off by default.
+    pub journal: bool,
     /// Deliberate defects, each breaking one promise of the spec.
     pub defects: Defects,
     /// Finished jobs and their images are evicted this long after they end (images sooner when
@@ -49,6 +54,8 @@ impl Default for Config {
             rate_limit: None,
             pixel_budget: DEFAULT_PIXEL_BUDGET,
             faults: Vec::new(),
+            key_faults: Vec::new(),
+            journal: false,
             defects: Defects::default(),
             job_ttl: Duration::from_secs(3600),
             max_jobs: 10_000,
@@ -321,7 +328,9 @@ fn parse_duration(value: &str) -> Result<Duration, String> {
 /// A fault applied to a run's requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultRule {
-    /// The operationId it applies to; `None` for every operation.
+    /// The operations it applies to; `None` for every operation. `create_img2img` is that
+    /// operationId of every provider (Novita and ModelsLab share it), `novita:create_img2img` that of
+    /// one provider, `modelslab:*` every operation of one provider.
     pub operation: Option<String>,
     /// Applies to every n-th matching request (1 = every one, 2 = the 2nd, 4th, ...); 0 never.
     pub every_nth: u32,
@@ -330,6 +339,17 @@ pub struct FaultRule {
 }
 
 impl FaultRule {
+    /// Whether the rule applies to `operation` of `provider`.
+    pub fn applies_to(&self, provider: Provider, operation: &str) -> bool {
+        let Some(target) = self.operation.as_deref() else {
+            return true;
+        };
+        match target.split_once(':') {
+            Some((who, what)) => who == provider.id() && (what == "*" || what == operation),
+            None => target == operation,
+        }
+    }
+
     /// A rule applying `fault` to every request of every operation.
     pub fn always(fault: Fault) -> Self {
         FaultRule {
@@ -337,6 +357,31 @@ impl FaultRule {
             every_nth: 1,
             fault,
         }
+    }
+}
+
+/// Faults every request with one key gets (`--key-fault KEY=FAULT`, scenario `key_faults`).
+#[derive(Debug, Clone)]
+pub struct KeyFault {
+    /// The key (never logged).
+    pub key: ApiKey,
+    /// The fault, as in the header.
+    pub fault: Fault,
+}
+
+impl FromStr for KeyFault {
+    type Err = String;
+
+    /// `KEY=FAULT`, e.g. `sk-fail=fail=nsfw detected` (the first `=` ends the key).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (key, fault) = text
+            .split_once('=')
+            .filter(|(key, _)| !key.trim().is_empty())
+            .ok_or_else(|| "a key fault is KEY=FAULT, e.g. sk-fail=fail=<reason>".to_owned())?;
+        Ok(KeyFault {
+            key: ApiKey::new(key.trim()),
+            fault: fault.parse().map_err(|e: ParseFaultError| e.to_string())?,
+        })
     }
 }
 
@@ -359,6 +404,8 @@ pub struct Scenario {
     pub job_ttl_secs: Option<u64>,
     /// Faults for the run.
     pub faults: Vec<ScenarioFault>,
+    /// Faults bound to keys.
+    pub key_faults: Vec<ScenarioKeyFault>,
     /// Defects to switch on.
     pub defects: Option<Defects>,
 }
@@ -404,6 +451,16 @@ pub struct ScenarioFault {
     #[serde(default = "one")]
     pub every_nth: u32,
     /// The fault, written as in the header (`status=503`).
+    pub fault: String,
+}
+
+/// One key fault of a scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioKeyFault {
+    /// The key whose requests get the fault.
+    pub key: ApiKey,
+    /// The fault, written as in the header (`fail=<reason>`).
     pub fault: String,
 }
 
@@ -474,6 +531,16 @@ impl Scenario {
                 fault,
             });
         }
+        for rule in self.key_faults {
+            let fault = rule
+                .fault
+                .parse()
+                .map_err(|e: ParseFaultError| e.to_string())?;
+            config.key_faults.push(KeyFault {
+                key: rule.key,
+                fault,
+            });
+        }
         if let Some(defects) = self.defects {
             config.defects = defects;
         }
@@ -519,11 +586,32 @@ mod tests {
     }
 
     #[test]
+    fn fault_rules_target_operations_of_one_provider_or_all() {
+        let rule = |target: &str| FaultRule {
+            operation: Some(target.into()),
+            every_nth: 1,
+            fault: Fault::Drop,
+        };
+        assert!(rule("create_img2img").applies_to(Provider::Novita, "create_img2img"));
+        assert!(rule("create_img2img").applies_to(Provider::Modelslab, "create_img2img"));
+        assert!(rule("novita:create_img2img").applies_to(Provider::Novita, "create_img2img"));
+        assert!(!rule("novita:create_img2img").applies_to(Provider::Modelslab, "create_img2img"));
+        assert!(rule("modelslab:*").applies_to(Provider::Modelslab, "fetch_v6"));
+        assert!(!rule("modelslab:*").applies_to(Provider::Novita, "get_task_result"));
+        assert!(FaultRule::always(Fault::Drop).applies_to(Provider::Gptproto, "x"));
+        let parsed: KeyFault = "sk-1=fail=a=b".parse().unwrap();
+        assert_eq!(parsed.key.expose_secret(), "sk-1");
+        assert_eq!(parsed.fault, Fault::FailTask("a=b".into()));
+        assert!("=fail=x".parse::<KeyFault>().is_err());
+    }
+
+    #[test]
     fn scenario_sets_the_config() {
         let scenario = Scenario::parse(
             r#"{"latency_ms": {"queued": 10, "processing": 20}, "modelslab_mode": "queued",
                 "rate_limit": {"novita_images_per_minute": 3}, "pixel_budget": 1000000,
                 "faults": [{"operation": "create_img2img", "every_nth": 2, "fault": "status=503"}],
+                "key_faults": [{"key": "sk-fail", "fault": "fail=blocked"}],
                 "defects": {"stall_jobs": true}}"#,
         )
         .unwrap();
@@ -536,6 +624,11 @@ mod tests {
         assert_eq!(config.faults[0].every_nth, 2);
         assert_eq!(config.faults[0].fault, Fault::Status(503));
         assert!(config.defects.stall_jobs);
+        assert_eq!(config.key_faults[0].key.expose_secret(), "sk-fail");
+        assert_eq!(
+            config.key_faults[0].fault,
+            Fault::FailTask("blocked".into())
+        );
         let error = Scenario::parse(r#"{"defects": {"nope": true}}"#).unwrap_err();
         assert!(error.contains("nope"), "{error}");
     }

@@ -13,7 +13,10 @@ use axum::body::{Body, Bytes};
 use axum::http::HeaderMap;
 use tokio::sync::Notify;
 
+use img2img_specs::Provider;
+
 use super::config::{Fault, ParseFaultError, parse_fault_list};
+use super::images::stable_hash;
 use super::state::Shared;
 
 /// The request header that asks for faults.
@@ -44,15 +47,17 @@ impl Plan {
         }
     }
 
-    /// The faults of the run's rules that hit this request of `operation`, then the header's.
+    /// The faults of the run's rules that hit this request of `operation` of `provider`, then the
+    /// header's.
     pub fn for_request(
         shared: &Shared,
+        provider: Provider,
         operation: &str,
         headers: &HeaderMap,
     ) -> Result<Plan, ParseFaultError> {
         let mut plan = Plan::default();
         for (rule, counter) in shared.config.faults.iter().zip(&shared.fault_counters) {
-            if rule.operation.as_deref().is_some_and(|op| op != operation) {
+            if !rule.applies_to(provider, operation) {
                 continue;
             }
             let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
@@ -70,6 +75,15 @@ impl Plan {
             }
         }
         Ok(plan)
+    }
+
+    /// Adds the faults bound to the key whose hash is `key_hash` (see [`crate::KeyFault`]).
+    pub fn add_key_faults(&mut self, shared: &Shared, key_hash: u64) {
+        for bound in &shared.config.key_faults {
+            if stable_hash(bound.key.expose_secret().as_bytes()) == key_hash {
+                self.add(bound.fault.clone());
+            }
+        }
     }
 
     /// The body as the faults leave it.

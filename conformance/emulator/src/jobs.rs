@@ -51,6 +51,8 @@ pub(crate) struct JobRequest {
     pub fail: Option<String>,
     /// `http://host:port` the job was created through (its URLs use it).
     pub base_url: String,
+    /// The result operation of the family the job was created through.
+    pub result_operation: String,
     /// Provider-specific echo (model name, track id, scheduler...).
     pub echo: Value,
 }

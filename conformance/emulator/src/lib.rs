@@ -13,8 +13,12 @@
 //!
 //! # The contract
 //! Paths, methods and request schemas come from the specs (`img2img_specs::Spec::embedded`); the
-//! create and result operations from each spec's `x-job`; what each request field means from its
-//! `x-feature` and `x-media` marks. A request goes through, in order:
+//! create and result operations of every API family from each spec's `x-job` (ModelsLab's docs
+//! pair and its `aliases`; a queued answer's `fetch_result` points at the result operation of the
+//! family the create came from); what each request field means from its `x-feature` and `x-media`
+//! marks. Requests are validated in the accepting reading of the spec (`img2img_specs::Reading`:
+//! nulls read as absent and fields the provider tolerates, where the spec says so). A request goes
+//! through, in order:
 //! 1. faults (below);
 //! 2. the key where `x-auth` puts it (GPTProto `Authorization` raw or `Bearer`; Novita `Bearer` or
 //!    bare; ModelsLab the body's `key`): missing → 401, wrong → 401 (Novita 403 `INVALID_API_KEY`);
@@ -75,8 +79,11 @@
 //! | `drop` | the connection is closed without a response |
 //! | `content-type=<type>` | the response carries that `Content-Type` |
 //!
-//! Per run, [`Config::faults`] holds [`FaultRule`]s (operationId or any, every n-th request), set
-//! from the binary's flags or a scenario file.
+//! Per run, [`Config::faults`] holds [`FaultRule`]s (an operationId of any provider, `novita:<id>`
+//! or `modelslab:*` for one provider's, or every operation; every n-th request), set from the
+//! binary's flags or a scenario file. [`Config::key_faults`] binds faults to a key
+//! (`--key-fault KEY=FAULT`): every request carrying it gets them, after its key is read, so a client
+//! that cannot add a header (modelslab-py) can still ask for a failed job.
 //!
 //! # Scenario file
 //! `--scenario FILE` reads JSON; every key is optional:
@@ -90,9 +97,10 @@
 //!   "pixel_budget": 4194304,
 //!   "job_ttl_secs": 600,
 //!   "faults": [
-//!     {"operation": "create_img2img", "every_nth": 3, "fault": "status=503"},
+//!     {"operation": "novita:create_img2img", "every_nth": 3, "fault": "status=503"},
 //!     {"fault": "latency=100ms"}
 //!   ],
+//!   "key_faults": [{"key": "sk-fail", "fault": "fail=nsfw detected"}],
 //!   "defects": {"stall_jobs": false}
 //! }
 //! ```
@@ -117,6 +125,7 @@ mod features;
 pub mod images;
 mod inputs;
 mod jobs;
+mod journal;
 mod lifecycle;
 mod providers;
 mod rate_limit;
@@ -128,10 +137,11 @@ mod validation;
 mod webhooks;
 
 pub use config::{
-    Config, DEFAULT_PIXEL_BUDGET, Defects, Fault, FaultRule, Latency, ModelslabMode,
-    ParseFaultError, RateLimit, Scenario, ScenarioFault, ScenarioLatency, ScenarioRateLimit,
-    WebhookConfig, parse_fault_list,
+    Config, DEFAULT_PIXEL_BUDGET, Defects, Fault, FaultRule, KeyFault, Latency, ModelslabMode,
+    ParseFaultError, RateLimit, Scenario, ScenarioFault, ScenarioKeyFault, ScenarioLatency,
+    ScenarioRateLimit, WebhookConfig, parse_fault_list,
 };
 pub use faults::FAULT_HEADER;
+pub use journal::{JournalEntry, REDACTED};
 pub use server::{Emulator, HEALTH_PATH, Handle, STATS_PATH, router, router_with_handle};
 pub use state::{DEFAULT_BODY_LIMIT, Stats};

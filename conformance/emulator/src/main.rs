@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use img2img_emulator::{
-    Config, Emulator, Fault, FaultRule, Latency, ModelslabMode, RateLimit, Scenario,
+    Config, Emulator, Fault, FaultRule, KeyFault, Latency, ModelslabMode, RateLimit, Scenario,
 };
 use img2img_specs::{ApiKey, Provider};
 
@@ -73,6 +73,10 @@ struct Args {
     /// A fault applied to every request, as in the x-emulator-fault header (repeatable).
     #[arg(long = "fault", value_name = "FAULT")]
     faults: Vec<Fault>,
+    /// A fault for every request carrying KEY (repeatable), e.g. `sk-fail=fail=nsfw detected`: for
+    /// clients that cannot send the x-emulator-fault header. The key is accepted too.
+    #[arg(long = "key-fault", value_name = "KEY=FAULT")]
+    key_faults: Vec<KeyFault>,
     /// A JSON scenario file (see `img2img_emulator` docs); flags given beside it win.
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
@@ -114,6 +118,7 @@ fn config(args: &Args) -> Result<Config, String> {
     config
         .faults
         .extend(args.faults.iter().cloned().map(FaultRule::always));
+    config.key_faults.extend(args.key_faults.iter().cloned());
     Ok(config)
 }
 

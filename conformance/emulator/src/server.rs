@@ -28,9 +28,10 @@ use super::auth;
 use super::config::Config;
 use super::error::{ApiError, ErrorKind};
 use super::faults::{ConnectionKiller, FAULT_HEADER, Plan, failing_body, forever};
+use super::journal::{self, JournalEntry};
 use super::providers::{self, Ctx, Reply};
 use super::rendering;
-use super::state::{Shared, Stats};
+use super::state::{Shared, Stats, lock};
 use super::validation;
 
 /// Path of the health route (a trivial round trip; the benchmark's baseline).
@@ -121,11 +122,22 @@ async fn handle(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let plan = match Plan::for_request(&shared, &operation, &parts.headers) {
+    let mut entry = shared.config.journal.then(|| JournalEntry {
+        provider: Some(provider),
+        operation: operation.clone(),
+        method: parts.method.as_str().to_owned(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: journal::headers(&shared, Some(provider), &parts.headers),
+        request: None,
+        status: 0,
+        response: None,
+    });
+    let mut plan = match Plan::for_request(&shared, provider, &operation, &parts.headers) {
         Ok(plan) => plan,
         Err(error) => {
             let error = ApiError::invalid(format!("{FAULT_HEADER}: {error}"));
-            return respond(&shared, provider, Err(error), &Plan::default());
+            return respond(&shared, provider, Err(error), &Plan::default(), entry);
         }
     };
     if !plan.latency.is_zero() {
@@ -135,35 +147,52 @@ async fn handle(
         return drop_connection(&parts).await;
     }
     if let Some(status) = plan.status {
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let message = format!(
-            "emulated fault: HTTP {} {}",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or("")
-        );
-        let error = ApiError::new(status, ErrorKind::Fault, message.trim_end());
-        return respond(&shared, provider, Err(error), &plan);
+        return respond(&shared, provider, Err(fault_error(status)), &plan, entry);
     }
-    let ctx = Ctx {
+    let job = shared.info(provider).job;
+    let mut ctx = Ctx {
         host: parts
             .headers
             .get(HOST)
             .and_then(|h| h.to_str().ok())
             .map(str::to_owned),
         fail: plan.fail.clone(),
+        result_operation: job
+            .family_of(&operation)
+            .map_or_else(|| job.result.clone(), |family| family.result),
     };
-    let outcome = call(&shared, provider, &operation, &ctx, &parts, body).await;
-    respond(&shared, provider, outcome, &plan)
+    let outcome = call(
+        &shared, provider, &operation, &mut ctx, &parts, body, &mut plan, &mut entry,
+    )
+    .await;
+    if plan.drop {
+        return drop_connection(&parts).await;
+    }
+    respond(&shared, provider, outcome, &plan, entry)
 }
 
-/// Auth, body, validation and the operation itself.
+/// The error a `status=` fault answers with.
+fn fault_error(status: u16) -> ApiError {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let message = format!(
+        "emulated fault: HTTP {} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    );
+    ApiError::new(status, ErrorKind::Fault, message.trim_end())
+}
+
+/// Auth, the faults bound to the key, body, validation and the operation itself.
+#[allow(clippy::too_many_arguments)]
 async fn call(
     shared: &Arc<Shared>,
     provider: Provider,
     operation: &str,
-    ctx: &Ctx,
+    ctx: &mut Ctx,
     parts: &Parts,
     body: Body,
+    plan: &mut Plan,
+    entry: &mut Option<JournalEntry>,
 ) -> Result<Reply, ApiError> {
     let info = shared.info(provider);
     let Some(op) = info.spec.operation(operation) else {
@@ -179,8 +208,25 @@ async fn call(
         Some(_) => Some(validation::read_json(shared, provider, &parts.headers, body).await?),
         None => None,
     };
+    if let (Some(entry), Some(body)) = (entry.as_mut(), &body) {
+        entry.request = Some(journal::body(shared, provider, body));
+    }
     if !header_auth {
         key = auth::check(shared, provider, &parts.headers, body.as_ref())?;
+    }
+    if !shared.config.key_faults.is_empty() {
+        let before = plan.clone();
+        plan.add_key_faults(shared, key);
+        if plan.latency > before.latency {
+            tokio::time::sleep(plan.latency - before.latency).await;
+        }
+        if plan.drop {
+            return Err(ApiError::invalid("dropped"));
+        }
+        if let Some(status) = plan.status.filter(|_| before.status.is_none()) {
+            return Err(fault_error(status));
+        }
+        ctx.fail = plan.fail.clone();
     }
     if let Some(body) = &body {
         validation::validate(shared, provider, operation, body)?;
@@ -204,9 +250,9 @@ async fn call(
             _ => {}
         }
     }
-    if operation == info.create {
+    if info.job.is_create(operation) {
         providers::create(shared, provider, ctx, body.unwrap_or(Value::Null), key).await
-    } else if operation == info.result {
+    } else if info.job.is_result(operation) {
         providers::result(shared, provider, ctx, id, body).await
     } else {
         Err(ApiError::not_found(format!(
@@ -258,12 +304,13 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The response, with defects and body faults applied.
+/// The response, with defects and body faults applied (and kept in the journal when it is on).
 fn respond(
     shared: &Shared,
     provider: Provider,
     outcome: Result<Reply, ApiError>,
     plan: &Plan,
+    entry: Option<JournalEntry>,
 ) -> Response {
     let defects = shared.config.defects;
     let (status, body) = match outcome {
@@ -285,6 +332,11 @@ fn respond(
         }
     };
     let bytes = plan.mangle(body);
+    if let Some(mut entry) = entry {
+        entry.status = status.as_u16();
+        entry.response = serde_json::from_slice(&bytes).ok();
+        journal::keep(shared, entry);
+    }
     let json = HeaderValue::from_static("application/json");
     let content_type = match &plan.content_type {
         Some(kind) => HeaderValue::from_str(kind).unwrap_or(json),
@@ -350,12 +402,23 @@ async fn serve_stats(State(shared): State<Arc<Shared>>) -> Response {
     .into_response()
 }
 
-async fn not_found(request: Request) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        axum::Json(json!({"error": {"message": format!("no route {} {}", request.method(), request.uri().path()), "type": "not_found"}})),
-    )
-        .into_response()
+async fn not_found(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let body = json!({"error": {"message": format!("no route {} {}", request.method(), request.uri().path()), "type": "not_found"}});
+    journal::keep(
+        &shared,
+        JournalEntry {
+            provider: None,
+            operation: String::new(),
+            method: request.method().as_str().to_owned(),
+            path: request.uri().path().to_owned(),
+            query: request.uri().query().map(str::to_owned),
+            headers: journal::headers(&shared, None, request.headers()),
+            request: None,
+            status: StatusCode::NOT_FOUND.as_u16(),
+            response: Some(body.clone()),
+        },
+    );
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
 
 /// An emulator serving on a socket, in a tokio task.
@@ -408,6 +471,12 @@ impl Emulator {
     /// Requests served, jobs and images held.
     pub fn stats(&self) -> Stats {
         self.shared.stats()
+    }
+
+    /// Every exchange so far with a spec operation, and every request no route knew, in order
+    /// (empty unless [`Config::journal`] is on); keys redacted.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        lock(&self.shared.journal).clone()
     }
 
     /// Stops accepting, closes every connection and waits for the server task.

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
-use img2img_specs::extensions::{RenderDefaults, Stages};
-use img2img_specs::{CompiledSchema, Feature, FeatureField, Provider, Spec};
+use img2img_specs::extensions::{JobInfo, RenderDefaults, Stages};
+use img2img_specs::{CompiledSchema, Feature, FeatureField, Provider, Reading, Spec};
 use tokio::time::Instant;
 
 use super::config::Config;
@@ -42,8 +42,9 @@ pub struct Stats {
 #[derive(Debug)]
 pub(crate) struct ProviderInfo {
     pub spec: &'static Spec,
-    pub create: String,
-    pub result: String,
+    /// `x-job`: every family's create and result operations.
+    pub job: &'static JobInfo,
+    /// The create request schema as the provider accepts it ([`Reading::Accepting`]).
     pub create_schema: Arc<CompiledSchema>,
     /// The status word of each stage (`x-job.stages`).
     pub stages: &'static Stages,
@@ -67,7 +68,7 @@ impl ProviderInfo {
         let spec = Spec::embedded(provider);
         let job = &spec.extensions().job;
         let create_schema = spec
-            .request_schema(&job.create)
+            .request_schema_as(&job.create, Reading::Accepting)
             .unwrap_or_else(|| {
                 panic!(
                     "{provider}: x-job.create {} has no request body",
@@ -87,8 +88,7 @@ impl ProviderInfo {
             .map(Duration::from_secs);
         ProviderInfo {
             spec,
-            create: job.create.clone(),
-            result: job.result.clone(),
+            job,
             create_schema,
             stages: job
                 .stages
@@ -110,7 +110,7 @@ impl ProviderInfo {
 
     /// Where the create request carries `feature` (the spec's feature view).
     pub fn feature(&self, feature: Feature) -> Option<&'static FeatureField> {
-        self.spec.feature(&self.create, feature)
+        self.spec.feature(&self.job.create, feature)
     }
 }
 
@@ -128,6 +128,8 @@ pub(crate) struct Shared {
     pub webhook_attempts: AtomicU64,
     pub webhooks_delivered: AtomicU64,
     pub next_numeric_id: AtomicU64,
+    /// Every exchange with a spec operation, when [`Config::journal`] is on.
+    pub journal: Mutex<Vec<super::journal::JournalEntry>>,
     pub bound: OnceLock<SocketAddr>,
     pub webhook_client: OnceLock<reqwest::Client>,
     sweeper_started: AtomicBool,
@@ -162,6 +164,7 @@ impl Shared {
             webhook_attempts: AtomicU64::new(0),
             webhooks_delivered: AtomicU64::new(0),
             next_numeric_id: AtomicU64::new(70_000_000),
+            journal: Mutex::new(Vec::new()),
             bound: OnceLock::new(),
             webhook_client: OnceLock::new(),
             sweeper_started: AtomicBool::new(false),

@@ -342,6 +342,7 @@ mod tests {
             test_mode: None,
             fail: None,
             base_url: String::new(),
+            result_operation: String::new(),
             echo: serde_json::Value::Null,
         })
     }

@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
-use img2img_specs::Provider;
+use img2img_specs::{Provider, Reading};
 use serde_json::Value;
 
 use super::error::{ApiError, ErrorKind};
@@ -88,8 +88,9 @@ pub(crate) async fn read_json(
     })
 }
 
-/// Validates a body against the request schema of `operation` (unless the `skip_validation`
-/// defect is on).
+/// Validates a body against the request schema of `operation` as the provider accepts it
+/// ([`Reading::Accepting`]: nulls read as absent, tolerated fields; see `specs/README.md`), unless
+/// the `skip_validation` defect is on.
 pub(crate) fn validate(
     shared: &Shared,
     provider: Provider,
@@ -99,7 +100,11 @@ pub(crate) fn validate(
     if shared.config.defects.skip_validation {
         return Ok(());
     }
-    let Some(schema) = shared.info(provider).spec.request_schema(operation) else {
+    let Some(schema) = shared
+        .info(provider)
+        .spec
+        .request_schema_as(operation, Reading::Accepting)
+    else {
         return Ok(());
     };
     let schema = schema.map_err(|e| {

@@ -137,6 +137,20 @@ pub async fn call(
                 Err(refused) => refused,
             }
         }};
+        ($krate:ident, $method:ident, param: $name:ident, body: $ty:ident) => {{
+            let client = $krate::Client::new(base_url, credentials);
+            match typed::<$krate::types::$ty>(body) {
+                Ok(body) => finish(
+                    client
+                        .$method()
+                        .$name(param(stringify!($name)))
+                        .body(body)
+                        .send()
+                        .await,
+                ),
+                Err(refused) => refused,
+            }
+        }};
         ($krate:ident, $method:ident, param: $name:ident) => {{
             let client = $krate::Client::new(base_url, credentials);
             finish(
@@ -166,6 +180,18 @@ pub async fn call(
         }
         (Provider::Modelslab, "fetch_queued_result") => {
             send!(img2img_modelslab_client, fetch_queued_result, body: FetchRequest)
+        }
+        (Provider::Modelslab, "create_img2img_enterprise_images") => {
+            send!(img2img_modelslab_client, create_img2img_enterprise_images, body: Img2ImgRequest)
+        }
+        (Provider::Modelslab, "create_img2img_v6") => {
+            send!(img2img_modelslab_client, create_img2img_v6, body: Img2ImgRequest)
+        }
+        (Provider::Modelslab, "fetch_enterprise_images") => {
+            send!(img2img_modelslab_client, fetch_enterprise_images, param: id, body: FetchKeyRequest)
+        }
+        (Provider::Modelslab, "fetch_v6") => {
+            send!(img2img_modelslab_client, fetch_v6, param: id, body: FetchKeyRequest)
         }
         _ => Outcome::Failed {
             status: None,
@@ -204,16 +230,21 @@ pub fn round_trip(
         (Provider::Novita, "create_img2img" | "get_task_result", Error) => {
             round::<img2img_novita_client::types::NovitaError>(value)
         }
-        (Provider::Modelslab, "create_img2img", Request) => {
-            round::<img2img_modelslab_client::types::Img2ImgRequest>(value)
-        }
+        (
+            Provider::Modelslab,
+            "create_img2img" | "create_img2img_enterprise_images" | "create_img2img_v6",
+            Request,
+        ) => round::<img2img_modelslab_client::types::Img2ImgRequest>(value),
         (Provider::Modelslab, "fetch_queued_result", Request) => {
             round::<img2img_modelslab_client::types::FetchRequest>(value)
         }
-        (Provider::Modelslab, "create_img2img" | "fetch_queued_result", Success) => {
+        (Provider::Modelslab, "fetch_enterprise_images" | "fetch_v6", Request) => {
+            round::<img2img_modelslab_client::types::FetchKeyRequest>(value)
+        }
+        (Provider::Modelslab, _, Success) => {
             round::<img2img_modelslab_client::types::Img2ImgResponse>(value)
         }
-        (Provider::Modelslab, "create_img2img" | "fetch_queued_result", Error) => {
+        (Provider::Modelslab, _, Error) => {
             round::<img2img_modelslab_client::types::ModelslabError>(value)
         }
         _ => Err(format!(

@@ -17,6 +17,7 @@ pub mod output;
 pub mod payload;
 pub mod proxy;
 pub mod runner;
+pub mod sdk;
 
 pub use checks::CheckId;
 pub use runner::{Event, Polling, RunOptions, TargetChoice, plan, run};

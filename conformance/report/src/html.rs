@@ -9,6 +9,7 @@ use super::markdown::range_text;
 use super::model::{Cell, Report, Support};
 use super::target_name;
 use crate::results::Status;
+use crate::sdk::SdkOutcome;
 
 const STYLE: &str = r#"
 :root{--ink:#1d2430;--muted:#566070;--line:#d8dde4;--paper:#fff;--bg:#f6f7f9;
@@ -124,12 +125,13 @@ pub fn render(report: &Report) -> String {
             esc(&p.spec_version)
         );
     }
-    out.push_str("</ul>\n<nav aria-label=\"Sections\"><a href=\"#capabilities\">Capabilities</a><a href=\"#samplers\">Samplers</a><a href=\"#ranges\">Ranges</a><a href=\"#conformance\">Conformance</a></nav>\n</header>\n<main>\n");
+    out.push_str("</ul>\n<nav aria-label=\"Sections\"><a href=\"#capabilities\">Capabilities</a><a href=\"#samplers\">Samplers</a><a href=\"#ranges\">Ranges</a><a href=\"#conformance\">Conformance</a><a href=\"#sdks\">SDKs</a></nav>\n</header>\n<main>\n");
 
     matrix(&mut out, report);
     samplers(&mut out, report);
     ranges(&mut out, report);
     conformance(&mut out, report);
+    sdks(&mut out, report);
 
     let _ = writeln!(
         out,
@@ -343,6 +345,49 @@ fn status_parts(status: Option<Status>) -> (&'static str, &'static str) {
         Some(Status::Skipped) => ("r-skipped", "Skipped"),
         None => ("r-none", "Not run"),
     }
+}
+
+fn sdks(out: &mut String, report: &Report) {
+    out.push_str(
+        "<section id=\"sdks\">\n<h2 id=\"sdks-title\">Official SDKs against the emulator</h2>\n",
+    );
+    if let Some(note) = &report.sdks.note {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\"><strong>SDK suite not run.</strong> {}</p>\n</section>",
+            esc(note)
+        );
+        return;
+    }
+    out.push_str("<div class=\"box scroll\" role=\"region\" tabindex=\"0\" aria-labelledby=\"sdks-title\"><table class=\"results sdks\">\n<thead><tr><th scope=\"col\">SDK</th><th scope=\"col\">Against the emulator</th><th scope=\"col\">Sends beyond the docs</th></tr></thead>\n<tbody>\n");
+    for row in &report.sdks.rows {
+        let (class, label) = match row.outcome {
+            SdkOutcome::Works => ("r-passed", "Works"),
+            SdkOutcome::Fails => ("r-failed", "Fails"),
+            SdkOutcome::Skipped => ("r-skipped", "Skipped"),
+        };
+        let drift = if row.drift.is_empty() {
+            "nothing".to_owned()
+        } else {
+            let items: Vec<String> = row
+                .drift
+                .lines()
+                .iter()
+                .map(|line| format!("<li>{}</li>", esc(line)))
+                .collect();
+            format!("<ul>{}</ul>", items.concat())
+        };
+        let _ = writeln!(
+            out,
+            "<tr><th scope=\"row\"><code>{}</code> {}<small>{} · {}</small></th><td class=\"{class}\"><span class=\"badge\">{label}</span><small>{}</small></td><td>{drift}</td></tr>",
+            esc(&row.sdk),
+            esc(&row.version),
+            esc(&row.registry),
+            esc(provider_name(report, &row.provider)),
+            esc(&row.detail)
+        );
+    }
+    out.push_str("</tbody></table></div>\n</section>\n");
 }
 
 fn conformance(out: &mut String, report: &Report) {

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod results;
+pub mod sdk;
 
 pub mod html;
 pub mod json;
@@ -23,6 +24,7 @@ use img2img_specs::{Feature, Spec};
 use crate::results::{RunResults, Target};
 use model::{
     CheckCell, CheckRow, Conformance, FailureEntry, ProviderColumn, Report, ResultColumn, RunInfo,
+    SdkSection,
 };
 
 /// What went wrong while building or writing the report.
@@ -79,11 +81,29 @@ pub fn load_results(path: &Path) -> Result<Option<RunResults>, ReportError> {
 }
 
 /// Builds the report from the specs (one column each, in order) and the latest run, if any;
-/// `results_source` names the results file in the report.
+/// `results_source` names the results file in the report. The SDK section says "SDK suite not
+/// run"; [`build_with_sdks`] fills it.
 pub fn build(
     specs: &[&Spec],
     results: Option<&RunResults>,
     results_source: &str,
+) -> Result<Report, ReportError> {
+    build_with_sdks(
+        specs,
+        results,
+        results_source,
+        None,
+        "target/conformance/sdk.json",
+    )
+}
+
+/// [`build`], with the SDK suite's `sdk.json` (if it ran); `sdk_source` names that file.
+pub fn build_with_sdks(
+    specs: &[&Spec],
+    results: Option<&RunResults>,
+    results_source: &str,
+    sdks: Option<&sdk::SdkRun>,
+    sdk_source: &str,
 ) -> Result<Report, ReportError> {
     let mut all = Vec::new();
     let mut providers = Vec::new();
@@ -114,6 +134,13 @@ pub fn build(
             .map(|f| f.as_str().to_owned())
             .collect(),
         conformance: conformance(&providers, results, results_source),
+        sdks: SdkSection {
+            source: sdk_source.to_owned(),
+            note: sdks
+                .is_none()
+                .then(|| format!("SDK suite not run ({sdk_source} not found)")),
+            rows: sdks.map(|run| run.sdks.clone()).unwrap_or_default(),
+        },
         providers,
     })
 }

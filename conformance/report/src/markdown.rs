@@ -7,6 +7,7 @@ use super::model::{Bounds, Cell, RangeCell, Report, Support};
 use super::ranges::{number, span, unit};
 use super::target_name;
 use crate::results::Status;
+use crate::sdk::SdkOutcome;
 
 /// The Markdown report.
 pub fn render(report: &Report) -> String {
@@ -91,6 +92,7 @@ pub fn render(report: &Report) -> String {
     }
 
     conformance(&mut out, report);
+    sdks(&mut out, report);
     out
 }
 
@@ -246,6 +248,42 @@ fn conformance(out: &mut String, report: &Report) {
             }
         }
         let _ = writeln!(out, "</details>\n");
+    }
+}
+
+fn sdks(out: &mut String, report: &Report) {
+    let _ = writeln!(out, "\n## Official SDKs against the emulator\n");
+    if let Some(note) = &report.sdks.note {
+        let _ = writeln!(out, "_{note}_");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "| SDK | Provider | Against the emulator | Sends beyond the docs |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|");
+    for row in &report.sdks.rows {
+        let outcome = match row.outcome {
+            SdkOutcome::Works => "✅ works",
+            SdkOutcome::Fails => "❌ fails",
+            SdkOutcome::Skipped => "⏭️ skipped",
+        };
+        let drift = if row.drift.is_empty() {
+            "nothing".to_owned()
+        } else {
+            row.drift.lines().join("<br>")
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` {} ({}) | {} | {}: {} | {} |",
+            row.sdk,
+            row.version,
+            row.registry,
+            row.provider,
+            outcome,
+            cell_text(&row.detail),
+            cell_text(&drift)
+        );
     }
 }
 

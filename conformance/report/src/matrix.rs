@@ -16,10 +16,17 @@ use super::model::{Cell, MatrixRow, RowSource, SamplerCell, SamplerRow, Support}
 use super::ranges::{Facts, number, span, unit};
 
 /// Every property carrying an `x-feature` in any request body of `spec`, operation by operation,
-/// as the spec's feature view finds them (array items included).
+/// as the spec's feature view finds them (array items included). An `x-job` alias shares the
+/// docs' schemas (the lint checks it), so its operations add nothing and are skipped.
 pub(crate) fn tagged(spec: &Spec) -> Vec<&FeatureField> {
+    let job = &spec.extensions().job;
     spec.operations()
         .iter()
+        .filter(|operation| {
+            !job.aliases
+                .iter()
+                .any(|a| a.create == operation.id || a.result == operation.id)
+        })
         .flat_map(|operation| spec.features(&operation.id))
         .collect()
 }
@@ -321,6 +328,12 @@ fn polling_cell(provider: &str, ext: &Extensions) -> Cell {
             job.eta_unit
                 .map(|u| format!(" ({})", u.as_str()))
                 .unwrap_or_default()
+        ));
+    }
+    for alias in &job.aliases {
+        details.push(format!(
+            "also served as {}: {} then {}",
+            alias.name, alias.create, alias.result
         ));
     }
     Cell {

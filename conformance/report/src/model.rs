@@ -23,6 +23,19 @@ pub struct Report {
     pub undeclared_features: Vec<String>,
     /// The latest conformance run.
     pub conformance: Conformance,
+    /// The official SDKs against the emulator (the SDK compatibility suite).
+    pub sdks: SdkSection,
+}
+
+/// The official SDKs section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SdkSection {
+    /// The `sdk.json` read.
+    pub source: String,
+    /// Shown instead of the rows when there are none (`SDK suite not run`).
+    pub note: Option<String>,
+    /// One row per official SDK.
+    pub rows: Vec<crate::sdk::SdkResult>,
 }
 
 /// A provider as the report names it.

@@ -10,7 +10,7 @@ Each case is `Community(enterprise=True).image_to_image`, then `fetch` while the
 per case on stdout; exit status 1 when a case failed.
 
 Extra environment: MODELSLAB_QUEUED_BASE_URL (an emulator started with `--modelslab-mode queued`;
-default IMG2IMG_BASE_URL), MODELSLAB_FETCH_WAIT (seconds the SDK sleeps between fetches; default 1,
+default IMG2IMG_BASE_URL), IMG2IMG_FAULT_KEY (a key the emulator fails every job for, `--key-fault`), MODELSLAB_FETCH_WAIT (seconds the SDK sleeps between fetches; default 1,
 the SDK's own default is 60), MODELSLAB_FETCH_RETRY (default 30).
 """
 
@@ -31,11 +31,12 @@ FETCH_WAIT = int(sdkcheck.env("MODELSLAB_FETCH_WAIT", "1"))
 FETCH_RETRY = int(sdkcheck.env("MODELSLAB_FETCH_RETRY", "30"))
 
 
-def community(key, origin, fetch_retry=FETCH_RETRY):
-    """The SDK's enterprise image API at `origin` (the SDK builds `<base_url>v1/enterprise/images/...`)."""
+def community(key, origin, fetch_retry=FETCH_RETRY, enterprise=True):
+    """The SDK's image API at `origin`: enterprise (`<base_url>v1/enterprise/images/...`) or, with
+    `enterprise=False`, v6 (`<base_url>v6/images/...`)."""
     client = Client(api_key=key, fetch_retry=fetch_retry, fetch_timeout=FETCH_WAIT)
     client.base_url = origin + "/api/"
-    return Community(client=client, enterprise=True)
+    return Community(client=client, enterprise=enterprise)
 
 
 def schema(samples=1, **extra):
@@ -96,7 +97,7 @@ def main():
     bad_key = sdkcheck.wrong_key(key)
     origin = sdkcheck.base_url()
     queued_origin = (sdkcheck.env("MODELSLAB_QUEUED_BASE_URL") or origin).rstrip("/")
-    runner = sdkcheck.Runner("modelslab-py", secrets=[key, bad_key])
+    runner = sdkcheck.Runner("modelslab-py", secrets=[key, bad_key, sdkcheck.fault_key()])
 
     def two_images():
         first, final = run_job(community(key, origin), schema(samples=2))
@@ -123,6 +124,14 @@ def main():
 
     runner.case("queued_job", queued_job)
 
+    def v6_queued_job():
+        # Without enterprise=True the SDK calls /api/v6/images/img2img and fetches /api/v6/images/fetch/{id}.
+        first, final = run_job(community(key, queued_origin, enterprise=False), schema())
+        expect(first.get("status") == "processing", f"the create answered {first.get('status')!r}, not processing")
+        return succeeded(first, final, 1)
+
+    runner.case("v6_queued_job", v6_queued_job)
+
     def wrong_key():
         try:
             answer = community(bad_key, origin).image_to_image(schema())
@@ -136,15 +145,22 @@ def main():
     runner.case("wrong_key", wrong_key)
 
     def failed_task():
+        # modelslab-py cannot add a request header (Client.post builds its own headers), so the
+        # x-emulator-fault header cannot reach the emulator: a key the emulator fails every job for
+        # (--key-fault KEY=fail=<reason>), or an emulator failing every job, stands in for it.
+        fault_key = sdkcheck.fault_key()
         fault_origin = sdkcheck.fault_base_url()
-        if fault_origin is None:
+        if fault_key:
+            api = community(fault_key, origin, fetch_retry=2)
+        elif fault_origin:
+            api = community(key, fault_origin, fetch_retry=2)
+        else:
             return Skip(
-                "modelslab-py cannot add a request header (Client.post builds its own headers), so the "
-                "x-emulator-fault header cannot reach the emulator; set IMG2IMG_FAULT_BASE_URL to an "
-                "emulator started with --fault 'fail=<IMG2IMG_FAULT_REASON>'"
+                "set IMG2IMG_FAULT_KEY to a key the emulator fails (--key-fault KEY=fail=<IMG2IMG_FAULT_REASON>), "
+                "or IMG2IMG_FAULT_BASE_URL to an emulator started with --fault 'fail=<IMG2IMG_FAULT_REASON>'"
             )
         reason = sdkcheck.fault_reason()
-        first, final = run_job(community(key, fault_origin, fetch_retry=2), schema())
+        first, final = run_job(api, schema())
         expect(final.get("status") in ("failed", "error"), f"ended {final.get('status')!r}, expected failed")
         message = final.get("message") or final.get("messege")
         expect(message == reason, f"message {message!r}, expected {reason!r}")

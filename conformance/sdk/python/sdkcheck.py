@@ -5,7 +5,9 @@ Environment (see ../README.md):
   IMG2IMG_BASE_URL        origin of the emulator (or capture server), e.g. http://127.0.0.1:8080
   IMG2IMG_FAULT_BASE_URL  optional: an emulator started with `--fault fail=<reason>`, for SDKs that
                           cannot send the x-emulator-fault header
-  IMG2IMG_FAULT_REASON    the reason that emulator was started with (default: sdk-check failure)
+  IMG2IMG_FAULT_KEY       optional: a key the emulator fails every job for (`--key-fault KEY=fail=<reason>`),
+                          for SDKs that cannot send the x-emulator-fault header
+  IMG2IMG_FAULT_REASON    the reason a failed task reports (default: sdk-check failure)
   IMG2IMG_WRONG_KEY       a key the target refuses (default: the key with "-wrong" appended)
 """
 
@@ -55,6 +57,11 @@ def fault_base_url():
     """IMG2IMG_FAULT_BASE_URL without a trailing slash, or None."""
     value = env("IMG2IMG_FAULT_BASE_URL")
     return value.rstrip("/") if value else None
+
+
+def fault_key():
+    """IMG2IMG_FAULT_KEY: a key the emulator fails every job for (`--key-fault KEY=fail=<reason>`), or None."""
+    return env("IMG2IMG_FAULT_KEY") or None
 
 
 def fault_reason():

@@ -11,7 +11,7 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `cff01656a2fe0101a0ed59ac379288c2d03e1988bff7593b2803a477694407c6`
+//! Spec SHA-256: `9f160e76227e2d67c7a47cbc6cb3591ddd7a0de2c90df3bc2f8d67bd52546e9a`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -24,7 +24,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Gptproto;
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "cff01656a2fe0101a0ed59ac379288c2d03e1988bff7593b2803a477694407c6";
+pub const SPEC_SHA256: &str = "9f160e76227e2d67c7a47cbc6cb3591ddd7a0de2c90df3bc2f8d67bd52546e9a";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -77,15 +77,30 @@ pub mod types {
             Default::default()
         }
     }
+    ///One character caption of a Director Reference description.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct DirectorCharacterCaption {
+        ///Where the character is, as fractions of the image.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub centers: ::std::vec::Vec<CharacterCenter>,
+        ///The character's caption.
+        pub char_caption: ::std::string::String,
+    }
+    impl DirectorCharacterCaption {
+        pub fn builder() -> builder::DirectorCharacterCaption {
+            Default::default()
+        }
+    }
     ///Caption object of a Director Reference description.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct DirectorReferenceCaption {
         ///Reference description, e.g. "character&style" or "character1".
         pub base_caption: ::std::string::String,
-        ///Character caption array, typically empty.
+        ///Character captions, typically empty; each names a character and where it is (NovelAI's `{char_caption, centers: [{x, y}]}`, as in `v4_prompt.caption.char_captions`).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub char_captions: ::std::vec::Vec<::std::string::String>,
+        pub char_captions: ::std::vec::Vec<DirectorCharacterCaption>,
     }
     impl DirectorReferenceCaption {
         pub fn builder() -> builder::DirectorReferenceCaption {
@@ -703,16 +718,21 @@ pub mod types {
             Default::default()
         }
     }
-    ///`PredictionError`
+    ///Failure reason: `null` or `""` when there is none, otherwise a string or an object with `message`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum PredictionError {
-        String(::std::string::String),
-        PredictionErrorDetail(PredictionErrorDetail),
+        Variant0(::std::option::Option<::std::string::String>),
+        Variant1(PredictionErrorDetail),
+    }
+    impl ::std::convert::From<::std::option::Option<::std::string::String>> for PredictionError {
+        fn from(value: ::std::option::Option<::std::string::String>) -> Self {
+            Self::Variant0(value)
+        }
     }
     impl ::std::convert::From<PredictionErrorDetail> for PredictionError {
         fn from(value: PredictionErrorDetail) -> Self {
-            Self::PredictionErrorDetail(value)
+            Self::Variant1(value)
         }
     }
     ///Error object form of `Prediction.error`.
@@ -1036,10 +1056,67 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct DirectorCharacterCaption {
+            centers: ::std::result::Result<
+                ::std::vec::Vec<super::CharacterCenter>,
+                ::std::string::String,
+            >,
+            char_caption: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for DirectorCharacterCaption {
+            fn default() -> Self {
+                Self {
+                    centers: Ok(Default::default()),
+                    char_caption: Err("no value supplied for char_caption".to_string()),
+                }
+            }
+        }
+        impl DirectorCharacterCaption {
+            pub fn centers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CharacterCenter>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.centers = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for centers: {e}"));
+                self
+            }
+            pub fn char_caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.char_caption = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for char_caption: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DirectorCharacterCaption> for super::DirectorCharacterCaption {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DirectorCharacterCaption,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    centers: value.centers?,
+                    char_caption: value.char_caption?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DirectorCharacterCaption> for DirectorCharacterCaption {
+            fn from(value: super::DirectorCharacterCaption) -> Self {
+                Self {
+                    centers: Ok(value.centers),
+                    char_caption: Ok(value.char_caption),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct DirectorReferenceCaption {
             base_caption: ::std::result::Result<::std::string::String, ::std::string::String>,
             char_captions: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::vec::Vec<super::DirectorCharacterCaption>,
                 ::std::string::String,
             >,
         }
@@ -1064,7 +1141,7 @@ pub mod types {
             }
             pub fn char_captions<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::DirectorCharacterCaption>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.char_captions = value

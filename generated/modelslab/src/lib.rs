@@ -11,7 +11,7 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `abcc4e1ad8f06f958d90fb7e7da87d4cb82fec6bcd3bc2d9ac0fb1175c040235`
+//! Spec SHA-256: `62efacc4dccc4a098f1eca29f7e1e3cc654e3330e5014d50579cfe5990e17b20`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -24,7 +24,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Modelslab
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "abcc4e1ad8f06f958d90fb7e7da87d4cb82fec6bcd3bc2d9ac0fb1175c040235";
+pub const SPEC_SHA256: &str = "62efacc4dccc4a098f1eca29f7e1e3cc654e3330e5014d50579cfe5990e17b20";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -33,6 +33,18 @@ use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_pa
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///Body of `fetch_enterprise_images` and `fetch_v6`, whose path carries the id (`.../fetch/{id}`, the form of the `fetch_result` URLs real responses give): the key only.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct FetchKeyRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub key: ::std::option::Option<::img2img_specs::ApiKey>,
+    }
+    impl FetchKeyRequest {
+        pub fn builder() -> builder::FetchKeyRequest {
+            Default::default()
+        }
+    }
     ///Body of `fetch_queued_result` (enterprise "Fetch Queued Images"): the key and the id of a queued request.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -190,24 +202,16 @@ pub mod types {
             Self::Integer(value)
         }
     }
-    ///`Img2ImgMetaSeed`
+    ///Seed used (the random seed drawn when the request sent null).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum Img2ImgMetaSeed {
-        Int64(i64),
-        String(::std::string::String),
+        Variant0(::std::option::Option<i64>),
+        Variant1(::std::string::String),
     }
-    impl ::std::fmt::Display for Img2ImgMetaSeed {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Int64(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<i64> for Img2ImgMetaSeed {
-        fn from(value: i64) -> Self {
-            Self::Int64(value)
+    impl ::std::convert::From<::std::option::Option<i64>> for Img2ImgMetaSeed {
+        fn from(value: ::std::option::Option<i64>) -> Self {
+            Self::Variant0(value)
         }
     }
     ///Denoising steps used.
@@ -270,7 +274,7 @@ pub mod types {
             Self::Integer(value)
         }
     }
-    ///A queued generation (`status: processing`): POST to `fetch_result` (enterprise: `{key, request_id}`) after `eta` seconds.
+    ///A queued generation (`status: processing`): POST to `fetch_result` after `eta` seconds (the docs' `/api/v1/enterprise/fetch` takes `{key, request_id}`; the `.../fetch/{id}` URLs take `{key}`).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Img2ImgProcessing {
         ///Estimated seconds until the result is ready (a float).
@@ -390,7 +394,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct Img2ImgRequest {
-        ///Solver algorithm used by the DPMSolverMultistepScheduler scheduler; `none` (default) or `dpmsolver+++` (spelled as the docs spell it). null is accepted like `none`.
+        ///Solver algorithm used by the DPMSolverMultistepScheduler scheduler; `none` (default), `dpmsolver+++` (as the docs spell it) or `dpmsolver++` (as diffusers, which ModelsLab runs, spells its `DPMSolverMultistepScheduler` `algorithm_type`; the docs' three plus signs are taken for a typo, so both spellings are accepted). null is accepted like `none`.
         #[serde(default = "defaults::img2_img_request_algorithm_type")]
         pub algorithm_type: ::std::option::Option<Img2ImgRequestAlgorithmType>,
         ///Get the response images as base64 strings instead of URLs; pass `init_image` as a base64 string to get a base64 response.
@@ -408,9 +412,9 @@ pub mod types {
         ///Scale for classifier-free guidance, 1..20. A JSON number or the same value as a decimal string (e.g. "7.5").
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub guidance_scale: ::std::option::Option<Img2ImgRequestGuidanceScale>,
-        ///Output height in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum follows the API's validation message for width (PROVIDERS.md). A JSON integer or the same value as a decimal string (the docs' example sends "512").
-        #[serde(default = "defaults::img2_img_request_height")]
-        pub height: Img2ImgRequestHeight,
+        ///Output height in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum follows the API's validation message for width (PROVIDERS.md). A JSON integer or the same value as a decimal string (the docs' example sends "512"). The docs give no default, so none is declared.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub height: ::std::option::Option<Img2ImgRequestHeight>,
         ///Link to the initial image (URL); pass it as a base64 string instead to get a base64 response (see `base64`).
         pub init_image: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -426,6 +430,9 @@ pub mod types {
         pub lora_strength: ::std::option::Option<Img2ImgRequestLoraStrength>,
         ///The ID of the model to be used; a public model or your trained model.
         pub model_id: ::std::string::String,
+        ///Translate a prompt that is not in English before generating ("yes"/"no"). Not in the docs' table, but the docs' own response `meta` echoes `"multi_lingual": "no"` for a request that did not send it, and SDK modelslab-py 0.2.3 sends it (`Image2Image.multi_lingual`). Decision: a field of the request (the server reads it); no default is declared, as the docs give none.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub multi_lingual: ::std::option::Option<Img2ImgRequestMultiLingual>,
         ///Items you don't want in the image; null for none (the docs' examples send null).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
@@ -440,9 +447,9 @@ pub mod types {
         ///How to modify an image when an NSFW image is found.
         #[serde(default = "defaults::img2_img_request_safety_checker_type")]
         pub safety_checker_type: Img2ImgRequestSafetyCheckerType,
-        ///Number of images to be returned in response, 1..4 (the docs: "The maximum value is 4"). A JSON integer or the same value as a decimal string (the docs' example sends "1").
-        #[serde(default = "defaults::img2_img_request_samples")]
-        pub samples: Img2ImgRequestSamples,
+        ///Number of images to be returned in response, 1..4 (the docs: "The maximum value is 4"). A JSON integer or the same value as a decimal string (the docs' example sends "1"). The docs give no default, so none is declared.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub samples: ::std::option::Option<Img2ImgRequestSamples>,
         ///Scheduler (diffusers sampler class) to use (docs section "Schedulers"). It selects the sampling algorithm, so it lines up with the other providers' samplers (`x-feature: sampler`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scheduler: ::std::option::Option<Img2ImgRequestScheduler>,
@@ -461,6 +468,9 @@ pub mod types {
         ///ID returned in the webhook call, to identify the webhook request; a string or an integer, null for none.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub track_id: ::std::option::Option<Img2ImgRequestTrackId>,
+        ///Upscale the output ("yes"/"no"). Not in the docs' table, but the docs' own response `meta` echoes `"upscale": "no"`, and SDK modelslab-py 0.2.3 sends it (`Image2Image.upscale`). Decision: a field of the request, as `multi_lingual`; no default is declared.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub upscale: ::std::option::Option<Img2ImgRequestUpscale>,
         ///Use Karras sigmas (the docs write "keras sigmas") to generate images; gives nice results.
         #[serde(default = "defaults::img2_img_request_use_karras_sigmas")]
         pub use_karras_sigmas: Img2ImgRequestUseKarrasSigmas,
@@ -470,16 +480,16 @@ pub mod types {
         ///URL that receives a POST once the image generation is complete (see the `webhook` callback); null for none.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook: ::std::option::Option<::std::string::String>,
-        ///Output width in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum comes from the API's validation message "width must be between 256 and 1024" (provider notes). A JSON integer or the same value as a decimal string (the docs' example sends "512").
-        #[serde(default = "defaults::img2_img_request_width")]
-        pub width: Img2ImgRequestWidth,
+        ///Output width in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum comes from the API's validation message "width must be between 256 and 1024" (provider notes). A JSON integer or the same value as a decimal string (the docs' example sends "512"). The docs give no default (their examples send 512), so none is declared.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub width: ::std::option::Option<Img2ImgRequestWidth>,
     }
     impl Img2ImgRequest {
         pub fn builder() -> builder::Img2ImgRequest {
             Default::default()
         }
     }
-    ///Solver algorithm used by the DPMSolverMultistepScheduler scheduler; `none` (default) or `dpmsolver+++` (spelled as the docs spell it). null is accepted like `none`.
+    ///Solver algorithm used by the DPMSolverMultistepScheduler scheduler; `none` (default), `dpmsolver+++` (as the docs spell it) or `dpmsolver++` (as diffusers, which ModelsLab runs, spells its `DPMSolverMultistepScheduler` `algorithm_type`; the docs' three plus signs are taken for a typo, so both spellings are accepted). null is accepted like `none`.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -496,13 +506,16 @@ pub mod types {
         #[serde(rename = "none")]
         None,
         #[serde(rename = "dpmsolver+++")]
-        Dpmsolver,
+        DpmsolverXxx,
+        #[serde(rename = "dpmsolver++")]
+        DpmsolverXx,
     }
     impl ::std::fmt::Display for Img2ImgRequestAlgorithmType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::None => f.write_str("none"),
-                Self::Dpmsolver => f.write_str("dpmsolver+++"),
+                Self::DpmsolverXxx => f.write_str("dpmsolver+++"),
+                Self::DpmsolverXx => f.write_str("dpmsolver++"),
             }
         }
     }
@@ -511,7 +524,8 @@ pub mod types {
         fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "none" => Ok(Self::None),
-                "dpmsolver+++" => Ok(Self::Dpmsolver),
+                "dpmsolver+++" => Ok(Self::DpmsolverXxx),
+                "dpmsolver++" => Ok(Self::DpmsolverXx),
                 _ => Err("invalid value".into()),
             }
         }
@@ -854,17 +868,12 @@ pub mod types {
                 })
         }
     }
-    ///Output height in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum follows the API's validation message for width (PROVIDERS.md). A JSON integer or the same value as a decimal string (the docs' example sends "512").
+    ///Output height in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum follows the API's validation message for width (PROVIDERS.md). A JSON integer or the same value as a decimal string (the docs' example sends "512"). The docs give no default, so none is declared.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum Img2ImgRequestHeight {
         Integer(i64),
         String(Img2ImgRequestHeightString),
-    }
-    impl ::std::default::Default for Img2ImgRequestHeight {
-        fn default() -> Self {
-            Img2ImgRequestHeight::Integer(512_i64)
-        }
     }
     impl ::std::fmt::Display for Img2ImgRequestHeight {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1026,73 +1035,39 @@ pub mod types {
             Img2ImgRequestLoadbalancer::No
         }
     }
-    ///`Img2ImgRequestLoraStrength`
+    ///Strength of the LoRA model(s), each 0..1. A JSON number for one LoRA, or a string of comma-separated values (one per `lora_model` entry, e.g. "0.6,0.8"); null for none.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum Img2ImgRequestLoraStrength {
-        Number(f64),
-        String(Img2ImgRequestLoraStrengthString),
+        Variant0(::std::option::Option<f64>),
+        Variant1(Img2ImgRequestLoraStrengthVariant1),
     }
-    impl ::std::fmt::Display for Img2ImgRequestLoraStrength {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Number(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
+    impl ::std::convert::From<::std::option::Option<f64>> for Img2ImgRequestLoraStrength {
+        fn from(value: ::std::option::Option<f64>) -> Self {
+            Self::Variant0(value)
         }
     }
-    impl ::std::str::FromStr for Img2ImgRequestLoraStrength {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if let Ok(v) = value.parse() {
-                Ok(Self::Number(v))
-            } else if let Ok(v) = value.parse() {
-                Ok(Self::String(v))
-            } else {
-                Err("string conversion failed for all variants".into())
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for Img2ImgRequestLoraStrength {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for Img2ImgRequestLoraStrength {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::From<f64> for Img2ImgRequestLoraStrength {
-        fn from(value: f64) -> Self {
-            Self::Number(value)
-        }
-    }
-    impl ::std::convert::From<Img2ImgRequestLoraStrengthString> for Img2ImgRequestLoraStrength {
-        fn from(value: Img2ImgRequestLoraStrengthString) -> Self {
-            Self::String(value)
+    impl ::std::convert::From<Img2ImgRequestLoraStrengthVariant1> for Img2ImgRequestLoraStrength {
+        fn from(value: Img2ImgRequestLoraStrengthVariant1) -> Self {
+            Self::Variant1(value)
         }
     }
     ///Comma-separated LoRA strengths, each a decimal 0..1 (spaces around commas allowed).
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
-    pub struct Img2ImgRequestLoraStrengthString(::std::string::String);
-    impl ::std::ops::Deref for Img2ImgRequestLoraStrengthString {
+    pub struct Img2ImgRequestLoraStrengthVariant1(::std::string::String);
+    impl ::std::ops::Deref for Img2ImgRequestLoraStrengthVariant1 {
         type Target = ::std::string::String;
         fn deref(&self) -> &::std::string::String {
             &self.0
         }
     }
-    impl ::std::convert::From<Img2ImgRequestLoraStrengthString> for ::std::string::String {
-        fn from(value: Img2ImgRequestLoraStrengthString) -> Self {
+    impl ::std::convert::From<Img2ImgRequestLoraStrengthVariant1> for ::std::string::String {
+        fn from(value: Img2ImgRequestLoraStrengthVariant1) -> Self {
             value.0
         }
     }
-    impl ::std::str::FromStr for Img2ImgRequestLoraStrengthString {
+    impl ::std::str::FromStr for Img2ImgRequestLoraStrengthVariant1 {
         type Err = self::error::ConversionError;
         fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(
@@ -1112,13 +1087,13 @@ pub mod types {
             Ok(Self(value.to_string()))
         }
     }
-    impl ::std::convert::TryFrom<&str> for Img2ImgRequestLoraStrengthString {
+    impl ::std::convert::TryFrom<&str> for Img2ImgRequestLoraStrengthVariant1 {
         type Error = self::error::ConversionError;
         fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for Img2ImgRequestLoraStrengthString {
+    impl ::std::convert::TryFrom<::std::string::String> for Img2ImgRequestLoraStrengthVariant1 {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -1126,7 +1101,7 @@ pub mod types {
             value.parse()
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for Img2ImgRequestLoraStrengthString {
+    impl<'de> ::serde::Deserialize<'de> for Img2ImgRequestLoraStrengthVariant1 {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -1136,6 +1111,57 @@ pub mod types {
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    ///Translate a prompt that is not in English before generating ("yes"/"no"). Not in the docs' table, but the docs' own response `meta` echoes `"multi_lingual": "no"` for a request that did not send it, and SDK modelslab-py 0.2.3 sends it (`Image2Image.multi_lingual`). Decision: a field of the request (the server reads it); no default is declared, as the docs give none.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum Img2ImgRequestMultiLingual {
+        #[serde(rename = "yes")]
+        Yes,
+        #[serde(rename = "no")]
+        No,
+    }
+    impl ::std::fmt::Display for Img2ImgRequestMultiLingual {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Yes => f.write_str("yes"),
+                Self::No => f.write_str("no"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Img2ImgRequestMultiLingual {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "yes" => Ok(Self::Yes),
+                "no" => Ok(Self::No),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Img2ImgRequestMultiLingual {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Img2ImgRequestMultiLingual {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///Number of denoising steps, 1..50. The docs state no default (their two examples send "20" and "30"), so none is declared. A JSON integer or the same value as a decimal string.
@@ -1360,17 +1386,12 @@ pub mod types {
             Img2ImgRequestSafetyCheckerType::SensitiveContentText
         }
     }
-    ///Number of images to be returned in response, 1..4 (the docs: "The maximum value is 4"). A JSON integer or the same value as a decimal string (the docs' example sends "1").
+    ///Number of images to be returned in response, 1..4 (the docs: "The maximum value is 4"). A JSON integer or the same value as a decimal string (the docs' example sends "1"). The docs give no default, so none is declared.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum Img2ImgRequestSamples {
         Integer(::std::num::NonZeroU64),
         String(Img2ImgRequestSamplesString),
-    }
-    impl ::std::default::Default for Img2ImgRequestSamples {
-        fn default() -> Self {
-            Img2ImgRequestSamples::Integer(::std::num::NonZeroU64::new(1).unwrap())
-        }
     }
     impl ::std::fmt::Display for Img2ImgRequestSamples {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1582,73 +1603,39 @@ pub mod types {
             value.parse()
         }
     }
-    ///`Img2ImgRequestSeed`
+    ///Seed to reproduce results: the same seed gives the same image again. Pass null for a random number. A JSON integer or the same value as a decimal string.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum Img2ImgRequestSeed {
-        Int64(i64),
-        String(Img2ImgRequestSeedString),
+        Variant0(::std::option::Option<i64>),
+        Variant1(Img2ImgRequestSeedVariant1),
     }
-    impl ::std::fmt::Display for Img2ImgRequestSeed {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Int64(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
+    impl ::std::convert::From<::std::option::Option<i64>> for Img2ImgRequestSeed {
+        fn from(value: ::std::option::Option<i64>) -> Self {
+            Self::Variant0(value)
         }
     }
-    impl ::std::str::FromStr for Img2ImgRequestSeed {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if let Ok(v) = value.parse() {
-                Ok(Self::Int64(v))
-            } else if let Ok(v) = value.parse() {
-                Ok(Self::String(v))
-            } else {
-                Err("string conversion failed for all variants".into())
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for Img2ImgRequestSeed {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for Img2ImgRequestSeed {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::From<i64> for Img2ImgRequestSeed {
-        fn from(value: i64) -> Self {
-            Self::Int64(value)
-        }
-    }
-    impl ::std::convert::From<Img2ImgRequestSeedString> for Img2ImgRequestSeed {
-        fn from(value: Img2ImgRequestSeedString) -> Self {
-            Self::String(value)
+    impl ::std::convert::From<Img2ImgRequestSeedVariant1> for Img2ImgRequestSeed {
+        fn from(value: Img2ImgRequestSeedVariant1) -> Self {
+            Self::Variant1(value)
         }
     }
     ///Seed as a decimal string without leading zeros.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
-    pub struct Img2ImgRequestSeedString(::std::string::String);
-    impl ::std::ops::Deref for Img2ImgRequestSeedString {
+    pub struct Img2ImgRequestSeedVariant1(::std::string::String);
+    impl ::std::ops::Deref for Img2ImgRequestSeedVariant1 {
         type Target = ::std::string::String;
         fn deref(&self) -> &::std::string::String {
             &self.0
         }
     }
-    impl ::std::convert::From<Img2ImgRequestSeedString> for ::std::string::String {
-        fn from(value: Img2ImgRequestSeedString) -> Self {
+    impl ::std::convert::From<Img2ImgRequestSeedVariant1> for ::std::string::String {
+        fn from(value: Img2ImgRequestSeedVariant1) -> Self {
             value.0
         }
     }
-    impl ::std::str::FromStr for Img2ImgRequestSeedString {
+    impl ::std::str::FromStr for Img2ImgRequestSeedVariant1 {
         type Err = self::error::ConversionError;
         fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
@@ -1661,13 +1648,13 @@ pub mod types {
             Ok(Self(value.to_string()))
         }
     }
-    impl ::std::convert::TryFrom<&str> for Img2ImgRequestSeedString {
+    impl ::std::convert::TryFrom<&str> for Img2ImgRequestSeedVariant1 {
         type Error = self::error::ConversionError;
         fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for Img2ImgRequestSeedString {
+    impl ::std::convert::TryFrom<::std::string::String> for Img2ImgRequestSeedVariant1 {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -1675,7 +1662,7 @@ pub mod types {
             value.parse()
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for Img2ImgRequestSeedString {
+    impl<'de> ::serde::Deserialize<'de> for Img2ImgRequestSeedVariant1 {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -1899,24 +1886,72 @@ pub mod types {
             Img2ImgRequestTomesd::Yes
         }
     }
-    ///`Img2ImgRequestTrackId`
+    ///ID returned in the webhook call, to identify the webhook request; a string or an integer, null for none.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum Img2ImgRequestTrackId {
-        String(::std::string::String),
-        Int64(i64),
+        Variant0(::std::option::Option<::std::string::String>),
+        Variant1(i64),
     }
-    impl ::std::fmt::Display for Img2ImgRequestTrackId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::String(x) => x.fmt(f),
-                Self::Int64(x) => x.fmt(f),
-            }
+    impl ::std::convert::From<::std::option::Option<::std::string::String>> for Img2ImgRequestTrackId {
+        fn from(value: ::std::option::Option<::std::string::String>) -> Self {
+            Self::Variant0(value)
         }
     }
     impl ::std::convert::From<i64> for Img2ImgRequestTrackId {
         fn from(value: i64) -> Self {
-            Self::Int64(value)
+            Self::Variant1(value)
+        }
+    }
+    ///Upscale the output ("yes"/"no"). Not in the docs' table, but the docs' own response `meta` echoes `"upscale": "no"`, and SDK modelslab-py 0.2.3 sends it (`Image2Image.upscale`). Decision: a field of the request, as `multi_lingual`; no default is declared.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum Img2ImgRequestUpscale {
+        #[serde(rename = "yes")]
+        Yes,
+        #[serde(rename = "no")]
+        No,
+    }
+    impl ::std::fmt::Display for Img2ImgRequestUpscale {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Yes => f.write_str("yes"),
+                Self::No => f.write_str("no"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Img2ImgRequestUpscale {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "yes" => Ok(Self::Yes),
+                "no" => Ok(Self::No),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Img2ImgRequestUpscale {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Img2ImgRequestUpscale {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///Use Karras sigmas (the docs write "keras sigmas") to generate images; gives nice results.
@@ -1975,17 +2010,12 @@ pub mod types {
             Img2ImgRequestUseKarrasSigmas::Yes
         }
     }
-    ///Output width in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum comes from the API's validation message "width must be between 256 and 1024" (provider notes). A JSON integer or the same value as a decimal string (the docs' example sends "512").
+    ///Output width in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum comes from the API's validation message "width must be between 256 and 1024" (provider notes). A JSON integer or the same value as a decimal string (the docs' example sends "512"). The docs give no default (their examples send 512), so none is declared.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum Img2ImgRequestWidth {
         Integer(i64),
         String(Img2ImgRequestWidthString),
-    }
-    impl ::std::default::Default for Img2ImgRequestWidth {
-        fn default() -> Self {
-            Img2ImgRequestWidth::Integer(512_i64)
-        }
     }
     impl ::std::fmt::Display for Img2ImgRequestWidth {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2376,24 +2406,21 @@ pub mod types {
             value.parse()
         }
     }
-    ///`WebhookFailureTrackId`
+    ///The request's `track_id`, echoed; a string, an integer or null.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum WebhookFailureTrackId {
-        String(::std::string::String),
-        Int64(i64),
+        Variant0(::std::option::Option<::std::string::String>),
+        Variant1(i64),
     }
-    impl ::std::fmt::Display for WebhookFailureTrackId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::String(x) => x.fmt(f),
-                Self::Int64(x) => x.fmt(f),
-            }
+    impl ::std::convert::From<::std::option::Option<::std::string::String>> for WebhookFailureTrackId {
+        fn from(value: ::std::option::Option<::std::string::String>) -> Self {
+            Self::Variant0(value)
         }
     }
     impl ::std::convert::From<i64> for WebhookFailureTrackId {
         fn from(value: i64) -> Self {
-            Self::Int64(value)
+            Self::Variant1(value)
         }
     }
     ///Body ModelsLab POSTs to the request's `webhook` URL, discriminated by `status`.
@@ -2508,28 +2535,64 @@ pub mod types {
             value.parse()
         }
     }
-    ///`WebhookSuccessTrackId`
+    ///The request's `track_id`, echoed; a string, an integer or null.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum WebhookSuccessTrackId {
-        String(::std::string::String),
-        Int64(i64),
+        Variant0(::std::option::Option<::std::string::String>),
+        Variant1(i64),
     }
-    impl ::std::fmt::Display for WebhookSuccessTrackId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::String(x) => x.fmt(f),
-                Self::Int64(x) => x.fmt(f),
-            }
+    impl ::std::convert::From<::std::option::Option<::std::string::String>> for WebhookSuccessTrackId {
+        fn from(value: ::std::option::Option<::std::string::String>) -> Self {
+            Self::Variant0(value)
         }
     }
     impl ::std::convert::From<i64> for WebhookSuccessTrackId {
         fn from(value: i64) -> Self {
-            Self::Int64(value)
+            Self::Variant1(value)
         }
     }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct FetchKeyRequest {
+            key: ::std::result::Result<
+                ::std::option::Option<::img2img_specs::ApiKey>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FetchKeyRequest {
+            fn default() -> Self {
+                Self {
+                    key: Ok(Default::default()),
+                }
+            }
+        }
+        impl FetchKeyRequest {
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::img2img_specs::ApiKey>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for key: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FetchKeyRequest> for super::FetchKeyRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FetchKeyRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { key: value.key? })
+            }
+        }
+        impl ::std::convert::From<super::FetchKeyRequest> for FetchKeyRequest {
+            fn from(value: super::FetchKeyRequest) -> Self {
+                Self { key: Ok(value.key) }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct FetchRequest {
             key: ::std::result::Result<
@@ -3130,7 +3193,10 @@ pub mod types {
                 ::std::option::Option<super::Img2ImgRequestGuidanceScale>,
                 ::std::string::String,
             >,
-            height: ::std::result::Result<super::Img2ImgRequestHeight, ::std::string::String>,
+            height: ::std::result::Result<
+                ::std::option::Option<super::Img2ImgRequestHeight>,
+                ::std::string::String,
+            >,
             init_image: ::std::result::Result<::std::string::String, ::std::string::String>,
             key: ::std::result::Result<
                 ::std::option::Option<::img2img_specs::ApiKey>,
@@ -3147,6 +3213,10 @@ pub mod types {
                 ::std::string::String,
             >,
             model_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            multi_lingual: ::std::result::Result<
+                ::std::option::Option<super::Img2ImgRequestMultiLingual>,
+                ::std::string::String,
+            >,
             negative_prompt: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -3164,7 +3234,10 @@ pub mod types {
                 super::Img2ImgRequestSafetyCheckerType,
                 ::std::string::String,
             >,
-            samples: ::std::result::Result<super::Img2ImgRequestSamples, ::std::string::String>,
+            samples: ::std::result::Result<
+                ::std::option::Option<super::Img2ImgRequestSamples>,
+                ::std::string::String,
+            >,
             scheduler: ::std::result::Result<
                 ::std::option::Option<super::Img2ImgRequestScheduler>,
                 ::std::string::String,
@@ -3186,6 +3259,10 @@ pub mod types {
                 ::std::option::Option<super::Img2ImgRequestTrackId>,
                 ::std::string::String,
             >,
+            upscale: ::std::result::Result<
+                ::std::option::Option<super::Img2ImgRequestUpscale>,
+                ::std::string::String,
+            >,
             use_karras_sigmas:
                 ::std::result::Result<super::Img2ImgRequestUseKarrasSigmas, ::std::string::String>,
             vae: ::std::result::Result<
@@ -3196,7 +3273,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            width: ::std::result::Result<super::Img2ImgRequestWidth, ::std::string::String>,
+            width: ::std::result::Result<
+                ::std::option::Option<super::Img2ImgRequestWidth>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Img2ImgRequest {
             fn default() -> Self {
@@ -3207,29 +3287,31 @@ pub mod types {
                     embeddings_model: Ok(Default::default()),
                     enhance_prompt: Ok(super::defaults::img2_img_request_enhance_prompt()),
                     guidance_scale: Ok(Default::default()),
-                    height: Ok(super::defaults::img2_img_request_height()),
+                    height: Ok(Default::default()),
                     init_image: Err("no value supplied for init_image".to_string()),
                     key: Ok(Default::default()),
                     loadbalancer: Ok(super::defaults::img2_img_request_loadbalancer()),
                     lora_model: Ok(Default::default()),
                     lora_strength: Ok(Default::default()),
                     model_id: Err("no value supplied for model_id".to_string()),
+                    multi_lingual: Ok(Default::default()),
                     negative_prompt: Ok(Default::default()),
                     num_inference_steps: Ok(Default::default()),
                     prompt: Err("no value supplied for prompt".to_string()),
                     safety_checker: Ok(Default::default()),
                     safety_checker_type: Ok(super::defaults::img2_img_request_safety_checker_type()),
-                    samples: Ok(super::defaults::img2_img_request_samples()),
+                    samples: Ok(Default::default()),
                     scheduler: Ok(Default::default()),
                     seed: Ok(Default::default()),
                     strength: Ok(Default::default()),
                     temp: Ok(Default::default()),
                     tomesd: Ok(super::defaults::img2_img_request_tomesd()),
                     track_id: Ok(Default::default()),
+                    upscale: Ok(Default::default()),
                     use_karras_sigmas: Ok(super::defaults::img2_img_request_use_karras_sigmas()),
                     vae: Ok(Default::default()),
                     webhook: Ok(Default::default()),
-                    width: Ok(super::defaults::img2_img_request_width()),
+                    width: Ok(Default::default()),
                 }
             }
         }
@@ -3300,7 +3382,7 @@ pub mod types {
             }
             pub fn height<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Img2ImgRequestHeight>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Img2ImgRequestHeight>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.height = value
@@ -3370,6 +3452,18 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for model_id: {e}"));
                 self
             }
+            pub fn multi_lingual<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::Img2ImgRequestMultiLingual>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.multi_lingual = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for multi_lingual: {e}"));
+                self
+            }
             pub fn negative_prompt<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3426,7 +3520,7 @@ pub mod types {
             }
             pub fn samples<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Img2ImgRequestSamples>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Img2ImgRequestSamples>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.samples = value
@@ -3494,6 +3588,16 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for track_id: {e}"));
                 self
             }
+            pub fn upscale<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Img2ImgRequestUpscale>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.upscale = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for upscale: {e}"));
+                self
+            }
             pub fn use_karras_sigmas<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::Img2ImgRequestUseKarrasSigmas>,
@@ -3526,7 +3630,7 @@ pub mod types {
             }
             pub fn width<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Img2ImgRequestWidth>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Img2ImgRequestWidth>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.width = value
@@ -3554,6 +3658,7 @@ pub mod types {
                     lora_model: value.lora_model?,
                     lora_strength: value.lora_strength?,
                     model_id: value.model_id?,
+                    multi_lingual: value.multi_lingual?,
                     negative_prompt: value.negative_prompt?,
                     num_inference_steps: value.num_inference_steps?,
                     prompt: value.prompt?,
@@ -3566,6 +3671,7 @@ pub mod types {
                     temp: value.temp?,
                     tomesd: value.tomesd?,
                     track_id: value.track_id?,
+                    upscale: value.upscale?,
                     use_karras_sigmas: value.use_karras_sigmas?,
                     vae: value.vae?,
                     webhook: value.webhook?,
@@ -3589,6 +3695,7 @@ pub mod types {
                     lora_model: Ok(value.lora_model),
                     lora_strength: Ok(value.lora_strength),
                     model_id: Ok(value.model_id),
+                    multi_lingual: Ok(value.multi_lingual),
                     negative_prompt: Ok(value.negative_prompt),
                     num_inference_steps: Ok(value.num_inference_steps),
                     prompt: Ok(value.prompt),
@@ -3601,6 +3708,7 @@ pub mod types {
                     temp: Ok(value.temp),
                     tomesd: Ok(value.tomesd),
                     track_id: Ok(value.track_id),
+                    upscale: Ok(value.upscale),
                     use_karras_sigmas: Ok(value.use_karras_sigmas),
                     vae: Ok(value.vae),
                     webhook: Ok(value.webhook),
@@ -4087,20 +4195,6 @@ pub mod types {
     }
     /// Generation of default values for serde.
     pub mod defaults {
-        pub(super) fn default_u64<T, const V: u64>() -> T
-        where
-            T: ::std::convert::TryFrom<u64>,
-            <T as ::std::convert::TryFrom<u64>>::Error: ::std::fmt::Debug,
-        {
-            T::try_from(V).unwrap()
-        }
-        pub(super) fn default_nzu64<T, const V: u64>() -> T
-        where
-            T: ::std::convert::TryFrom<::std::num::NonZeroU64>,
-            <T as ::std::convert::TryFrom<::std::num::NonZeroU64>>::Error: ::std::fmt::Debug,
-        {
-            T::try_from(::std::num::NonZeroU64::try_from(V).unwrap()).unwrap()
-        }
         pub(super) fn img2_img_request_algorithm_type()
         -> ::std::option::Option<super::Img2ImgRequestAlgorithmType> {
             ::std::option::Option::Some(super::Img2ImgRequestAlgorithmType::None)
@@ -4111,9 +4205,6 @@ pub mod types {
         pub(super) fn img2_img_request_enhance_prompt() -> super::Img2ImgRequestEnhancePrompt {
             super::Img2ImgRequestEnhancePrompt::Yes
         }
-        pub(super) fn img2_img_request_height() -> super::Img2ImgRequestHeight {
-            super::Img2ImgRequestHeight::Integer(512_i64)
-        }
         pub(super) fn img2_img_request_loadbalancer() -> super::Img2ImgRequestLoadbalancer {
             super::Img2ImgRequestLoadbalancer::No
         }
@@ -4121,17 +4212,11 @@ pub mod types {
         -> super::Img2ImgRequestSafetyCheckerType {
             super::Img2ImgRequestSafetyCheckerType::SensitiveContentText
         }
-        pub(super) fn img2_img_request_samples() -> super::Img2ImgRequestSamples {
-            super::Img2ImgRequestSamples::Integer(::std::num::NonZeroU64::new(1).unwrap())
-        }
         pub(super) fn img2_img_request_tomesd() -> super::Img2ImgRequestTomesd {
             super::Img2ImgRequestTomesd::Yes
         }
         pub(super) fn img2_img_request_use_karras_sigmas() -> super::Img2ImgRequestUseKarrasSigmas {
             super::Img2ImgRequestUseKarrasSigmas::Yes
-        }
-        pub(super) fn img2_img_request_width() -> super::Img2ImgRequestWidth {
-            super::Img2ImgRequestWidth::Integer(512_i64)
         }
     }
     /// Error types.
@@ -4164,7 +4249,7 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for ModelsLab (stablediffusionapi) Enterprise Image to Image
 
-ModelsLab / stablediffusionapi enterprise `img2img`: generates images from an init image with a public or trained model (`model_id`). Requests follow the docs page <https://stablediffusionapi.com/docs/enterprise-plan/img2img/>; responses follow `specs/PROVIDERS.md` (ModelsLab) and are parsed tolerantly. The API key travels in the JSON body (`key`, see `x-auth`), so no securityScheme is declared. The create call either answers with the images (`status: success`) or queues the job (`status: processing`, with `eta` and `fetch_result`), in which case the client POSTs to the `fetch_result` URL (enterprise: `fetch_queued_result`) until the status changes. Errors may arrive with HTTP 200: decide by `status`, not by the HTTP code. Numeric fields accept JSON numbers or decimal strings, because the docs' example sends strings and the official SDKs send numbers.
+ModelsLab / stablediffusionapi enterprise `img2img`: generates images from an init image with a public or trained model (`model_id`). Requests follow the docs page <https://stablediffusionapi.com/docs/enterprise-plan/img2img/>; responses follow `specs/PROVIDERS.md` (ModelsLab) and are parsed tolerantly. The API key travels in the JSON body (`key`, see `x-auth`), so no securityScheme is declared. The create call either answers with the images (`status: success`) or queues the job (`status: processing`, with `eta` and `fetch_result`), in which case the client POSTs to the `fetch_result` URL (enterprise: `fetch_queued_result`) until the status changes. Besides the docs' `/api/v1/enterprise/img2img` + `/api/v1/enterprise/fetch` pair, the same job is served under the paths ModelsLab's own SDK and real `fetch_result` URLs use (`x-job.aliases`): `/api/v1/enterprise/images/img2img` + `/api/v1/enterprise/images/fetch/{id}`, and `/api/v6/images/img2img` + `/api/v6/images/fetch/{id}`, with the same schemas. Errors may arrive with HTTP 200: decide by `status`, not by the HTTP code. Numeric fields accept JSON numbers or decimal strings, because the docs' example sends strings and the official SDKs send numbers.
 
 Version: 1.0.0*/
 pub struct Client {
@@ -4242,6 +4327,40 @@ impl Client {
     pub fn fetch_queued_result(&self) -> builder::FetchQueuedResult<'_> {
         builder::FetchQueuedResult::new(self)
     }
+    /**Fetch a queued img2img result (enterprise images API, id in the path)
+
+    POST `{key}` to `.../fetch/{id}`: the form of the `fetch_result` URLs real responses give, and what SDK modelslab-py 0.2.3 calls (`fetch`, PROVIDERS.md). Answers with the same shapes as `create_img2img`.
+
+    Sends a `POST` request to `/api/v1/enterprise/images/fetch/{id}`
+
+    Arguments:
+    - `id`: The `id` of the queued response (the last segment of its `fetch_result` URL).
+    - `body`
+    ```ignore
+    let response = client.fetch_enterprise_images()
+        .id(id)
+        .body(body)
+        .send()
+        .await;
+    ```*/
+    pub fn fetch_enterprise_images(&self) -> builder::FetchEnterpriseImages<'_> {
+        builder::FetchEnterpriseImages::new(self)
+    }
+    /**Generate images from an init image (enterprise, the images API path)
+
+    The enterprise img2img under the `images` API path, which SDK modelslab-py 0.2.3 calls (`Community(enterprise=True).image_to_image`, PROVIDERS.md). The same request and answers as `create_img2img`; a queued answer's `fetch_result` is this family's `fetch_enterprise_images` URL.
+
+    Sends a `POST` request to `/api/v1/enterprise/images/img2img`
+
+    ```ignore
+    let response = client.create_img2img_enterprise_images()
+        .body(body)
+        .send()
+        .await;
+    ```*/
+    pub fn create_img2img_enterprise_images(&self) -> builder::CreateImg2imgEnterpriseImages<'_> {
+        builder::CreateImg2imgEnterpriseImages::new(self)
+    }
     /**Generate images from an init image (enterprise img2img)
 
     Docs "Enterprise: Image to Image Endpoint". Answers `status: success` with the output URLs (or base64 data when `base64` is `yes`), `status: processing` when the job was queued (poll `fetch_result` / `fetch_queued_result`), or `status: error` / `failed`, possibly with HTTP 200.
@@ -4256,6 +4375,40 @@ impl Client {
     ```*/
     pub fn create_img2img(&self) -> builder::CreateImg2img<'_> {
         builder::CreateImg2img::new(self)
+    }
+    /**Fetch a queued img2img result (v6 images API, id in the path)
+
+    POST `{key}` to `/api/v6/images/fetch/{id}` (SDK modelslab-py 0.2.3 without `enterprise=True`, PROVIDERS.md). Answers with the same shapes as `create_img2img`.
+
+    Sends a `POST` request to `/api/v6/images/fetch/{id}`
+
+    Arguments:
+    - `id`: The `id` of the queued response (the last segment of its `fetch_result` URL).
+    - `body`
+    ```ignore
+    let response = client.fetch_v6()
+        .id(id)
+        .body(body)
+        .send()
+        .await;
+    ```*/
+    pub fn fetch_v6(&self) -> builder::FetchV6<'_> {
+        builder::FetchV6::new(self)
+    }
+    /**Generate images from an init image (v6 images API)
+
+    The v6 (non-enterprise) img2img, which SDK modelslab-py 0.2.3 calls without `enterprise=True` (PROVIDERS.md). The same request and answers as `create_img2img`; a queued answer's `fetch_result` is this family's `fetch_v6` URL.
+
+    Sends a `POST` request to `/api/v6/images/img2img`
+
+    ```ignore
+    let response = client.create_img2img_v6()
+        .body(body)
+        .send()
+        .await;
+    ```*/
+    pub fn create_img2img_v6(&self) -> builder::CreateImg2imgV6<'_> {
+        builder::CreateImg2imgV6::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -4359,6 +4512,206 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::fetch_enterprise_images`]
+
+    [`Client::fetch_enterprise_images`]: super::Client::fetch_enterprise_images*/
+    #[derive(Debug, Clone)]
+    pub struct FetchEnterpriseImages<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::FetchKeyRequest, String>,
+    }
+    impl<'a> FetchEnterpriseImages<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for id failed".to_string()
+            });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::FetchKeyRequest>,
+            <V as std::convert::TryInto<types::FetchKeyRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `FetchKeyRequest` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::FetchKeyRequest) -> types::builder::FetchKeyRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/enterprise/images/fetch/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Img2ImgResponse>, Error<types::ModelslabError>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::FetchKeyRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/enterprise/images/fetch/{}",
+                client.baseurl,
+                encode_path(&id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "fetch_enterprise_images",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                402u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                503u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_img2img_enterprise_images`]
+
+    [`Client::create_img2img_enterprise_images`]: super::Client::create_img2img_enterprise_images*/
+    #[derive(Debug, Clone)]
+    pub struct CreateImg2imgEnterpriseImages<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::Img2ImgRequest, String>,
+    }
+    impl<'a> CreateImg2imgEnterpriseImages<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Img2ImgRequest>,
+            <V as std::convert::TryInto<types::Img2ImgRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Img2ImgRequest` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Img2ImgRequest) -> types::builder::Img2ImgRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/enterprise/images/img2img`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Img2ImgResponse>, Error<types::ModelslabError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::Img2ImgRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v1/enterprise/images/img2img", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_img2img_enterprise_images",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                402u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                503u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::create_img2img`]
 
     [`Client::create_img2img`]: super::Client::create_img2img*/
@@ -4419,6 +4772,206 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_img2img",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                402u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                503u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::fetch_v6`]
+
+    [`Client::fetch_v6`]: super::Client::fetch_v6*/
+    #[derive(Debug, Clone)]
+    pub struct FetchV6<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::FetchKeyRequest, String>,
+    }
+    impl<'a> FetchV6<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for id failed".to_string()
+            });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::FetchKeyRequest>,
+            <V as std::convert::TryInto<types::FetchKeyRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `FetchKeyRequest` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::FetchKeyRequest) -> types::builder::FetchKeyRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v6/images/fetch/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Img2ImgResponse>, Error<types::ModelslabError>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::FetchKeyRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v6/images/fetch/{}",
+                client.baseurl,
+                encode_path(&id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "fetch_v6",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                402u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                503u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_img2img_v6`]
+
+    [`Client::create_img2img_v6`]: super::Client::create_img2img_v6*/
+    #[derive(Debug, Clone)]
+    pub struct CreateImg2imgV6<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::Img2ImgRequest, String>,
+    }
+    impl<'a> CreateImg2imgV6<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Img2ImgRequest>,
+            <V as std::convert::TryInto<types::Img2ImgRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Img2ImgRequest` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Img2ImgRequest) -> types::builder::Img2ImgRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v6/images/img2img`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Img2ImgResponse>, Error<types::ModelslabError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::Img2ImgRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v6/images/img2img", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_img2img_v6",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -11,7 +11,7 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `b01165baab33fa30238bc857ea7499dcf7cfd3e0bee9b246edc1ef8b771dd7f9`
+//! Spec SHA-256: `dd6a6b398f0a5f1ee605b20b52a35bf5a953235d415c081b304deff9b75aab33`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -24,7 +24,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Novita;
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 
 /// SHA-256 of `specs/novita.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "b01165baab33fa30238bc857ea7499dcf7cfd3e0bee9b246edc1ef8b771dd7f9";
+pub const SPEC_SHA256: &str = "dd6a6b398f0a5f1ee605b20b52a35bf5a953235d415c081b304deff9b75aab33";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -83,7 +83,14 @@ pub mod types {
         ControlNets are listed in `x-known-values`.
         */
         pub model_name: ::std::string::String,
-        ///Preprocessor applied to this unit's image before it is used for conditioning.
+        /**Preprocessor applied to this unit's image before it is used for conditioning. SDK novita-client 0.7.1
+        declares more values (`ControlNetPreprocessor`: `none`, `hed`, `hed_safe`, `normal_map`,
+        `clip_vision`, `color`, `pidinet` and variants, `scribble_xdog`, `segmentation`, `threshold`,
+        `oneformer_coco`, `oneformer_ade20k`, ...): the older names of the A1111 ControlNet extension, which
+        the v3 docs replaced (`hed` became `softedge_hed`, `normal_map` became `normal_bae`). The SDK only
+        sends one when its caller picks it, and nothing shows the v3 API taking them. Decision: not accepted,
+        in either reading; the docs' list stands.
+        */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub preprocessor: ::std::option::Option<ControlNetUnitPreprocessor>,
         /**Strength of this unit, Range [0, 1]; larger values bias the result more towards the ControlNet.
@@ -96,7 +103,14 @@ pub mod types {
             Default::default()
         }
     }
-    ///Preprocessor applied to this unit's image before it is used for conditioning.
+    /**Preprocessor applied to this unit's image before it is used for conditioning. SDK novita-client 0.7.1
+    declares more values (`ControlNetPreprocessor`: `none`, `hed`, `hed_safe`, `normal_map`,
+    `clip_vision`, `color`, `pidinet` and variants, `scribble_xdog`, `segmentation`, `threshold`,
+    `oneformer_coco`, `oneformer_ade20k`, ...): the older names of the A1111 ControlNet extension, which
+    the v3 docs replaced (`hed` became `softedge_hed`, `normal_map` became `normal_bae`). The SDK only
+    sends one when its caller picks it, and nothing shows the v3 API taking them. Decision: not accepted,
+    in either reading; the docs' list stands.
+    */
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -575,7 +589,10 @@ pub mod types {
         #[serde(default = "defaults::default_i64::<i64, -1>")]
         pub seed: i64,
         /**Number of denoising steps; more steps usually give higher quality but take longer. Range [1, 100].
-         */
+        The docs mark it required, and our client always sends it; Novita also accepts it absent or `null`
+        (`x-accepting.optional`), since SDK novita-client 0.7.1 sends `"steps": null` unless its caller
+        gives steps (inferred: the server then uses its own default).
+        */
         pub steps: ::std::num::NonZeroU32,
         /**How much the init image (`image_base64`) is transformed, between 0 and 1 (a float, or null). Noise is
         added to the init image in proportion to `strength`; at 1 the noise is maximal, all `steps` run and
@@ -869,7 +886,12 @@ pub mod types {
             value.parse()
         }
     }
-    ///Body of `POST /v3/async/img2img`.
+    /**Body of `POST /v3/async/img2img`. What Novita accepts is wider than what the docs show (`x-accepting`,
+    the accepting reading of specs/README.md): a `null` for an optional field reads as absent, in this
+    object and every object inside it. Source: SDK novita-client 0.7.1 sends `null` for every optional
+    field its caller leaves out, and Novita's API serves its own SDK (inferred: the protobuf-JSON
+    convention, where `null` means the field's default). Our client never sends such nulls.
+    */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct Img2ImgRequest {

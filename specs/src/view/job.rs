@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::extensions::JobInfo;
+use crate::extensions::{JobFamily, JobInfo};
 
 /// Where a job stands, by the spec's `x-job` lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,6 +73,35 @@ pub struct Stages {
 }
 
 impl JobInfo {
+    /// Every family: the docs' pair first (named `docs`), then the aliases.
+    pub fn families(&self) -> Vec<JobFamily> {
+        let docs = JobFamily {
+            name: "docs".into(),
+            create: self.create.clone(),
+            result: self.result.clone(),
+        };
+        std::iter::once(docs)
+            .chain(self.aliases.iter().cloned())
+            .collect()
+    }
+
+    /// The family whose create or result operation is `operation`.
+    pub fn family_of(&self, operation: &str) -> Option<JobFamily> {
+        self.families()
+            .into_iter()
+            .find(|f| f.create == operation || f.result == operation)
+    }
+
+    /// Whether `operation` creates a job (in any family).
+    pub fn is_create(&self, operation: &str) -> bool {
+        self.families().iter().any(|f| f.create == operation)
+    }
+
+    /// Whether `operation` reads a job's result (in any family).
+    pub fn is_result(&self, operation: &str) -> bool {
+        self.families().iter().any(|f| f.result == operation)
+    }
+
     /// What `status` means, by the `pending`, `succeeded` and `failed` lists.
     pub fn classify(&self, status: &str) -> JobStatus {
         let has = |list: &[String]| list.iter().any(|s| s == status);

@@ -69,10 +69,7 @@ pub(crate) fn result(
 /// The prediction envelope of a job.
 fn envelope(shared: &Shared, job: &Job, broken: bool) -> Value {
     let info = shared.info(Provider::Gptproto);
-    let result_path = info
-        .spec
-        .operation(&info.result)
-        .map_or_else(String::new, |op| op.path.replace("{id}", &job.id));
+    let result = super::result_url(shared, job);
     let base = &job.request.base_url;
     let status = super::stage_word(info.stages, &job.phase);
     let error = match &job.phase {
@@ -101,7 +98,7 @@ fn envelope(shared: &Shared, job: &Job, broken: bool) -> Value {
             "id": &*job.id,
             "model": model,
             "outputs": job.outputs().map(|name| image_url(base, &name)).collect::<Vec<_>>(),
-            "urls": {"get": format!("{base}{result_path}")},
+            "urls": {"get": result},
             "status": if broken { json!(500) } else { json!(status) },
             "error": error,
             "executionTime": execution_ms,

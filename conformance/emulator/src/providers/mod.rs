@@ -36,6 +36,9 @@ pub(crate) struct Ctx {
     pub host: Option<String>,
     /// The job must fail with this reason (fault `fail=`).
     pub fail: Option<String>,
+    /// The result operation of the API family the request came through (where a job created by
+    /// it is read: ModelsLab's `fetch_result`, GPTProto's `urls.get`).
+    pub result_operation: String,
 }
 
 impl Ctx {
@@ -144,7 +147,7 @@ pub(crate) async fn result(
     match provider {
         Provider::Gptproto => gptproto::result(shared, ctx, id),
         Provider::Novita => novita::result(shared, ctx, id),
-        Provider::Modelslab => modelslab::result(shared, ctx, body).await,
+        Provider::Modelslab => modelslab::result(shared, ctx, id, body).await,
     }
 }
 
@@ -175,6 +178,24 @@ pub(crate) fn stage_word<'a>(stages: &'a Stages, phase: &Phase) -> &'a str {
 /// A copy of job `id`, if it is held (cheap: the request is shared, not copied).
 pub(crate) fn snapshot(shared: &Shared, id: &str) -> Option<Job> {
     lock(&shared.jobs).get(id).cloned()
+}
+
+/// The absolute URL of `job`'s result through its family's result operation: the operation's
+/// path with every `{parameter}` filled with the job id.
+pub(crate) fn result_url(shared: &Shared, job: &Job) -> String {
+    let info = shared.info(job.provider);
+    let path = info
+        .spec
+        .operation(&job.request.result_operation)
+        .map_or_else(String::new, |op| {
+            op.parameters
+                .iter()
+                .filter(|p| p.location == "path")
+                .fold(op.path.clone(), |path, p| {
+                    path.replace(&format!("{{{}}}", p.name), &job.id)
+                })
+        });
+    format!("{}{path}", job.request.base_url)
 }
 
 /// `{base}/emulator/images/{name}`.
@@ -348,6 +369,7 @@ pub(crate) async fn prepare(
         test_mode,
         fail: ctx.fail.clone(),
         base_url: ctx.base(shared),
+        result_operation: ctx.result_operation.clone(),
         echo,
     };
     Ok((request, input))

@@ -15,7 +15,7 @@ use img2img_specs::{Provider, Spec};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{Ctx, Reply, image_url, prepare, snapshot, start};
+use super::{Ctx, Reply, image_url, prepare, result_url, snapshot, start};
 use crate::config::ModelslabMode;
 use crate::error::{ApiError, ErrorKind, put};
 use crate::images::BASE64;
@@ -77,14 +77,18 @@ pub(crate) async fn create(
     Ok(Reply::created(answer(shared, &job).await))
 }
 
+/// The fetch of any family: the id from the path (`.../fetch/{id}`), or from the body's
+/// `request_id` (the docs' `/api/v1/enterprise/fetch`).
 pub(crate) async fn result(
     shared: &Arc<Shared>,
     _ctx: &Ctx,
+    path_id: Option<String>,
     body: Option<Value>,
 ) -> Result<Reply, ApiError> {
-    let id = match body.as_ref().and_then(|b| b.get("request_id")) {
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) => s.trim().to_owned(),
+    let id = match (path_id, body.as_ref().and_then(|b| b.get("request_id"))) {
+        (Some(id), _) => id.trim().to_owned(),
+        (None, Some(Value::Number(n))) => n.to_string(),
+        (None, Some(Value::String(s))) => s.trim().to_owned(),
         _ => return Err(ApiError::invalid("request_id is required")),
     };
     match snapshot(shared, &id) {
@@ -189,18 +193,13 @@ fn success(shared: &Shared, job: &Job, inline: Option<Vec<String>>) -> Value {
 }
 
 fn processing(shared: &Shared, job: &Job) -> Value {
-    let info = shared.info(Provider::Modelslab);
-    let fetch_path = info
-        .spec
-        .operation(&info.result)
-        .map_or_else(String::new, |op| op.path.clone());
     let base = &job.request.base_url;
     json!({
         "status": status(shared, job),
         "tip": "Your image is processing in background, you can get this image using the fetch API",
         "eta": job.eta(Instant::now()),
         "message": "Try to fetch request after given estimated time",
-        "fetch_result": format!("{base}{fetch_path}"),
+        "fetch_result": result_url(shared, job),
         "id": numeric_id(job),
         "output": [],
         "meta": meta(job),

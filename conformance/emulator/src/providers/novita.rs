@@ -214,6 +214,7 @@ mod tests {
                 test_mode: None,
                 fail: None,
                 base_url: "http://localhost:8080".into(),
+                result_operation: "get_task_result".into(),
                 echo: Value::Null,
             }),
             phase,

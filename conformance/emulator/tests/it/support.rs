@@ -46,7 +46,7 @@ pub fn result_op(provider: Provider) -> String {
 
 pub fn create_schema(provider: Provider) -> Arc<CompiledSchema> {
     spec(provider)
-        .request_schema(&create_op(provider))
+        .request_schema_as(&create_op(provider), img2img_specs::Reading::Accepting)
         .unwrap()
         .unwrap()
 }

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use img2img_specs::CompiledSchema;
 use img2img_specs::extensions::AuthPlacement;
+use img2img_specs::{CompiledSchema, Reading};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::Value;
@@ -20,10 +20,17 @@ use img2img_strategy::{
 /// emulator's own tests instead.
 const LARGEST_BROKEN_LENGTH: u64 = 65_536;
 
-/// The compiled schema of the create operation's body.
+/// The compiled schema of the create operation's body, as our client sends it.
 pub(crate) fn create_schema(context: &Context) -> Arc<CompiledSchema> {
+    create_schema_as(context, Reading::Sending)
+}
+
+/// The compiled schema of the create operation's body in `reading`: valid requests come from the
+/// sending reading (valid in both), broken ones from the accepting reading (what the provider
+/// must refuse; see `specs/README.md`).
+pub(crate) fn create_schema_as(context: &Context, reading: Reading) -> Arc<CompiledSchema> {
     let spec = context.caller.spec();
-    spec.request_schema(&spec.extensions().job.create)
+    spec.request_schema_as(&spec.extensions().job.create, reading)
         .expect("x-job.create names an operation with a body (the lint checks it)")
         .expect("the embedded spec's schemas compile (the lint checks it)")
 }
@@ -45,9 +52,10 @@ pub(crate) fn valid_requests(context: &Context) -> SBoxedStrategy<Value> {
         .sboxed()
 }
 
-/// Create bodies breaking exactly one constraint (the rest made worth sending).
+/// Create bodies breaking exactly one constraint of what the provider accepts (the rest made worth
+/// sending); our client refuses each of them too, since its reading is narrower.
 pub(crate) fn invalid_requests(context: &Context) -> SBoxedStrategy<(Value, Constraint)> {
-    let schema = create_schema(context);
+    let schema = create_schema_as(context, Reading::Accepting);
     let full = sample(schema.schema(), Fill::All);
     // The key's body field (ModelsLab) is filled in by whoever sends: breaking it tests nothing.
     let auth = &context.caller.spec().extensions().auth;

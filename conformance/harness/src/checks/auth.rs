@@ -14,13 +14,18 @@ pub(crate) async fn run(context: &Context) -> Verdict {
     let mut body = sample(schema.schema(), Fill::Required);
     context.payload.prepare(spec, &mut body);
     let mut cases = 0;
-    for (operation, body) in [
-        (job.create.as_str(), Some(&body)),
-        (job.result.as_str(), None),
-    ] {
-        let (body, params) = match body {
-            Some(body) => (Some(body.clone()), BTreeMap::new()),
-            None => super::lifecycle::result_inputs(context, "conformance-no-such-job"),
+    // Every family's create and result operation (ModelsLab serves the job under three paths).
+    let calls: Vec<(String, bool)> = job
+        .families()
+        .into_iter()
+        .flat_map(|f| [(f.create, true), (f.result, false)])
+        .collect();
+    for (operation, creates) in &calls {
+        let operation = operation.as_str();
+        let (body, params) = if *creates {
+            (Some(body.clone()), BTreeMap::new())
+        } else {
+            super::lifecycle::result_inputs_for(context, operation, "conformance-no-such-job")
         };
         for key in [KeyMode::Missing, KeyMode::Wrong] {
             cases += 1;

@@ -17,6 +17,7 @@ use super::property::{self, CaseResult};
 use super::{CheckId, Context, Verdict, failure, job_id, job_status};
 use crate::http::{Exchange, KeyMode};
 use img2img_report::results::Failure;
+use img2img_specs::extensions::JobFamily;
 
 /// A whole job's outcome.
 #[derive(Debug, Clone)]
@@ -29,17 +30,27 @@ pub struct JobRun {
     pub images: Vec<Vec<u8>>,
 }
 
-/// The inputs of the result operation for job `id`: its one path/query parameter, or a body whose
-/// one required non-key field is the id.
+/// The inputs of the docs' result operation for job `id` (see [`result_inputs_for`]).
 pub(crate) fn result_inputs(
     context: &Context,
+    id: &str,
+) -> (Option<Value>, BTreeMap<String, String>) {
+    let result = &context.caller.spec().extensions().job.result;
+    result_inputs_for(context, result, id)
+}
+
+/// The inputs of result operation `result` for job `id`: its one path/query parameter (and a body
+/// for the key, when the operation has one), or a body whose one required non-key field is the id.
+pub(crate) fn result_inputs_for(
+    context: &Context,
+    result: &str,
     id: &str,
 ) -> (Option<Value>, BTreeMap<String, String>) {
     let spec = context.caller.spec();
     let ext = spec.extensions();
     let op = spec
-        .operation(&ext.job.result)
-        .expect("x-job.result exists (the lint checks it)");
+        .operation(result)
+        .expect("x-job names existing result operations (the lint checks it)");
     let mut params = BTreeMap::new();
     if let Some(parameter) = op
         .parameters
@@ -47,7 +58,9 @@ pub(crate) fn result_inputs(
         .find(|p| p.location == "path" || p.location == "query")
     {
         params.insert(parameter.name.clone(), id.to_owned());
-        return (None, params);
+        // A body carries only the key (ModelsLab's `.../fetch/{id}`); the caller puts it in.
+        let body = op.request_body.as_ref().map(|_| json!({}));
+        return (body, params);
     }
     let body = spec
         .request_schema(&op.id)
@@ -71,11 +84,21 @@ pub(crate) fn result_inputs(
 
 /// Creates a job from `body` and waits for a terminal status; fetches the images on success.
 pub async fn run_job(context: &Context, body: &Value) -> Result<JobRun, Failure> {
+    let job = &context.caller.spec().extensions().job;
+    run_job_in(context, &job.families()[0], body).await
+}
+
+/// [`run_job`] through one API family of `x-job` (its create, then its result operation).
+pub async fn run_job_in(
+    context: &Context,
+    family: &JobFamily,
+    body: &Value,
+) -> Result<JobRun, Failure> {
     let ext = context.caller.spec().extensions();
     let job = &ext.job;
     let created = context
         .caller
-        .call(&job.create, Some(body), &BTreeMap::new(), KeyMode::Valid)
+        .call(&family.create, Some(body), &BTreeMap::new(), KeyMode::Valid)
         .await
         .map_err(|e| failure(e.to_string(), None))?;
     let created_body = expect_json(&created)?;
@@ -124,18 +147,18 @@ pub async fn run_job(context: &Context, body: &Value) -> Result<JobRun, Failure>
             .get("fetch_result")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        let (poll_body, params) = result_inputs(context, &id);
+        let (poll_body, params) = result_inputs_for(context, &family.result, &id);
         let exchange = match fetch_url {
             Some(url) => {
                 context
                     .caller
-                    .call_at(&job.result, &url, poll_body.as_ref(), KeyMode::Valid)
+                    .call_at(&family.result, &url, poll_body.as_ref(), KeyMode::Valid)
                     .await
             }
             None => {
                 context
                     .caller
-                    .call(&job.result, poll_body.as_ref(), &params, KeyMode::Valid)
+                    .call(&family.result, poll_body.as_ref(), &params, KeyMode::Valid)
                     .await
             }
         }
@@ -310,45 +333,88 @@ fn verify_images(expected: &Expected, images: &[Vec<u8>]) -> Result<(), String> 
     Ok(())
 }
 
-/// `job_lifecycle`.
+/// `job_lifecycle`: over valid requests, each through one API family of `x-job` (shrinking towards
+/// the docs' pair).
 pub(crate) async fn check(context: &Context) -> Verdict {
-    let strategy = super::acceptance::valid_requests(context);
+    let families = context.caller.spec().extensions().job.families();
+    let strategy = (
+        super::acceptance::valid_requests(context),
+        0..families.len(),
+    );
     let ctx = context.clone();
     let cases = CheckId::JobLifecycle.cases(context.cases);
-    property::run(context, "lifecycle", cases, strategy, move |body| {
-        let ctx = ctx.clone();
-        async move {
-            if ctx.caller.budget().spent() >= ctx.caller.budget().limit() {
-                return CaseResult::Stop(format!(
-                    "the request budget of {} requests is spent",
-                    ctx.caller.budget().limit()
-                ));
-            }
-            let run = match run_job(&ctx, &body).await {
-                Ok(run) => run,
-                Err(mut failure) => {
-                    failure.request.get_or_insert(body);
-                    return CaseResult::Broke(failure);
+    property::run(
+        context,
+        "lifecycle",
+        cases,
+        strategy,
+        move |(body, family)| {
+            let ctx = ctx.clone();
+            let family = families[family].clone();
+            async move {
+                if ctx.caller.budget().spent() >= ctx.caller.budget().limit() {
+                    return CaseResult::Stop(format!(
+                        "the request budget of {} requests is spent",
+                        ctx.caller.budget().limit()
+                    ));
                 }
-            };
-            let job = &ctx.caller.spec().extensions().job;
-            if job.classify(&run.status) != JobStatus::Succeeded {
-                return CaseResult::Broke(failure(
-                    format!("a valid job ended {} ({})", run.status, reason(&run.result)),
-                    None,
-                ));
-            }
-            match verify_images(&expected(&ctx, &body), &run.images) {
-                Ok(()) => CaseResult::Held,
-                Err(message) => {
-                    let mut f = failure(message, None);
-                    f.request = Some(body);
-                    CaseResult::Broke(f)
+                let body = with_size(&ctx, body);
+                let run = match run_job_in(&ctx, &family, &body).await {
+                    Ok(run) => run,
+                    Err(mut failure) => {
+                        failure.request.get_or_insert(body);
+                        failure.message =
+                            format!("{} (API family {})", failure.message, family.name);
+                        return CaseResult::Broke(failure);
+                    }
+                };
+                let job = &ctx.caller.spec().extensions().job;
+                if job.classify(&run.status) != JobStatus::Succeeded {
+                    return CaseResult::Broke(failure(
+                        format!("a valid job ended {} ({})", run.status, reason(&run.result)),
+                        None,
+                    ));
+                }
+                match verify_images(&expected(&ctx, &body), &run.images) {
+                    Ok(()) => CaseResult::Held,
+                    Err(message) => {
+                        let mut f = failure(message, None);
+                        f.request = Some(body);
+                        CaseResult::Broke(f)
+                    }
                 }
             }
-        }
-    })
+        },
+    )
     .await
+}
+
+/// `body`, asking for a width and height where it names none and the spec gives no default (so
+/// the images' size can be checked): the values of the spec's full sample, made worth sending.
+fn with_size(context: &Context, mut body: Value) -> Value {
+    let asked = expected(context, &body);
+    if asked.width.is_some() && asked.height.is_some() {
+        return body;
+    }
+    let spec = context.caller.spec();
+    let schema = super::acceptance::create_schema(context);
+    let mut full = img2img_strategy::sample(schema.schema(), img2img_strategy::Fill::All);
+    context.payload.prepare(spec, &mut full);
+    let create = &spec.extensions().job.create;
+    for (feature, missing) in [
+        (Feature::Width, asked.width.is_none()),
+        (Feature::Height, asked.height.is_none()),
+    ] {
+        let value = spec
+            .feature(create, feature)
+            .and_then(|field| field.value_in(&full))
+            .filter(|_| missing)
+            .cloned();
+        if let Some(value) = value {
+            set_feature(spec, &mut body, feature, &value);
+        }
+    }
+    body
 }
 
 fn reason(result: &Value) -> String {

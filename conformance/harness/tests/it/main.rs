@@ -6,4 +6,5 @@ mod harness_checks;
 mod record_replay;
 mod request_guard;
 mod request_ranges;
+mod sdk;
 mod snapshots;

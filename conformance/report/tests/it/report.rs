@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use img2img_report::results::{CheckResult, Failure, RecordedResponse, RunResults, Status, Target};
+use img2img_report::sdk::{SdkCase, SdkDrift, SdkOutcome, SdkResult, SdkRun};
 use img2img_report::{model::Report, model::Support};
 use img2img_specs::{Provider, Spec};
 use serde_json::{Value, json};
@@ -72,8 +73,97 @@ fn run() -> RunResults {
     }
 }
 
+/// The SDK suite's findings for two SDKs, one working with drift, one failing.
+fn sdk_run() -> SdkRun {
+    let case = |name: &str, ok| SdkCase {
+        case: name.into(),
+        ok,
+        detail: format!("{name} detail"),
+    };
+    SdkRun {
+        generated_at: "2025-03-04T10:06:00Z".into(),
+        sdks: vec![
+            SdkResult {
+                sdk: "novita-client".into(),
+                registry: "PyPI".into(),
+                version: "0.7.1".into(),
+                provider: "novita".into(),
+                outcome: SdkOutcome::Works,
+                detail: "6 cases passed".into(),
+                cases: vec![case("two_images_png", Some(true))],
+                drift: SdkDrift {
+                    fields: vec!["request.extra".into()],
+                    nulls: vec!["request.steps".into(), "request.clip_skip".into()],
+                    headers: vec!["user-agent: novita-python-sdk/0.5.0".into()],
+                    ..SdkDrift::default()
+                },
+                violations: vec![],
+            },
+            SdkResult {
+                sdk: "modelslab-py".into(),
+                registry: "PyPI".into(),
+                version: "0.2.3".into(),
+                provider: "modelslab".into(),
+                outcome: SdkOutcome::Fails,
+                detail: "queued_job failed".into(),
+                cases: vec![case("queued_job", Some(false)), case("failed_task", None)],
+                drift: SdkDrift {
+                    paths: vec![
+                        "POST /api/v1/enterprise/images/img2img (x-job alias enterprise-images)"
+                            .into(),
+                    ],
+                    ..SdkDrift::default()
+                },
+                violations: vec!["POST /api/v9/x: no operation of the spec".into()],
+            },
+        ],
+    }
+}
+
+/// The report; with a conformance run, the SDK suite's findings too.
 fn build(results: Option<&RunResults>) -> Report {
-    img2img_report::build(&specs(), results, "target/conformance/results.json").unwrap()
+    let sdks = results.map(|_| sdk_run());
+    img2img_report::build_with_sdks(
+        &specs(),
+        results,
+        "target/conformance/results.json",
+        sdks.as_ref(),
+        "target/conformance/sdk.json",
+    )
+    .unwrap()
+}
+
+#[test]
+fn sdk_rows_say_whether_each_sdk_works_and_what_it_sends() {
+    let report = build(Some(&run()));
+    let md = img2img_report::markdown::render(&report);
+    assert!(md.contains("## Official SDKs against the emulator"), "{md}");
+    let novita = md
+        .lines()
+        .find(|l| l.contains("`novita-client` 0.7.1"))
+        .expect("a novita-client row");
+    assert!(novita.contains("✅ works"), "{novita}");
+    assert!(novita.contains("fields: request.extra"), "{novita}");
+    assert!(
+        novita.contains("nulls: request.steps, request.clip_skip"),
+        "{novita}"
+    );
+    let modelslab = md
+        .lines()
+        .find(|l| l.contains("`modelslab-py` 0.2.3"))
+        .expect("a modelslab-py row");
+    assert!(modelslab.contains("❌ fails"), "{modelslab}");
+    assert!(
+        modelslab.contains("paths: POST /api/v1/enterprise/images/img2img"),
+        "{modelslab}"
+    );
+    let html = img2img_report::html::render(&report);
+    assert!(html.contains("<code>novita-client</code> 0.7.1"), "{html}");
+    assert!(html.contains("<li>nulls: request.steps, request.clip_skip</li>"));
+
+    let without = build(None);
+    assert!(img2img_report::markdown::render(&without).contains("SDK suite not run"));
+    assert!(img2img_report::html::render(&without).contains("SDK suite not run"));
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -196,7 +286,11 @@ fn cells_say_what_the_specs_say() {
         .unwrap();
     assert_eq!((ml.minimum, ml.maximum), (Some(256.0), Some(1024.0)));
     assert_eq!(ml.unit.as_deref(), Some("pixels"));
-    assert_eq!(ml.default, Some(json!(512)));
+    // The docs give ModelsLab's width no default, so none is shown; Novita's seed has one (-1).
+    assert_eq!(ml.default, None);
+    let seed = report.ranges.iter().find(|r| r.feature == "seed").unwrap();
+    let novita = seed.cells.iter().find(|c| c.provider == "novita").unwrap();
+    assert_eq!(novita.default, Some(json!(-1)));
 }
 
 #[test]

@@ -82,8 +82,17 @@ fn every_constraint_can_be_broken_alone_and_its_boundaries_are_valid() {
             "{name}: the minimal sample is invalid"
         );
         let all = constraints(schema.schema(), &full);
+        // A body of the key alone (ModelsLab's `.../fetch/{id}`) has fewer constraints.
+        let fewest = if schema.schema()["properties"]
+            .as_object()
+            .is_some_and(|p| p.len() > 1)
+        {
+            3
+        } else {
+            1
+        };
         assert!(
-            all.len() >= 3,
+            all.len() >= fewest,
             "{name}: only {} constraints found",
             all.len()
         );

@@ -1,0 +1,172 @@
+//! The SDK compatibility suite's judgement of what an official SDK sent to the emulator (its
+//! request journal, [`img2img_emulator::Emulator::journal`]): whether every exchange fits the spec
+//! (requests in the accepting reading, answers in the response schemas), and what the SDK sends
+//! that the provider's docs do not mention (fields, nulls, paths, headers), measured against the
+//! sending reading, which is the docs' own. The suite itself is `tests/it/sdk.rs`.
+
+use std::collections::BTreeSet;
+
+use img2img_emulator::{FAULT_HEADER, JournalEntry};
+use img2img_report::sdk::SdkDrift;
+use img2img_specs::extensions::AuthPlacement;
+use img2img_specs::{Reading, Rule, Spec};
+use serde_json::Value;
+
+/// Headers every HTTP client sends, which no docs page needs to mention.
+const PLAIN_HEADERS: &[&str] = &[
+    "host",
+    "user-agent",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "connection",
+    "content-length",
+    "content-type",
+    "sec-fetch-mode",
+];
+
+/// Every way the exchanges break the spec: a request outside the accepting reading, an answer
+/// with an undocumented status or outside its response schema, a path no operation has.
+pub fn violations(entries: &[JournalEntry]) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in entries {
+        let call = format!("{} {}", entry.method, entry.path);
+        let Some(provider) = entry.provider else {
+            out.push(format!(
+                "{call}: no operation of any spec has this path (HTTP {})",
+                entry.status
+            ));
+            continue;
+        };
+        let spec = Spec::embedded(provider);
+        let Some(op) = spec.operation(&entry.operation) else {
+            out.push(format!(
+                "{call}: {provider} has no operation {}",
+                entry.operation
+            ));
+            continue;
+        };
+        if let (Some(body), Some(schema)) = (
+            &entry.request,
+            spec.request_schema_as(&op.id, Reading::Accepting),
+        ) {
+            match schema {
+                Ok(schema) => {
+                    if let Err(v) = schema.validate(body) {
+                        out.push(format!(
+                            "{call} ({}): the request breaks what the provider accepts: {v}",
+                            op.id
+                        ));
+                    }
+                }
+                Err(e) => out.push(format!("{call}: {e}")),
+            }
+        }
+        if op.response(entry.status).is_none() {
+            out.push(format!(
+                "{call} ({}): HTTP {} is not documented",
+                op.id, entry.status
+            ));
+            continue;
+        }
+        match (spec.response_schema(&op.id, entry.status), &entry.response) {
+            (Some(Ok(schema)), Some(body)) => {
+                if let Err(v) = schema.validate(body) {
+                    out.push(format!(
+                        "{call} ({}): the HTTP {} answer breaks the spec: {v}",
+                        op.id, entry.status
+                    ));
+                }
+            }
+            (Some(Ok(_)), None) => out.push(format!(
+                "{call} ({}): the HTTP {} answer is not JSON",
+                op.id, entry.status
+            )),
+            (Some(Err(e)), _) => out.push(format!("{call}: {e}")),
+            (None, _) => {}
+        }
+    }
+    out
+}
+
+/// What the exchanges carry beyond the provider's docs.
+pub fn drift(entries: &[JournalEntry]) -> SdkDrift {
+    let mut fields = BTreeSet::new();
+    let mut nulls = BTreeSet::new();
+    let mut values = BTreeSet::new();
+    let mut paths = BTreeSet::new();
+    let mut headers = BTreeSet::new();
+    for entry in entries {
+        let Some(provider) = entry.provider else {
+            paths.insert(format!(
+                "{} {} (no such operation)",
+                entry.method, entry.path
+            ));
+            continue;
+        };
+        let spec = Spec::embedded(provider);
+        let ext = spec.extensions();
+        let Some(op) = spec.operation(&entry.operation) else {
+            continue;
+        };
+        if let Some(family) = ext
+            .job
+            .aliases
+            .iter()
+            .find(|f| f.create == op.id || f.result == op.id)
+        {
+            paths.insert(format!(
+                "{} {} (x-job alias {})",
+                op.method, op.path, family.name
+            ));
+        }
+        if let (Some(body), Some(Ok(schema))) = (&entry.request, spec.request_schema(&op.id)) {
+            for violation in schema.validate(body).err().into_iter().flat_map(|v| v.0) {
+                match &violation.rule {
+                    Rule::UnknownProperty { property } => {
+                        fields.insert(join(&violation.field, property));
+                    }
+                    _ if violation.value.is_null()
+                        && body.pointer(&violation.pointer) == Some(&Value::Null) =>
+                    {
+                        nulls.insert(violation.field.clone());
+                    }
+                    _ => {
+                        values.insert(violation.to_string());
+                    }
+                }
+            }
+        }
+        let auth = &ext.auth;
+        for (name, value) in &entry.headers {
+            if PLAIN_HEADERS.contains(&name.as_str()) || name == FAULT_HEADER {
+                continue;
+            }
+            if auth.placement == AuthPlacement::Header && name.eq_ignore_ascii_case(&auth.name) {
+                if !value.starts_with(&auth.prefix) {
+                    headers.insert(format!(
+                        "{name}: the key without the docs' {:?} prefix",
+                        auth.prefix
+                    ));
+                }
+                continue;
+            }
+            headers.insert(format!("{name}: {value}"));
+        }
+    }
+    SdkDrift {
+        fields: fields.into_iter().collect(),
+        nulls: nulls.into_iter().collect(),
+        values: values.into_iter().collect(),
+        paths: paths.into_iter().collect(),
+        headers: headers.into_iter().collect(),
+    }
+}
+
+fn join(parent: &str, property: &str) -> String {
+    if parent.is_empty() {
+        property.to_owned()
+    } else {
+        format!("{parent}.{property}")
+    }
+}
