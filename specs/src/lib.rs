@@ -36,6 +36,8 @@ pub mod vocabulary;
 pub use lint::{Finding, lint};
 pub use provider::{Provider, UnknownProvider};
 pub use secret::ApiKey;
-pub use spec::{Example, ExampleKind, Operation, Parameter, Response, Spec, SpecError};
+pub use spec::{
+    Example, ExampleKind, Link, NotFound, Operation, Parameter, Response, Spec, SpecError,
+};
 pub use validate::{CompiledSchema, field_path};
 pub use violation::{Rule, Violation, Violations};

@@ -15,8 +15,6 @@ pub(crate) enum ErrorKind {
     NotFound,
     /// The body is larger than the documented limit.
     TooLarge,
-    /// The body is not `application/json`.
-    UnsupportedMediaType,
     /// Over the provider's rate limit.
     RateLimited {
         /// Seconds to wait (ModelsLab's `retry_after`).

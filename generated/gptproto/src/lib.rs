@@ -9,7 +9,7 @@
 //! out is refused with [`Error::InvalidRequest`] naming the field, the value and the allowed range),
 //! the key is sent as the raw key in the `Authorization` header, and progenitor's `api-version` header is dropped.
 //!
-//! Spec SHA-256: `85a6a8b6ec991d0750988337a12fd04bf7cf13a39935b80f168a745ea376b928`
+//! Spec SHA-256: `dc41132f3872fd27f2e9d067d7445beca897a2c6bc5e124447857d7703a4acb1`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -22,7 +22,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Gptproto;
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "85a6a8b6ec991d0750988337a12fd04bf7cf13a39935b80f168a745ea376b928";
+pub const SPEC_SHA256: &str = "dc41132f3872fd27f2e9d067d7445beca897a2c6bc5e124447857d7703a4acb1";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -2645,6 +2645,9 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                404u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
                 429u16 => Err(Error::ErrorResponse(

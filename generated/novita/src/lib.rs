@@ -9,7 +9,7 @@
 //! out is refused with [`Error::InvalidRequest`] naming the field, the value and the allowed range),
 //! the key is sent as `Bearer {key}` in the `Authorization` header, and progenitor's `api-version` header is dropped.
 //!
-//! Spec SHA-256: `8d1f31e9898059a10fa929c8e7a70a02947731cbc2391aefef79ad60e4a1627c`
+//! Spec SHA-256: `a8f0ecab5a712595939b06bc3b95a8db3c69e48c7db19a5d4a8eb3b609f916b0`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -22,7 +22,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Novita;
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 
 /// SHA-256 of `specs/novita.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "8d1f31e9898059a10fa929c8e7a70a02947731cbc2391aefef79ad60e4a1627c";
+pub const SPEC_SHA256: &str = "a8f0ecab5a712595939b06bc3b95a8db3c69e48c7db19a5d4a8eb3b609f916b0";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

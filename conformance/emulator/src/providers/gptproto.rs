@@ -2,7 +2,7 @@
 //! (`pending`), and `GET /api/v3/predictions/{id}/result` moves through `processing` to
 //! `completed` (or `failed`, with `error.message`). Errors are `{"error": {"message", "type"}}`
 //! (429: `{"code", "message", "type": "error"}`). An unknown or evicted prediction is answered
-//! with 400, since the spec documents no 404 for the result call.
+//! with the spec's `x-not-found` answer, 404 `not_found_error` (inferred: the docs give none).
 
 use std::sync::Arc;
 
@@ -25,7 +25,6 @@ pub(crate) fn error_body(error: &ApiError) -> Value {
         }
         ErrorKind::NotFound => "not_found_error",
         ErrorKind::TooLarge => "request_too_large",
-        ErrorKind::UnsupportedMediaType => "unsupported_media_type",
         ErrorKind::RateLimited { .. } => "rate_limit_exceeded",
         ErrorKind::Unavailable => "service_unavailable",
         ErrorKind::Fault => "server_error",
@@ -55,7 +54,7 @@ pub(crate) fn result(
 ) -> Result<Reply, ApiError> {
     let id = id.unwrap_or_default();
     let job = snapshot(shared, &id).ok_or_else(|| {
-        ApiError::invalid(format!(
+        ApiError::not_found(format!(
             "prediction {id:?} not found (unknown, or evicted after the job TTL)"
         ))
     })?;
@@ -77,6 +76,7 @@ fn envelope(shared: &Shared, job: &Job, broken: bool) -> Value {
     let status = match &job.phase {
         Phase::Queued => "pending",
         Phase::Processing => "processing",
+        Phase::Succeeded if shared.config.defects.unlisted_status => "done",
         Phase::Succeeded => "completed",
         Phase::Failed(_) => "failed",
     };

@@ -223,6 +223,16 @@ pub(crate) async fn prepare(
         let field = img2img_specs::field_path(body, &pointer);
         let bytes = match images::source(&field, text, &ctx.own).map_err(ApiError::invalid)? {
             Source::Inline(bytes) => axum::body::Bytes::from(bytes),
+            Source::Remote(url) if shared.config.strict_images => {
+                return Err(ApiError::invalid(images::remote_refused(&field, url)));
+            }
+            Source::Remote(url) => {
+                tracing::info!(
+                    target: "emulator",
+                    "{field}: remote image URL {url} is never fetched; a deterministic input derived from the URL stands in for it"
+                );
+                axum::body::Bytes::from(images::derived_input(url))
+            }
             Source::Served(name) => lock(&shared.images)
                 .get(name, Instant::now())
                 .map(|image| image.bytes.clone())

@@ -101,6 +101,9 @@ fn answer(shared: &Shared, job: &Job) -> Value {
         body["output"] = json!(42);
         body["eta"] = json!("soon");
     }
+    if shared.config.defects.unlisted_status && job.phase == Phase::Succeeded {
+        body["status"] = json!("done");
+    }
     body
 }
 

@@ -22,7 +22,6 @@ pub(crate) fn error_body(error: &ApiError) -> Value {
         ErrorKind::WrongKey => "INVALID_API_KEY",
         ErrorKind::NotFound => "TASK_NOT_FOUND",
         ErrorKind::TooLarge => "REQUEST_ENTITY_TOO_LARGE",
-        ErrorKind::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
         ErrorKind::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
         ErrorKind::Unavailable => "SERVICE_NOT_AVAILABLE",
         ErrorKind::Fault => match error.status.as_u16() {
@@ -75,6 +74,9 @@ pub(crate) fn result(
     let mut body = task_result(&job);
     if shared.config.defects.break_response_schema {
         body["task"]["status"] = json!(3);
+    }
+    if shared.config.defects.unlisted_status && job.phase == Phase::Succeeded {
+        body["task"]["status"] = json!("TASK_STATUS_DONE");
     }
     Ok(Reply::ok(body))
 }

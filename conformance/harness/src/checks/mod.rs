@@ -166,6 +166,20 @@ pub struct Context {
     pub polling: Polling,
     /// Where the checks run.
     pub target: Target,
+    /// When this check must be done by: a case still running then is cut short and the check
+    /// reported failed with the reason (`None`: no bound beyond each job's deadline).
+    pub deadline: Option<tokio::time::Instant>,
+    /// How long the target keeps a finished job before it forgets it (the emulators' job TTL;
+    /// `None` when unknown, as for live providers: the expiry check is then skipped).
+    pub job_ttl: Option<Duration>,
+}
+
+impl Context {
+    /// Time left before the check's deadline (`None`: unbounded).
+    pub fn time_left(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(tokio::time::Instant::now()))
+    }
 }
 
 /// What a check came to.
