@@ -182,6 +182,12 @@ pub struct Defects {
     /// A finished job reports a status word its spec does not list (Novita `TASK_STATUS_DONE`,
     /// GPTProto and ModelsLab `done`), as a changed live API would.
     pub unlisted_status: bool,
+    /// The result operation answers every job as unknown, even one just created.
+    pub forget_jobs: bool,
+    /// An unknown job id is answered 400 (a bad request) instead of the spec's `x-not-found`.
+    pub not_found_as_bad_request: bool,
+    /// Jobs and images are never evicted, whatever their TTL.
+    pub keep_expired_jobs: bool,
 }
 
 /// Where webhooks may go, and how hard delivery tries.

@@ -54,9 +54,10 @@ pub(crate) fn result(
 ) -> Result<Reply, ApiError> {
     let id = id.unwrap_or_default();
     let job = snapshot(shared, &id).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "prediction {id:?} not found (unknown, or evicted after the job TTL)"
-        ))
+        super::unknown_job(
+            shared,
+            format!("prediction {id:?} not found (unknown, or evicted after the job TTL)"),
+        )
     })?;
     Ok(Reply::ok(envelope(
         shared,

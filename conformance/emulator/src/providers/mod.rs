@@ -116,7 +116,20 @@ pub(crate) fn webhook(shared: &Shared, job: &Job) -> Option<(String, Value, u32)
 
 /// A copy of job `id`, if it is held.
 pub(crate) fn snapshot(shared: &Shared, id: &str) -> Option<Job> {
+    if shared.config.defects.forget_jobs {
+        return None;
+    }
     lock(&shared.jobs).get(id).cloned()
+}
+
+/// The answer to an id the emulator does not hold: the spec's not-found (404), or a 400 under
+/// the `not_found_as_bad_request` defect.
+pub(crate) fn unknown_job(shared: &Shared, message: String) -> ApiError {
+    if shared.config.defects.not_found_as_bad_request {
+        ApiError::invalid(message)
+    } else {
+        ApiError::not_found(message)
+    }
 }
 
 /// `{base}/emulator/images/{name}`.

@@ -82,6 +82,9 @@ pub(crate) fn result(
     };
     match snapshot(shared, &id) {
         Some(job) => Ok(Reply::ok(answer(shared, &job))),
+        None if shared.config.defects.not_found_as_bad_request => {
+            Err(ApiError::invalid("Request not found"))
+        }
         None => Ok(Reply::ok(
             json!({"status": "error", "message": "Request not found"}),
         )),

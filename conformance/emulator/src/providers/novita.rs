@@ -67,9 +67,10 @@ pub(crate) fn result(
         return Err(ApiError::invalid("task_id is required (query parameter)"));
     };
     let job = snapshot(shared, &id).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "task not found: {id} (unknown, or evicted after the job TTL)"
-        ))
+        super::unknown_job(
+            shared,
+            format!("task not found: {id} (unknown, or evicted after the job TTL)"),
+        )
     })?;
     let mut body = task_result(&job);
     if shared.config.defects.break_response_schema {

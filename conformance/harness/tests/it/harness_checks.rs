@@ -57,6 +57,14 @@ fn broken(check: CheckId, provider: Provider) -> Config {
         CheckId::ResponseSchema => defects.break_response_schema = true,
         CheckId::DocumentedStatus => defects.undocumented_status = true,
         CheckId::ContentType => defects.wrong_content_type = true,
+        CheckId::ServerErrors => faults.push(FaultRule {
+            operation: Some(Spec::embedded(provider).extensions().job.result.clone()),
+            every_nth: 1,
+            fault: Fault::Status(500),
+        }),
+        CheckId::CreatedJobRetrievable => defects.forget_jobs = true,
+        CheckId::UnknownIdNotFound => defects.not_found_as_bad_request = true,
+        CheckId::ExpiredIdNotFound => defects.keep_expired_jobs = true,
     }
     Config {
         defects,
