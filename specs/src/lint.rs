@@ -658,19 +658,18 @@ fn check_not_found(spec: &Spec, add: &mut impl FnMut(&str, String)) {
             }
             None => add(&at, "has no integer status".into()),
         }
-        if let Some(word) = map.get("job-status") {
-            if !word
+        if let Some(word) = map.get("job-status")
+            && !word
                 .as_str()
                 .is_some_and(|w| job.failed.iter().any(|f| f == w))
-            {
-                add(
-                    &format!("{at}/job-status"),
-                    format!(
-                        "{word} is not one of x-job.failed ({})",
-                        job.failed.join(", ")
-                    ),
-                );
-            }
+        {
+            add(
+                &format!("{at}/job-status"),
+                format!(
+                    "{word} is not one of x-job.failed ({})",
+                    job.failed.join(", ")
+                ),
+            );
         }
     }
 }
