@@ -43,7 +43,9 @@ pub use lint::{Finding, lint};
 pub use provider::{Provider, UnknownProvider};
 pub use schema::Reading;
 pub use secret::ApiKey;
-pub use spec::{Example, ExampleKind, Operation, Parameter, Response, Spec, SpecError};
+pub use spec::{
+    Example, ExampleKind, Link, NotFound, Operation, Parameter, Response, Spec, SpecError,
+};
 pub use validate::{CompiledSchema, field_path};
 pub use view::{
     Condition, Feature, FeatureField, JobStatus, KeyPlacement, Segment, UnknownFeature,

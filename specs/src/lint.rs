@@ -57,6 +57,8 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
     check_extensions(spec, &mut add);
     check_errors(spec, &mut add);
     check_examples(spec, &mut add);
+    check_links(spec, &mut add);
+    check_not_found(spec, &mut add);
 
     findings.sort();
     findings.dedup();
@@ -171,7 +173,8 @@ fn walk(value: &Value, pointer: &str, visit: &mut impl FnMut(&str, &Value)) {
 fn in_example(pointer: &str) -> bool {
     pointer.contains("/example/")
         || pointer.ends_with("/example")
-        || pointer.contains("/value") && pointer.contains("/examples/")
+        || pointer.contains("/value")
+            && (pointer.contains("/examples/") || pointer.contains("/x-docs-examples/"))
 }
 
 fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&str, String)) {
@@ -735,6 +738,257 @@ fn check_examples(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     }
 }
 
+/// Every OpenAPI `link` of every response: its `operationId` exists, each parameter it fills is a
+/// parameter of that operation, each body field it fills is a field of that operation's request
+/// body, and each `$response.body#/...` expression points at a field of the response's schema.
+/// The create operation of `x-job` must link to its result operation from a 2xx answer, so generic
+/// tools (schemathesis' stateful phase) can follow a job.
+fn check_links(spec: &Spec, add: &mut impl FnMut(&str, String)) {
+    let doc = spec.document();
+    let job = &spec.extensions().job;
+    for op in spec.operations() {
+        let mut links_to_result = false;
+        for response in &op.responses {
+            let Some(Value::Object(links)) =
+                doc.pointer(&response.pointer).and_then(|r| r.get("links"))
+            else {
+                continue;
+            };
+            let source = response
+                .schema
+                .as_deref()
+                .and_then(|at| to_json_schema(doc, at).ok());
+            for (name, link) in links {
+                let at = format!("{}/links/{}", response.pointer, escape(name));
+                let (at, link) = crate::spec::resolve(doc, &at, link);
+                let Some(target_id) = link.get("operationId").and_then(Value::as_str) else {
+                    add(
+                        &at,
+                        format!(
+                            "link {name} has no operationId (operationRef is not read by the tools)"
+                        ),
+                    );
+                    continue;
+                };
+                let Some(target) = spec.operation(target_id) else {
+                    add(
+                        &format!("{at}/operationId"),
+                        format!("link {name}: operationId {target_id:?} does not exist"),
+                    );
+                    continue;
+                };
+                if target.id == job.result
+                    && op.id == job.create
+                    && response.status.starts_with('2')
+                {
+                    links_to_result = true;
+                }
+                let status = response.status.as_str();
+                if let Some(Value::Object(parameters)) = link.get("parameters") {
+                    for (key, value) in parameters {
+                        let (location, parameter) = match key.split_once('.') {
+                            Some((location, parameter))
+                                if ["path", "query", "header", "cookie"].contains(&location) =>
+                            {
+                                (Some(location), parameter)
+                            }
+                            _ => (None, key.as_str()),
+                        };
+                        let known = target.parameters.iter().any(|p| {
+                            p.name == parameter && location.is_none_or(|l| p.location == l)
+                        });
+                        let pointer = format!("{at}/parameters/{}", escape(key));
+                        if !known {
+                            add(
+                                &pointer,
+                                format!("link {name}: {target_id} has no parameter {key:?}"),
+                            );
+                        }
+                        check_runtime_expression(&pointer, value, source.as_ref(), status, add);
+                    }
+                }
+                if let Some(body) = link.get("requestBody") {
+                    let pointer = format!("{at}/requestBody");
+                    match (body, target.request_body.as_deref()) {
+                        (_, None) => add(
+                            &pointer,
+                            format!("link {name}: {target_id} takes no request body"),
+                        ),
+                        (Value::Object(fields), Some(body_at)) => {
+                            let schema = to_json_schema(doc, body_at).ok();
+                            for (field, value) in fields {
+                                let field_at = format!("{pointer}/{}", escape(field));
+                                if !schema
+                                    .as_ref()
+                                    .is_some_and(|s| schema_has_path(s, &[field.as_str()]))
+                                {
+                                    add(
+                                        &field_at,
+                                        format!(
+                                            "link {name}: {target_id}'s request body has no field {field:?}"
+                                        ),
+                                    );
+                                }
+                                check_runtime_expression(
+                                    &field_at,
+                                    value,
+                                    source.as_ref(),
+                                    status,
+                                    add,
+                                );
+                            }
+                        }
+                        (value, Some(_)) => {
+                            check_runtime_expression(&pointer, value, source.as_ref(), status, add)
+                        }
+                    }
+                }
+            }
+        }
+        if op.id == job.create && !links_to_result {
+            add(
+                &format!("{}/responses", op.pointer),
+                format!(
+                    "no 2xx answer of the create operation links to x-job.result ({}): generic tools cannot follow a job",
+                    job.result
+                ),
+            );
+        }
+    }
+}
+
+/// A link value: a `$response.body#/...` expression must point at a field of the response schema;
+/// other runtime expressions are taken as they are; a string starting with `$` that is none is
+/// reported.
+fn check_runtime_expression(
+    pointer: &str,
+    value: &Value,
+    source: Option<&Value>,
+    status: &str,
+    add: &mut impl FnMut(&str, String),
+) {
+    let Some(text) = value.as_str() else {
+        return;
+    };
+    if let Some(body_pointer) = text.strip_prefix("$response.body#") {
+        let segments: Vec<String> = body_pointer
+            .split('/')
+            .skip(1)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+        if body_pointer.is_empty() || !body_pointer.starts_with('/') {
+            add(pointer, format!("{text:?} has no JSON pointer after '#'"));
+        } else if !source.is_some_and(|schema| schema_has_path(schema, &segments)) {
+            add(
+                pointer,
+                format!("{text:?} points at no field of the {status} response's schema"),
+            );
+        }
+    } else if text.starts_with('$')
+        && ![
+            "$url",
+            "$method",
+            "$statusCode",
+            "$request.",
+            "$response.header.",
+        ]
+        .iter()
+        .any(|p| text.starts_with(p))
+    {
+        add(
+            pointer,
+            format!("{text:?} is not an OpenAPI runtime expression"),
+        );
+    }
+}
+
+/// Whether a converted JSON Schema has a field at `segments` (through `oneOf`/`anyOf`/`allOf`
+/// alternatives, `properties` and array `items`).
+fn schema_has_path(schema: &Value, segments: &[&str]) -> bool {
+    let Some((first, rest)) = segments.split_first() else {
+        return true;
+    };
+    let mut alternatives = vec![schema];
+    let mut i = 0;
+    while i < alternatives.len() {
+        let current = alternatives[i];
+        for key in ["oneOf", "anyOf", "allOf"] {
+            if let Some(Value::Array(items)) = current.get(key) {
+                alternatives.extend(items);
+            }
+        }
+        i += 1;
+    }
+    alternatives.iter().any(|candidate| {
+        candidate
+            .get("properties")
+            .and_then(|p| p.get(*first))
+            .is_some_and(|child| schema_has_path(child, rest))
+            || (first.parse::<usize>().is_ok()
+                && candidate
+                    .get("items")
+                    .is_some_and(|items| schema_has_path(items, rest)))
+    })
+}
+
+/// `x-not-found` (on an operation): `status` is an HTTP status the operation documents, and
+/// `job-status`, when given, one of `x-job.failed`. The result operation of `x-job` must carry it.
+fn check_not_found(spec: &Spec, add: &mut impl FnMut(&str, String)) {
+    let doc = spec.document();
+    let job = &spec.extensions().job;
+    for op in spec.operations() {
+        let at = format!("{}/x-not-found", op.pointer);
+        let Some(not_found) = doc.pointer(&at) else {
+            if op.id == job.result {
+                add(
+                    &op.pointer,
+                    "the x-job result operation has no x-not-found: the answer to an unknown id is undocumented".into(),
+                );
+            }
+            continue;
+        };
+        let Some(map) = not_found.as_object() else {
+            add(&at, "must be an object {status, job-status}".into());
+            continue;
+        };
+        for key in map
+            .keys()
+            .filter(|k| !["status", "job-status"].contains(&k.as_str()))
+        {
+            add(&at, format!("unknown key {key:?} (status, job-status)"));
+        }
+        match map.get("status").and_then(Value::as_u64) {
+            Some(status) => {
+                let documented = u16::try_from(status)
+                    .ok()
+                    .and_then(|s| op.response(s))
+                    .is_some();
+                if !documented {
+                    add(
+                        &format!("{at}/status"),
+                        format!("HTTP {status} is not a documented response of {}", op.id),
+                    );
+                }
+            }
+            None => add(&at, "has no integer status".into()),
+        }
+        if let Some(word) = map.get("job-status")
+            && !word
+                .as_str()
+                .is_some_and(|w| job.failed.iter().any(|f| f == w))
+        {
+            add(
+                &format!("{at}/job-status"),
+                format!(
+                    "{word} is not one of x-job.failed ({})",
+                    job.failed.join(", ")
+                ),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -959,5 +1213,85 @@ mod structure_tests {
         assert!(matches!(error, SpecError::Structure(_)));
         let message = error.to_string();
         assert!(message.contains("at paths"), "{message}");
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use crate::{Spec, lint};
+
+    const LINKED: &str = r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+servers: [{url: "https://example.com"}]
+x-provider: {id: novita, name: N, model: m, docs: "https://example.com/docs", key-env: K}
+x-auth: {in: header, name: Authorization, prefix: "", accepted-prefixes: [""]}
+x-job: {create: create, result: result, style: poll, id-pointer: /id, status-pointer: /s, pending: [], succeeded: [], failed: [error]}
+x-output: {formats: [png], default-format: png, inline-base64: false}
+paths:
+  /create:
+    post:
+      operationId: create
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  data: {type: object, description: d, properties: {id: {type: string, description: i}}}
+          links:
+            good: {operationId: result, parameters: {query.task_id: '$response.body#/data/id'}}
+            no_such_operation: {operationId: gone}
+            no_such_parameter: {operationId: result, parameters: {job: '$response.body#/data/id'}}
+            no_such_field: {operationId: result, parameters: {task_id: '$response.body#/data/uuid'}}
+            not_an_expression: {operationId: result, parameters: {task_id: '$body.id'}}
+            no_body: {operationId: result, requestBody: {id: '$response.body#/data/id'}}
+  /result:
+    get:
+      operationId: result
+      x-not-found: {status: 404, job-status: missing, colour: red}
+      parameters:
+        - {name: task_id, in: query, required: true, schema: {type: string}}
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: object}}}}
+"##;
+
+    #[test]
+    fn links_and_not_found_are_checked() {
+        let spec = Spec::parse(LINKED).unwrap();
+        let findings: Vec<String> = lint(&spec).iter().map(ToString::to_string).collect();
+        for needle in [
+            "link no_such_operation: operationId \"gone\" does not exist",
+            "link no_such_parameter: result has no parameter \"job\"",
+            "\"$response.body#/data/uuid\" points at no field of the 200 response's schema",
+            "\"$body.id\" is not an OpenAPI runtime expression",
+            "link no_body: result takes no request body",
+            "HTTP 404 is not a documented response of result",
+            "\"missing\" is not one of x-job.failed (error)",
+            "unknown key \"colour\"",
+        ] {
+            assert!(
+                findings.iter().any(|f| f.contains(needle)),
+                "no finding contains {needle:?}:\n{findings:#?}"
+            );
+        }
+        assert!(
+            !findings.iter().any(|f| f.contains("links to x-job.result")),
+            "the good link was not seen: {findings:#?}"
+        );
+        let links = spec.links("create");
+        assert_eq!(links[0].name, "good");
+        assert_eq!(
+            links[0].parameters,
+            vec![("task_id".into(), "$response.body#/data/id".into())]
+        );
+        let body = serde_json::json!({"data": {"id": "t-1"}});
+        assert_eq!(
+            crate::Link::resolve(&links[0].parameters[0].1, &body),
+            Some(serde_json::json!("t-1"))
+        );
+        assert_eq!(spec.not_found("result").unwrap().status, 404);
     }
 }

@@ -195,6 +195,7 @@ fn convert(
 
     numeric_exclusive(&mut out, "exclusiveMinimum", "minimum");
     numeric_exclusive(&mut out, "exclusiveMaximum", "maximum");
+    format_bounds(&mut out);
     if let Some(rules) = object.get("x-required-if") {
         add_required_if(&mut out, rules, at)?;
     }
@@ -347,6 +348,30 @@ fn add_required_if(
     Ok(())
 }
 
+/// `format: int32` / `int64` on an integer bound it as OpenAPI defines them (a signed 32- or 64-bit
+/// integer): a side the schema leaves open gets the format's limit, so a value no typed client
+/// can hold (a `request_id` beyond int64) breaks the schema like any other out-of-range value.
+fn format_bounds(out: &mut Map<String, Value>) {
+    // An enum already says every value allowed.
+    if out.get("type").and_then(Value::as_str) != Some("integer") || out.contains_key("enum") {
+        return;
+    }
+    let (min, max) = match out.get("format").and_then(Value::as_str) {
+        Some("int32") => (i64::from(i32::MIN), i64::from(i32::MAX)),
+        Some("int64") => (i64::MIN, i64::MAX),
+        _ => return,
+    };
+    let open = |out: &Map<String, Value>, bound: &str, exclusive: &str| {
+        !out.contains_key(bound) && !out.contains_key(exclusive)
+    };
+    if open(out, "minimum", "exclusiveMinimum") {
+        out.insert("minimum".into(), Value::from(min));
+    }
+    if open(out, "maximum", "exclusiveMaximum") {
+        out.insert("maximum".into(), Value::from(max));
+    }
+}
+
 fn nullable(mut out: Map<String, Value>) -> Value {
     if let Some(Value::Array(values)) = out.get_mut("enum")
         && !values.contains(&Value::Null)
@@ -401,6 +426,26 @@ mod tests {
         let mut converted = to_json_schema(&document, at).unwrap();
         converted.as_object_mut().unwrap().remove("$schema");
         assert_eq!(converted, expected);
+    }
+
+    #[test]
+    fn integer_formats_bound_open_sides() {
+        let document = json!({"s": {"type": "integer", "format": "int64", "minimum": 0}});
+        let schema = to_json_schema(&document, "/s").unwrap();
+        assert_eq!(schema["minimum"], json!(0));
+        assert_eq!(schema["maximum"], json!(i64::MAX));
+        let document = json!({"s": {"type": "integer", "format": "int32"}});
+        let schema = to_json_schema(&document, "/s").unwrap();
+        assert_eq!(schema["minimum"], json!(i32::MIN));
+        assert_eq!(schema["maximum"], json!(i32::MAX));
+        let compiled = crate::validate::CompiledSchema::compile(
+            to_json_schema(&json!({"s": {"type": "integer", "format": "int64"}}), "/s").unwrap(),
+            "/s",
+        )
+        .unwrap();
+        let beyond: Value = serde_json::from_str("9223372036854775808").unwrap();
+        let error = compiled.validate(&beyond).unwrap_err().to_string();
+        assert!(error.contains("9223372036854775807"), "{error}");
     }
 
     #[test]

@@ -121,6 +121,43 @@ pub struct Example {
     pub schema: String,
     /// The value.
     pub value: Value,
+    /// Kept verbatim under the media type's `x-docs-examples`: the docs' text, which is no request
+    /// to send (a placeholder where the image goes), so generic tools never see it.
+    pub docs_only: bool,
+}
+
+/// An OpenAPI `link` from a response to another operation (read by [`Spec::links`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    /// Its name in the response's `links` map.
+    pub name: String,
+    /// The response status it hangs on (`200`).
+    pub status: String,
+    /// The `operationId` it leads to.
+    pub operation: String,
+    /// Parameters of that operation (name, without any `query.` prefix) and the runtime
+    /// expression giving each (`$response.body#/task_id`).
+    pub parameters: Vec<(String, String)>,
+    /// Body fields of that operation and the expression giving each.
+    pub body_fields: Vec<(String, String)>,
+}
+
+impl Link {
+    /// The value of a `$response.body#/...` expression in `body` (numbers as their decimal text).
+    pub fn resolve(expression: &str, body: &Value) -> Option<Value> {
+        let pointer = expression.strip_prefix("$response.body#")?;
+        body.pointer(pointer).filter(|v| !v.is_null()).cloned()
+    }
+}
+
+/// `x-not-found` of an operation: how the provider answers an id it does not know, or no
+/// longer keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotFound {
+    /// The HTTP status of that answer.
+    pub status: u16,
+    /// The job status word its body carries (ModelsLab's HTTP 200 `status: error`), if any.
+    pub job_status: Option<String>,
 }
 
 /// A parsed spec.
@@ -300,7 +337,67 @@ impl Spec {
         Some(self.compiled(at))
     }
 
-    /// Every example in the spec, with the schema it must satisfy.
+    /// The links of operation `id`'s responses, in document order.
+    pub fn links(&self, id: &str) -> Vec<Link> {
+        let Some(op) = self.operation(id) else {
+            return Vec::new();
+        };
+        let strings = |value: Option<&Value>| -> Vec<(String, String)> {
+            value
+                .and_then(Value::as_object)
+                .map(|map| {
+                    map.iter()
+                        .filter_map(|(k, v)| {
+                            let name = k.split_once('.').map_or(k.as_str(), |(_, n)| n);
+                            Some((name.to_owned(), v.as_str()?.to_owned()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut out = Vec::new();
+        for response in &op.responses {
+            let Some(Value::Object(links)) = self
+                .document
+                .pointer(&response.pointer)
+                .and_then(|r| r.get("links"))
+            else {
+                continue;
+            };
+            for (name, link) in links {
+                let (_, link) = resolve(&self.document, "", link);
+                let Some(operation) = link.get("operationId").and_then(Value::as_str) else {
+                    continue;
+                };
+                out.push(Link {
+                    name: name.clone(),
+                    status: response.status.clone(),
+                    operation: operation.to_owned(),
+                    parameters: strings(link.get("parameters")),
+                    body_fields: strings(link.get("requestBody")),
+                });
+            }
+        }
+        out
+    }
+
+    /// The `x-not-found` answer of operation `id`, if the spec gives one.
+    pub fn not_found(&self, id: &str) -> Option<NotFound> {
+        let op = self.operation(id)?;
+        let value = self
+            .document
+            .pointer(&format!("{}/x-not-found", op.pointer))?;
+        Some(NotFound {
+            status: u16::try_from(value.get("status")?.as_u64()?).ok()?,
+            job_status: value
+                .get("job-status")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        })
+    }
+
+    /// Every example in the spec, with the schema it must satisfy: each media type's `examples`
+    /// (what generic tools send), then its `x-docs-examples` (verbatim docs text, never sent).
     pub fn examples(&self) -> Vec<Example> {
         let mut out = Vec::new();
         for op in &self.operations {
@@ -338,26 +435,30 @@ impl Spec {
                 pointer: format!("{media}/example"),
                 schema: schema.to_owned(),
                 value: value.clone(),
+                docs_only: false,
             });
         }
-        let Some(Value::Object(examples)) = media_type.get("examples") else {
-            return;
-        };
-        for (name, example) in examples {
-            let (pointer, example) = resolve(
-                &self.document,
-                &format!("{media}/examples/{}", escape(name)),
-                example,
-            );
-            if let Some(value) = example.get("value") {
-                out.push(Example {
-                    operation: op.id.clone(),
-                    kind: kind.clone(),
-                    name: name.clone(),
-                    pointer: format!("{pointer}/value"),
-                    schema: schema.to_owned(),
-                    value: value.clone(),
-                });
+        for (map, docs_only) in [("examples", false), ("x-docs-examples", true)] {
+            let Some(Value::Object(examples)) = media_type.get(map) else {
+                continue;
+            };
+            for (name, example) in examples {
+                let (pointer, example) = resolve(
+                    &self.document,
+                    &format!("{media}/{map}/{}", escape(name)),
+                    example,
+                );
+                if let Some(value) = example.get("value") {
+                    out.push(Example {
+                        operation: op.id.clone(),
+                        kind: kind.clone(),
+                        name: name.clone(),
+                        pointer: format!("{pointer}/value"),
+                        schema: schema.to_owned(),
+                        value: value.clone(),
+                        docs_only,
+                    });
+                }
             }
         }
     }

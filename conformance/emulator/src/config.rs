@@ -43,6 +43,10 @@ pub struct Config {
     pub max_stored_bytes: u64,
     /// Webhook delivery settings.
     pub webhooks: WebhookConfig,
+    /// Refuse image URLs the emulator did not serve (400), instead of standing in for each a
+    /// deterministic input derived from the URL (the default, since the docs' own examples send
+    /// such URLs). Either way the emulator never fetches a URL.
+    pub strict_images: bool,
 }
 
 impl Default for Config {
@@ -61,6 +65,7 @@ impl Default for Config {
             max_jobs: 10_000,
             max_stored_bytes: 256 * 1024 * 1024,
             webhooks: WebhookConfig::default(),
+            strict_images: false,
         }
     }
 }
@@ -183,6 +188,15 @@ pub struct Defects {
     pub stall_jobs: bool,
     /// Outputs are 16 pixels wider than requested.
     pub wrong_image_size: bool,
+    /// A finished job reports a status word its spec does not list (Novita `TASK_STATUS_DONE`,
+    /// GPTProto and ModelsLab `done`), as a changed live API would.
+    pub unlisted_status: bool,
+    /// The result operation answers every job as unknown, even one just created.
+    pub forget_jobs: bool,
+    /// An unknown job id is answered 400 (a bad request) instead of the spec's `x-not-found`.
+    pub not_found_as_bad_request: bool,
+    /// Jobs and images are never evicted, whatever their TTL.
+    pub keep_expired_jobs: bool,
 }
 
 /// Where webhooks may go, and how hard delivery tries.

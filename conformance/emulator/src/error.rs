@@ -18,8 +18,6 @@ pub(crate) enum ErrorKind {
     NotFound,
     /// The body is larger than the documented limit.
     TooLarge,
-    /// The body is not `application/json`.
-    UnsupportedMediaType,
     /// Over the provider's rate limit.
     RateLimited {
         /// Seconds to wait (ModelsLab's `retry_after`).
@@ -37,9 +35,7 @@ impl ErrorKind {
     fn meaning(&self) -> Option<extensions::ErrorKind> {
         use extensions::ErrorKind as Meaning;
         Some(match self {
-            ErrorKind::InvalidRequest | ErrorKind::TooLarge | ErrorKind::UnsupportedMediaType => {
-                Meaning::InvalidRequest
-            }
+            ErrorKind::InvalidRequest | ErrorKind::TooLarge => Meaning::InvalidRequest,
             ErrorKind::MissingKey | ErrorKind::WrongKey => Meaning::Unauthorized,
             ErrorKind::NotFound => Meaning::NotFound,
             ErrorKind::RateLimited { .. } => Meaning::RateLimited,
@@ -140,11 +136,6 @@ mod tests {
             (403, ErrorKind::WrongKey, "INVALID_API_KEY"),
             (404, ErrorKind::NotFound, "TASK_NOT_FOUND"),
             (413, ErrorKind::TooLarge, "REQUEST_ENTITY_TOO_LARGE"),
-            (
-                415,
-                ErrorKind::UnsupportedMediaType,
-                "UNSUPPORTED_MEDIA_TYPE",
-            ),
             (429, limited, "RATE_LIMIT_EXCEEDED"),
             (503, ErrorKind::Unavailable, "SERVICE_NOT_AVAILABLE"),
             (400, ErrorKind::Fault, "INVALID_REQUEST_BODY"),

@@ -73,13 +73,15 @@ pub(crate) enum Source<'a> {
     Inline(Vec<u8>),
     /// An image this emulator serves, by file name (`{id}-{i}.{ext}`).
     Served(&'a str),
+    /// Any other `http(s)` URL: never fetched (see [`derived_input`] and [`remote_refused`]).
+    Remote(&'a str),
 }
 
 /// Path prefix of the images the emulator serves.
 pub(crate) const IMAGE_PATH: &str = "/emulator/images/";
 
 /// Reads an image reference. `own_authorities` are the `host:port` forms under which this emulator
-/// is reached; any other URL is refused (never fetched).
+/// is reached; any other URL is [`Source::Remote`] (never fetched).
 pub(crate) fn source<'a>(
     field: &str,
     text: &'a str,
@@ -113,13 +115,35 @@ pub(crate) fn source<'a>(
                 let start = trimmed.len() - after_scheme.len() + authority.len() + IMAGE_PATH.len();
                 Ok(Source::Served(&trimmed[start..start + name.len()]))
             }
-            _ => Err(format!(
-                "{field} = {:?}: the emulator never fetches remote URLs; send base64, a data: URL, or an image URL this emulator served (http://<its address>{IMAGE_PATH}...)",
-                shorten(trimmed)
-            )),
+            _ => Ok(Source::Remote(trimmed)),
         };
     }
     decode_base64(field, trimmed).map(Source::Inline)
+}
+
+/// Why a remote URL is refused under `strict_images`.
+pub(crate) fn remote_refused(field: &str, url: &str) -> String {
+    format!(
+        "{field} = {:?}: the emulator never fetches remote URLs, and strict images are on; send base64, a data: URL, or an image URL this emulator served (http://<its address>{IMAGE_PATH}...)",
+        shorten(url)
+    )
+}
+
+/// The input image that stands for a remote URL the emulator will not fetch: a 64x64 PNG whose
+/// pattern is a function of the URL alone, so the same URL always gives the same input (and the
+/// same outputs), and two URLs give two inputs.
+pub(crate) fn derived_input(url: &str) -> Vec<u8> {
+    let hash = stable_hash(url.as_bytes());
+    let [a, b, c, d, ..] = hash.to_le_bytes();
+    let image = RgbImage::from_fn(64, 64, |x, y| {
+        let (x, y) = (x as u8, y as u8);
+        image::Rgb([
+            a.wrapping_add(x.wrapping_mul(3)),
+            b.wrapping_add(y.wrapping_mul(3)),
+            c ^ d.wrapping_add(x ^ y),
+        ])
+    });
+    encode(&image, Format::Png).expect("a 64x64 PNG encodes in memory")
 }
 
 fn decode_base64(field: &str, data: &str) -> Result<Vec<u8>, String> {
@@ -437,7 +461,6 @@ fn to_byte(value: f64) -> u8 {
 }
 
 /// Encodes an image.
-#[cfg(test)]
 pub(crate) fn encode(image: &RgbImage, format: Format) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let (width, height) = image.dimensions();
@@ -511,12 +534,17 @@ mod tests {
             source("f", "http://127.0.0.1:8080/emulator/images/abc-0.png", &own),
             Ok(Source::Served("abc-0.png"))
         );
-        let error = source(
-            "image",
-            "https://example.com/emulator/images/abc-0.png",
-            &own,
-        )
-        .unwrap_err();
+        assert_eq!(
+            source(
+                "image",
+                "https://example.com/emulator/images/abc-0.png",
+                &own
+            ),
+            Ok(Source::Remote(
+                "https://example.com/emulator/images/abc-0.png"
+            ))
+        );
+        let error = remote_refused("image", "https://example.com/reference.jpg");
         assert!(error.contains("never fetches remote URLs"), "{error}");
         assert!(
             error.starts_with("image = \"https://example.com"),
@@ -524,6 +552,15 @@ mod tests {
         );
         let error = source("image", "not base64!", &own).unwrap_err();
         assert!(error.contains("neither base64"), "{error}");
+    }
+
+    #[test]
+    fn a_remote_url_stands_for_an_input_derived_from_it_alone() {
+        let a = derived_input("https://example.com/reference.jpg");
+        assert_eq!(a, derived_input("https://example.com/reference.jpg"));
+        assert_ne!(a, derived_input("https://example.com/image.jpg"));
+        let decoded = image::load_from_memory(&a).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (64, 64));
     }
 
     #[test]

@@ -123,11 +123,13 @@ impl Job {
         }
     }
 
-    /// When the job (and its images) may be evicted.
+    /// When the job (and its images) may be evicted: `job_ttl` after it ended; a job still
+    /// running (slow, or stalled) is kept at least [`RUNNING_KEEP`] past its planned end, so a
+    /// short TTL never makes a running job vanish under its poller.
     pub fn evict_at(&self, job_ttl: Duration) -> Instant {
         match self.finished {
             Some((finished, _)) => finished + job_ttl,
-            None => self.created + self.queued + self.processing + job_ttl,
+            None => self.created + self.queued + self.processing + job_ttl.max(RUNNING_KEEP),
         }
     }
 }
@@ -143,6 +145,9 @@ pub(crate) fn parse_output_name(name: &str) -> Option<(&str, u32, &str)> {
     let (id, index) = stem.rsplit_once('-')?;
     Some((id, index.parse().ok()?, ext))
 }
+
+/// Least time a running job is kept past its planned end, whatever the job TTL.
+pub(crate) const RUNNING_KEEP: Duration = Duration::from_secs(600);
 
 /// Milliseconds since the Unix epoch.
 pub(crate) fn unix_ms(time: SystemTime) -> i64 {

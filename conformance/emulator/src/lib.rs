@@ -22,7 +22,7 @@
 //! 1. faults (below);
 //! 2. the key where `x-auth` puts it (GPTProto `Authorization` raw or `Bearer`; Novita `Bearer` or
 //!    bare; ModelsLab the body's `key`): missing → 401, wrong → 401 (Novita 403 `INVALID_API_KEY`);
-//! 3. `Content-Type` not JSON → 415; body above the limit → 413 (Novita: the base64 length of
+//! 3. `Content-Type` not JSON → 400 (no spec documents a 415); body above the limit → 413 (Novita: the base64 length of
 //!    `x-limits.max-input-bytes` plus 1 MiB; others, which give no limit, 20 MiB); not JSON → 400;
 //! 4. the request schema: every violation named, e.g. `request.width = 4096 is above the maximum
 //!    2048`, answered 400 in the provider's error shape (GPTProto `{"error": {"message", "type"}}`,
@@ -35,8 +35,8 @@
 //! 6. rate limits, when [`Config::rate_limit`] is set: Novita images per key per minute, ModelsLab
 //!    running jobs per key (429 with `retry_after`), each in the provider's 429 body.
 //!
-//! The specs document neither 413 nor 415 for any operation: those answers carry the provider's
-//! error shape (the one of its 400).
+//! The specs document no 413 for any operation: that answer carries the provider's error shape
+//! (the one of its 400).
 //!
 //! # Jobs
 //! Queued for [`Latency::queued`], processing for [`Latency::processing`] (eta falling, progress

@@ -77,6 +77,10 @@ struct Args {
     /// clients that cannot send the x-emulator-fault header. The key is accepted too.
     #[arg(long = "key-fault", value_name = "KEY=FAULT")]
     key_faults: Vec<KeyFault>,
+    /// Refuse image URLs this emulator did not serve (400) instead of standing in for each an input
+    /// derived from the URL; either way no URL is ever fetched.
+    #[arg(long)]
+    strict_images: bool,
     /// A JSON scenario file (see `img2img_emulator` docs); flags given beside it win.
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
@@ -105,6 +109,9 @@ fn config(args: &Args) -> Result<Config, String> {
     }
     if let Some(budget) = args.pixel_budget {
         config.pixel_budget = budget;
+    }
+    if args.strict_images {
+        config.strict_images = true;
     }
     if let Some(secs) = args.job_ttl {
         config.job_ttl = Duration::from_secs(secs);

@@ -207,6 +207,9 @@ impl Shared {
 
     /// Evicts jobs and images whose TTL ended.
     pub fn sweep(&self, now: Instant) {
+        if self.config.defects.keep_expired_jobs {
+            return;
+        }
         let jobs = lock(&self.jobs).sweep(now, self.config.job_ttl);
         let mut store = lock(&self.images);
         for job in jobs {

@@ -59,6 +59,18 @@ struct Cli {
     /// Fail the run (exit 1) when a check was skipped, not only when one failed.
     #[arg(long)]
     strict: bool,
+    /// The longest the whole run may take, in seconds: the check running then is cut short and
+    /// those not started are reported failed; results are written either way.
+    #[arg(long, value_name = "SECS")]
+    max_time: Option<u64>,
+    /// The longest one check may take, in seconds (default 600, live 1800); a check cut short is
+    /// reported failed with the reason.
+    #[arg(long, value_name = "SECS")]
+    check_timeout: Option<u64>,
+    /// How long the target keeps a finished job, in seconds (emulators: the TTL they are started
+    /// with, default 3; live: the provider's, if known; without it the expiry check is skipped).
+    #[arg(long, value_name = "SECS")]
+    job_ttl: Option<u64>,
     /// Progress display: a bar on a terminal, plain lines otherwise (and in CI).
     #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
     progress: ProgressArg,
@@ -106,6 +118,9 @@ fn main() -> ExitCode {
         } else {
             dedup(cli.checks)
         },
+        max_time: cli.max_time.map(std::time::Duration::from_secs),
+        check_timeout: cli.check_timeout.map(std::time::Duration::from_secs),
+        job_ttl: cli.job_ttl.map(std::time::Duration::from_secs),
         ..RunOptions::default()
     };
     if cli.dry_run {

@@ -58,7 +58,26 @@ pub struct RunOptions {
     /// How jobs are polled (default: every few milliseconds and a 60 s deadline on emulators,
     /// no waiting on replays, 2 s to 20 s and a 600 s deadline live).
     pub polling: Option<Polling>,
+    /// The longest one check may run; a check still running then is cut short and reported
+    /// failed with the reason (default: [`DEFAULT_CHECK_TIMEOUT`], live [`DEFAULT_LIVE_CHECK_TIMEOUT`]).
+    pub check_timeout: Option<Duration>,
+    /// The longest the whole run may take: the check running then is cut short, and those not yet
+    /// started are reported failed (`None`: only each check's own bound).
+    pub max_time: Option<Duration>,
+    /// How long a finished job is kept: on emulators, the TTL they are started with (default
+    /// [`DEFAULT_EMULATOR_JOB_TTL`], overriding `emulator.job_ttl`); live, the target's TTL if
+    /// known (`--job-ttl`), else the expiry check is skipped.
+    pub job_ttl: Option<Duration>,
 }
+
+/// Default time bound of one check against emulators and replays.
+pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(600);
+/// Default time bound of one check against a live target (a job may take minutes there).
+pub const DEFAULT_LIVE_CHECK_TIMEOUT: Duration = Duration::from_secs(1800);
+/// How long the embedded emulators keep a finished job, so the expiry check waits seconds.
+pub const DEFAULT_EMULATOR_JOB_TTL: Duration = Duration::from_secs(3);
+/// Extra time a check gets past its deadline to report how far it came.
+const REPORT_GRACE: Duration = Duration::from_secs(2);
 
 impl Default for RunOptions {
     fn default() -> Self {
@@ -77,6 +96,9 @@ impl Default for RunOptions {
             keys: Vec::new(),
             polling: None,
             max_shrink_iters: None,
+            check_timeout: None,
+            max_time: None,
+            job_ttl: None,
         }
     }
 }
@@ -186,6 +208,13 @@ pub async fn run(
     };
     let target = options.reported_target();
     let mut results = Vec::new();
+    let run_deadline = options
+        .max_time
+        .map(|limit| tokio::time::Instant::now() + limit);
+    let check_timeout = options.check_timeout.unwrap_or(match target {
+        Target::Live => DEFAULT_LIVE_CHECK_TIMEOUT,
+        Target::Emulator | Target::Replay => DEFAULT_CHECK_TIMEOUT,
+    });
     for &provider in &options.providers {
         let spec = Spec::embedded(provider);
         let ext = spec.extensions();
@@ -212,6 +241,7 @@ pub async fn run(
                         config.api_keys = vec![key.clone()];
                     }
                     let key = config.api_keys[0].clone();
+                    config.job_ttl = options.job_ttl.unwrap_or(DEFAULT_EMULATOR_JOB_TTL);
                     let running = Emulator::start(&[provider], config)
                         .await
                         .map_err(|e| format!("cannot start the {provider} emulator: {e}"))?;
@@ -281,12 +311,64 @@ pub async fn run(
             }),
             polling: options.polling.clone().unwrap_or_else(|| polling(target)),
             target,
+            deadline: None,
+            job_ttl: match &prepared {
+                Some(Prepared::Emulator(_)) => {
+                    Some(options.job_ttl.unwrap_or(DEFAULT_EMULATOR_JOB_TTL))
+                }
+                Some(Prepared::Live(_)) => options.job_ttl,
+                Some(Prepared::Replay(_)) | None => None,
+            },
         };
         for &check in &options.checks {
             on_event(Event::Started { provider, check });
             let before = budget.spent();
             let clock = Instant::now();
-            let verdict = checks::run(check, &context).await;
+            let now = tokio::time::Instant::now();
+            let spent = run_deadline.is_some_and(|d| now >= d);
+            let verdict = if spent {
+                Verdict::Failed {
+                    cases: 0,
+                    failure: checks::failure(
+                        format!(
+                            "not started: the run's --max-time of {} s was spent",
+                            options.max_time.unwrap_or_default().as_secs()
+                        ),
+                        None,
+                    ),
+                }
+            } else {
+                let own = now + check_timeout;
+                let (deadline, bound) = match run_deadline {
+                    Some(run_end) if run_end < own => (
+                        run_end,
+                        format!(
+                            "the run's --max-time of {} s",
+                            options.max_time.unwrap_or_default().as_secs()
+                        ),
+                    ),
+                    _ => (
+                        own,
+                        format!("its time bound of {} s", check_timeout.as_secs()),
+                    ),
+                };
+                let bounded = Context {
+                    deadline: Some(deadline),
+                    ..context.clone()
+                };
+                match tokio::time::timeout_at(deadline + REPORT_GRACE, checks::run(check, &bounded))
+                    .await
+                {
+                    Ok(verdict) => verdict,
+                    Err(_) => Verdict::Failed {
+                        cases: 0,
+                        failure: checks::failure(
+                            format!("cut short: {} did not finish within {bound}", check.id()),
+                            context.caller.journal().last(),
+                        ),
+                    },
+                }
+            };
             let result = to_result(
                 check,
                 provider,

@@ -5,9 +5,9 @@ use std::fmt;
 
 use img2img_specs::field_path;
 use img2img_specs::schema::escape;
-use serde_json::{Value, json};
+use serde_json::{Number, Value, json};
 
-use super::sample::{bounds, branches, required_names, types};
+use super::sample::{branches, exact_bounds, required_names, types};
 
 /// The name of the property added to break `additionalProperties: false`.
 pub const UNEXPECTED_PROPERTY: &str = "unexpected_field";
@@ -17,8 +17,8 @@ pub const UNEXPECTED_PROPERTY: &str = "unexpected_field";
 pub enum ConstraintKind {
     /// A lower bound; `as_string` when it binds a number written as a string.
     Minimum {
-        /// The bound.
-        limit: f64,
+        /// The bound, exactly as the schema writes it (integers beyond 2^53 stay exact).
+        limit: Number,
         /// Whether the bound itself is excluded.
         exclusive: bool,
         /// Whether the value is an integer.
@@ -28,8 +28,8 @@ pub enum ConstraintKind {
     },
     /// An upper bound.
     Maximum {
-        /// The bound.
-        limit: f64,
+        /// The bound, exactly as the schema writes it (integers beyond 2^53 stay exact).
+        limit: Number,
         /// Whether the bound itself is excluded.
         exclusive: bool,
         /// Whether the value is an integer.
@@ -159,7 +159,7 @@ impl Constraint {
                 as_string,
             } => {
                 vec![number(
-                    step(*limit, *exclusive, *integer, 1.0),
+                    step(limit, *exclusive, *integer, 1),
                     *integer,
                     *as_string,
                 )]
@@ -171,7 +171,7 @@ impl Constraint {
                 as_string,
             } => {
                 vec![number(
-                    step(*limit, *exclusive, *integer, -1.0),
+                    step(limit, *exclusive, *integer, -1),
                     *integer,
                     *as_string,
                 )]
@@ -196,7 +196,7 @@ impl Constraint {
                 integer,
                 as_string,
             } => Some(number(
-                step(*limit, !*exclusive, *integer, -1.0),
+                step(limit, !*exclusive, *integer, -1),
                 *integer,
                 *as_string,
             )),
@@ -206,7 +206,7 @@ impl Constraint {
                 integer,
                 as_string,
             } => Some(number(
-                step(*limit, !*exclusive, *integer, 1.0),
+                step(limit, !*exclusive, *integer, 1),
                 *integer,
                 *as_string,
             )),
@@ -244,22 +244,64 @@ impl Constraint {
     }
 }
 
-/// The value one step from `limit`: inside the range when `inside`, towards `direction`.
-fn step(limit: f64, move_off: bool, integer: bool, direction: f64) -> f64 {
-    if !move_off {
-        return limit;
+/// The value one step from `limit` towards `direction` (±1) when `move_off`, else `limit`. An
+/// integer steps by one in exact arithmetic (a bound of `i64::MAX` steps to `2^63`, which no `f64`
+/// tells apart from it); any other number by 0.01.
+fn step(limit: &Number, move_off: bool, integer: bool, direction: i8) -> Step {
+    let exact = limit
+        .as_i64()
+        .map(i128::from)
+        .or_else(|| limit.as_u64().map(i128::from));
+    match exact {
+        Some(whole) if integer => {
+            let delta = if move_off { i128::from(direction) } else { 0 };
+            Step::Integer(whole + delta)
+        }
+        _ => {
+            let value = limit.as_f64().unwrap_or(0.0);
+            let delta = if move_off {
+                f64::from(direction) * if integer { 1.0 } else { 0.01 }
+            } else {
+                0.0
+            };
+            Step::Float(value + delta)
+        }
     }
-    let delta = if integer { 1.0 } else { 0.01 };
-    limit + direction * delta
 }
 
-fn number(value: f64, integer: bool, as_string: bool) -> Value {
-    match (integer, as_string) {
-        (true, false) => json!(value as i64),
-        (true, true) => json!((value as i64).to_string()),
-        (false, false) => json!(round(value)),
-        (false, true) => json!(round(value).to_string()),
+/// A stepped bound: exact for an integer bound, else a float.
+enum Step {
+    Integer(i128),
+    Float(f64),
+}
+
+fn number(value: Step, integer: bool, as_string: bool) -> Value {
+    match (value, integer, as_string) {
+        // An integer written exactly, in the smallest JSON form that holds it.
+        (Step::Integer(whole), _, false) => match (i64::try_from(whole), u64::try_from(whole)) {
+            (Ok(n), _) => json!(n),
+            (_, Ok(n)) => json!(n),
+            _ => json!(nearest_beyond(whole)),
+        },
+        (Step::Integer(whole), _, true) => json!(whole.to_string()),
+        (Step::Float(value), true, false) => json!(value as i64),
+        (Step::Float(value), true, true) => json!((value as i64).to_string()),
+        (Step::Float(value), false, false) => json!(round(value)),
+        (Step::Float(value), false, true) => json!(round(value).to_string()),
     }
+}
+
+/// The float nearest `whole` on its far side from zero (or `whole` itself, if a float holds it):
+/// for a value beyond every 64-bit integer, one that stays beyond once written as a float.
+fn nearest_beyond(whole: i128) -> f64 {
+    let mut value = whole as f64;
+    while whole < 0 && (value as i128) > whole {
+        value = value.next_down();
+    }
+    while whole > 0 && (value as i128) < whole {
+        value = value.next_up();
+    }
+    value
 }
 
 /// Drops floating-point noise (`0.09000000000000001` → `0.09`).
@@ -338,7 +380,7 @@ fn walk(schema: &Value, root: &Value, pointer: &str, in_branch: bool, out: &mut 
         add(ConstraintKind::Type(kinds.clone()));
     }
     let integer = kinds.first().is_some_and(|k| k == "integer");
-    let (lower, xl, upper, xu) = bounds(schema);
+    let (lower, xl, upper, xu) = exact_bounds(schema);
     if let Some(limit) = lower {
         add(ConstraintKind::Minimum {
             limit,
@@ -391,7 +433,21 @@ fn walk(schema: &Value, root: &Value, pointer: &str, in_branch: bool, out: &mut 
             .any(|b| b.get("type").and_then(Value::as_str) == Some("string"));
         if let (Some(numeric), true) = (numeric, has_string) {
             let integer = numeric.get("type").and_then(Value::as_str) == Some("integer");
-            let (lower, xl, upper, xu) = bounds(numeric);
+            let (lower, xl, upper, xu) = exact_bounds(numeric);
+            // The limits of an integer `format` bind the number, not its digits as a string.
+            let of_format = |limit: &Number| {
+                let format = numeric.get("format").and_then(Value::as_str);
+                let (min, max) = match format {
+                    Some("int32") => (i64::from(i32::MIN), i64::from(i32::MAX)),
+                    Some("int64") => (i64::MIN, i64::MAX),
+                    _ => return false,
+                };
+                limit.as_i64().is_some_and(|n| n == min || n == max)
+            };
+            let (lower, upper) = (
+                lower.filter(|l| !of_format(l)),
+                upper.filter(|u| !of_format(u)),
+            );
             if let Some(limit) = lower {
                 add(ConstraintKind::Minimum {
                     limit,

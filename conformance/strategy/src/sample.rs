@@ -1,7 +1,7 @@
 //! One deterministic valid instance of a schema: defaults where the spec gives them, otherwise the
 //! smallest value each rule allows.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Number, Value, json};
 
 use super::regex::sample_matching;
 
@@ -181,16 +181,21 @@ fn string(schema: &Value) -> Value {
 
 /// The numeric bounds of a schema as `(lower, lower exclusive, upper, upper exclusive)`.
 pub fn bounds(schema: &Value) -> (Option<f64>, bool, Option<f64>, bool) {
-    let lower = schema.get("minimum").and_then(Value::as_f64);
-    let xlower = schema.get("exclusiveMinimum").and_then(Value::as_f64);
-    let upper = schema.get("maximum").and_then(Value::as_f64);
-    let xupper = schema.get("exclusiveMaximum").and_then(Value::as_f64);
-    (
-        xlower.or(lower),
-        xlower.is_some(),
-        xupper.or(upper),
-        xupper.is_some(),
-    )
+    let (lower, xl, upper, xu) = exact_bounds(schema);
+    let float = |n: Option<Number>| n.and_then(|n| n.as_f64());
+    (float(lower), xl, float(upper), xu)
+}
+
+/// [`bounds`] as the schema writes them: a bound of `i64::MAX` stays `i64::MAX`.
+pub fn exact_bounds(schema: &Value) -> (Option<Number>, bool, Option<Number>, bool) {
+    let number = |key: &str| match schema.get(key) {
+        Some(Value::Number(n)) => Some(n.clone()),
+        _ => None,
+    };
+    let (lower, xlower) = (number("minimum"), number("exclusiveMinimum"));
+    let (upper, xupper) = (number("maximum"), number("exclusiveMaximum"));
+    let (xl, xu) = (xlower.is_some(), xupper.is_some());
+    (xlower.or(lower), xl, xupper.or(upper), xu)
 }
 
 fn integer(schema: &Value) -> Value {

@@ -177,6 +177,9 @@ pub(crate) fn stage_word<'a>(stages: &'a Stages, phase: &Phase) -> &'a str {
 
 /// A copy of job `id`, if it is held (cheap: the request is shared, not copied).
 pub(crate) fn snapshot(shared: &Shared, id: &str) -> Option<Job> {
+    if shared.config.defects.forget_jobs {
+        return None;
+    }
     lock(&shared.jobs).get(id).cloned()
 }
 
@@ -196,6 +199,16 @@ pub(crate) fn result_url(shared: &Shared, job: &Job) -> String {
                 })
         });
     format!("{}{path}", job.request.base_url)
+}
+
+/// The answer to an id the emulator does not hold: the spec's not-found (404), or a 400 under
+/// the `not_found_as_bad_request` defect.
+pub(crate) fn unknown_job(shared: &Shared, message: String) -> ApiError {
+    if shared.config.defects.not_found_as_bad_request {
+        ApiError::invalid(message)
+    } else {
+        ApiError::not_found(message)
+    }
 }
 
 /// `{base}/emulator/images/{name}`.
@@ -328,8 +341,20 @@ pub(crate) async fn prepare(
         }
         let field = img2img_specs::field_path(body, &pointer);
         let own = own.get_or_insert_with(|| ctx.own(shared));
-        let (bytes, inline) = match images::source(&field, text, own).map_err(ApiError::invalid)? {
+        let (bytes, cacheable) = match images::source(&field, text, own)
+            .map_err(ApiError::invalid)?
+        {
             Source::Inline(bytes) => (Bytes::from(bytes), true),
+            Source::Remote(url) if shared.config.strict_images => {
+                return Err(ApiError::invalid(images::remote_refused(&field, url)));
+            }
+            Source::Remote(url) => {
+                tracing::info!(
+                    target: "emulator",
+                    "{field}: remote image URL {url} is never fetched; a deterministic input derived from the URL stands in for it"
+                );
+                (Bytes::from(images::derived_input(url)), true)
+            }
             Source::Served(name) => match rendering::image(shared, name).await {
                 Ok(Some((encoded, _))) => (encoded.contiguous(), false),
                 Ok(None) => {
@@ -341,7 +366,7 @@ pub(crate) async fn prepare(
             },
         };
         if is_init {
-            init = Some((field, bytes, inline.then_some(text)));
+            init = Some((field, bytes, cacheable.then_some(text)));
         } else {
             images::dimensions(&field, &bytes).map_err(ApiError::invalid)?;
         }

@@ -93,6 +93,9 @@ pub(crate) async fn result(
     };
     match snapshot(shared, &id) {
         Some(job) => Ok(Reply::ok(answer(shared, &job).await)),
+        None if shared.config.defects.not_found_as_bad_request => {
+            Err(ApiError::invalid("Request not found"))
+        }
         None => Ok(Reply::ok(
             json!({"status": "error", "message": "Request not found"}),
         )),
@@ -111,6 +114,9 @@ async fn answer(shared: &Shared, job: &Job) -> Value {
     if shared.config.defects.break_response_schema && !matches!(job.phase, Phase::Failed(_)) {
         body["output"] = json!(42);
         body["eta"] = json!("soon");
+    }
+    if shared.config.defects.unlisted_status && job.phase == Phase::Succeeded {
+        body["status"] = json!("done");
     }
     body
 }

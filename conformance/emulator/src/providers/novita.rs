@@ -55,14 +55,20 @@ pub(crate) fn result(
         return Err(ApiError::invalid("task_id is required (query parameter)"));
     };
     let job = snapshot(shared, &id).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "task not found: {id} (unknown, or evicted after the job TTL)"
-        ))
+        super::unknown_job(
+            shared,
+            format!("task not found: {id} (unknown, or evicted after the job TTL)"),
+        )
     })?;
     let stages = shared.info(Provider::Novita).stages;
     if shared.config.defects.break_response_schema {
         let mut body = task_result_value(stages, &job);
         body["task"]["status"] = json!(3);
+        return Ok(Reply::ok(body));
+    }
+    if shared.config.defects.unlisted_status && job.phase == Phase::Succeeded {
+        let mut body = task_result_value(stages, &job);
+        body["task"]["status"] = json!("TASK_STATUS_DONE");
         return Ok(Reply::ok(body));
     }
     Ok(Reply::ok_json(&task_result(stages, &job)))

@@ -68,7 +68,7 @@ fn cases() -> Vec<Hostile> {
             content_type: "text/plain",
             body: json_bytes(&good),
             key: Some(KEY),
-            status: 415,
+            status: 400,
             says: "send application/json",
         });
         cases.push(Hostile {
@@ -105,7 +105,7 @@ fn cases() -> Vec<Hostile> {
             body: json_bytes(&foreign),
             key: Some(KEY),
             status: 400,
-            says: "never fetches remote URLs",
+            says: "never fetches remote URLs, and strict images are on",
         });
         let mut garbage = good.clone();
         *garbage.pointer_mut(&media).unwrap() = json!("bm90IGFuIGltYWdl");
@@ -173,6 +173,7 @@ fn media_fields_of(provider: Provider, body: &Value) -> String {
 async fn each_hostile_input_gets_its_documented_status_and_the_server_keeps_serving() {
     let config = Config {
         api_keys: vec![KEY.into()],
+        strict_images: true,
         ..Config::default()
     };
     let emulator = Emulator::start(&Provider::ALL, config).await.unwrap();
@@ -196,12 +197,8 @@ async fn each_hostile_input_gets_its_documented_status_and_the_server_keeps_serv
         let body: Value = response.json().await.unwrap();
         let label = format!("{provider} {}", case.name);
         assert_eq!(status, case.status, "{label}: {body}");
-        // 413 and 415 are documented by no spec: they carry the shape of the provider's 400.
-        let documented = if matches!(status, 413 | 415) {
-            400
-        } else {
-            status
-        };
+        // 413 is documented by no spec: it carries the shape of the provider's 400.
+        let documented = if status == 413 { 400 } else { status };
         assert_documented(provider, &create_op(provider), documented, &body);
         let text = body.to_string();
         assert!(text.contains(case.says), "{label}: {text}");

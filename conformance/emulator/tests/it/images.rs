@@ -211,3 +211,64 @@ async fn modelslab_base64_yes_returns_the_images_inline() {
         "inline and URL outputs are the same image"
     );
 }
+
+#[tokio::test]
+async fn a_remote_url_is_never_fetched_but_stands_for_an_input_derived_from_it() {
+    // The docs' own examples send remote URLs; nothing listens at these (tests have no network).
+    let lenient = router(&Provider::ALL, Config::default());
+    let strict = router(
+        &Provider::ALL,
+        Config {
+            strict_images: true,
+            ..Config::default()
+        },
+    );
+    for provider in Provider::ALL {
+        let with_url = |url: &str| {
+            let mut body = create_body(provider, 7);
+            for pointer in img2img_specs::media_fields(create_schema(provider).schema(), &body) {
+                *body.pointer_mut(&pointer).unwrap() = json!(url);
+            }
+            body
+        };
+        let (_, a) = images_of(
+            &lenient,
+            provider,
+            with_url("https://example.com/reference.jpg"),
+        )
+        .await;
+        let (_, b) = images_of(
+            &lenient,
+            provider,
+            with_url("https://example.com/reference.jpg"),
+        )
+        .await;
+        let (_, c) = images_of(
+            &lenient,
+            provider,
+            with_url("https://example.com/image.jpg"),
+        )
+        .await;
+        assert_eq!(a, b, "{provider}: the same URL gave two inputs");
+        assert_ne!(a, c, "{provider}: two URLs gave the same input");
+        let refused = send(
+            &strict,
+            request(
+                provider,
+                &create_op(provider),
+                None,
+                Some(with_url("https://example.com/reference.jpg")),
+                Key::Valid,
+            ),
+        )
+        .await;
+        assert_eq!(
+            refused.status, 400,
+            "{provider}: strict images accepted a URL"
+        );
+        assert!(
+            String::from_utf8_lossy(&refused.bytes).contains("never fetches remote URLs"),
+            "{provider}"
+        );
+    }
+}

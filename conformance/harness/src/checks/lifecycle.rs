@@ -102,6 +102,7 @@ pub async fn run_job_in(
         .await
         .map_err(|e| failure(e.to_string(), None))?;
     let created_body = expect_json(&created)?;
+    judge_answer(context, &created, &created_body, None)?;
     let id = job_id(context, &created_body).ok_or_else(|| {
         failure(
             format!("the create response has no job id at {}", job.id_pointer),
@@ -164,8 +165,61 @@ pub async fn run_job_in(
         }
         .map_err(|e| failure(e.to_string(), None))?;
         current = expect_json(&exchange)?;
+        judge_answer(context, &exchange, &current, Some(&id))?;
         last = exchange;
     }
+}
+
+/// Ends a job at the first answer the spec does not allow, so nothing waits on it: a body that
+/// breaks the operation's response schema (a status or `eta` of the wrong kind, say), or a status
+/// that is none of `x-job`'s pending, succeeded and failed words. `id` is `None` for the create
+/// answer (which need not carry a status: a poll-style create answers only the id).
+fn judge_answer(
+    context: &Context,
+    exchange: &Exchange,
+    body: &Value,
+    id: Option<&str>,
+) -> Result<(), Failure> {
+    let spec = context.caller.spec();
+    let job = &spec.extensions().job;
+    let which = id.map_or_else(|| "the create answer".to_owned(), |id| format!("job {id}"));
+    let status_code = exchange.status.unwrap_or(0);
+    match job_status(context, body) {
+        Some(status) if job.classify(&status) == JobStatus::Unknown => {
+            return Err(failure(
+                format!(
+                    "{which}: status {status:?} at {} is not one the spec allows (pending: {}; succeeded: {}; failed: {})",
+                    job.status_pointer,
+                    job.pending.join(", "),
+                    job.succeeded.join(", "),
+                    job.failed.join(", ")
+                ),
+                Some(exchange),
+            ));
+        }
+        None if id.is_some() => {
+            return Err(failure(
+                format!(
+                    "{which}: the result has no status at {} (the spec's x-job.status-pointer)",
+                    job.status_pointer
+                ),
+                Some(exchange),
+            ));
+        }
+        _ => {}
+    }
+    if let Some(Ok(schema)) = spec.response_schema(&exchange.operation, status_code)
+        && let Err(violations) = schema.validate(body)
+    {
+        return Err(failure(
+            format!(
+                "{which}: {} HTTP {status_code} breaks the spec, so the job cannot be followed: {violations}",
+                exchange.operation
+            ),
+            Some(exchange),
+        ));
+    }
+    Ok(())
 }
 
 /// The provider's estimate of the time left (`x-job.eta-pointer`, in its unit), at most 10 min.

@@ -7,6 +7,7 @@ mod auth;
 mod lifecycle;
 mod property;
 mod responses;
+mod stateful;
 
 use std::time::Duration;
 
@@ -40,21 +41,33 @@ pub enum CheckId {
     DocumentedStatus,
     /// Every JSON response says `application/json`.
     ContentType,
+    /// No response is a 5xx.
+    ServerErrors,
+    /// A created job is found by following the spec's link to the result operation.
+    CreatedJobRetrievable,
+    /// An unknown job id gets the spec's `x-not-found` answer.
+    UnknownIdNotFound,
+    /// An expired job's id gets the spec's `x-not-found` answer.
+    ExpiredIdNotFound,
 }
 
 impl CheckId {
     /// Every check, in the order a run executes them (the response-judging ones last, so they also
     /// judge every exchange the others made).
-    pub const ALL: [CheckId; 9] = [
+    pub const ALL: [CheckId; 13] = [
         CheckId::PositiveAcceptance,
         CheckId::NegativeRejection,
         CheckId::AuthEnforcement,
         CheckId::JobLifecycle,
         CheckId::SeedDeterminism,
         CheckId::ClientServerAgreement,
+        CheckId::CreatedJobRetrievable,
+        CheckId::UnknownIdNotFound,
+        CheckId::ExpiredIdNotFound,
         CheckId::ResponseSchema,
         CheckId::DocumentedStatus,
         CheckId::ContentType,
+        CheckId::ServerErrors,
     ];
 
     /// The id used in flags and reports.
@@ -69,6 +82,10 @@ impl CheckId {
             CheckId::ResponseSchema => "response_schema",
             CheckId::DocumentedStatus => "documented_status",
             CheckId::ContentType => "content_type",
+            CheckId::ServerErrors => "server_errors",
+            CheckId::CreatedJobRetrievable => "created_job_retrievable",
+            CheckId::UnknownIdNotFound => "unknown_id_not_found",
+            CheckId::ExpiredIdNotFound => "expired_id_not_found",
         }
     }
 
@@ -102,6 +119,18 @@ impl CheckId {
             CheckId::ContentType => {
                 "every response of a JSON operation says Content-Type: application/json"
             }
+            CheckId::ServerErrors => {
+                "no response of the run (valid, invalid and unknown-id requests included) is a 5xx"
+            }
+            CheckId::CreatedJobRetrievable => {
+                "a job the create call accepted is found by following the spec's link to the poll/fetch operation"
+            }
+            CheckId::UnknownIdNotFound => {
+                "a poll/fetch of a job id nobody created gets the spec's x-not-found answer"
+            }
+            CheckId::ExpiredIdNotFound => {
+                "once a finished job's TTL has passed, its id gets the spec's x-not-found answer (use-after-free for expiring jobs)"
+            }
         }
     }
 
@@ -111,6 +140,8 @@ impl CheckId {
             CheckId::JobLifecycle => 4,
             CheckId::SeedDeterminism => 12,
             CheckId::AuthEnforcement | CheckId::ResponseSchema => 2,
+            CheckId::CreatedJobRetrievable | CheckId::UnknownIdNotFound => 2,
+            CheckId::ExpiredIdNotFound => 8,
             _ => 1,
         }
     }
@@ -119,7 +150,11 @@ impl CheckId {
     pub fn cases(self, cases: u32) -> u32 {
         match self {
             CheckId::JobLifecycle => cases.clamp(1, 4),
-            CheckId::SeedDeterminism | CheckId::AuthEnforcement => 1,
+            CheckId::SeedDeterminism
+            | CheckId::AuthEnforcement
+            | CheckId::CreatedJobRetrievable
+            | CheckId::UnknownIdNotFound
+            | CheckId::ExpiredIdNotFound => 1,
             _ => cases,
         }
     }
@@ -167,6 +202,20 @@ pub struct Context {
     pub polling: Polling,
     /// Where the checks run.
     pub target: Target,
+    /// When this check must be done by: a case still running then is cut short and the check
+    /// reported failed with the reason (`None`: no bound beyond each job's deadline).
+    pub deadline: Option<tokio::time::Instant>,
+    /// How long the target keeps a finished job before it forgets it (the emulators' job TTL;
+    /// `None` when unknown, as for live providers: the expiry check is then skipped).
+    pub job_ttl: Option<Duration>,
+}
+
+impl Context {
+    /// Time left before the check's deadline (`None`: unbounded).
+    pub fn time_left(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(tokio::time::Instant::now()))
+    }
 }
 
 /// What a check came to.
@@ -200,6 +249,10 @@ pub async fn run(check: CheckId, context: &Context) -> Verdict {
         CheckId::ResponseSchema => responses::schema(context).await,
         CheckId::DocumentedStatus => responses::statuses(context).await,
         CheckId::ContentType => responses::content_types(context).await,
+        CheckId::ServerErrors => responses::server_errors(context).await,
+        CheckId::CreatedJobRetrievable => stateful::retrievable(context).await,
+        CheckId::UnknownIdNotFound => stateful::unknown(context).await,
+        CheckId::ExpiredIdNotFound => stateful::expired(context).await,
     }
 }
 

@@ -45,18 +45,38 @@ where
     let seed = seed_bytes(context.seed, salt, context.caller.provider.id());
     let last_failure: Arc<Mutex<Option<Failure>>> = Arc::new(Mutex::new(None));
     let stopped: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
-    let (last, stop) = (Arc::clone(&last_failure), Arc::clone(&stopped));
+    let cut: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let (last, stop, cut_short) = (
+        Arc::clone(&last_failure),
+        Arc::clone(&stopped),
+        Arc::clone(&cut),
+    );
+    let deadline = context.deadline;
     let ran = Arc::new(std::sync::atomic::AtomicU32::new(0));
     let counter = Arc::clone(&ran);
     let outcome = tokio::task::spawn_blocking(move || {
         let mut runner =
             TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
         runner.run(&strategy, |value| {
-            if stop.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+            if stop.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+                || cut_short.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+            {
                 return Ok(());
             }
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            match handle.block_on(property(value)) {
+            let case = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            let outcome = match deadline {
+                Some(deadline) => handle
+                    .block_on(tokio::time::timeout_at(deadline, property(value)))
+                    .ok(),
+                None => Some(handle.block_on(property(value))),
+            };
+            let Some(outcome) = outcome else {
+                *cut_short.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!(
+                    "cut short: the check's time bound (--check-timeout, --max-time) ran out during case {case}, which had not finished"
+                ));
+                return Ok(());
+            };
+            match outcome {
                 CaseResult::Held => Ok(()),
                 CaseResult::Broke(failure) => {
                     let message = failure.message.clone();
@@ -74,6 +94,23 @@ where
     let ran = ran.load(std::sync::atomic::Ordering::SeqCst);
     if let Some(reason) = stopped.lock().unwrap_or_else(|p| p.into_inner()).take() {
         return Verdict::Skipped(reason);
+    }
+    if let Some(reason) = cut.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        // A failure found before the cut is still the better report.
+        if let Some(failure) = last_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            return Verdict::Failed {
+                cases: ran,
+                failure,
+            };
+        }
+        return Verdict::Failed {
+            cases: ran,
+            failure: super::failure(reason, None),
+        };
     }
     match outcome {
         Ok(Ok(())) => Verdict::Passed { cases },

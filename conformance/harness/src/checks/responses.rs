@@ -1,4 +1,4 @@
-//! `response_schema`, `documented_status`, `content_type`: judge every exchange of the run with this
+//! `response_schema`, `documented_status`, `content_type`, `server_errors`: judge every exchange of the run with this
 //! provider (the other checks' and their own: valid creates and a poll of each).
 
 use std::collections::BTreeMap;
@@ -128,6 +128,41 @@ pub(crate) async fn content_types(context: &Context) -> Verdict {
             format!(
                 "{} answered HTTP {status} with Content-Type {:?}, not application/json",
                 exchange.operation, exchange.content_type
+            )
+        })
+    })
+    .await
+}
+
+/// `server_errors`: besides its own valid creates and polls, sends a request breaking one
+/// constraint and a poll of an unknown id, so bad input is judged too.
+pub(crate) async fn server_errors(context: &Context) -> Verdict {
+    let job = &context.caller.spec().extensions().job;
+    let mut runner = TestRunner::deterministic();
+    if let Ok(tree) = super::acceptance::invalid_requests(context).new_tree(&mut runner) {
+        let (body, _) = tree.current();
+        if let Err(e) = context
+            .caller
+            .call(&job.create, Some(&body), &BTreeMap::new(), KeyMode::Valid)
+            .await
+        {
+            return Verdict::Skipped(e.to_string());
+        }
+    }
+    let (poll, params) = super::lifecycle::result_inputs(context, "conformance-no-such-job");
+    if let Err(e) = context
+        .caller
+        .call(&job.result, poll.as_ref(), &params, KeyMode::Valid)
+        .await
+    {
+        return Verdict::Skipped(e.to_string());
+    }
+    judge(context, 4, |_, exchange| {
+        let status = exchange.status?;
+        (status >= 500).then(|| {
+            format!(
+                "{} answered HTTP {status}, a server error",
+                exchange.operation
             )
         })
     })

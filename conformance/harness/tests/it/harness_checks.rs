@@ -15,7 +15,7 @@ async fn run_one(provider: Provider, checks: Vec<CheckId>, emulator: Config) -> 
         cases: 8,
         seed: 20261122,
         emulator,
-        polling: Some(polling(Duration::from_secs(3))),
+        polling: Some(polling(Duration::from_secs(30))),
         max_shrink_iters: Some(24),
         ..RunOptions::default()
     };
@@ -57,6 +57,14 @@ fn broken(check: CheckId, provider: Provider) -> Config {
         CheckId::ResponseSchema => defects.break_response_schema = true,
         CheckId::DocumentedStatus => defects.undocumented_status = true,
         CheckId::ContentType => defects.wrong_content_type = true,
+        CheckId::ServerErrors => faults.push(FaultRule {
+            operation: Some(Spec::embedded(provider).extensions().job.result.clone()),
+            every_nth: 1,
+            fault: Fault::Status(500),
+        }),
+        CheckId::CreatedJobRetrievable => defects.forget_jobs = true,
+        CheckId::UnknownIdNotFound => defects.not_found_as_bad_request = true,
+        CheckId::ExpiredIdNotFound => defects.keep_expired_jobs = true,
     }
     Config {
         defects,
@@ -141,4 +149,184 @@ fn polling(deadline: Duration) -> Polling {
         initial: Duration::from_millis(2),
         max: Duration::from_millis(50),
     }
+}
+
+/// Live-like polling: seconds between polls and a ten-minute deadline per job, so a harness that
+/// waited on a status it does not know would sit there (the run's `max_time` ends such a wait
+/// as a "cut short" failure, which the tests below tell apart from the fail-fast one).
+fn patient_polling() -> Polling {
+    Polling {
+        deadline: Duration::from_secs(600),
+        initial: Duration::from_secs(1),
+        max: Duration::from_secs(2),
+    }
+}
+
+fn unlisted_status() -> Config {
+    Config {
+        defects: Defects {
+            unlisted_status: true,
+            ..Defects::default()
+        },
+        ..Config::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_outside_the_spec_ends_the_job_at_the_first_answer() {
+    let unlisted = [
+        (Provider::Gptproto, "\"done\""),
+        (Provider::Novita, "\"TASK_STATUS_DONE\""),
+        (Provider::Modelslab, "\"done\""),
+    ];
+    for (provider, word) in unlisted {
+        let options = RunOptions {
+            providers: vec![provider],
+            checks: vec![CheckId::JobLifecycle, CheckId::ResponseSchema],
+            cases: 1,
+            seed: 1,
+            emulator: unlisted_status(),
+            polling: Some(patient_polling()),
+            max_shrink_iters: Some(0),
+            max_time: Some(Duration::from_secs(300)),
+            ..RunOptions::default()
+        };
+        let results = run(&options, |_| {}).await.unwrap().results;
+        let lifecycle = &results[0];
+        assert_eq!(
+            lifecycle.status,
+            Status::Failed,
+            "{provider}: {lifecycle:?}"
+        );
+        let message = &lifecycle.failure.as_ref().unwrap().message;
+        let allowed = &Spec::embedded(provider).extensions().job.succeeded[0];
+        assert!(
+            message.contains(word) && message.contains(allowed.as_str()),
+            "{provider}: the failure names neither the status nor what the spec allows: {message}"
+        );
+        // Create, a poll, at most one more if the job was still running: the first unlisted
+        // answer ends it (with a poll a second, the ten-minute job deadline would mean hundreds).
+        assert!(
+            lifecycle.requests <= 3,
+            "{provider}: {} requests before failing",
+            lifecycle.requests
+        );
+        assert_eq!(
+            results[1].status,
+            Status::Failed,
+            "{provider}: response_schema does not report the status: {:?}",
+            results[1]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_target_answering_an_unlisted_status_fails_fast() {
+    // The case: `--target live --provider novita` against a server that says
+    // TASK_STATUS_DONE, with the live polling defaults (2 s to 20 s, 600 s per job).
+    let key = img2img_specs::ApiKey::new("sk-live-like");
+    let emulator = img2img_emulator::Emulator::start(
+        &[Provider::Novita],
+        Config {
+            api_keys: vec![key.clone()],
+            ..unlisted_status()
+        },
+    )
+    .await
+    .unwrap();
+    let options = RunOptions {
+        target: img2img_harness::TargetChoice::Live,
+        providers: vec![Provider::Novita],
+        base_url: Some(emulator.base_url()),
+        keys: vec![(Provider::Novita, key)],
+        checks: vec![CheckId::JobLifecycle],
+        cases: 40,
+        seed: 1,
+        max_time: Some(Duration::from_secs(300)),
+        ..RunOptions::default()
+    };
+    let results = run(&options, |_| {}).await.unwrap().results;
+    emulator.shutdown().await;
+    let result = &results[0];
+    assert_eq!(result.status, Status::Failed, "{result:?}");
+    let message = &result.failure.as_ref().unwrap().message;
+    assert!(
+        message.contains("TASK_STATUS_DONE") && message.contains("is not one the spec allows"),
+        "{message}"
+    );
+    assert!(result.requests <= 40, "{} requests", result.requests);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_cut_short_fails_with_the_reason_and_the_outputs_are_written() {
+    let options = RunOptions {
+        providers: vec![Provider::Novita],
+        checks: vec![CheckId::JobLifecycle, CheckId::SeedDeterminism],
+        cases: 1,
+        seed: 1,
+        emulator: Config {
+            defects: Defects {
+                stall_jobs: true,
+                ..Defects::default()
+            },
+            ..Config::default()
+        },
+        polling: Some(patient_polling()),
+        max_shrink_iters: Some(0),
+        check_timeout: Some(Duration::from_secs(1)),
+        ..RunOptions::default()
+    };
+    let results = run(&options, |_| {}).await.unwrap();
+    for result in &results.results {
+        assert_eq!(result.status, Status::Failed, "{result:?}");
+        let message = &result.failure.as_ref().unwrap().message;
+        assert!(message.contains("cut short"), "{message}");
+    }
+    let dir = std::env::temp_dir().join(format!("conformance-cut-short-{}", std::process::id()));
+    let written = img2img_harness::output::write_all(&results, &dir).unwrap();
+    for name in ["results.json", "junit.xml", "summary.md"] {
+        let path = dir.join(name);
+        assert!(written.contains(&path.display().to_string()), "{written:?}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("cut short"),
+            "{name} does not say why: {text}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_run_stops_at_max_time_and_reports_the_checks_it_did_not_start() {
+    let options = RunOptions {
+        providers: vec![Provider::Gptproto],
+        checks: vec![CheckId::JobLifecycle, CheckId::PositiveAcceptance],
+        cases: 1,
+        seed: 1,
+        emulator: Config {
+            defects: Defects {
+                stall_jobs: true,
+                ..Defects::default()
+            },
+            ..Config::default()
+        },
+        polling: Some(patient_polling()),
+        max_shrink_iters: Some(0),
+        max_time: Some(Duration::from_secs(1)),
+        ..RunOptions::default()
+    };
+    let results = run(&options, |_| {}).await.unwrap().results;
+    let messages: Vec<String> = results
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, Status::Failed, "{r:?}");
+            r.failure.as_ref().unwrap().message.clone()
+        })
+        .collect();
+    assert!(messages[0].contains("cut short"), "{}", messages[0]);
+    assert!(
+        messages[1].contains("not started") && messages[1].contains("--max-time of 1 s"),
+        "{}",
+        messages[1]
+    );
 }

@@ -121,6 +121,8 @@ async fn response_shapes_of_the_emulators() {
                 max: Duration::from_millis(50),
             },
             target: Target::Emulator,
+            deadline: None,
+            job_ttl: None,
         };
         let spec = Spec::embedded(provider);
         let create = &spec.extensions().job.create;
