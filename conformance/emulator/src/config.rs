@@ -38,6 +38,9 @@ pub struct Config {
     pub max_stored_bytes: u64,
     /// Webhook delivery settings.
     pub webhooks: WebhookConfig,
+    /// Keep a [`Journal`](crate::Journal) of every exchange (request, answer, timing), for graders
+    /// of clients; off by default (it holds every body in memory).
+    pub journal: bool,
 }
 
 impl Default for Config {
@@ -54,6 +57,7 @@ impl Default for Config {
             max_jobs: 10_000,
             max_stored_bytes: 256 * 1024 * 1024,
             webhooks: WebhookConfig::default(),
+            journal: false,
         }
     }
 }
@@ -217,6 +221,12 @@ pub enum Fault {
     Truncated,
     /// The connection is closed without a response.
     Drop,
+    /// The request is served (a create makes its job, which then runs), then the connection is
+    /// closed without sending the answer: an accepted and billed call whose answer is lost.
+    DropAfter,
+    /// The answer carries `Retry-After: N` (seconds); a `status=429` answer becomes the provider's
+    /// rate-limit body, with its own wait field where it has one (ModelsLab `retry_after`).
+    RetryAfter(u32),
     /// The response carries this `Content-Type`.
     ContentType(String),
 }
@@ -224,7 +234,7 @@ pub enum Fault {
 /// The error for a fault that cannot be parsed, naming the text and what is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "fault {text:?}: {problem}; expected status=<100..599>, latency=<N>ms|s, fail=<reason>, malformed, truncate, drop or content-type=<type>"
+    "fault {text:?}: {problem}; expected status=<100..599>, latency=<N>ms|s, fail=<reason>, malformed, truncate, drop, drop-after, retry-after=<0..86400> or content-type=<type>"
 )]
 pub struct ParseFaultError {
     /// The fault as written.
@@ -267,6 +277,13 @@ impl FromStr for Fault {
             ("malformed", None) => Ok(Fault::Malformed),
             ("truncate" | "truncated", None) => Ok(Fault::Truncated),
             ("drop", None) => Ok(Fault::Drop),
+            ("drop-after", None) => Ok(Fault::DropAfter),
+            ("retry-after", Some(value)) => match value.parse::<u32>() {
+                Ok(secs) if secs <= 86_400 => Ok(Fault::RetryAfter(secs)),
+                _ => Err(error(format!(
+                    "retry-after {value:?} is not a number of seconds in the range 0..86400"
+                ))),
+            },
             _ => Err(error(format!("{name:?} is not a known fault"))),
         }
     }
@@ -281,6 +298,8 @@ impl fmt::Display for Fault {
             Fault::Malformed => f.write_str("malformed"),
             Fault::Truncated => f.write_str("truncate"),
             Fault::Drop => f.write_str("drop"),
+            Fault::DropAfter => f.write_str("drop-after"),
+            Fault::RetryAfter(secs) => write!(f, "retry-after={secs}"),
             Fault::ContentType(kind) => write!(f, "content-type={kind}"),
         }
     }
@@ -323,6 +342,9 @@ pub struct FaultRule {
     pub operation: Option<String>,
     /// Applies to every n-th matching request (1 = every one, 2 = the 2nd, 4th, ...); 0 never.
     pub every_nth: u32,
+    /// Applies at most this many times (`Some(1)` with `every_nth: 1`: the first matching request
+    /// only); `None` for no limit.
+    pub times: Option<u32>,
     /// The fault.
     pub fault: Fault,
 }
@@ -333,6 +355,7 @@ impl FaultRule {
         FaultRule {
             operation: None,
             every_nth: 1,
+            times: None,
             fault,
         }
     }
@@ -401,6 +424,9 @@ pub struct ScenarioFault {
     /// Every n-th matching request (default 1).
     #[serde(default = "one")]
     pub every_nth: u32,
+    /// At most this many times (default: no limit).
+    #[serde(default)]
+    pub times: Option<u32>,
     /// The fault, written as in the header (`status=503`).
     pub fault: String,
 }
@@ -469,6 +495,7 @@ impl Scenario {
             config.faults.push(FaultRule {
                 operation: rule.operation,
                 every_nth: rule.every_nth,
+                times: rule.times,
                 fault,
             });
         }
@@ -486,7 +513,7 @@ mod tests {
     #[test]
     fn faults_parse_as_documented() {
         let faults =
-            parse_fault_list("status=503, latency=250ms,fail=nsfw detected,malformed,truncate,drop,content-type=text/html")
+            parse_fault_list("status=503, latency=250ms,fail=nsfw detected,malformed,truncate,drop,content-type=text/html,drop-after,retry-after=2")
                 .unwrap();
         assert_eq!(
             faults,
@@ -498,8 +525,12 @@ mod tests {
                 Fault::Truncated,
                 Fault::Drop,
                 Fault::ContentType("text/html".into()),
+                Fault::DropAfter,
+                Fault::RetryAfter(2),
             ]
         );
+        let error = "retry-after=soon".parse::<Fault>().unwrap_err().to_string();
+        assert!(error.contains("0..86400"), "{error}");
         assert_eq!(
             "latency=2s".parse::<Fault>().unwrap(),
             Fault::Latency(Duration::from_secs(2))
@@ -521,7 +552,8 @@ mod tests {
         let scenario = Scenario::parse(
             r#"{"latency_ms": {"queued": 10, "processing": 20}, "modelslab_mode": "queued",
                 "rate_limit": {"novita_images_per_minute": 3}, "pixel_budget": 1000000,
-                "faults": [{"operation": "create_img2img", "every_nth": 2, "fault": "status=503"}],
+                "faults": [{"operation": "create_img2img", "every_nth": 2, "fault": "status=503"},
+                           {"fault": "drop-after", "times": 1}],
                 "defects": {"stall_jobs": true}}"#,
         )
         .unwrap();
@@ -533,6 +565,9 @@ mod tests {
         assert_eq!(config.pixel_budget, 1_000_000);
         assert_eq!(config.faults[0].every_nth, 2);
         assert_eq!(config.faults[0].fault, Fault::Status(503));
+        assert_eq!(config.faults[0].times, None);
+        assert_eq!(config.faults[1].times, Some(1));
+        assert_eq!(config.faults[1].fault, Fault::DropAfter);
         assert!(config.defects.stall_jobs);
         let error = Scenario::parse(r#"{"defects": {"nope": true}}"#).unwrap_err();
         assert!(error.contains("nope"), "{error}");

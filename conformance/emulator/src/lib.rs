@@ -55,10 +55,17 @@
 //! | `malformed` | the body is not JSON |
 //! | `truncate` | the JSON body is cut in half |
 //! | `drop` | the connection is closed without a response |
+//! | `drop-after` | the request is served (a create makes its job), then the connection is closed before the answer |
+//! | `retry-after=2` | the answer carries `Retry-After: 2`; with `status=429`, the body is the provider's rate-limit body (ModelsLab: `retry_after` too) |
 //! | `content-type=<type>` | the response carries that `Content-Type` |
 //!
-//! Per run, [`Config::faults`] holds [`FaultRule`]s (operationId or any, every n-th request), set
-//! from the binary's flags or a scenario file.
+//! Per run, [`Config::faults`] holds [`FaultRule`]s (operationId or any, every n-th request, at
+//! most `times` times), set from the binary's flags or a scenario file.
+//!
+//! # Journal
+//! With [`Config::journal`], every exchange (request headers and body, the answer or the dropped
+//! connection, arrival and end times) is kept in a [`Journal`] ([`Emulator::journal`]): what a
+//! grader of clients reads.
 //!
 //! # Scenario file
 //! `--scenario FILE` reads JSON; every key is optional:
@@ -73,6 +80,7 @@
 //!   "job_ttl_secs": 600,
 //!   "faults": [
 //!     {"operation": "create_img2img", "every_nth": 3, "fault": "status=503"},
+//!     {"operation": "create_img2img", "times": 1, "fault": "drop-after"},
 //!     {"fault": "latency=100ms"}
 //!   ],
 //!   "defects": {"stall_jobs": false}
@@ -98,6 +106,7 @@ mod faults;
 mod features;
 pub mod images;
 mod jobs;
+mod journal;
 mod lifecycle;
 mod providers;
 mod rate_limit;
@@ -114,5 +123,6 @@ pub use config::{
 };
 pub use faults::FAULT_HEADER;
 pub use features::media_fields;
+pub use journal::{Answer, Exchange, Journal, Outcome};
 pub use server::{Emulator, HEALTH_PATH, Handle, STATS_PATH, router, router_with_handle};
 pub use state::{DEFAULT_BODY_LIMIT, Stats};

@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
@@ -29,6 +29,7 @@ use super::auth;
 use super::config::Config;
 use super::error::{ApiError, ErrorKind};
 use super::faults::{ConnectionKiller, FAULT_HEADER, Plan, failing_body, forever};
+use super::journal::{self, Journal, Unsent};
 use super::providers::{self, Ctx, Reply};
 use super::state::{Shared, Stats, lock};
 use super::validation;
@@ -104,7 +105,10 @@ async fn log_request(State(shared): State<Arc<Shared>>, request: Request, next: 
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = std::time::Instant::now();
-    let response = next.run(request).await;
+    let response = match &shared.journal {
+        Some(journal) => journal::record(journal, request, |request| next.run(request)).await,
+        None => next.run(request).await,
+    };
     tracing::info!(
         target: "emulator",
         "{method} {path} {} {:.1}ms",
@@ -141,7 +145,13 @@ async fn handle(
             status.as_u16(),
             status.canonical_reason().unwrap_or("")
         );
-        let error = ApiError::new(status, ErrorKind::Fault, message.trim_end());
+        let kind = match plan.retry_after {
+            Some(retry_after) if status == StatusCode::TOO_MANY_REQUESTS => {
+                ErrorKind::RateLimited { retry_after }
+            }
+            _ => ErrorKind::Fault,
+        };
+        let error = ApiError::new(status, kind, message.trim_end());
         return respond(&shared, provider, Err(error), &plan);
     }
     let host = parts.headers.get(HOST).and_then(|h| h.to_str().ok());
@@ -156,7 +166,18 @@ async fn handle(
         fail: plan.fail.clone(),
     };
     let outcome = call(&shared, provider, &operation, &ctx, &parts, body).await;
-    respond(&shared, provider, outcome, &plan)
+    let response = respond(&shared, provider, outcome, &plan);
+    if plan.drop_after {
+        // The operation ran (a create made its job); the client never gets the answer.
+        if let Some(unsent) = parts.extensions.get::<Unsent>() {
+            let status = response.status();
+            if let Ok(bytes) = axum::body::to_bytes(response.into_body(), usize::MAX).await {
+                unsent.keep(status, &bytes);
+            }
+        }
+        return drop_connection(&parts).await;
+    }
+    response
 }
 
 /// Auth, body, validation and the operation itself.
@@ -291,13 +312,18 @@ fn respond(
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, content_type);
+    if let Some(secs) = plan.retry_after {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
     response
 }
 
 /// Closes the connection without a response (through the server's [`ConnectionKiller`]), or, on
 /// a server that gives none, aborts the response body.
 async fn drop_connection(parts: &Parts) -> Response {
-    tracing::info!(target: "emulator", "{} {} dropped (x-emulator-fault: drop)", parts.method, parts.uri.path());
+    tracing::info!(target: "emulator", "{} {} dropped ({FAULT_HEADER}: drop)", parts.method, parts.uri.path());
     match parts.extensions.get::<ConnectionKiller>() {
         Some(killer) => {
             killer.0.notify_one();
@@ -402,6 +428,11 @@ impl Emulator {
     /// Requests served, jobs and images held.
     pub fn stats(&self) -> Stats {
         self.shared.stats()
+    }
+
+    /// The journal of every exchange, when [`Config::journal`] is on (it outlives the emulator).
+    pub fn journal(&self) -> Option<Journal> {
+        self.shared.journal.clone()
     }
 
     /// Stops accepting, closes every connection and waits for the server task.

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use super::config::Config;
 use super::features::{FeatureField, feature_fields};
 use super::jobs::JobStore;
+use super::journal::Journal;
 use super::rate_limit::RateWindows;
 use super::storage::ImageStore;
 
@@ -110,6 +111,7 @@ pub(crate) struct Shared {
     pub next_numeric_id: AtomicU64,
     pub bound: OnceLock<SocketAddr>,
     pub webhook_client: OnceLock<reqwest::Client>,
+    pub journal: Option<Journal>,
     sweeper_started: AtomicBool,
 }
 
@@ -144,6 +146,7 @@ impl Shared {
             bound: OnceLock::new(),
             webhook_client: OnceLock::new(),
             sweeper_started: AtomicBool::new(false),
+            journal: config.journal.then(Journal::new),
             providers: infos,
             config,
         })

@@ -4,6 +4,7 @@ mod defects;
 mod faults;
 mod hostile;
 mod images;
+mod journal;
 mod lifecycle;
 mod responses;
 mod support;

@@ -46,6 +46,7 @@ fn broken(check: CheckId, provider: Provider) -> Config {
         CheckId::PositiveAcceptance => faults.push(FaultRule {
             operation: Some(Spec::embedded(provider).extensions().job.create.clone()),
             every_nth: 1,
+            times: None,
             fault: Fault::Status(500),
         }),
         CheckId::NegativeRejection | CheckId::ClientServerAgreement => {

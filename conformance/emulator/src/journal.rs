@@ -1,0 +1,270 @@
+//! The journal: every exchange an emulator served, in arrival order, with its timing, for graders
+//! of clients (`conformance client`). Kept only when [`Config::journal`](crate::Config::journal) is
+//! on. It holds what went over the wire, keys included: it never leaves the process unless its
+//! reader redacts it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use super::state::lock;
+
+/// Response bodies larger than this are kept as their length only (images; JSON is far smaller).
+const KEPT_BODY: usize = 256 * 1024;
+/// Request bodies above this are refused with 413 before any handler (no provider allows more).
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// The journal of one emulator; clones share it.
+#[derive(Debug, Clone)]
+pub struct Journal(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    started: Instant,
+    started_wall: SystemTime,
+    next: AtomicU64,
+    entries: Mutex<Vec<Exchange>>,
+}
+
+/// One request and what became of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exchange {
+    /// Arrival order, from 0.
+    pub seq: u64,
+    /// When the request arrived, since the emulator started.
+    pub received: Duration,
+    /// When the answer was sent or the connection closed, since the emulator started.
+    pub finished: Duration,
+    /// `GET`, `POST`...
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The query string, if any.
+    pub query: Option<String>,
+    /// The request headers, names in lower case, in the order sent.
+    pub headers: Vec<(String, String)>,
+    /// The request body as received.
+    pub body: Bytes,
+    /// What the client got.
+    pub outcome: Outcome,
+}
+
+/// What the client got for one request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// An answer was sent.
+    Answered(Answer),
+    /// The connection closed without an answer: a `drop` fault, a client that hung up, or the
+    /// emulator stopping. `unsent` is the answer a `drop-after` fault withheld (the operation ran).
+    Dropped {
+        /// The answer the operation produced but the client never received.
+        unsent: Option<Answer>,
+    },
+}
+
+/// An HTTP answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// The response headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body, unless it was larger than 256 KiB (then `None`; see `length`).
+    pub body: Option<Bytes>,
+    /// The body's length in bytes.
+    pub length: u64,
+}
+
+impl Answer {
+    /// The value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(self.body.as_deref()?).ok()
+    }
+}
+
+impl Exchange {
+    /// The value of request header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The answer the client received, if one was sent.
+    pub fn answer(&self) -> Option<&Answer> {
+        match &self.outcome {
+            Outcome::Answered(answer) => Some(answer),
+            Outcome::Dropped { .. } => None,
+        }
+    }
+
+    /// The answer the operation produced, sent or withheld by `drop-after`.
+    pub fn produced(&self) -> Option<&Answer> {
+        match &self.outcome {
+            Outcome::Answered(answer) => Some(answer),
+            Outcome::Dropped { unsent } => unsent.as_ref(),
+        }
+    }
+}
+
+impl Default for Journal {
+    fn default() -> Self {
+        Journal::new()
+    }
+}
+
+impl Journal {
+    /// An empty journal starting now.
+    pub fn new() -> Journal {
+        Journal(Arc::new(Inner {
+            started: Instant::now(),
+            started_wall: SystemTime::now(),
+            next: AtomicU64::new(0),
+            entries: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// Every exchange finished so far, in arrival order.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        let mut entries = lock(&self.0.entries).clone();
+        entries.sort_by_key(|e| e.seq);
+        entries
+    }
+
+    /// The wall-clock time the journal's offsets count from.
+    pub fn started_at(&self) -> SystemTime {
+        self.0.started_wall
+    }
+
+    fn since_start(&self) -> Duration {
+        self.0.started.elapsed()
+    }
+}
+
+/// Where a handler leaves an answer that a `drop-after` fault withholds.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Unsent(Arc<Mutex<Option<Answer>>>);
+
+impl Unsent {
+    /// Keeps `status` and `body` as the answer the client will not get.
+    pub fn keep(&self, status: StatusCode, body: &[u8]) {
+        *lock(&self.0) = Some(Answer {
+            status: status.as_u16(),
+            headers: vec![(CONTENT_TYPE.as_str().to_owned(), "application/json".into())],
+            length: body.len() as u64,
+            body: Some(Bytes::copy_from_slice(body)),
+        });
+    }
+}
+
+/// An exchange being served; written to the journal when it ends, however it ends (a dropped
+/// connection drops the future holding it).
+struct Pending {
+    journal: Journal,
+    exchange: Option<Exchange>,
+    unsent: Unsent,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(mut exchange) = self.exchange.take() {
+            exchange.finished = self.journal.since_start();
+            if matches!(exchange.outcome, Outcome::Dropped { .. }) {
+                exchange.outcome = Outcome::Dropped {
+                    unsent: lock(&self.unsent.0).take(),
+                };
+            }
+            lock(&self.journal.0.entries).push(exchange);
+        }
+    }
+}
+
+fn header_list(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Serves `request` through `next`, recording the exchange in `journal`.
+pub(crate) async fn record<F, Fut>(journal: &Journal, request: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    let received = journal.since_start();
+    let seq = journal.0.next.fetch_add(1, Ordering::Relaxed);
+    let (mut parts, body) = request.into_parts();
+    let unsent = Unsent::default();
+    parts.extensions.insert(unsent.clone());
+    let mut pending = Pending {
+        journal: journal.clone(),
+        exchange: Some(Exchange {
+            seq,
+            received,
+            finished: received,
+            method: parts.method.as_str().to_owned(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            headers: header_list(&parts.headers),
+            body: Bytes::new(),
+            outcome: Outcome::Dropped { unsent: None },
+        }),
+        unsent,
+    };
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let mut response = Response::new(Body::from(
+                r#"{"message":"request body unreadable or above 64 MiB"}"#,
+            ));
+            *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            return finish(&mut pending, response).await;
+        }
+    };
+    if let Some(exchange) = pending.exchange.as_mut() {
+        exchange.body = bytes.clone();
+    }
+    let response = next(Request::from_parts(parts, Body::from(bytes))).await;
+    finish(&mut pending, response).await
+}
+
+async fn finish(pending: &mut Pending, response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => {
+            if let Some(exchange) = pending.exchange.as_mut() {
+                exchange.outcome = Outcome::Answered(Answer {
+                    status: parts.status.as_u16(),
+                    headers: header_list(&parts.headers),
+                    length: bytes.len() as u64,
+                    body: (bytes.len() <= KEPT_BODY).then(|| bytes.clone()),
+                });
+            }
+            Response::from_parts(parts, Body::from(bytes))
+        }
+        // The body failed (a `drop` fault on a server without a connection killer): the
+        // exchange stays `Dropped`, and the client sees its connection aborted.
+        Err(_) => Response::from_parts(parts, super::faults::failing_body()),
+    }
+}
