@@ -286,7 +286,14 @@ impl Client {
                     last_status,
                 });
             }
-            let wait = backoff.next_delay(state.eta).min(deadline - now);
+            // The last wait is cut to the deadline, but never below the first (shortest) wait: a
+            // poll a few milliseconds after the previous one would only repeat its answer.
+            let (next, remaining) = (backoff.next_delay(state.eta), deadline - now);
+            let wait = if next > remaining {
+                remaining.max(self.poll.initial)
+            } else {
+                next
+            };
             progress(&Progress {
                 polls,
                 status: state.status.clone(),

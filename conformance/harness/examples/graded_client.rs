@@ -299,7 +299,7 @@ impl Client {
             if terminal {
                 extra_polls -= 1;
             }
-            if started.elapsed() > deadline {
+            if !terminal && started.elapsed() > deadline {
                 return Err(format!(
                     "gave up on job {id} after {} s (last status {status:?})",
                     deadline.as_secs()

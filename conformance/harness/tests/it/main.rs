@@ -1,6 +1,7 @@
 //! The harness's integration tests, in one binary: against in-process emulators on loopback.
 
 mod cli;
+mod client_grading;
 mod docs_examples;
 mod harness_checks;
 mod record_replay;
