@@ -60,6 +60,10 @@ enum Command {
         /// The conformance results to read (default: target/conformance/results.json).
         #[arg(long, value_name = "FILE")]
         results: Option<std::path::PathBuf>,
+        /// Client grading results for the "client behaviour" table (repeatable; default: every
+        /// target/conformance/clients/*/results.json).
+        #[arg(long = "client-results", value_name = "FILE")]
+        client_results: Vec<std::path::PathBuf>,
     },
 }
 
@@ -84,7 +88,15 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             });
         }
-        Command::Report { out, results } => report::run(out, results),
+        Command::Report {
+            out,
+            results,
+            client_results,
+        } => report::run(
+            out,
+            results,
+            (!client_results.is_empty()).then_some(client_results),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

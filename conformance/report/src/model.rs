@@ -23,6 +23,8 @@ pub struct Report {
     pub undeclared_features: Vec<String>,
     /// The latest conformance run.
     pub conformance: Conformance,
+    /// How graded clients behaved under the scenarios (`conformance client`).
+    pub client_behaviour: crate::clients::ClientBehaviour,
 }
 
 /// A provider as the report names it.
