@@ -13,9 +13,9 @@ use serde_json::Value;
 /// What a request was, by the spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallKind {
-    /// The paid create operation (`x-job.create`).
+    /// The paid create operation (`x-job.create`, or another operation taking its request).
     Create,
-    /// The poll or fetch operation (`x-job.result`).
+    /// The poll or fetch operation (`x-job.result`, or another operation naming a known job).
     Result,
     /// Another operation of the spec.
     OtherOperation,
@@ -93,29 +93,54 @@ impl Call {
 pub fn read(provider: Provider, exchanges: &[Exchange]) -> Vec<Call> {
     let spec = Spec::embedded(provider);
     let job = &spec.extensions().job;
+    let create_schema = request_schema_of(spec, &job.create);
     let mut calls: Vec<Call> = exchanges
         .iter()
-        .map(|exchange| classify(spec, job, exchange))
+        .map(|exchange| classify(spec, job, create_schema.as_ref(), exchange))
         .collect();
-    // Job ids come from the creates' answers; polls name them in their path, query or body.
+    // Job ids come from the creates' answers; polls name them in their path, query or body. An
+    // operation other than `x-job.result` that names a known job (another path of the same
+    // provider's fetch) is a poll too.
     let known: Vec<String> = calls.iter().filter_map(|c| c.job.clone()).collect();
     for call in &mut calls {
-        if call.kind == CallKind::Result {
+        if matches!(call.kind, CallKind::Result | CallKind::OtherOperation) {
             call.job = known
                 .iter()
                 .find(|id| mentions(&call.exchange, id))
                 .cloned();
+            if call.job.is_some() {
+                call.kind = CallKind::Result;
+            }
         }
     }
     calls
 }
 
-fn classify(spec: &Spec, job: &JobInfo, exchange: &Exchange) -> Call {
+/// The compiled request schema of `operation`, as JSON (to recognise operations sharing it).
+fn request_schema_of(spec: &Spec, operation: &str) -> Option<Value> {
+    spec.request_schema(operation)
+        .and_then(Result::ok)
+        .map(|schema| schema.schema().clone())
+}
+
+fn classify(
+    spec: &Spec,
+    job: &JobInfo,
+    create_schema: Option<&Value>,
+    exchange: &Exchange,
+) -> Call {
     let operation = spec
         .operation_for(&exchange.method, &exchange.path)
         .cloned();
+    // The create, or another path of it taking the same request (one API family's alias).
+    let creates = |op: &Operation| {
+        op.id == job.create
+            || (op.id != job.result
+                && create_schema.is_some()
+                && request_schema_of(spec, &op.id).as_ref() == create_schema)
+    };
     let kind = match &operation {
-        Some(op) if op.id == job.create => CallKind::Create,
+        Some(op) if creates(op) => CallKind::Create,
         Some(op) if op.id == job.result => CallKind::Result,
         Some(_) => CallKind::OtherOperation,
         None if exchange.method == "GET" && exchange.path.starts_with(IMAGE_PATH) => {
@@ -132,7 +157,7 @@ fn classify(spec: &Spec, job: &JobInfo, exchange: &Exchange) -> Call {
         .and_then(|b| b.pointer(&job.status_pointer))
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .filter(|_| matches!(kind, CallKind::Create | CallKind::Result));
+        .filter(|_| operation.is_some());
     let terminal = status.as_deref().and_then(|s| {
         if job.succeeded.iter().any(|w| w == s) {
             Some(Terminal::Succeeded)

@@ -7,4 +7,5 @@ mod harness_checks;
 mod record_replay;
 mod request_guard;
 mod request_ranges;
+mod sdk_grading;
 mod snapshots;
