@@ -416,20 +416,25 @@ fn usage_errors_exit_2_naming_the_problem() {
     assert!(stderr.contains("no scenario \"sunny\""), "{stderr}");
 }
 
-/// Python with `requests`, or `None` (and why) when it is missing.
+/// Python with `requests` (the SDK venv's first: `.ci/run` installs it), or why there is none.
 fn python_with_requests() -> Result<String, String> {
-    for python in ["python3", "python"] {
+    let venv = std::env::var_os("SDK_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/sdk-venv"))
+        .join("bin/python");
+    let venv = venv.display().to_string();
+    for python in [venv.as_str(), "python3", "python"] {
         match Command::new(python)
             .args(["-c", "import requests"])
             .output()
         {
             Ok(out) if out.status.success() => return Ok(python.into()),
-            Ok(_) => {
+            Ok(_) if python != venv => {
                 return Err(format!(
                     "{python} has no `requests` module (pip install requests)"
                 ));
             }
-            Err(_) => continue,
+            _ => continue,
         }
     }
     Err("no python3 on PATH".into())
