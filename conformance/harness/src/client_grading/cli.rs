@@ -66,21 +66,16 @@ pub fn client_name(command: &[String]) -> String {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| arg.to_owned())
     };
+    let interpreter = |name: &str| INTERPRETERS.contains(&name) || name.starts_with("python");
     let Some(first) = command.first() else {
         return "client".into();
     };
-    let program = stem(first);
-    let interpreted = INTERPRETERS.contains(&program.as_str())
-        || program.starts_with("python3.")
-        || program.starts_with("python");
-    if interpreted
-        && let Some(script) = command[1..]
-            .iter()
-            .find(|a| !a.starts_with('-') && !a.contains('='))
-    {
-        return stem(script);
-    }
-    program
+    command
+        .iter()
+        .filter(|a| !a.starts_with('-') && !a.contains('='))
+        .map(|a| stem(a))
+        .find(|name| !interpreter(name))
+        .unwrap_or_else(|| stem(first))
 }
 
 /// Runs `conformance client`; exit code 0 when every check passed, 1 when one failed, 2 on a
@@ -209,5 +204,6 @@ mod tests {
         );
         assert_eq!(name(&["node", "novita_sdk_job.mjs"]), "novita_sdk_job");
         assert_eq!(name(&["python3"]), "python3");
+        assert_eq!(name(&["env", "DEADLINE=8", "python3", "job.py"]), "job");
     }
 }

@@ -78,7 +78,7 @@ fn bounds() -> Bounds {
     }
 }
 
-fn options(
+fn options_for(
     client: &str,
     provider: Provider,
     scenarios: &[&str],
@@ -172,7 +172,7 @@ async fn img2img_under_every_scenario(provider: Provider) {
     );
     let mut wrapped = vec!["sh".to_owned(), "-c".to_owned(), script, "sh".to_owned()];
     wrapped.extend(command);
-    let mut options = options("img2img", provider, &[], wrapped);
+    let mut options = options_for("img2img", provider, &[], wrapped);
     // img2img gives up after --deadline 8 s (the slowest scenario takes 3 s to finish).
     options.bounds.give_up_within = Duration::from_secs(12);
     let graded = graded(&options).await;
@@ -231,7 +231,7 @@ fn example(provider: Provider, misbehaviour: Option<&str>) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_well_behaved_example_client_passes_every_check() {
-    let options = options(
+    let options = options_for(
         "graded_client",
         Provider::Novita,
         &[],
@@ -303,7 +303,7 @@ async fn each_misbehaviour_fails_its_check_and_only_it() {
     }
     let mut report = Vec::new();
     for (misbehaviour, provider, scenario, check) in MISBEHAVIOURS {
-        let options = options(
+        let options = options_for(
             &format!("graded_client-{misbehaviour}"),
             *provider,
             &[scenario],
@@ -457,7 +457,7 @@ async fn the_readme_python_script_is_graded() {
         Err(why) => return skip(&why),
     };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/novita_requests.py");
-    let options = options(
+    let options = options_for(
         "novita_requests",
         Provider::Novita,
         &["happy", "job-fails", "stuck"],
@@ -499,4 +499,35 @@ async fn the_readme_python_script_is_graded() {
         Status::Failed,
         "{table:#?}"
     );
+
+    // The README's fixed script passes every check under every scenario.
+    let fixed = script.with_file_name("novita_requests_fixed.py");
+    let python = options.command[0].clone();
+    let mut options = options_for(
+        "novita_requests_fixed",
+        Provider::Novita,
+        &[],
+        vec![
+            "env".into(),
+            "DEADLINE=4".into(),
+            python,
+            fixed.display().to_string(),
+        ],
+    );
+    options.bounds.give_up_within = Duration::from_secs(8);
+    assert_all_pass(&graded(&options).await.results);
+}
+
+/// The README shows both scripts as they are tested.
+#[test]
+fn the_readme_holds_the_graded_scripts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("../../README.md")).unwrap();
+    for name in ["novita_requests.py", "novita_requests_fixed.py"] {
+        let script = std::fs::read_to_string(root.join("tests/fixtures").join(name)).unwrap();
+        assert!(
+            readme.contains(&script),
+            "README.md does not show {name} as it is tested"
+        );
+    }
 }
