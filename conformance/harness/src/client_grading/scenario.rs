@@ -186,9 +186,9 @@ impl ClientScenario {
                 return Err(self.invalid("expect.reason is only for expect.job = failure"));
             }
         }
-        // Every provider must be able to read it.
+        // Every provider must be able to read it, faults included.
         for provider in Provider::ALL {
-            self.emulator_scenario(provider)?;
+            self.config(provider, "sk-scenario-check")?;
         }
         Ok(())
     }

@@ -116,7 +116,10 @@ async fn graded(sdk: &str, provider: Provider, command: Vec<String>) -> (Outcome
         tail_lines: 12,
         work_root,
     };
-    let results = grade(&options, |_| {}).await.unwrap().results;
+    let results = {
+        let _turn = crate::client_grading::ONE_AT_A_TIME.lock().await;
+        grade(&options, |_| {}).await.unwrap().results
+    };
     let mut got: Outcome = builtin()
         .into_iter()
         .map(|s| (s.name, Vec::new()))
