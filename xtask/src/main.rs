@@ -106,3 +106,39 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conformance_passes_every_argument_on_including_a_client_command() {
+        let cli = Cli::try_parse_from([
+            "xtask",
+            "conformance",
+            "client",
+            "--provider",
+            "novita",
+            "--",
+            "python3",
+            "job.py",
+            "--flag",
+        ])
+        .unwrap();
+        let Command::Conformance { args } = cli.command else {
+            panic!("not the conformance command");
+        };
+        assert_eq!(
+            args,
+            [
+                "client",
+                "--provider",
+                "novita",
+                "--",
+                "python3",
+                "job.py",
+                "--flag"
+            ]
+        );
+    }
+}
