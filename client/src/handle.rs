@@ -25,6 +25,10 @@ pub struct JobHandle {
     pub ready_outputs: Vec<String>,
     /// When the job was submitted.
     pub created_at: DateTime<Utc>,
+    /// When the provider asked to be polled first (ModelsLab's queued answer gives an `eta`);
+    /// `wait` does not poll before then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_poll_at: Option<DateTime<Utc>>,
 }
 
 impl JobHandle {
@@ -77,6 +81,7 @@ mod tests {
             fetch_url: Some("http://127.0.0.1:9/api/v1/enterprise/fetch".into()),
             ready_outputs: vec![],
             created_at: Utc::now(),
+            first_poll_at: None,
         };
         let json = handle.to_json();
         assert!(json.contains("\"provider\":\"modelslab\""), "{json}");

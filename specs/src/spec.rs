@@ -81,6 +81,17 @@ pub struct Operation {
 }
 
 impl Operation {
+    /// Whether `path` (a concrete request path) fits this operation's template.
+    pub fn matches_path(&self, path: &str) -> bool {
+        let template: Vec<&str> = self.path.trim_matches('/').split('/').collect();
+        let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
+        template.len() == actual.len()
+            && template
+                .iter()
+                .zip(&actual)
+                .all(|(t, a)| (t.starts_with('{') && t.ends_with('}') && !a.is_empty()) || t == a)
+    }
+
     /// The response documented for `status`: the exact code, then `4XX`-style, then `default`.
     pub fn response(&self, status: u16) -> Option<&Response> {
         let exact = status.to_string();
@@ -280,6 +291,14 @@ impl Spec {
         self.features(id)
             .iter()
             .find(|f| f.feature == feature && !f.in_array())
+    }
+
+    /// The operation a request with this method and concrete path calls.
+    pub fn operation_for(&self, method: &str, path: &str) -> Option<&Operation> {
+        self.operations
+            .iter()
+            .filter(|op| op.method.eq_ignore_ascii_case(method))
+            .find(|op| op.path == path || op.matches_path(path))
     }
 
     /// The schema at JSON pointer `at`, converted to JSON Schema and compiled (cached).

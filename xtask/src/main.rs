@@ -59,6 +59,10 @@ enum Command {
         /// The conformance results to read (default: target/conformance/results.json).
         #[arg(long, value_name = "FILE")]
         results: Option<std::path::PathBuf>,
+        /// Client grading results for the "client behaviour" table (repeatable; default: every
+        /// target/conformance/clients/*/results.json).
+        #[arg(long = "client-results", value_name = "FILE")]
+        client_results: Vec<std::path::PathBuf>,
     },
 }
 
@@ -83,7 +87,15 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             });
         }
-        Command::Report { out, results } => report::run(out, results),
+        Command::Report {
+            out,
+            results,
+            client_results,
+        } => report::run(
+            out,
+            results,
+            (!client_results.is_empty()).then_some(client_results),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -91,5 +103,41 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conformance_passes_every_argument_on_including_a_client_command() {
+        let cli = Cli::try_parse_from([
+            "xtask",
+            "conformance",
+            "client",
+            "--provider",
+            "novita",
+            "--",
+            "python3",
+            "job.py",
+            "--flag",
+        ])
+        .unwrap();
+        let Command::Conformance { args } = cli.command else {
+            panic!("not the conformance command");
+        };
+        assert_eq!(
+            args,
+            [
+                "client",
+                "--provider",
+                "novita",
+                "--",
+                "python3",
+                "job.py",
+                "--flag"
+            ]
+        );
     }
 }

@@ -1,11 +1,13 @@
-//! `cargo xtask report [--out DIR] [--results FILE]`: writes the provider compatibility report
+//! `cargo xtask report [--out DIR] [--results FILE] [--client-results FILE]...`: writes the provider compatibility report
 //! (`compatibility.md`, `compatibility.json`, `compatibility.schema.json`, `compatibility.html`)
 //! from the embedded specs and the latest conformance results, through `img2img-report`.
 //!
 //! Defaults, relative to the workspace root: `--out target/report/`,
 //! `--results target/conformance/results.json`. A missing results file is reported in the output
 //! as "no conformance run yet", not an error; the SDK suite's `sdk.json` is read from beside the
-//! results file, and without it the report says "SDK suite not run".
+//! results file, and without it the report says "SDK suite not run". `--client-results FILE`
+//! (repeatable; default every `target/conformance/clients/*/results.json`) fills the "client
+//! behaviour" table; without one it says "not run".
 
 use std::path::{Path, PathBuf};
 
@@ -14,8 +16,13 @@ use img2img_specs::{Provider, Spec};
 
 use xtask::project;
 
-/// Builds the report and writes its four files, printing each path written.
-pub fn run(out: Option<PathBuf>, results: Option<PathBuf>) -> anyhow::Result<()> {
+/// Builds the report and writes its four files, printing each path written. `client_results`
+/// are client grading results (`None`: every `target/conformance/clients/*/results.json`).
+pub fn run(
+    out: Option<PathBuf>,
+    results: Option<PathBuf>,
+    client_results: Option<Vec<PathBuf>>,
+) -> anyhow::Result<()> {
     let root = project::root();
     // Paths the user typed are relative to where they typed them, not to the workspace root.
     let out = match out {
@@ -41,16 +48,51 @@ pub fn run(out: Option<PathBuf>, results: Option<PathBuf>) -> anyhow::Result<()>
         .unwrap_or(&sdk_path)
         .display()
         .to_string();
-    let built =
+    let mut built =
         img2img_report::build_with_sdks(&specs, run.as_ref(), &shown, sdks.as_ref(), &sdk_shown)?;
+    let client_results = match client_results {
+        Some(files) => files
+            .iter()
+            .map(|f| absolute(f))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+        None => graded_clients(&root.join("target").join("conformance").join("clients")),
+    };
+    let mut graded = Vec::new();
+    for file in &client_results {
+        let shown = file
+            .strip_prefix(&root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        graded.push((shown, img2img_report::load_results(file)?));
+    }
+    built.client_behaviour = img2img_report::clients::behaviour(&graded);
     let written = img2img_report::write(&built, &out)?;
     if let Some(note) = &built.conformance.note {
         println!("{note}");
+    }
+    if let Some(note) = &built.client_behaviour.note {
+        println!("client behaviour: {note}");
     }
     for path in written {
         println!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// Every `<dir>/*/results.json`, sorted (what `conformance client` writes by default).
+fn graded_clients(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path().join("results.json"))
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
 }
 
 fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
@@ -76,7 +118,12 @@ mod tests {
     #[test]
     fn writes_every_file_and_reports_a_missing_run() {
         let dir = temp_dir("missing");
-        run(Some(dir.clone()), Some(dir.join("no-such-results.json"))).unwrap();
+        run(
+            Some(dir.clone()),
+            Some(dir.join("no-such-results.json")),
+            Some(Vec::new()),
+        )
+        .unwrap();
         for name in img2img_report::FILES {
             assert!(dir.join(name).is_file(), "{name} not written");
         }
@@ -92,7 +139,7 @@ mod tests {
         let dir = temp_dir("bad");
         let bad = dir.join("bad.json");
         std::fs::write(&bad, "{\"results\": 3}").unwrap();
-        let error = run(Some(dir.clone()), Some(bad)).unwrap_err();
+        let error = run(Some(dir.clone()), Some(bad), Some(Vec::new())).unwrap_err();
         assert!(format!("{error:#}").contains("bad.json"), "{error:#}");
     }
 }

@@ -64,6 +64,7 @@ pub(super) async fn submit(
         id,
         fetch_url: None,
         ready_outputs,
+        eta: None,
     })
 }
 

@@ -178,13 +178,18 @@ impl Client {
                 modelslab::submit(self, c, prepared.into_body(), &mut rng).await?
             }
         };
+        let created_at = Utc::now();
         let handle = JobHandle {
             provider: self.provider,
             id: created.id,
             base_url: self.base_url.clone(),
             fetch_url: created.fetch_url,
             ready_outputs: created.ready_outputs,
-            created_at: Utc::now(),
+            created_at,
+            first_poll_at: created
+                .eta
+                .and_then(|eta| chrono::Duration::from_std(eta).ok())
+                .map(|eta| created_at + eta),
         };
         tracing::info!(provider = self.provider.id(), job = %handle.id, "submitted");
         Ok(handle)
@@ -225,6 +230,13 @@ impl Client {
         }
         let started = Instant::now();
         let deadline = started + self.poll.deadline;
+        // The provider said when the job should be ready: the first poll waits until then.
+        if let Some(wait) = handle
+            .first_poll_at
+            .and_then(|at| (at - Utc::now()).to_std().ok())
+        {
+            tokio::time::sleep(wait.min(self.poll.max).min(self.poll.deadline)).await;
+        }
         let mut backoff = Backoff::new(self.poll.clone());
         let mut rng = self
             .poll
@@ -274,7 +286,14 @@ impl Client {
                     last_status,
                 });
             }
-            let wait = backoff.next_delay(state.eta).min(deadline - now);
+            // The last wait is cut to the deadline, but never below the first (shortest) wait: a
+            // poll a few milliseconds after the previous one would only repeat its answer.
+            let (next, remaining) = (backoff.next_delay(state.eta), deadline - now);
+            let wait = if next > remaining {
+                remaining.max(self.poll.initial)
+            } else {
+                next
+            };
             progress(&Progress {
                 polls,
                 status: state.status.clone(),
@@ -408,4 +427,6 @@ pub(crate) struct Created {
     pub id: String,
     pub fetch_url: Option<String>,
     pub ready_outputs: Vec<String>,
+    /// The create answer's estimate of the time left: the first poll waits for it.
+    pub eta: Option<Duration>,
 }

@@ -55,6 +55,7 @@ pub(super) async fn submit(
             id: poll::id_of(PROVIDER, &value).unwrap_or_default(),
             fetch_url: None,
             ready_outputs: success.output,
+            eta: None,
         }),
         Img2ImgResponse::Img2ImgProcessing(processing) => {
             let id = poll::id_of(PROVIDER, &value)
@@ -63,6 +64,7 @@ pub(super) async fn submit(
                 id,
                 fetch_url: processing.fetch_result.filter(|u| !u.is_empty()),
                 ready_outputs: Vec::new(),
+                eta: poll::eta_of(PROVIDER, &value),
             })
         }
         Img2ImgResponse::ModelslabError(e) => Err(error_body(client, 200, &e, Phase::Create)),

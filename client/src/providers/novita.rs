@@ -41,6 +41,7 @@ pub(super) async fn submit(
         id,
         fetch_url: None,
         ready_outputs: Vec::new(),
+        eta: None,
     })
 }
 

@@ -392,6 +392,7 @@ async fn poll_errors_parse_too() {
         fetch_url: None,
         ready_outputs: vec![],
         created_at: chrono::Utc::now(),
+        first_poll_at: None,
     };
     let err = client(Provider::Modelslab, &server.uri())
         .wait(&handle(Provider::Modelslab))

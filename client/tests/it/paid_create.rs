@@ -73,6 +73,7 @@ async fn a_poll_is_retried_after_a_timeout() {
         fetch_url: None,
         ready_outputs: vec![],
         created_at: chrono::Utc::now(),
+        first_poll_at: None,
     };
     client.wait(&handle).await.unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), 2);

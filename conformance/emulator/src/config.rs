@@ -29,7 +29,9 @@ pub struct Config {
     /// Faults bound to a key: every request carrying that key gets them (for clients that cannot
     /// add the `x-emulator-fault` header, such as SDKs). A key listed here is also accepted.
     pub key_faults: Vec<KeyFault>,
-    /// Keep every exchange with a spec operation ([`crate::Emulator::journal`]); off by default.
+    /// Keep a [`Journal`](crate::Journal) of every exchange (request, answer, timing, the operation
+    /// reached), for graders of clients and the SDK suite; off by default (it holds every body in
+    /// memory).
     pub journal: bool,
     /// Deliberate defects, each breaking one promise of the spec.
     pub defects: Defects,
@@ -240,6 +242,12 @@ pub enum Fault {
     Truncated,
     /// The connection is closed without a response.
     Drop,
+    /// The request is served (a create makes its job, which then runs), then the connection is
+    /// closed without sending the answer: an accepted and billed call whose answer is lost.
+    DropAfter,
+    /// The answer carries `Retry-After: N` (seconds); a `status=429` answer becomes the provider's
+    /// rate-limit body, with its own wait field where it has one (ModelsLab `retry_after`).
+    RetryAfter(u32),
     /// The response carries this `Content-Type`.
     ContentType(String),
 }
@@ -247,7 +255,7 @@ pub enum Fault {
 /// The error for a fault that cannot be parsed, naming the text and what is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "fault {text:?}: {problem}; expected status=<100..599>, latency=<N>ms|s, fail=<reason>, malformed, truncate, drop or content-type=<type>"
+    "fault {text:?}: {problem}; expected status=<100..599>, latency=<N>ms|s, fail=<reason>, malformed, truncate, drop, drop-after, retry-after=<0..86400> or content-type=<type>"
 )]
 pub struct ParseFaultError {
     /// The fault as written.
@@ -290,6 +298,13 @@ impl FromStr for Fault {
             ("malformed", None) => Ok(Fault::Malformed),
             ("truncate" | "truncated", None) => Ok(Fault::Truncated),
             ("drop", None) => Ok(Fault::Drop),
+            ("drop-after", None) => Ok(Fault::DropAfter),
+            ("retry-after", Some(value)) => match value.parse::<u32>() {
+                Ok(secs) if secs <= 86_400 => Ok(Fault::RetryAfter(secs)),
+                _ => Err(error(format!(
+                    "retry-after {value:?} is not a number of seconds in the range 0..86400"
+                ))),
+            },
             _ => Err(error(format!("{name:?} is not a known fault"))),
         }
     }
@@ -304,6 +319,8 @@ impl fmt::Display for Fault {
             Fault::Malformed => f.write_str("malformed"),
             Fault::Truncated => f.write_str("truncate"),
             Fault::Drop => f.write_str("drop"),
+            Fault::DropAfter => f.write_str("drop-after"),
+            Fault::RetryAfter(secs) => write!(f, "retry-after={secs}"),
             Fault::ContentType(kind) => write!(f, "content-type={kind}"),
         }
     }
@@ -344,10 +361,15 @@ fn parse_duration(value: &str) -> Result<Duration, String> {
 pub struct FaultRule {
     /// The operations it applies to; `None` for every operation. `create_img2img` is that
     /// operationId of every provider (Novita and ModelsLab share it), `novita:create_img2img` that of
-    /// one provider, `modelslab:*` every operation of one provider.
+    /// one provider, `modelslab:*` every operation of one provider; `x-job.create` and
+    /// `x-job.result` the create and result operations of every `x-job` family (the docs' pair and
+    /// each alias), `modelslab:x-job.result` those of one provider.
     pub operation: Option<String>,
     /// Applies to every n-th matching request (1 = every one, 2 = the 2nd, 4th, ...); 0 never.
     pub every_nth: u32,
+    /// Applies at most this many times (`Some(1)` with `every_nth: 1`: the first matching request
+    /// only); `None` for no limit.
+    pub times: Option<u32>,
     /// The fault.
     pub fault: Fault,
 }
@@ -358,9 +380,17 @@ impl FaultRule {
         let Some(target) = self.operation.as_deref() else {
             return true;
         };
+        let names = |what: &str| {
+            let job = &img2img_specs::Spec::embedded(provider).extensions().job;
+            match what {
+                "x-job.create" => job.is_create(operation),
+                "x-job.result" => job.is_result(operation),
+                _ => what == operation,
+            }
+        };
         match target.split_once(':') {
-            Some((who, what)) => who == provider.id() && (what == "*" || what == operation),
-            None => target == operation,
+            Some((who, what)) => who == provider.id() && (what == "*" || names(what)),
+            None => names(target),
         }
     }
 
@@ -369,6 +399,7 @@ impl FaultRule {
         FaultRule {
             operation: None,
             every_nth: 1,
+            times: None,
             fault,
         }
     }
@@ -464,6 +495,9 @@ pub struct ScenarioFault {
     /// Every n-th matching request (default 1).
     #[serde(default = "one")]
     pub every_nth: u32,
+    /// At most this many times (default: no limit).
+    #[serde(default)]
+    pub times: Option<u32>,
     /// The fault, written as in the header (`status=503`).
     pub fault: String,
 }
@@ -542,6 +576,7 @@ impl Scenario {
             config.faults.push(FaultRule {
                 operation: rule.operation,
                 every_nth: rule.every_nth,
+                times: rule.times,
                 fault,
             });
         }
@@ -569,7 +604,7 @@ mod tests {
     #[test]
     fn faults_parse_as_documented() {
         let faults =
-            parse_fault_list("status=503, latency=250ms,fail=nsfw detected,malformed,truncate,drop,content-type=text/html")
+            parse_fault_list("status=503, latency=250ms,fail=nsfw detected,malformed,truncate,drop,content-type=text/html,drop-after,retry-after=2")
                 .unwrap();
         assert_eq!(
             faults,
@@ -581,8 +616,12 @@ mod tests {
                 Fault::Truncated,
                 Fault::Drop,
                 Fault::ContentType("text/html".into()),
+                Fault::DropAfter,
+                Fault::RetryAfter(2),
             ]
         );
+        let error = "retry-after=soon".parse::<Fault>().unwrap_err().to_string();
+        assert!(error.contains("0..86400"), "{error}");
         assert_eq!(
             "latency=2s".parse::<Fault>().unwrap(),
             Fault::Latency(Duration::from_secs(2))
@@ -605,10 +644,28 @@ mod tests {
             operation: Some(target.into()),
             every_nth: 1,
             fault: Fault::Drop,
+            times: None,
         };
         assert!(rule("create_img2img").applies_to(Provider::Novita, "create_img2img"));
         assert!(rule("create_img2img").applies_to(Provider::Modelslab, "create_img2img"));
         assert!(rule("novita:create_img2img").applies_to(Provider::Novita, "create_img2img"));
+        for (provider, operation) in [
+            (Provider::Modelslab, "create_img2img"),
+            (Provider::Modelslab, "create_img2img_enterprise_images"),
+            (Provider::Modelslab, "create_img2img_v6"),
+            (Provider::Novita, "create_img2img"),
+        ] {
+            assert!(
+                rule("x-job.create").applies_to(provider, operation),
+                "{operation}"
+            );
+            assert!(
+                !rule("x-job.result").applies_to(provider, operation),
+                "{operation}"
+            );
+        }
+        assert!(rule("x-job.result").applies_to(Provider::Modelslab, "fetch_v6"));
+        assert!(!rule("novita:x-job.result").applies_to(Provider::Modelslab, "fetch_v6"));
         assert!(!rule("novita:create_img2img").applies_to(Provider::Modelslab, "create_img2img"));
         assert!(rule("modelslab:*").applies_to(Provider::Modelslab, "fetch_v6"));
         assert!(!rule("modelslab:*").applies_to(Provider::Novita, "get_task_result"));
@@ -624,7 +681,8 @@ mod tests {
         let scenario = Scenario::parse(
             r#"{"latency_ms": {"queued": 10, "processing": 20}, "modelslab_mode": "queued",
                 "rate_limit": {"novita_images_per_minute": 3}, "pixel_budget": 1000000,
-                "faults": [{"operation": "create_img2img", "every_nth": 2, "fault": "status=503"}],
+                "faults": [{"operation": "create_img2img", "every_nth": 2, "fault": "status=503"},
+                           {"fault": "drop-after", "times": 1}],
                 "key_faults": [{"key": "sk-fail", "fault": "fail=blocked"}],
                 "defects": {"stall_jobs": true}}"#,
         )
@@ -637,6 +695,9 @@ mod tests {
         assert_eq!(config.pixel_budget, 1_000_000);
         assert_eq!(config.faults[0].every_nth, 2);
         assert_eq!(config.faults[0].fault, Fault::Status(503));
+        assert_eq!(config.faults[0].times, None);
+        assert_eq!(config.faults[1].times, Some(1));
+        assert_eq!(config.faults[1].fault, Fault::DropAfter);
         assert!(config.defects.stall_jobs);
         assert_eq!(config.key_faults[0].key.expose_secret(), "sk-fail");
         assert_eq!(

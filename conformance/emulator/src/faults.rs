@@ -31,6 +31,8 @@ pub(crate) struct Plan {
     pub malformed: bool,
     pub truncated: bool,
     pub drop: bool,
+    pub drop_after: bool,
+    pub retry_after: Option<u32>,
     pub content_type: Option<String>,
 }
 
@@ -43,6 +45,8 @@ impl Plan {
             Fault::Malformed => self.malformed = true,
             Fault::Truncated => self.truncated = true,
             Fault::Drop => self.drop = true,
+            Fault::DropAfter => self.drop_after = true,
+            Fault::RetryAfter(secs) => self.retry_after = Some(secs),
             Fault::ContentType(kind) => self.content_type = Some(kind),
         }
     }
@@ -61,7 +65,11 @@ impl Plan {
                 continue;
             }
             let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
-            if rule.every_nth > 0 && n % u64::from(rule.every_nth) == 0 {
+            let every = u64::from(rule.every_nth);
+            if every > 0
+                && n % every == 0
+                && rule.times.is_none_or(|times| n / every <= u64::from(times))
+            {
                 plan.add(rule.fault.clone());
             }
         }

@@ -78,7 +78,7 @@ pub(crate) enum Source<'a> {
 }
 
 /// Path prefix of the images the emulator serves.
-pub(crate) const IMAGE_PATH: &str = "/emulator/images/";
+pub const IMAGE_PATH: &str = "/emulator/images/";
 
 /// Reads an image reference. `own_authorities` are the `host:port` forms under which this emulator
 /// is reached; any other URL is [`Source::Remote`] (never fetched).

@@ -77,13 +77,21 @@
 //! | `malformed` | the body is not JSON |
 //! | `truncate` | the JSON body is cut in half |
 //! | `drop` | the connection is closed without a response |
+//! | `drop-after` | the request is served (a create makes its job), then the connection is closed before the answer |
+//! | `retry-after=2` | the answer carries `Retry-After: 2`; with `status=429`, the body is the provider's rate-limit body (ModelsLab: `retry_after` too) |
 //! | `content-type=<type>` | the response carries that `Content-Type` |
 //!
 //! Per run, [`Config::faults`] holds [`FaultRule`]s (an operationId of any provider, `novita:<id>`
-//! or `modelslab:*` for one provider's, or every operation; every n-th request), set from the
-//! binary's flags or a scenario file. [`Config::key_faults`] binds faults to a key
-//! (`--key-fault KEY=FAULT`): every request carrying it gets them, after its key is read, so a client
-//! that cannot add a header (modelslab-py) can still ask for a failed job.
+//! or `modelslab:*` for one provider's, or every operation; every n-th request, at most `times`
+//! times), set from the binary's flags or a scenario file. [`Config::key_faults`] binds faults to a
+//! key (`--key-fault KEY=FAULT`): every request carrying it gets them, after its key is read, so a
+//! client that cannot add a header (modelslab-py) can still ask for a failed job.
+//!
+//! # Journal
+//! With [`Config::journal`], every exchange (request headers and body, the operation it reached,
+//! the answer or the dropped connection, arrival and end times) is kept in a [`Journal`]
+//! ([`Emulator::journal`]): what a grader of clients and the SDK suite read. Its
+//! [`Journal::redacted`] form has every key replaced.
 //!
 //! # Scenario file
 //! `--scenario FILE` reads JSON; every key is optional:
@@ -98,6 +106,7 @@
 //!   "job_ttl_secs": 600,
 //!   "faults": [
 //!     {"operation": "novita:create_img2img", "every_nth": 3, "fault": "status=503"},
+//!     {"operation": "create_img2img", "times": 1, "fault": "drop-after"},
 //!     {"fault": "latency=100ms"}
 //!   ],
 //!   "key_faults": [{"key": "sk-fail", "fault": "fail=nsfw detected"}],
@@ -142,6 +151,6 @@ pub use config::{
     ScenarioRateLimit, WebhookConfig, parse_fault_list,
 };
 pub use faults::FAULT_HEADER;
-pub use journal::{JournalEntry, REDACTED};
+pub use journal::{Answer, Exchange, Journal, Outcome, REDACTED};
 pub use server::{Emulator, HEALTH_PATH, Handle, STATS_PATH, router, router_with_handle};
 pub use state::{DEFAULT_BODY_LIMIT, Stats};

@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
@@ -28,10 +28,10 @@ use super::auth;
 use super::config::Config;
 use super::error::{ApiError, ErrorKind};
 use super::faults::{ConnectionKiller, FAULT_HEADER, Plan, failing_body, forever};
-use super::journal::{self, JournalEntry};
+use super::journal::{self, Journal, Reached, Unsent};
 use super::providers::{self, Ctx, Reply};
 use super::rendering;
-use super::state::{Shared, Stats, lock};
+use super::state::{Shared, Stats};
 use super::validation;
 
 /// Path of the health route (a trivial round trip; the benchmark's baseline).
@@ -105,7 +105,10 @@ async fn log_request(State(shared): State<Arc<Shared>>, request: Request, next: 
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = std::time::Instant::now();
-    let response = next.run(request).await;
+    let response = match &shared.journal {
+        Some(journal) => journal::record(journal, request, |request| next.run(request)).await,
+        None => next.run(request).await,
+    };
     tracing::info!(
         target: "emulator",
         "{method} {path} {} {:.1}ms",
@@ -122,22 +125,14 @@ async fn handle(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let mut entry = shared.config.journal.then(|| JournalEntry {
-        provider: Some(provider),
-        operation: operation.clone(),
-        method: parts.method.as_str().to_owned(),
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
-        headers: journal::headers(&shared, Some(provider), &parts.headers),
-        request: None,
-        status: 0,
-        response: None,
-    });
+    if let Some(reached) = parts.extensions.get::<Reached>() {
+        reached.set(provider, &operation);
+    }
     let mut plan = match Plan::for_request(&shared, provider, &operation, &parts.headers) {
         Ok(plan) => plan,
         Err(error) => {
             let error = ApiError::invalid(format!("{FAULT_HEADER}: {error}"));
-            return respond(&shared, provider, Err(error), &Plan::default(), entry);
+            return respond(&shared, provider, Err(error), &Plan::default());
         }
     };
     if !plan.latency.is_zero() {
@@ -147,7 +142,7 @@ async fn handle(
         return drop_connection(&parts).await;
     }
     if let Some(status) = plan.status {
-        return respond(&shared, provider, Err(fault_error(status)), &plan, entry);
+        return respond(&shared, provider, Err(fault_error(status, &plan)), &plan);
     }
     let job = shared.info(provider).job;
     let mut ctx = Ctx {
@@ -162,24 +157,41 @@ async fn handle(
             .map_or_else(|| job.result.clone(), |family| family.result),
     };
     let outcome = call(
-        &shared, provider, &operation, &mut ctx, &parts, body, &mut plan, &mut entry,
+        &shared, provider, &operation, &mut ctx, &parts, body, &mut plan,
     )
     .await;
     if plan.drop {
         return drop_connection(&parts).await;
     }
-    respond(&shared, provider, outcome, &plan, entry)
+    let response = respond(&shared, provider, outcome, &plan);
+    if plan.drop_after {
+        // The operation ran (a create made its job); the client never gets the answer.
+        if let Some(unsent) = parts.extensions.get::<Unsent>() {
+            let status = response.status();
+            if let Ok(bytes) = axum::body::to_bytes(response.into_body(), usize::MAX).await {
+                unsent.keep(status, &bytes);
+            }
+        }
+        return drop_connection(&parts).await;
+    }
+    response
 }
 
-/// The error a `status=` fault answers with.
-fn fault_error(status: u16) -> ApiError {
+/// The error a `status=` fault answers with (a 429 with the plan's `retry-after`, if it has one).
+fn fault_error(status: u16, plan: &Plan) -> ApiError {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let message = format!(
         "emulated fault: HTTP {} {}",
         status.as_u16(),
         status.canonical_reason().unwrap_or("")
     );
-    ApiError::new(status, ErrorKind::Fault, message.trim_end())
+    let kind = match plan.retry_after {
+        Some(retry_after) if status == StatusCode::TOO_MANY_REQUESTS => {
+            ErrorKind::RateLimited { retry_after }
+        }
+        _ => ErrorKind::Fault,
+    };
+    ApiError::new(status, kind, message.trim_end())
 }
 
 /// Auth, the faults bound to the key, body, validation and the operation itself.
@@ -192,7 +204,6 @@ async fn call(
     parts: &Parts,
     body: Body,
     plan: &mut Plan,
-    entry: &mut Option<JournalEntry>,
 ) -> Result<Reply, ApiError> {
     let info = shared.info(provider);
     let Some(op) = info.spec.operation(operation) else {
@@ -208,9 +219,6 @@ async fn call(
         Some(_) => Some(validation::read_json(shared, provider, &parts.headers, body).await?),
         None => None,
     };
-    if let (Some(entry), Some(body)) = (entry.as_mut(), &body) {
-        entry.request = Some(journal::body(shared, provider, body));
-    }
     if !header_auth {
         key = auth::check(shared, provider, &parts.headers, body.as_ref())?;
     }
@@ -224,7 +232,7 @@ async fn call(
             return Err(ApiError::invalid("dropped"));
         }
         if let Some(status) = plan.status.filter(|_| before.status.is_none()) {
-            return Err(fault_error(status));
+            return Err(fault_error(status, plan));
         }
         ctx.fail = plan.fail.clone();
     }
@@ -310,7 +318,6 @@ fn respond(
     provider: Provider,
     outcome: Result<Reply, ApiError>,
     plan: &Plan,
-    entry: Option<JournalEntry>,
 ) -> Response {
     let defects = shared.config.defects;
     let (status, body) = match outcome {
@@ -332,11 +339,6 @@ fn respond(
         }
     };
     let bytes = plan.mangle(body);
-    if let Some(mut entry) = entry {
-        entry.status = status.as_u16();
-        entry.response = serde_json::from_slice(&bytes).ok();
-        journal::keep(shared, entry);
-    }
     let json = HeaderValue::from_static("application/json");
     let content_type = match &plan.content_type {
         Some(kind) => HeaderValue::from_str(kind).unwrap_or(json),
@@ -346,13 +348,18 @@ fn respond(
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, content_type);
+    if let Some(secs) = plan.retry_after {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
     response
 }
 
 /// Closes the connection without a response (through the server's [`ConnectionKiller`]), or, on
 /// a server that gives none, aborts the response body.
 async fn drop_connection(parts: &Parts) -> Response {
-    tracing::info!(target: "emulator", "{} {} dropped (x-emulator-fault: drop)", parts.method, parts.uri.path());
+    tracing::info!(target: "emulator", "{} {} dropped ({FAULT_HEADER}: drop)", parts.method, parts.uri.path());
     match parts.extensions.get::<ConnectionKiller>() {
         Some(killer) => {
             killer.0.notify_one();
@@ -402,22 +409,8 @@ async fn serve_stats(State(shared): State<Arc<Shared>>) -> Response {
     .into_response()
 }
 
-async fn not_found(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn not_found(request: Request) -> Response {
     let body = json!({"error": {"message": format!("no route {} {}", request.method(), request.uri().path()), "type": "not_found"}});
-    journal::keep(
-        &shared,
-        JournalEntry {
-            provider: None,
-            operation: String::new(),
-            method: request.method().as_str().to_owned(),
-            path: request.uri().path().to_owned(),
-            query: request.uri().query().map(str::to_owned),
-            headers: journal::headers(&shared, None, request.headers()),
-            request: None,
-            status: StatusCode::NOT_FOUND.as_u16(),
-            response: Some(body.clone()),
-        },
-    );
     (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
 
@@ -473,10 +466,9 @@ impl Emulator {
         self.shared.stats()
     }
 
-    /// Every exchange so far with a spec operation, and every request no route knew, in order
-    /// (empty unless [`Config::journal`] is on); keys redacted.
-    pub fn journal(&self) -> Vec<JournalEntry> {
-        lock(&self.shared.journal).clone()
+    /// The journal of every exchange, when [`Config::journal`] is on (it outlives the emulator).
+    pub fn journal(&self) -> Option<Journal> {
+        self.shared.journal.clone()
     }
 
     /// Stops accepting, closes every connection and waits for the server task.

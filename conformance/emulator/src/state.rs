@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use super::config::Config;
 use super::jobs::JobStore;
+use super::journal::Journal;
 use super::rate_limit::RateWindows;
 use super::rendering::Renderer;
 use super::storage::ImageStore;
@@ -128,10 +129,9 @@ pub(crate) struct Shared {
     pub webhook_attempts: AtomicU64,
     pub webhooks_delivered: AtomicU64,
     pub next_numeric_id: AtomicU64,
-    /// Every exchange with a spec operation, when [`Config::journal`] is on.
-    pub journal: Mutex<Vec<super::journal::JournalEntry>>,
     pub bound: OnceLock<SocketAddr>,
     pub webhook_client: OnceLock<reqwest::Client>,
+    pub journal: Option<Journal>,
     sweeper_started: AtomicBool,
 }
 
@@ -164,10 +164,18 @@ impl Shared {
             webhook_attempts: AtomicU64::new(0),
             webhooks_delivered: AtomicU64::new(0),
             next_numeric_id: AtomicU64::new(70_000_000),
-            journal: Mutex::new(Vec::new()),
             bound: OnceLock::new(),
             webhook_client: OnceLock::new(),
             sweeper_started: AtomicBool::new(false),
+            journal: config.journal.then(|| {
+                let secrets = config
+                    .api_keys
+                    .iter()
+                    .chain(config.key_faults.iter().map(|f| &f.key))
+                    .map(|k| k.expose_secret().to_owned())
+                    .collect();
+                Journal::new(secrets)
+            }),
             providers: infos,
             config,
         })

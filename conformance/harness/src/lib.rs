@@ -12,6 +12,7 @@ pub mod clients;
 pub mod budget;
 pub mod cassette;
 pub mod checks;
+pub mod client_grading;
 pub mod http;
 pub mod output;
 pub mod payload;

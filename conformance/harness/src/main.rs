@@ -2,6 +2,8 @@
 //! recorded cassettes, and writes `results.json`, `junit.xml` and `summary.md`.
 //!
 //! Run with: `cargo xtask conformance [FLAGS]` (or `cargo run -p conformance --bin conformance --`).
+//! `conformance client --provider P -- COMMAND...` grades a client instead (see
+//! `img2img_harness::client_grading`).
 //! Exit code: 0 when every check that ran passed (a check skipped for want of a key or budget does
 //! not fail the run unless `--strict`), 1 when one failed, 2 on bad flags or an unusable environment.
 
@@ -9,7 +11,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use img2img_harness::output::write_all;
 use img2img_harness::{CheckId, Event, RunOptions, TargetChoice, plan, run};
 use img2img_report::results::Status;
@@ -19,8 +21,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// Checks that each provider (or its emulator) still does what its spec says, and that the
 /// generated clients agree.
 #[derive(Debug, Parser)]
-#[command(name = "conformance", version)]
+#[command(name = "conformance", version, args_conflicts_with_subcommands = true)]
 struct Cli {
+    /// `client`: grade your own client instead of checking servers.
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Where to run: the in-process emulators, or the live providers (keys from the environment:
     /// GPTPROTO_API_KEY, NOVITA_API_KEY, MODELSLAB_API_KEY).
     #[arg(long, value_enum, default_value_t = TargetArg::Emulator)]
@@ -76,6 +81,13 @@ struct Cli {
     progress: ProgressArg,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Grade a client: run COMMAND against the emulator under each scenario and check its
+    /// behaviour (`conformance client --provider novita -- python3 my_script.py`).
+    Client(img2img_harness::client_grading::ClientArgs),
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum TargetArg {
     Emulator,
@@ -92,6 +104,9 @@ enum ProgressArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Client(args)) = cli.command {
+        return img2img_harness::client_grading::main(args);
+    }
     if cli.record.is_some() && !matches!(cli.target, TargetArg::Live) {
         eprintln!("error: --record stores live exchanges: use it with --target live");
         return ExitCode::from(2);

@@ -5,7 +5,7 @@ use std::path::Path;
 use quick_xml::Writer;
 use quick_xml::events::BytesText;
 
-use img2img_report::results::{RunResults, Status, schema};
+use img2img_report::results::{CheckResult, RunResults, Status, schema};
 
 /// Writes every output file under `dir`; returns the paths written.
 pub fn write_all(results: &RunResults, dir: &Path) -> Result<Vec<String>, String> {
@@ -49,21 +49,14 @@ pub fn junit(results: &RunResults) -> Result<String, String> {
             ("timestamp", results.started_at.as_str()),
         ])
         .write_inner_content(|w| {
-            let mut suites: Vec<(String, String)> = results
-                .results
-                .iter()
-                .map(|r| (r.provider.clone(), format!("{:?}", r.target).to_lowercase()))
-                .collect();
+            let mut suites: Vec<String> = results.results.iter().map(suite_name).collect();
             suites.dedup();
-            for (provider, target) in suites {
+            for name in suites {
                 let members: Vec<_> = results
                     .results
                     .iter()
-                    .filter(|r| {
-                        r.provider == provider && format!("{:?}", r.target).to_lowercase() == target
-                    })
+                    .filter(|r| suite_name(r) == name)
                     .collect();
-                let name = format!("{provider} ({target})");
                 let tests = members.len().to_string();
                 let fails = members
                     .iter()
@@ -136,8 +129,25 @@ pub fn junit(results: &RunResults) -> Result<String, String> {
     Ok(xml)
 }
 
-/// A Markdown summary for people (and CI job summaries).
+/// The test suite a result belongs to: `provider (target)`, or for a graded client
+/// `client · provider · scenario`.
+fn suite_name(r: &CheckResult) -> String {
+    match (&r.client, &r.scenario) {
+        (Some(client), Some(scenario)) => format!("{client} · {} · {scenario}", r.provider),
+        _ => format!(
+            "{} ({})",
+            r.provider,
+            format!("{:?}", r.target).to_lowercase()
+        ),
+    }
+}
+
+/// A Markdown summary for people (and CI job summaries); a client grading run gets its own
+/// ([`crate::client_grading::summary`]).
 pub fn summary(results: &RunResults) -> String {
+    if !results.client_runs.is_empty() {
+        return crate::client_grading::summary(results);
+    }
     let mut out = String::from("# Conformance run\n\n");
     out.push_str(&format!(
         "{} passed, {} failed, {} skipped · seed `{}` · {} cases per check · {} → {}\n\n",

@@ -400,6 +400,7 @@ pub async fn run(
         seed: options.seed,
         cases_per_check: options.cases,
         results,
+        client_runs: Vec::new(),
     })
 }
 
@@ -467,5 +468,7 @@ fn to_result(
         duration_ms: elapsed.as_millis() as u64,
         detail,
         failure,
+        scenario: None,
+        client: None,
     }
 }

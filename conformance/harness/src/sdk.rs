@@ -1,12 +1,13 @@
 //! The SDK compatibility suite's judgement of what an official SDK sent to the emulator (its
-//! request journal, [`img2img_emulator::Emulator::journal`]): whether every exchange fits the spec
+//! journal, [`img2img_emulator::Emulator::journal`], redacted): whether every exchange fits the spec
 //! (requests in the accepting reading, answers in the response schemas), and what the SDK sends
 //! that the provider's docs do not mention (fields, nulls, paths, headers), measured against the
 //! sending reading, which is the docs' own. The suite itself is `tests/it/sdk.rs`.
 
 use std::collections::BTreeSet;
 
-use img2img_emulator::{FAULT_HEADER, JournalEntry};
+use img2img_emulator::images::IMAGE_PATH;
+use img2img_emulator::{Exchange, FAULT_HEADER, HEALTH_PATH, STATS_PATH};
 use img2img_report::sdk::SdkDrift;
 use img2img_specs::extensions::AuthPlacement;
 use img2img_specs::{Reading, Rule, Spec};
@@ -27,9 +28,9 @@ const PLAIN_HEADERS: &[&str] = &[
 
 /// Every way the exchanges break the spec: a request outside the accepting reading, an answer
 /// with an undocumented status or outside its response schema, a path no operation has.
-pub fn violations(entries: &[JournalEntry]) -> Vec<String> {
+pub fn violations(exchanges: &[Exchange]) -> Vec<String> {
     let mut out = Vec::new();
-    for entry in entries {
+    for entry in &seen(exchanges) {
         let call = format!("{} {}", entry.method, entry.path);
         let Some(provider) = entry.provider else {
             out.push(format!(
@@ -39,7 +40,7 @@ pub fn violations(entries: &[JournalEntry]) -> Vec<String> {
             continue;
         };
         let spec = Spec::embedded(provider);
-        let Some(op) = spec.operation(&entry.operation) else {
+        let Some(op) = spec.operation(entry.operation) else {
             out.push(format!(
                 "{call}: {provider} has no operation {}",
                 entry.operation
@@ -90,13 +91,13 @@ pub fn violations(entries: &[JournalEntry]) -> Vec<String> {
 }
 
 /// What the exchanges carry beyond the provider's docs.
-pub fn drift(entries: &[JournalEntry]) -> SdkDrift {
+pub fn drift(exchanges: &[Exchange]) -> SdkDrift {
     let mut fields = BTreeSet::new();
     let mut nulls = BTreeSet::new();
     let mut values = BTreeSet::new();
     let mut paths = BTreeSet::new();
     let mut headers = BTreeSet::new();
-    for entry in entries {
+    for entry in &seen(exchanges) {
         let Some(provider) = entry.provider else {
             paths.insert(format!(
                 "{} {} (no such operation)",
@@ -106,7 +107,7 @@ pub fn drift(entries: &[JournalEntry]) -> SdkDrift {
         };
         let spec = Spec::embedded(provider);
         let ext = spec.extensions();
-        let Some(op) = spec.operation(&entry.operation) else {
+        let Some(op) = spec.operation(entry.operation) else {
             continue;
         };
         if let Some(family) = ext
@@ -138,7 +139,7 @@ pub fn drift(entries: &[JournalEntry]) -> SdkDrift {
             }
         }
         let auth = &ext.auth;
-        for (name, value) in &entry.headers {
+        for (name, value) in entry.headers {
             if PLAIN_HEADERS.contains(&name.as_str()) || name == FAULT_HEADER {
                 continue;
             }
@@ -161,6 +162,40 @@ pub fn drift(entries: &[JournalEntry]) -> SdkDrift {
         paths: paths.into_iter().collect(),
         headers: headers.into_iter().collect(),
     }
+}
+
+/// One exchange with an SDK, as the judgement reads it.
+struct Seen<'a> {
+    provider: Option<img2img_specs::Provider>,
+    operation: &'a str,
+    method: &'a str,
+    path: &'a str,
+    headers: &'a [(String, String)],
+    request: Option<Value>,
+    /// The status answered (0: the connection was dropped).
+    status: u16,
+    response: Option<Value>,
+}
+
+/// The exchanges an SDK had with the provider's API: the emulator's own routes (image downloads,
+/// health, stats) are not the provider's and are left out.
+fn seen(exchanges: &[Exchange]) -> Vec<Seen<'_>> {
+    let own =
+        |path: &str| path.starts_with(IMAGE_PATH) || path == HEALTH_PATH || path == STATS_PATH;
+    exchanges
+        .iter()
+        .filter(|e| !own(&e.path))
+        .map(|e| Seen {
+            provider: e.provider,
+            operation: e.operation.as_deref().unwrap_or_default(),
+            method: &e.method,
+            path: &e.path,
+            headers: &e.headers,
+            request: (!e.body.is_empty()).then(|| e.json()).flatten(),
+            status: e.answer().map_or(0, |a| a.status),
+            response: e.answer().and_then(|a| a.json()),
+        })
+        .collect()
 }
 
 fn join(parent: &str, property: &str) -> String {

@@ -125,13 +125,14 @@ pub fn render(report: &Report) -> String {
             esc(&p.spec_version)
         );
     }
-    out.push_str("</ul>\n<nav aria-label=\"Sections\"><a href=\"#capabilities\">Capabilities</a><a href=\"#samplers\">Samplers</a><a href=\"#ranges\">Ranges</a><a href=\"#conformance\">Conformance</a><a href=\"#sdks\">SDKs</a></nav>\n</header>\n<main>\n");
+    out.push_str("</ul>\n<nav aria-label=\"Sections\"><a href=\"#capabilities\">Capabilities</a><a href=\"#samplers\">Samplers</a><a href=\"#ranges\">Ranges</a><a href=\"#conformance\">Conformance</a><a href=\"#sdks\">SDKs</a><a href=\"#clients\">Clients</a></nav>\n</header>\n<main>\n");
 
     matrix(&mut out, report);
     samplers(&mut out, report);
     ranges(&mut out, report);
     conformance(&mut out, report);
     sdks(&mut out, report);
+    client_behaviour(&mut out, report);
 
     let _ = writeln!(
         out,
@@ -511,6 +512,82 @@ fn conformance(out: &mut String, report: &Report) {
         }
     }
     out.push_str("</section>\n");
+}
+
+fn client_behaviour(out: &mut String, report: &Report) {
+    let c = &report.client_behaviour;
+    out.push_str("<section id=\"clients\">\n<h2 id=\"clients-title\">Client behaviour</h2>\n");
+    if c.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\"><strong>Not run.</strong> {}</p>\n</section>",
+            esc(c.note.as_deref().unwrap_or(""))
+        );
+        return;
+    }
+    out.push_str("<p>Each client ran one job per scenario against the emulator (<code>cargo xtask conformance client</code>): which clients are safe with your money.</p>\n");
+    legend(
+        out,
+        &[
+            (
+                "r-passed",
+                "Passed",
+                "held under every scenario where it applies",
+            ),
+            (
+                "r-failed",
+                "Failed",
+                "the scenarios where it broke, and why",
+            ),
+            ("r-none", "Not applicable", "no scenario run calls for it"),
+        ],
+    );
+    out.push_str("<div class=\"box scroll\" role=\"region\" tabindex=\"0\" aria-labelledby=\"clients-title\"><table class=\"results\">\n<thead><tr><th scope=\"col\">Client</th>");
+    for check in &c.checks {
+        let _ = write!(
+            out,
+            "<th scope=\"col\"><code>{}</code><br><small>{}</small></th>",
+            esc(&check.check),
+            esc(&check.description)
+        );
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in &c.rows {
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\"><code>{}</code><small>{} · {} scenarios</small></th>",
+            esc(&row.client),
+            esc(provider_name(report, &row.provider)),
+            row.scenarios.len()
+        );
+        for cell in &row.cells {
+            let (class, label) = match cell.status {
+                Some(Status::Failed) => ("r-failed", "Failed"),
+                Some(Status::Passed) => ("r-passed", "Passed"),
+                _ => ("r-none", "Not applicable"),
+            };
+            let detail = if cell.failed.is_empty() {
+                format!("<small>{} scenario(s)</small>", cell.passed.len())
+            } else {
+                cell.failed
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "<small><strong>{}</strong>: {}</small>",
+                            esc(&f.scenario),
+                            esc(&f.detail)
+                        )
+                    })
+                    .collect()
+            };
+            let _ = write!(
+                out,
+                "<td class=\"{class}\"><span class=\"badge\">{label}</span>{detail}</td>"
+            );
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n</section>\n");
 }
 
 /// Escapes text for HTML content and attribute values.

@@ -3,13 +3,14 @@
 //! `compatibility.json` with `compatibility.schema.json`, and one self-contained
 //! `compatibility.html`.
 //!
-//! Every cell comes from the specs ([`matrix`], [`ranges`]) and from `results.json`
-//! ([`crate::results`]); the renderers ([`markdown`], [`json`], [`html`]) only lay it out.
+//! Every cell comes from the specs ([`matrix`], [`ranges`]), from `results.json`
+//! ([`crate::results`]) and from client grading runs ([`clients`]); the renderers ([`markdown`], [`json`], [`html`]) only lay it out.
 #![deny(missing_docs)]
 
 pub mod results;
 pub mod sdk;
 
+pub mod clients;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -141,6 +142,7 @@ pub fn build_with_sdks(
                 .then(|| format!("SDK suite not run ({sdk_source} not found)")),
             rows: sdks.map(|run| run.sdks.clone()).unwrap_or_default(),
         },
+        client_behaviour: clients::behaviour(&[]),
         providers,
     })
 }
@@ -190,8 +192,10 @@ fn conformance(
             .position(|p| p.id == provider)
             .unwrap_or(usize::MAX)
     };
+    // Client grading results have their own section (`clients`).
+    let server_results: Vec<_> = run.results.iter().filter(|r| r.client.is_none()).collect();
     let mut columns: Vec<ResultColumn> = Vec::new();
-    for result in &run.results {
+    for result in server_results.iter().copied() {
         if !columns
             .iter()
             .any(|c| c.provider == result.provider && c.target == result.target)
@@ -205,7 +209,7 @@ fn conformance(
     columns.sort_by_key(|c| (rank(&c.provider), c.provider.clone(), target_name(c.target)));
     let mut checks: Vec<CheckRow> = Vec::new();
     let mut failures = Vec::new();
-    for result in &run.results {
+    for result in server_results {
         if !checks.iter().any(|c| c.check == result.check) {
             checks.push(CheckRow {
                 check: result.check.clone(),

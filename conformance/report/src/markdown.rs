@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::clients::ClientCell;
 use super::model::{Bounds, Cell, RangeCell, Report, Support};
 use super::ranges::{number, span, unit};
 use super::target_name;
@@ -93,7 +94,77 @@ pub fn render(report: &Report) -> String {
 
     conformance(&mut out, report);
     sdks(&mut out, report);
+    client_behaviour(&mut out, report);
     out
+}
+
+/// A client check's cell: ✅ with the scenarios it held under, ❌ with those it failed, — when it
+/// did not apply.
+pub(crate) fn client_cell_text(cell: &ClientCell) -> String {
+    match cell.status {
+        Some(Status::Failed) => format!(
+            "❌ {}",
+            cell.failed
+                .iter()
+                .map(|f| f.scenario.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Some(Status::Passed) => format!("✅ {}/{}", cell.passed.len(), cell.passed.len()),
+        _ => "—".to_owned(),
+    }
+}
+
+fn client_behaviour(out: &mut String, report: &Report) {
+    let c = &report.client_behaviour;
+    let _ = writeln!(
+        out,
+        "
+## Client behaviour
+"
+    );
+    if c.is_empty() {
+        let _ = writeln!(out, "_{}_", c.note.as_deref().unwrap_or("not run"));
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Each client ran one job per scenario against the emulator (`cargo xtask conformance client`). ✅ held under every scenario where the check applies (count) · ❌ failed under the scenarios named · — did not apply.\n"
+    );
+    let heads: Vec<String> = c.checks.iter().map(|k| format!("`{}`", k.check)).collect();
+    let _ = writeln!(out, "| Client | Provider | {} |", heads.join(" | "));
+    let _ = writeln!(out, "|---|---|{}", "---|".repeat(heads.len()));
+    for row in &c.rows {
+        let cells: Vec<String> = row.cells.iter().map(client_cell_text).collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} |",
+            cell_text(&row.client),
+            row.provider,
+            cells.join(" | ")
+        );
+    }
+    let failures: Vec<String> = c
+        .rows
+        .iter()
+        .flat_map(|row| {
+            row.cells.iter().flat_map(move |cell| {
+                cell.failed.iter().map(move |f| {
+                    format!(
+                        "- `{}` · {} · `{}` under `{}`: {}",
+                        row.client,
+                        row.provider,
+                        cell.check,
+                        f.scenario,
+                        f.detail.replace('\n', " ")
+                    )
+                })
+            })
+        })
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(out, "\nWhy:\n\n{}", failures.join("\n"));
+    }
 }
 
 fn matrix_cell(cell: &Cell) -> String {

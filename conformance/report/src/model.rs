@@ -23,6 +23,8 @@ pub struct Report {
     pub undeclared_features: Vec<String>,
     /// The latest conformance run.
     pub conformance: Conformance,
+    /// How graded clients behaved under the scenarios (`conformance client`).
+    pub client_behaviour: crate::clients::ClientBehaviour,
     /// The official SDKs against the emulator (the SDK compatibility suite).
     pub sdks: SdkSection,
 }

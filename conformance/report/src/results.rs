@@ -78,6 +78,14 @@ pub struct CheckResult {
     pub detail: Option<String>,
     /// The minimal failing case, when it failed.
     pub failure: Option<Failure>,
+    /// Client grading: the scenario the client ran under (`happy`, `stuck`...); absent for checks
+    /// of a server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+    /// Client grading: the client graded (`img2img`, `novita-client`...); absent for checks of a
+    /// server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
 }
 
 /// A whole run.
@@ -93,8 +101,36 @@ pub struct RunResults {
     pub seed: u64,
     /// Cases per property check.
     pub cases_per_check: u32,
-    /// Every check × provider × target.
+    /// Every check × provider × target (client grading: × scenario).
     pub results: Vec<CheckResult>,
+    /// Client grading (`conformance client`): one entry per scenario the command ran under.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_runs: Vec<ClientRun>,
+}
+
+/// One run of a graded client's command under one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ClientRun {
+    /// The client's name (`--name`, or the command's file name).
+    pub client: String,
+    /// `gptproto`, `novita` or `modelslab`.
+    pub provider: String,
+    /// The scenario's name.
+    pub scenario: String,
+    /// What the scenario does to the client.
+    pub description: String,
+    /// The command and its arguments, as run (keys redacted).
+    pub command: Vec<String>,
+    /// The command's exit code; `None` when it was killed (time limit) or ended by a signal.
+    pub exit_code: Option<i32>,
+    /// Whether the time limit ended it.
+    pub timed_out: bool,
+    /// Wall time of the command, milliseconds.
+    pub duration_ms: u64,
+    /// Requests the emulator received during the run.
+    pub requests: u32,
+    /// The last lines the command printed (stdout and stderr, in the order read; keys redacted).
+    pub output_tail: Vec<String>,
 }
 
 impl RunResults {

@@ -139,6 +139,43 @@ impl JobInfo {
             })
     }
 
+    /// Every output a finished result lists, at `outputs` (`*` stands for every array item; an
+    /// array reached at the end stands for its strings): URLs or base64 data. Empty when the spec
+    /// names no `outputs` pointer.
+    pub fn outputs_of(&self, body: &Value) -> Vec<String> {
+        let Some(pattern) = self.outputs.as_deref() else {
+            return Vec::new();
+        };
+        let mut current = vec![body];
+        for segment in pattern.split('/').skip(1) {
+            current = current
+                .into_iter()
+                .flat_map(|value| -> Vec<&Value> {
+                    if segment == "*" {
+                        value
+                            .as_array()
+                            .map(|a| a.iter().collect())
+                            .unwrap_or_default()
+                    } else {
+                        value.get(segment).into_iter().collect()
+                    }
+                })
+                .collect();
+        }
+        current
+            .into_iter()
+            .flat_map(|v| match v {
+                Value::Array(items) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                Value::String(s) => vec![s.clone()],
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
     /// The provider's estimate of the time left, at `eta-pointer`, in `eta-unit` (seconds when the
     /// spec names none): a JSON number or a decimal string, finite and not negative.
     pub fn eta_of(&self, body: &Value) -> Option<Duration> {

@@ -249,6 +249,7 @@ async fn run_rules_hit_every_nth_request_of_their_operation() {
         faults: vec![FaultRule {
             operation: Some("create_img2img".into()),
             every_nth: 2,
+            times: None,
             fault: Fault::Status(503),
         }],
         ..Config::default()

@@ -5,6 +5,7 @@ mod families;
 mod faults;
 mod hostile;
 mod images;
+mod journal;
 mod lifecycle;
 mod responses;
 mod support;

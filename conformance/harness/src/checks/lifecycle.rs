@@ -246,47 +246,13 @@ fn expect_json(exchange: &Exchange) -> Result<Value, Failure> {
         .ok_or_else(|| failure("the response body is not JSON", Some(exchange)))
 }
 
-/// Every string the `x-job.outputs` pointer reaches (`*` stands for every array item).
-fn outputs(pattern: &str, body: &Value) -> Vec<String> {
-    let mut current = vec![body];
-    for segment in pattern.split('/').skip(1) {
-        current = current
-            .into_iter()
-            .flat_map(|value| -> Vec<&Value> {
-                if segment == "*" {
-                    value
-                        .as_array()
-                        .map(|a| a.iter().collect())
-                        .unwrap_or_default()
-                } else {
-                    value.get(segment).into_iter().collect()
-                }
-            })
-            .collect();
-    }
-    current
-        .into_iter()
-        .flat_map(|v| match v {
-            Value::Array(items) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-            Value::String(s) => vec![s.clone()],
-            _ => Vec::new(),
-        })
-        .collect()
-}
-
 async fn collect_images(context: &Context, body: &Value) -> Result<Vec<Vec<u8>>, String> {
     let ext = context.caller.spec().extensions();
-    let pattern = ext
-        .job
-        .outputs
-        .as_deref()
-        .ok_or("the spec's x-job has no outputs pointer")?;
+    if ext.job.outputs.is_none() {
+        return Err("the spec's x-job has no outputs pointer".into());
+    }
     let mut images = Vec::new();
-    for output in outputs(pattern, body) {
+    for output in ext.job.outputs_of(body) {
         if output.starts_with("http://") || output.starts_with("https://") {
             let (_, bytes) = context.caller.download(&output).await?;
             images.push(bytes);

@@ -46,6 +46,7 @@ fn broken(check: CheckId, provider: Provider) -> Config {
         CheckId::PositiveAcceptance => faults.push(FaultRule {
             operation: Some(Spec::embedded(provider).extensions().job.create.clone()),
             every_nth: 1,
+            times: None,
             fault: Fault::Status(500),
         }),
         CheckId::NegativeRejection | CheckId::ClientServerAgreement => {
@@ -61,6 +62,7 @@ fn broken(check: CheckId, provider: Provider) -> Config {
             operation: Some(Spec::embedded(provider).extensions().job.result.clone()),
             every_nth: 1,
             fault: Fault::Status(500),
+            times: None,
         }),
         CheckId::CreatedJobRetrievable => defects.forget_jobs = true,
         CheckId::UnknownIdNotFound => defects.not_found_as_bad_request = true,

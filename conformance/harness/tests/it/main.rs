@@ -1,10 +1,12 @@
 //! The harness's integration tests, in one binary: against in-process emulators on loopback.
 
 mod cli;
+mod client_grading;
 mod docs_examples;
 mod harness_checks;
 mod record_replay;
 mod request_guard;
 mod request_ranges;
 mod sdk;
+mod sdk_grading;
 mod snapshots;

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use img2img_emulator::{Config, Emulator, JournalEntry, KeyFault, ModelslabMode};
+use img2img_emulator::{Config, Emulator, Exchange, KeyFault, ModelslabMode};
 use img2img_harness::clients::{CallInput, call};
 use img2img_harness::sdk::{drift, violations};
 use img2img_report::sdk::{SdkCase, SdkOutcome, SdkResult, SdkRun};
@@ -223,7 +223,7 @@ async fn official_sdks_complete_whole_jobs_against_the_emulator() {
             });
             continue;
         }
-        let before = (main.journal().len(), queued.journal().len());
+        let before = (traffic(&main).len(), traffic(&queued).len());
         let (main_url, queued_url) = (main.base_url(), queued.base_url());
         let script = Sdk {
             missing: None,
@@ -238,9 +238,9 @@ async fn official_sdks_complete_whole_jobs_against_the_emulator() {
         })
         .await
         .unwrap();
-        let traffic: Vec<JournalEntry> = main.journal()[before.0..]
+        let traffic: Vec<Exchange> = traffic(&main)[before.0..]
             .iter()
-            .chain(&queued.journal()[before.1..])
+            .chain(&traffic(&queued)[before.1..])
             .cloned()
             .collect();
         let failed: Vec<&SdkCase> = cases.iter().filter(|c| c.ok == Some(false)).collect();
@@ -428,7 +428,7 @@ async fn our_client_still_refuses_what_the_docs_rule_out_before_sending() {
         !outcome.refused_before_sending(),
         "the docs' form is sent: {outcome:?}"
     );
-    assert_eq!(emulator.journal().len(), 1);
+    assert_eq!(traffic(&emulator).len(), 1);
 
     let with = |mut body: Value, pointer: &str, value: Value| {
         let (parent, name) = pointer.rsplit_once('/').unwrap();
@@ -479,10 +479,10 @@ async fn our_client_still_refuses_what_the_docs_rule_out_before_sending() {
         assert!(refusal.contains(named), "{provider}: {refusal}");
     }
     assert_eq!(
-        emulator.journal().len(),
+        traffic(&emulator).len(),
         1,
         "no refused request reached the emulator: {:#?}",
-        emulator.journal()
+        traffic(&emulator)
     );
 
     // The provider (here its emulator) accepts the same SDK body: the two readings differ.
@@ -495,4 +495,12 @@ async fn our_client_still_refuses_what_the_docs_rule_out_before_sending() {
         .unwrap();
     assert_eq!(accepted.status(), 200, "{}", accepted.text().await.unwrap());
     emulator.shutdown().await;
+}
+
+/// Every exchange `emulator` journaled so far, keys redacted.
+fn traffic(emulator: &Emulator) -> Vec<Exchange> {
+    emulator
+        .journal()
+        .expect("the suite's emulators keep a journal")
+        .redacted()
 }

@@ -1,3 +1,4 @@
 //! The report's integration tests.
 
+mod clients;
 mod report;

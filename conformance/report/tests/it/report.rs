@@ -29,6 +29,8 @@ fn run() -> RunResults {
         duration_ms: 10,
         detail: (status != Status::Passed).then(|| format!("{check} on {provider}: see case")),
         failure,
+        scenario: None,
+        client: None,
     };
     RunResults {
         tool_version: "conformance 0.1.0".into(),
@@ -70,6 +72,7 @@ fn run() -> RunResults {
                 None,
             ),
         ],
+        client_runs: Vec::new(),
     }
 }
 

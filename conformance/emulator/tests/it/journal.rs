@@ -1,0 +1,153 @@
+//! The journal (`Config::journal`) and the faults graders of clients lean on: `drop-after` (the
+//! create is served and its job made, the answer lost), `retry-after=N`, and rules limited to
+//! `times` matching requests.
+
+use crate::support::*;
+use img2img_emulator::{Config, Emulator, Fault, FaultRule, Outcome};
+use img2img_specs::Provider;
+use serde_json::Value;
+
+fn journaled(faults: Vec<FaultRule>) -> Config {
+    Config {
+        journal: true,
+        faults,
+        ..Config::default()
+    }
+}
+
+async fn create(emulator: &Emulator, provider: Provider) -> reqwest::Result<reqwest::Response> {
+    let auth = &spec(provider).extensions().auth;
+    let mut builder = client()
+        .post(format!(
+            "{}{}",
+            emulator.base_url(),
+            path(provider, &create_op(provider), None)
+        ))
+        .json(&create_body(provider, 7));
+    if auth.placement == img2img_specs::extensions::AuthPlacement::Header {
+        builder = builder.header(auth.name.as_str(), format!("{}{KEY}", auth.prefix));
+    }
+    builder.send().await
+}
+
+#[tokio::test]
+async fn the_journal_keeps_every_exchange_in_order_with_its_answer() {
+    let emulator = Emulator::start(&[Provider::Novita], journaled(Vec::new()))
+        .await
+        .unwrap();
+    let response = create(&emulator, Provider::Novita).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let missing = client()
+        .get(format!("{}/no/such/path", emulator.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let journal = emulator.journal().expect("journal is on");
+    emulator.shutdown().await;
+    let exchanges = journal.exchanges();
+    assert_eq!(exchanges.len(), 2, "{exchanges:#?}");
+    let first = &exchanges[0];
+    assert_eq!(first.method, "POST");
+    assert_eq!(
+        first.path,
+        path(Provider::Novita, &create_op(Provider::Novita), None)
+    );
+    let sent: Value = serde_json::from_slice(&first.body).unwrap();
+    assert_eq!(sent, create_body(Provider::Novita, 7));
+    assert!(first.header("authorization").is_some());
+    let answer = first.answer().expect("answered");
+    assert_eq!(answer.status, 200);
+    assert!(answer.json().unwrap().get("task_id").is_some());
+    assert!(first.finished >= first.received);
+    assert!(exchanges[1].received >= first.received);
+    assert_eq!(exchanges[1].answer().unwrap().status, 404);
+}
+
+#[tokio::test]
+async fn no_journal_unless_asked() {
+    let emulator = Emulator::start(&[Provider::Novita], Config::default())
+        .await
+        .unwrap();
+    assert!(emulator.journal().is_none());
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn drop_after_serves_the_create_then_loses_the_answer_once() {
+    for provider in Provider::ALL {
+        let rule = FaultRule {
+            operation: Some(create_op(provider)),
+            every_nth: 1,
+            times: Some(1),
+            fault: Fault::DropAfter,
+        };
+        let emulator = Emulator::start(&[provider], journaled(vec![rule]))
+            .await
+            .unwrap();
+        let lost = create(&emulator, provider).await;
+        assert!(lost.is_err(), "{provider}: the first answer must be lost");
+        let second = create(&emulator, provider).await.unwrap();
+        assert_eq!(second.status(), 200, "{provider}: the rule applies once");
+        let stats = emulator.stats();
+        let journal = emulator.journal().unwrap();
+        emulator.shutdown().await;
+        assert_eq!(
+            stats.jobs_live, 2,
+            "{provider}: the dropped create made its job"
+        );
+        let exchanges = journal.exchanges();
+        match &exchanges[0].outcome {
+            Outcome::Dropped {
+                unsent: Some(answer),
+            } => {
+                assert_eq!(answer.status, 200, "{provider}");
+                let body = answer.json().unwrap();
+                let job = &spec(provider).extensions().job;
+                assert!(
+                    body.pointer(&job.id_pointer).is_some(),
+                    "{provider}: the withheld answer names the job: {body}"
+                );
+            }
+            other => panic!("{provider}: {other:?}"),
+        }
+        assert!(exchanges[1].answer().is_some());
+    }
+}
+
+#[tokio::test]
+async fn retry_after_goes_in_the_header_and_in_a_rate_limit_body() {
+    for provider in Provider::ALL {
+        let rules = vec![
+            FaultRule {
+                operation: Some(create_op(provider)),
+                every_nth: 1,
+                times: Some(2),
+                fault: Fault::Status(429),
+            },
+            FaultRule {
+                operation: Some(create_op(provider)),
+                every_nth: 1,
+                times: Some(1),
+                fault: Fault::RetryAfter(3),
+            },
+        ];
+        let emulator = Emulator::start(&[provider], journaled(rules))
+            .await
+            .unwrap();
+        let first = create(&emulator, provider).await.unwrap();
+        assert_eq!(first.status(), 429, "{provider}");
+        assert_eq!(first.headers()["retry-after"], "3", "{provider}");
+        let body: Value = first.json().await.unwrap();
+        assert_documented(provider, &create_op(provider), 429, &body);
+        if provider == Provider::Modelslab {
+            assert_eq!(body["retry_after"], 3, "{body}");
+        }
+        let second = create(&emulator, provider).await.unwrap();
+        assert_eq!(second.status(), 429, "{provider}");
+        assert!(second.headers().get("retry-after").is_none(), "{provider}");
+        let third = create(&emulator, provider).await.unwrap();
+        assert_eq!(third.status(), 200, "{provider}: both rules are spent");
+        emulator.shutdown().await;
+    }
+}

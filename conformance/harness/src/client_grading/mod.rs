@@ -1,0 +1,50 @@
+//! Grading clients: your own integration, run against an emulator under bad weather, judged by
+//! what it sent and how it ended (`cargo xtask conformance client --provider P -- COMMAND...`).
+//!
+//! For each [scenario](scenario) an emulator of the provider starts on a free loopback port with
+//! its [journal](img2img_emulator::Journal) on; COMMAND runs once with, in its environment:
+//!
+//! | variable | value |
+//! | --- | --- |
+//! | `IMG2IMG_BASE_URL` and `<PROVIDER>_BASE_URL` (`NOVITA_BASE_URL`...) | the emulator, `http://127.0.0.1:PORT` |
+//! | the provider's `x-provider.key-env` (`NOVITA_API_KEY`, `GPTPROTO_API_KEY`, `MODELSLAB_API_KEY`) | a key the emulator accepts (fresh per run) |
+//! | `IMG2IMG_PROVIDER` | `gptproto`, `novita` or `modelslab` |
+//! | `IMG2IMG_WORK_DIR` | a fresh directory for the run's files |
+//!
+//! `{base_url}`, `{work_dir}` and `{provider}` in the arguments are replaced by the same values.
+//! The command is expected to run one job (create, wait, download) and exit 0 on success, non-zero
+//! on failure. It is stopped (with everything it started) at the time limit. Then the
+//! [checks](ClientCheckId) that apply to the scenario judge the journal:
+//!
+//! | check | asserts | under |
+//! | --- | --- | --- |
+//! | `requests_valid` | every request is an operation of the spec, its body validates against the request schema in the accepting reading (what the provider accepts), required query parameters are there, and the key is where `x-auth` puts it | every scenario |
+//! | `create_not_repeated` | no create after one was accepted (its answer, sent or lost, named a job) | every scenario |
+//! | `poll_pacing` | two polls of one job, or two create attempts, are at least the floor apart (250 ms, `--poll-floor-ms`); after an answer with `Retry-After`, the next request of its kind waits that long; after an answer with an eta (`x-job.eta-pointer`), at least half of it (at most 5 s) | every scenario |
+//! | `stops_at_terminal` | no poll of a job after an answer gave a status of `x-job.succeeded` or `x-job.failed` | every scenario |
+//! | `gives_up` | the command exits non-zero by itself within the bound (60 s, `--give-up-within`) | `expect.job = never_ends` (`stuck`) |
+//! | `failure_surfaced` | the command exits non-zero and prints the provider's reason | `expect.job = failure` (`job-fails`) |
+//! | `downloads_in_time` | every image URL of the finished job is downloaded with a 200 before it expires | `expect.downloads` (`short-ttl`) |
+//!
+//! Waits are measured on the emulator's side, from the moment an answer was sent (or the
+//! connection closed) to the arrival of the next request. The results are the server harness's
+//! (`results.json` with `client` and `scenario` on each result and a `client_runs` entry per
+//! scenario: exit code, time, the last lines printed), plus `exchanges/<scenario>.jsonl`.
+//! Keys are redacted everywhere.
+
+mod checks;
+mod cli;
+mod command;
+mod grade;
+mod scenario;
+mod summary;
+mod traffic;
+
+pub use checks::{Bounds, ClientCheckId, ETA_WAIT_CAP};
+pub use cli::{ClientArgs, client_name, run as main};
+pub use command::{
+    BASE_URL_ENV, CommandOutcome, PROVIDER_ENV, WORK_DIR_ENV, key_env, provider_base_url_env,
+};
+pub use grade::{GradeError, GradeEvent, GradeOptions, Graded, grade, redact};
+pub use scenario::{ClientScenario, Expect, JobOutcome, ScenarioError, builtin, parse, select};
+pub use summary::summary;

@@ -1,0 +1,539 @@
+//! Client grading (`conformance client`): our own `img2img` passes every check under every
+//! scenario; the example client (`examples/graded_client.rs`) passes them all when it behaves, and
+//! each of its misbehaviours fails exactly the check made for it; the README's three-line Python
+//! script is graded with one command. Every run is a real subprocess against an in-process
+//! emulator on loopback, with short scenario bounds.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use img2img_harness::client_grading::{
+    Bounds, ClientCheckId, GradeOptions, Graded, builtin, grade, select,
+};
+use img2img_report::results::{RunResults, Status};
+use img2img_specs::Provider;
+
+/// Grading runs real subprocesses that render images: one at a time, so they do not starve each
+/// other (or the other tests of this binary) of CPU on a small machine.
+pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The cargo target directory and profile directory this test binary was built into.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("tests run from <target>/<profile>/deps")
+        .to_path_buf()
+}
+
+/// Builds a binary of the workspace with cargo (once) and returns its path.
+fn built(cell: &'static OnceLock<PathBuf>, args: &[&str], relative: &str) -> &'static Path {
+    cell.get_or_init(|| {
+        let profile = profile_dir();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut command = Command::new(cargo);
+        command
+            .args(["build", "--quiet", "--target-dir"])
+            .arg(profile.parent().expect("a profile directory has a parent"))
+            .args(args);
+        if profile.file_name().is_some_and(|n| n == "release") {
+            command.arg("--release");
+        }
+        let status = command.status().expect("cargo runs");
+        assert!(status.success(), "cargo build {args:?} failed");
+        profile.join(relative)
+    })
+}
+
+fn example_client() -> &'static Path {
+    static CELL: OnceLock<PathBuf> = OnceLock::new();
+    built(
+        &CELL,
+        &["-p", "img2img-harness", "--example", "graded_client"],
+        "examples/graded_client",
+    )
+}
+
+fn img2img() -> &'static Path {
+    static CELL: OnceLock<PathBuf> = OnceLock::new();
+    built(
+        &CELL,
+        &["-p", "img2img-client", "--bin", "img2img"],
+        "img2img",
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("img2img-grading-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Short bounds for tests: a stuck job must be given up within 6 s (the example client gives up
+/// after 3 s).
+fn bounds() -> Bounds {
+    Bounds {
+        give_up_within: Duration::from_secs(6),
+        ..Bounds::default()
+    }
+}
+
+fn options_for(
+    client: &str,
+    provider: Provider,
+    scenarios: &[&str],
+    command: Vec<String>,
+) -> GradeOptions {
+    let names: Vec<String> = scenarios.iter().map(|s| s.to_string()).collect();
+    GradeOptions {
+        client: client.into(),
+        provider,
+        scenarios: select(&builtin(), &names).unwrap(),
+        command,
+        time_limit: Duration::from_secs(30),
+        bounds: bounds(),
+        tail_lines: 20,
+        work_root: scratch(&format!("{client}-{provider}")),
+    }
+}
+
+async fn graded(options: &GradeOptions) -> Graded {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    grade(options, |_| {}).await.unwrap()
+}
+
+/// Scenario → check → status, for assertions that print the whole picture.
+fn table(results: &RunResults) -> BTreeMap<(String, String), (Status, String)> {
+    results
+        .results
+        .iter()
+        .map(|r| {
+            (
+                (r.scenario.clone().unwrap(), r.check.clone()),
+                (r.status, r.detail.clone().unwrap_or_default()),
+            )
+        })
+        .collect()
+}
+
+fn outputs(results: &RunResults) -> String {
+    results
+        .client_runs
+        .iter()
+        .map(|r| {
+            format!(
+                "--- {} (exit {:?}, timed out {}):\n{}",
+                r.scenario,
+                r.exit_code,
+                r.timed_out,
+                r.output_tail.join("\n")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn assert_all_pass(results: &RunResults) {
+    let failed: Vec<_> = table(results)
+        .into_iter()
+        .filter(|(_, (status, _))| *status != Status::Passed)
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}\n{}", outputs(results));
+}
+
+async fn img2img_under_every_scenario(provider: Provider) {
+    let mut command: Vec<String> = [
+        img2img().to_str().unwrap(),
+        "--provider",
+        provider.id(),
+        "--image",
+        "{work_dir}/in.png",
+        "--prompt",
+        "a watercolour fox",
+        "--size",
+        "256x256",
+        "--base-url",
+        "{base_url}",
+        "--out",
+        "{work_dir}",
+        "--deadline",
+        "8",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    if provider != Provider::Gptproto {
+        command.extend(["--model".into(), "sd_xl_base_1.0.safetensors".into()]);
+    }
+    // img2img reads its input image from the run's work directory: a shell writes it first.
+    let image = scratch(&format!("img2img-input-{provider}")).join("in.png");
+    std::fs::write(&image, img2img_harness::payload::test_image()).unwrap();
+    let script = format!(
+        "cp {} \"$IMG2IMG_WORK_DIR/in.png\" && exec \"$@\"",
+        image.display()
+    );
+    let mut wrapped = vec!["sh".to_owned(), "-c".to_owned(), script, "sh".to_owned()];
+    wrapped.extend(command);
+    let mut options = options_for("img2img", provider, &[], wrapped);
+    // img2img gives up after --deadline 8 s (the slowest scenario takes 3 s to finish).
+    options.bounds.give_up_within = Duration::from_secs(12);
+    let graded = graded(&options).await;
+    let results = &graded.results;
+    assert_eq!(results.client_runs.len(), builtin().len());
+    // Every scenario ran its four common checks, and each special one ran where it applies.
+    assert_eq!(results.results.len(), builtin().len() * 4 + 3);
+    assert_all_pass(results);
+    let runs: BTreeMap<&str, Option<i32>> = results
+        .client_runs
+        .iter()
+        .map(|r| (r.scenario.as_str(), r.exit_code))
+        .collect();
+    for ok in [
+        "happy",
+        "slow-queue",
+        "rate-limited",
+        "flaky-polls",
+        "short-ttl",
+    ] {
+        assert_eq!(runs[ok], Some(0), "{ok}\n{}", outputs(results));
+    }
+    for failed in ["job-fails", "create-dropped", "stuck"] {
+        assert_eq!(runs[failed], Some(1), "{failed}\n{}", outputs(results));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn img2img_passes_every_check_under_every_scenario_on_novita() {
+    img2img_under_every_scenario(Provider::Novita).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn img2img_passes_every_check_under_every_scenario_on_gptproto() {
+    img2img_under_every_scenario(Provider::Gptproto).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn img2img_passes_every_check_under_every_scenario_on_modelslab() {
+    img2img_under_every_scenario(Provider::Modelslab).await;
+}
+
+fn example(provider: Provider, misbehaviour: Option<&str>) -> Vec<String> {
+    let mut command = vec![
+        example_client().to_str().unwrap().to_owned(),
+        "--provider".into(),
+        provider.id().into(),
+        "--deadline".into(),
+        "3".into(),
+    ];
+    if let Some(misbehaviour) = misbehaviour {
+        command.extend(["--misbehave".into(), misbehaviour.into()]);
+    }
+    command
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_well_behaved_example_client_passes_every_check() {
+    let options = options_for(
+        "graded_client",
+        Provider::Novita,
+        &[],
+        example(Provider::Novita, None),
+    );
+    assert_all_pass(&graded(&options).await.results);
+}
+
+/// Each misbehaviour, the scenario that shows it, and the one check it must fail.
+const MISBEHAVIOURS: &[(&str, Provider, &str, ClientCheckId)] = &[
+    (
+        "misplaced-key",
+        Provider::Modelslab,
+        "happy",
+        ClientCheckId::RequestsValid,
+    ),
+    (
+        "resend-create",
+        Provider::Modelslab,
+        "create-dropped",
+        ClientCheckId::CreateNotRepeated,
+    ),
+    (
+        "no-pause",
+        Provider::Novita,
+        "slow-queue",
+        ClientCheckId::PollPacing,
+    ),
+    (
+        "ignore-retry-after",
+        Provider::Gptproto,
+        "rate-limited",
+        ClientCheckId::PollPacing,
+    ),
+    (
+        "poll-after-terminal",
+        Provider::Modelslab,
+        "happy",
+        ClientCheckId::StopsAtTerminal,
+    ),
+    (
+        "never-give-up",
+        Provider::Gptproto,
+        "stuck",
+        ClientCheckId::GivesUp,
+    ),
+    (
+        "ignore-failure",
+        Provider::Novita,
+        "job-fails",
+        ClientCheckId::FailureSurfaced,
+    ),
+    (
+        "download-late",
+        Provider::Gptproto,
+        "short-ttl",
+        ClientCheckId::DownloadsInTime,
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_misbehaviour_fails_its_check_and_only_it() {
+    // Every check is shown failing by at least one misbehaviour.
+    for check in ClientCheckId::ALL {
+        assert!(
+            MISBEHAVIOURS.iter().any(|(_, _, _, c)| *c == check),
+            "{check} has no misbehaviour"
+        );
+    }
+    let mut report = Vec::new();
+    for (misbehaviour, provider, scenario, check) in MISBEHAVIOURS {
+        let options = options_for(
+            &format!("graded_client-{misbehaviour}"),
+            *provider,
+            &[scenario],
+            example(*provider, Some(misbehaviour)),
+        );
+        let results = graded(&options).await.results;
+        let failed: Vec<&str> = results
+            .results
+            .iter()
+            .filter(|r| r.status == Status::Failed)
+            .map(|r| r.check.as_str())
+            .collect();
+        if failed != [check.id()] {
+            report.push(format!(
+                "{misbehaviour} on {provider} under {scenario}: failed {failed:?}, expected [{check}]\n{:#?}\n{}",
+                table(&results),
+                outputs(&results)
+            ));
+        }
+        // The check says why.
+        if let Some(result) = results
+            .results
+            .iter()
+            .find(|r| r.check == check.id() && r.status == Status::Failed)
+        {
+            assert!(
+                result.detail.as_deref().is_some_and(|d| !d.is_empty()),
+                "{result:?}"
+            );
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n\n"));
+}
+
+#[test]
+fn the_command_writes_the_results_and_keeps_keys_out() {
+    let out = scratch("cli");
+    let output = Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(["client", "--provider", "novita", "--scenario", "job-fails"])
+        .arg("--out")
+        .arg(&out)
+        .args(["--name", "example", "--"])
+        .args(example(Provider::Novita, Some("ignore-failure")))
+        .output()
+        .unwrap();
+    // The misbehaving client fails failure_surfaced: exit code 1.
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("client grading: 4 passed, 1 failed"),
+        "{stdout}"
+    );
+    for file in [
+        "results.json",
+        "results.schema.json",
+        "junit.xml",
+        "summary.md",
+        "exchanges/job-fails.jsonl",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let results: RunResults =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results.client_runs.len(), 1);
+    let run = &results.client_runs[0];
+    assert_eq!(
+        (run.client.as_str(), run.scenario.as_str()),
+        ("example", "job-fails")
+    );
+    assert_eq!(run.exit_code, Some(0));
+    // The results validate against the schema written beside them.
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.schema.json")).unwrap())
+            .unwrap();
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert!(jsonschema::is_valid(&schema, &value));
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(junit.contains("example · novita · job-fails"), "{junit}");
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(summary.contains("| job-fails | 0 |"), "{summary}");
+    // The fresh key the emulator accepted appears nowhere in what was written.
+    for file in [
+        "results.json",
+        "junit.xml",
+        "summary.md",
+        "exchanges/job-fails.jsonl",
+    ] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        assert!(!text.contains("sk-grade-"), "{file} holds the key");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_naming_the_problem() {
+    let output = Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args([
+            "client",
+            "--provider",
+            "novita",
+            "--scenario",
+            "sunny",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no scenario \"sunny\""), "{stderr}");
+}
+
+/// Python with `requests` (the SDK venv's first: `.ci/run` installs it), or why there is none.
+fn python_with_requests() -> Result<String, String> {
+    let venv = std::env::var_os("SDK_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/sdk-venv"))
+        .join("bin/python");
+    let venv = venv.display().to_string();
+    for python in [venv.as_str(), "python3", "python"] {
+        match Command::new(python)
+            .args(["-c", "import requests"])
+            .output()
+        {
+            Ok(out) if out.status.success() => return Ok(python.into()),
+            Ok(_) if python != venv => {
+                return Err(format!(
+                    "{python} has no `requests` module (pip install requests)"
+                ));
+            }
+            _ => continue,
+        }
+    }
+    Err("no python3 on PATH".into())
+}
+
+/// Skips with a message, or fails when `CI` is set.
+fn skip(why: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set, so this test may not skip: {why}"
+    );
+    eprintln!("skipped: {why}");
+}
+
+/// The README's worked example ("Test your own integration"), graded as a user would.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readme_python_script_is_graded() {
+    let python = match python_with_requests() {
+        Ok(python) => python,
+        Err(why) => return skip(&why),
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/novita_requests.py");
+    let options = options_for(
+        "novita_requests",
+        Provider::Novita,
+        &["happy", "job-fails", "stuck"],
+        vec![python, script.display().to_string()],
+    );
+    let results = graded(&options).await.results;
+    let table = table(&results);
+    let status = |scenario: &str, check: ClientCheckId| {
+        table[&(scenario.to_owned(), check.id().to_owned())].0
+    };
+    // The three lines create and poll correctly...
+    for scenario in ["happy", "job-fails", "stuck"] {
+        for check in [
+            ClientCheckId::RequestsValid,
+            ClientCheckId::CreateNotRepeated,
+            ClientCheckId::StopsAtTerminal,
+        ] {
+            assert_eq!(
+                status(scenario, check),
+                Status::Passed,
+                "{table:#?}\n{}",
+                outputs(&results)
+            );
+        }
+    }
+    // ...but poll in a tight loop, never give up, and exit 0 on a failed job.
+    assert_eq!(
+        status("happy", ClientCheckId::PollPacing),
+        Status::Failed,
+        "{table:#?}"
+    );
+    assert_eq!(
+        status("stuck", ClientCheckId::GivesUp),
+        Status::Failed,
+        "{table:#?}"
+    );
+    assert_eq!(
+        status("job-fails", ClientCheckId::FailureSurfaced),
+        Status::Failed,
+        "{table:#?}"
+    );
+
+    // The README's fixed script passes every check under every scenario.
+    let fixed = script.with_file_name("novita_requests_fixed.py");
+    let python = options.command[0].clone();
+    let mut options = options_for(
+        "novita_requests_fixed",
+        Provider::Novita,
+        &[],
+        vec![
+            "env".into(),
+            "DEADLINE=4".into(),
+            python,
+            fixed.display().to_string(),
+        ],
+    );
+    // From the command's start: the interpreter's start-up counts too.
+    options.bounds.give_up_within = Duration::from_secs(15);
+    assert_all_pass(&graded(&options).await.results);
+}
+
+/// The README shows both scripts as they are tested.
+#[test]
+fn the_readme_holds_the_graded_scripts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("../../README.md")).unwrap();
+    for name in ["novita_requests.py", "novita_requests_fixed.py"] {
+        let script = std::fs::read_to_string(root.join("tests/fixtures").join(name)).unwrap();
+        assert!(
+            readme.contains(&script),
+            "README.md does not show {name} as it is tested"
+        );
+    }
+}

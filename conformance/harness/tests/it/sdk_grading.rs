@@ -1,0 +1,239 @@
+//! The providers' official SDKs graded under every scenario (`conformance/sdk/grade/`), each run
+//! the way its README shows. Each test asserts the SDK's whole outcome — which checks it fails
+//! under which scenario — so that a change in the SDK (or in the emulator) shows up.
+//!
+//! Needs what `conformance/sdk/run.sh` installs (the venv at `target/sdk-venv`, or `$SDK_VENV`, and
+//! `npm ci` in `conformance/sdk/node`); without it each test prints why it skipped, and fails when
+//! `CI` is set. Whether the emulator already accepts what an SDK sends is read from the spec and
+//! the SDK's captured requests (`conformance/sdk/captured/`): until it does, the SDK's every create
+//! is refused, and that is the outcome asserted.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use img2img_harness::client_grading::{Bounds, GradeOptions, builtin, grade};
+use img2img_report::results::Status;
+use img2img_specs::{Provider, Reading, Spec};
+use serde_json::Value;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the workspace root exists")
+}
+
+fn venv_python() -> PathBuf {
+    let venv = std::env::var_os("SDK_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/sdk-venv"));
+    venv.join("bin/python")
+}
+
+/// Skips with a message, or fails when `CI` is set.
+fn skip(why: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set, so the SDK grading may not skip: {why} (conformance/sdk/run.sh installs the SDKs)"
+    );
+    eprintln!("skipped: {why} (conformance/sdk/run.sh installs the SDKs)");
+}
+
+/// Why `python` cannot import `module`, if it cannot.
+fn python_missing(module: &str) -> Option<String> {
+    let python = venv_python();
+    match Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+    {
+        Ok(out) if out.status.success() => None,
+        Ok(_) => Some(format!("{} cannot import {module}", python.display())),
+        Err(_) => Some(format!("no SDK venv at {}", python.display())),
+    }
+}
+
+fn node_missing() -> Option<String> {
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("no node on PATH".into());
+    }
+    let sdk = workspace().join("conformance/sdk/node/node_modules/novita-sdk");
+    (!sdk.is_dir()).then(|| format!("{} is missing (npm ci)", sdk.display()))
+}
+
+/// Whether the emulator accepts every request the SDK sent to the capture server: each one an
+/// operation of the spec, with a body its request schema accepts (what `requests_valid` asks).
+fn spec_accepts_captured(provider: Provider, sdk: &str) -> bool {
+    let spec = Spec::embedded(provider);
+    let file = workspace().join(format!("conformance/sdk/captured/{sdk}.jsonl"));
+    let text = std::fs::read_to_string(&file).expect("the captured requests are committed");
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|request| request["method"] == "POST")
+        .all(|request| {
+            let path = request["path"].as_str().unwrap_or_default();
+            let Some(op) = spec.operation_for("POST", path) else {
+                return false;
+            };
+            match spec.request_schema_as(&op.id, Reading::Accepting) {
+                Some(Ok(schema)) => schema.is_valid(&request["body"]),
+                _ => true,
+            }
+        })
+}
+
+/// Scenario → the checks failed under it (every scenario listed, possibly with none).
+type Outcome = BTreeMap<String, Vec<String>>;
+
+fn outcome(expected: &[(&str, &[&str])]) -> Outcome {
+    let mut all: Outcome = builtin()
+        .into_iter()
+        .map(|s| (s.name, Vec::new()))
+        .collect();
+    for (scenario, checks) in expected {
+        all.insert(
+            (*scenario).to_owned(),
+            checks.iter().map(|c| (*c).to_owned()).collect(),
+        );
+    }
+    all
+}
+
+async fn graded(sdk: &str, provider: Provider, command: Vec<String>) -> (Outcome, String) {
+    let work_root =
+        std::env::temp_dir().join(format!("img2img-sdk-grading-{sdk}-{}", std::process::id()));
+    let options = GradeOptions {
+        client: sdk.into(),
+        provider,
+        scenarios: builtin(),
+        command,
+        time_limit: Duration::from_secs(40),
+        bounds: Bounds {
+            give_up_within: Duration::from_secs(10),
+            ..Bounds::default()
+        },
+        tail_lines: 12,
+        work_root,
+    };
+    let results = {
+        let _turn = crate::client_grading::ONE_AT_A_TIME.lock().await;
+        grade(&options, |_| {}).await.unwrap().results
+    };
+    let mut got: Outcome = builtin()
+        .into_iter()
+        .map(|s| (s.name, Vec::new()))
+        .collect();
+    let mut why = String::new();
+    for r in &results.results {
+        if r.status == Status::Failed {
+            let scenario = r.scenario.clone().unwrap();
+            why.push_str(&format!(
+                "{scenario} {}: {}\n",
+                r.check,
+                r.detail.clone().unwrap_or_default()
+            ));
+            got.entry(scenario).or_default().push(r.check.clone());
+        }
+    }
+    for run in &results.client_runs {
+        why.push_str(&format!(
+            "--- {} (exit {:?}):\n{}\n",
+            run.scenario,
+            run.exit_code,
+            run.output_tail.join("\n")
+        ));
+    }
+    (got, why)
+}
+
+fn script(name: &str) -> String {
+    workspace()
+        .join("conformance/sdk/grade")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn novita_sdk_js_polls_on_a_fixed_clock_never_gives_up_and_hides_failures() {
+    if let Some(why) = node_missing() {
+        return skip(&why);
+    }
+    let (got, why) = graded(
+        "novita-sdk",
+        Provider::Novita,
+        vec!["node".into(), script("novita_sdk_job.mjs")],
+    )
+    .await;
+    // The README's loop polls every 1000 ms whatever the eta says, logs a failure and exits 0,
+    // only logs the image URLs, and has no limit.
+    let expected = outcome(&[
+        ("slow-queue", &["poll_pacing"]),
+        ("job-fails", &["failure_surfaced"]),
+        ("short-ttl", &["downloads_in_time"]),
+        ("stuck", &["gives_up"]),
+    ]);
+    assert_eq!(got, expected, "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn novita_client_python_ignores_the_eta_returns_failures_and_polls_150_s() {
+    if let Some(why) = python_missing("novita_client") {
+        return skip(&why);
+    }
+    let (got, why) = graded(
+        "novita-client",
+        Provider::Novita,
+        vec![
+            venv_python().display().to_string(),
+            script("novita_client_job.py"),
+        ],
+    )
+    .await;
+    assert!(
+        spec_accepts_captured(Provider::Novita, "novita-client"),
+        "the spec accepts every request novita-client sent to the capture server (its accepting reading)"
+    );
+    // Polls every 0.5 s whatever the eta says; a failed task comes back without an exception;
+    // `wait_for_task_v3` gives up after 300 polls (150 s), past the bound.
+    let expected = outcome(&[
+        ("slow-queue", &["poll_pacing"]),
+        ("job-fails", &["failure_surfaced"]),
+        ("stuck", &["gives_up"]),
+    ]);
+    assert_eq!(got, expected, "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn modelslab_py_fetches_at_once_and_keeps_fetching_a_failed_job() {
+    if let Some(why) = python_missing("modelslab_py") {
+        return skip(&why);
+    }
+    let (got, why) = graded(
+        "modelslab-py",
+        Provider::Modelslab,
+        vec![
+            venv_python().display().to_string(),
+            script("modelslab_py_job.py"),
+        ],
+    )
+    .await;
+    assert!(
+        spec_accepts_captured(Provider::Modelslab, "modelslab-py"),
+        "the spec accepts every request modelslab-py sent to the capture server (its accepting reading)"
+    );
+    // `fetch` posts at once whatever the create's eta says, keeps fetching after `failed`
+    // until its retries run out and then returns without raising, and never downloads.
+    let expected = outcome(&[
+        ("slow-queue", &["poll_pacing"]),
+        (
+            "job-fails",
+            &["poll_pacing", "stops_at_terminal", "failure_surfaced"],
+        ),
+        ("flaky-polls", &["poll_pacing"]),
+        ("short-ttl", &["downloads_in_time"]),
+        ("stuck", &["gives_up"]),
+    ]);
+    assert_eq!(got, expected, "{why}");
+}
