@@ -199,6 +199,9 @@ pub struct Defects {
     pub not_found_as_bad_request: bool,
     /// Jobs and images are never evicted, whatever their TTL.
     pub keep_expired_jobs: bool,
+    /// A method the spec does not list for a path is answered 404 without `Allow`, instead of 405
+    /// with the methods it lists.
+    pub method_not_allowed_as_not_found: bool,
 }
 
 /// Where webhooks may go, and how hard delivery tries.

@@ -86,6 +86,9 @@ fn build(shared: Arc<Shared>) -> Router {
             );
         }
     }
+    if shared.config.defects.method_not_allowed_as_not_found {
+        router = router.method_not_allowed_fallback(not_found);
+    }
     router
         .route("/emulator/images/{name}", get(serve_image))
         .route(HEALTH_PATH, get(|| async { "ok" }))

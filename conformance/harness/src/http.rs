@@ -201,6 +201,37 @@ impl Caller {
         self.send(op, &url, body, &BTreeMap::new(), key).await
     }
 
+    /// Sends `method` to `path` (no body; the key in its header where `x-auth` puts it there) and
+    /// returns the status and the `Allow` header: for requests outside the spec's operations (an
+    /// unsupported method), which is why they are not journaled. Counts against the budget.
+    pub async fn probe(
+        &self,
+        method: &reqwest::Method,
+        path: &str,
+    ) -> Result<(Option<u16>, Option<String>), SendError> {
+        self.budget.take()?;
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base_url));
+        let auth = &self.spec().extensions().auth;
+        if let Some(KeyPlacement::Header { name, value }) =
+            self.key.as_ref().map(|k| auth.place(k.expose_secret()))
+        {
+            request = request.header(name, value);
+        }
+        Ok(match request.send().await {
+            Ok(response) => (
+                Some(response.status().as_u16()),
+                response
+                    .headers()
+                    .get(reqwest::header::ALLOW)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+            ),
+            Err(_) => (None, None),
+        })
+    }
+
     /// Fetches an image URL the provider returned (no key, no budget: downloads are free).
     pub async fn download(&self, url: &str) -> Result<(Option<String>, Vec<u8>), String> {
         let request = match &self.download_via {

@@ -56,7 +56,7 @@ struct Cli {
     #[arg(long)]
     seed: Option<u64>,
     /// Checks to run (repeatable); all when none is given.
-    #[arg(long = "check", value_name = "CHECK")]
+    #[arg(long = "check", value_name = "CHECK", value_enum)]
     checks: Vec<CheckId>,
     /// Where to write results.json, results.schema.json, junit.xml and summary.md.
     #[arg(long, value_name = "DIR", default_value = "target/conformance")]

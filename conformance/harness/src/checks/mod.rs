@@ -5,6 +5,7 @@ mod acceptance;
 mod agreement;
 mod auth;
 mod lifecycle;
+mod methods;
 mod property;
 mod responses;
 mod stateful;
@@ -49,12 +50,14 @@ pub enum CheckId {
     UnknownIdNotFound,
     /// An expired job's id gets the spec's `x-not-found` answer.
     ExpiredIdNotFound,
+    /// A method the spec does not list for a path gets 405 with `Allow`.
+    UnsupportedMethod,
 }
 
 impl CheckId {
     /// Every check, in the order a run executes them (the response-judging ones last, so they also
     /// judge every exchange the others made).
-    pub const ALL: [CheckId; 13] = [
+    pub const ALL: [CheckId; 14] = [
         CheckId::PositiveAcceptance,
         CheckId::NegativeRejection,
         CheckId::AuthEnforcement,
@@ -64,6 +67,7 @@ impl CheckId {
         CheckId::CreatedJobRetrievable,
         CheckId::UnknownIdNotFound,
         CheckId::ExpiredIdNotFound,
+        CheckId::UnsupportedMethod,
         CheckId::ResponseSchema,
         CheckId::DocumentedStatus,
         CheckId::ContentType,
@@ -86,6 +90,7 @@ impl CheckId {
             CheckId::CreatedJobRetrievable => "created_job_retrievable",
             CheckId::UnknownIdNotFound => "unknown_id_not_found",
             CheckId::ExpiredIdNotFound => "expired_id_not_found",
+            CheckId::UnsupportedMethod => "unsupported_method",
         }
     }
 
@@ -131,6 +136,9 @@ impl CheckId {
             CheckId::ExpiredIdNotFound => {
                 "once a finished job's TTL has passed, its id gets the spec's x-not-found answer (use-after-free for expiring jobs)"
             }
+            CheckId::UnsupportedMethod => {
+                "every path asked with a method the spec does not list for it gets 405 with an Allow header naming exactly the listed methods"
+            }
         }
     }
 
@@ -142,6 +150,7 @@ impl CheckId {
             CheckId::AuthEnforcement | CheckId::ResponseSchema => 2,
             CheckId::CreatedJobRetrievable | CheckId::UnknownIdNotFound => 2,
             CheckId::ExpiredIdNotFound => 8,
+            CheckId::UnsupportedMethod => 3,
             _ => 1,
         }
     }
@@ -154,9 +163,21 @@ impl CheckId {
             | CheckId::AuthEnforcement
             | CheckId::CreatedJobRetrievable
             | CheckId::UnknownIdNotFound
-            | CheckId::ExpiredIdNotFound => 1,
+            | CheckId::ExpiredIdNotFound
+            | CheckId::UnsupportedMethod => 1,
             _ => cases,
         }
+    }
+}
+
+/// The checks as `--check` values: `conformance --help` lists each with what it asserts.
+impl clap::ValueEnum for CheckId {
+    fn value_variants<'a>() -> &'a [Self] {
+        &CheckId::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.id()).help(self.description()))
     }
 }
 
@@ -253,6 +274,7 @@ pub async fn run(check: CheckId, context: &Context) -> Verdict {
         CheckId::CreatedJobRetrievable => stateful::retrievable(context).await,
         CheckId::UnknownIdNotFound => stateful::unknown(context).await,
         CheckId::ExpiredIdNotFound => stateful::expired(context).await,
+        CheckId::UnsupportedMethod => methods::unsupported(context).await,
     }
 }
 

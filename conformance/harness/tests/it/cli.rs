@@ -155,3 +155,18 @@ fn bad_flags_exit_with_2() {
         assert!(!output.stderr.is_empty(), "{args:?}: no message");
     }
 }
+
+#[test]
+fn help_lists_every_check_with_what_it_asserts() {
+    let help = conformance().arg("--help").output().unwrap();
+    assert!(help.status.success(), "{help:?}");
+    let text = String::from_utf8_lossy(&help.stdout);
+    for check in img2img_harness::checks::CheckId::ALL {
+        let line = format!("{}:", check.id());
+        assert!(text.contains(&line), "--help lacks {line}\n{text}");
+        assert!(
+            text.contains(check.description()),
+            "--help lacks {check:?}'s description"
+        );
+    }
+}

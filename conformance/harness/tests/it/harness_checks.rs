@@ -67,6 +67,7 @@ fn broken(check: CheckId, provider: Provider) -> Config {
         CheckId::CreatedJobRetrievable => defects.forget_jobs = true,
         CheckId::UnknownIdNotFound => defects.not_found_as_bad_request = true,
         CheckId::ExpiredIdNotFound => defects.keep_expired_jobs = true,
+        CheckId::UnsupportedMethod => defects.method_not_allowed_as_not_found = true,
     }
     Config {
         defects,
