@@ -299,6 +299,44 @@ pub(crate) fn render(base: &RgbImage, params: &RenderParams) -> RgbImage {
         .expect("the buffer has width * height * 3 bytes")
 }
 
+/// What a rendering's look follows from its parameters: the tint and shade of the prompts, how
+/// much of the input shows through, the contrast, the grain's cell size, the noise and the seed.
+struct Look {
+    tint_bytes: [u8; 3],
+    shade_bytes: [u8; 3],
+    tint: [f64; 3],
+    shade: [f64; 3],
+    strength: f64,
+    contrast: f64,
+    cell: u32,
+    noise: f64,
+    seed: u64,
+}
+
+impl Look {
+    fn of(params: &RenderParams) -> Look {
+        let prompt_hash = stable_hash(params.prompt.as_bytes());
+        let negative_hash = stable_hash(params.negative_prompt.as_bytes());
+        let [tr, tg, tb, nr, ng, nb, ..] =
+            (prompt_hash ^ negative_hash.rotate_left(24)).to_le_bytes();
+        Look {
+            tint_bytes: [tr, tg, tb],
+            shade_bytes: [nr, ng, nb],
+            tint: [f64::from(tr), f64::from(tg), f64::from(tb)],
+            shade: [
+                f64::from(nr) / 255.0,
+                f64::from(ng) / 255.0,
+                f64::from(nb) / 255.0,
+            ],
+            strength: params.strength.clamp(0.05, 1.0),
+            contrast: 0.4 + (params.guidance.clamp(0.0, 30.0) / 30.0) * 0.6,
+            cell: (64 / params.steps.clamp(1, 64)).clamp(1, 16),
+            noise: params.noise.clamp(0.0, 1.0) * 96.0,
+            seed: mix(params.seed ^ prompt_hash.rotate_left(7)),
+        }
+    }
+}
+
 /// One output image from the (already resized) base, into `out` (its RGB bytes, row by row,
 /// reusing its allocation).
 ///
@@ -309,20 +347,17 @@ pub(crate) fn render(base: &RgbImage, params: &RenderParams) -> RgbImage {
 /// ±0.0, which changes no rounded value).
 pub(crate) fn render_into(base: &RgbImage, params: &RenderParams, out: &mut Vec<u8>) {
     let (width, height) = (params.width, params.height);
-    let prompt_hash = stable_hash(params.prompt.as_bytes());
-    let negative_hash = stable_hash(params.negative_prompt.as_bytes());
-    let [tr, tg, tb, nr, ng, nb, ..] = (prompt_hash ^ negative_hash.rotate_left(24)).to_le_bytes();
-    let tint = [f64::from(tr), f64::from(tg), f64::from(tb)];
-    let shade = [
-        f64::from(nr) / 255.0,
-        f64::from(ng) / 255.0,
-        f64::from(nb) / 255.0,
-    ];
-    let strength = params.strength.clamp(0.05, 1.0);
-    let contrast = 0.4 + (params.guidance.clamp(0.0, 30.0) / 30.0) * 0.6;
-    let cell = (64 / params.steps.clamp(1, 64)).clamp(1, 16);
-    let noise = params.noise.clamp(0.0, 1.0) * 96.0;
-    let seed = mix(params.seed ^ prompt_hash.rotate_left(7));
+    let Look {
+        tint_bytes: [tr, tg, tb],
+        shade_bytes: [nr, ng, nb],
+        tint,
+        shade,
+        strength,
+        contrast,
+        cell,
+        noise,
+        seed,
+    } = Look::of(params);
 
     let keep = 1.0 - strength;
     let base_share: [f64; 256] = std::array::from_fn(|b| b as f64 * keep);
@@ -594,21 +629,16 @@ mod tests {
     /// The per-pixel arithmetic `render` tabulates, written out as it was first written.
     fn reference_render(base: &RgbImage, params: &RenderParams) -> RgbImage {
         let (width, height) = (params.width, params.height);
-        let prompt_hash = stable_hash(params.prompt.as_bytes());
-        let negative_hash = stable_hash(params.negative_prompt.as_bytes());
-        let [tr, tg, tb, nr, ng, nb, ..] =
-            (prompt_hash ^ negative_hash.rotate_left(24)).to_le_bytes();
-        let tint = [f64::from(tr), f64::from(tg), f64::from(tb)];
-        let shade = [
-            f64::from(nr) / 255.0,
-            f64::from(ng) / 255.0,
-            f64::from(nb) / 255.0,
-        ];
-        let strength = params.strength.clamp(0.05, 1.0);
-        let contrast = 0.4 + (params.guidance.clamp(0.0, 30.0) / 30.0) * 0.6;
-        let cell = (64 / params.steps.clamp(1, 64)).clamp(1, 16);
-        let noise = params.noise.clamp(0.0, 1.0) * 96.0;
-        let seed = mix(params.seed ^ prompt_hash.rotate_left(7));
+        let Look {
+            tint,
+            shade,
+            strength,
+            contrast,
+            cell,
+            noise,
+            seed,
+            ..
+        } = Look::of(params);
         RgbImage::from_fn(width, height, |x, y| {
             let grain = mix(seed ^ (u64::from(x / cell) << 32 | u64::from(y / cell)));
             let fine = mix(grain ^ (u64::from(x) << 32 | u64::from(y)));

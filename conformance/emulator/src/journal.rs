@@ -98,10 +98,7 @@ pub struct Answer {
 impl Answer {
     /// The value of header `name` (lower case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        header_in(&self.headers, name)
     }
 
     /// The body parsed as JSON, if it is JSON.
@@ -113,10 +110,7 @@ impl Answer {
 impl Exchange {
     /// The value of request header `name` (lower case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        header_in(&self.headers, name)
     }
 
     /// The request body parsed as JSON, if it is JSON.
@@ -292,6 +286,14 @@ impl Reached {
     pub fn set(&self, provider: Provider, operation: &str) {
         *lock(&self.0) = Some((provider, operation.to_owned()));
     }
+}
+
+/// The value of header `name` (lower case) in a journaled header list.
+fn header_in<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn header_list(headers: &HeaderMap) -> Vec<(String, String)> {

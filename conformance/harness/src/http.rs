@@ -156,6 +156,16 @@ impl Caller {
             .clone()
     }
 
+    /// The spec's operation `id`, or the error naming it.
+    fn operation(&self, id: &str) -> Result<&'static Operation, SendError> {
+        self.spec()
+            .operation(id)
+            .ok_or_else(|| SendError::NoOperation {
+                provider: self.provider,
+                operation: id.to_owned(),
+            })
+    }
+
     /// Calls `operation` with `body` and path/query `params`.
     pub async fn call(
         &self,
@@ -164,13 +174,7 @@ impl Caller {
         params: &BTreeMap<String, String>,
         key: KeyMode,
     ) -> Result<Exchange, SendError> {
-        let spec = self.spec();
-        let op = spec
-            .operation(operation)
-            .ok_or_else(|| SendError::NoOperation {
-                provider: self.provider,
-                operation: operation.to_owned(),
-            })?;
+        let op = self.operation(operation)?;
         let url = format!("{}{}", self.base_url, fill_path(op, params));
         self.send(op, &url, body, params, key).await
     }
@@ -184,13 +188,7 @@ impl Caller {
         body: Option<&Value>,
         key: KeyMode,
     ) -> Result<Exchange, SendError> {
-        let spec = self.spec();
-        let op = spec
-            .operation(operation)
-            .ok_or_else(|| SendError::NoOperation {
-                provider: self.provider,
-                operation: operation.to_owned(),
-            })?;
+        let op = self.operation(operation)?;
         let path = reqwest::Url::parse(url)
             .map(|u| match u.query() {
                 Some(q) => format!("{}?{q}", u.path()),

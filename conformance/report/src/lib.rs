@@ -62,6 +62,14 @@ pub const FILES: [&str; 4] = [
 
 /// Reads `results.json`; `Ok(None)` when the file does not exist (no conformance run yet).
 pub fn load_results(path: &Path) -> Result<Option<RunResults>, ReportError> {
+    load_json(path)
+}
+
+/// Reads a JSON file of type `T`; `Ok(None)` when it does not exist. A malformed file is an
+/// error naming the path and where in it the value broke.
+pub(crate) fn load_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+) -> Result<Option<T>, ReportError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

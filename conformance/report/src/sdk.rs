@@ -110,21 +110,5 @@ impl SdkDrift {
 
 /// Reads `sdk.json`; `Ok(None)` when the file does not exist (the suite has not run).
 pub fn load(path: &Path) -> Result<Option<SdkRun>, ReportError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(ReportError::Io {
-                path: path.display().to_string(),
-                source,
-            });
-        }
-    };
-    let mut deserializer = serde_json::Deserializer::from_str(&text);
-    serde_path_to_error::deserialize(&mut deserializer)
-        .map(Some)
-        .map_err(|e| ReportError::Results {
-            path: path.display().to_string(),
-            message: format!("at {}: {}", e.path(), e.inner()),
-        })
+    crate::load_json(path)
 }
