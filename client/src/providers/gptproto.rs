@@ -22,11 +22,7 @@ pub(super) async fn submit(
     body: Value,
     rng: &mut fastrand::Rng,
 ) -> Result<Created, Error> {
-    let typed: img2img_gptproto_client::types::ImageToImageRequest =
-        serde_json::from_value(body).map_err(|e| Error::InvalidRequest {
-            field: None,
-            message: format!("the body does not fit the generated type: {e}"),
-        })?;
+    let typed: img2img_gptproto_client::types::ImageToImageRequest = super::typed(body)?;
     let response = client
         .call(
             CallKind::Create,

@@ -423,6 +423,15 @@ impl Client {
 }
 
 /// What a create call left to remember.
+/// `body` as the generated client's request type `T`; a body that does not fit it is an invalid
+/// request (the guard has already checked it against the spec, so this names a gap between the two).
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, Error> {
+    serde_json::from_value(body).map_err(|e| Error::InvalidRequest {
+        field: None,
+        message: format!("the body does not fit the generated type: {e}"),
+    })
+}
+
 pub(crate) struct Created {
     pub id: String,
     pub fetch_url: Option<String>,

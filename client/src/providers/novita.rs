@@ -21,11 +21,7 @@ pub(super) async fn submit(
     body: Value,
     rng: &mut fastrand::Rng,
 ) -> Result<Created, Error> {
-    let typed: img2img_novita_client::types::Img2ImgRequest = serde_json::from_value(body)
-        .map_err(|e| Error::InvalidRequest {
-            field: None,
-            message: format!("the body does not fit the generated type: {e}"),
-        })?;
+    let typed: img2img_novita_client::types::Img2ImgRequest = super::typed(body)?;
     let response = client
         .call(CallKind::Create, "create_img2img", None, rng, || async {
             match generated.create_img2img().body(typed.clone()).send().await {

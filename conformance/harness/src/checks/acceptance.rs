@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::property::{self, CaseResult};
 use super::{CheckId, Context, Verdict, failure, is_refusal, job_id};
-use crate::http::{KeyMode, SendError};
+use crate::http::{Exchange, KeyMode, SendError};
 use img2img_strategy::{
     Constraint, ConstraintKind, Fill, breaks_only, constraints, ground, sample, valid,
 };
@@ -83,8 +83,13 @@ pub(crate) fn invalid_requests(context: &Context) -> SBoxedStrategy<(Value, Cons
         .sboxed()
 }
 
-fn stop(error: SendError) -> CaseResult {
-    CaseResult::Stop(error.to_string())
+/// Sends `body` to the create operation with the valid key; a send that cannot happen (the budget
+/// is spent) stops the property.
+async fn send_create(ctx: &Context, create: &str, body: &Value) -> Result<Exchange, CaseResult> {
+    ctx.caller
+        .call(create, Some(body), &BTreeMap::new(), KeyMode::Valid)
+        .await
+        .map_err(|error: SendError| CaseResult::Stop(error.to_string()))
 }
 
 /// `positive_acceptance`.
@@ -96,13 +101,9 @@ pub(crate) async fn positive(context: &Context) -> Verdict {
     property::run(context, "positive", cases, strategy, move |body| {
         let (ctx, create) = (ctx.clone(), create.clone());
         async move {
-            let exchange = match ctx
-                .caller
-                .call(&create, Some(&body), &BTreeMap::new(), KeyMode::Valid)
-                .await
-            {
-                Ok(e) => e,
-                Err(e) => return stop(e),
+            let exchange = match send_create(&ctx, &create, &body).await {
+                Ok(exchange) => exchange,
+                Err(stop) => return stop,
             };
             let accepted = exchange.is_success()
                 && exchange
@@ -144,13 +145,9 @@ pub(crate) async fn negative(context: &Context) -> Verdict {
         move |(body, constraint)| {
             let (ctx, create) = (ctx.clone(), create.clone());
             async move {
-                let exchange = match ctx
-                    .caller
-                    .call(&create, Some(&body), &BTreeMap::new(), KeyMode::Valid)
-                    .await
-                {
-                    Ok(e) => e,
-                    Err(e) => return stop(e),
+                let exchange = match send_create(&ctx, &create, &body).await {
+                    Ok(exchange) => exchange,
+                    Err(stop) => return stop,
                 };
                 let broke = |why: String| {
                     CaseResult::Broke(failure(
