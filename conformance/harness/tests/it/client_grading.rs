@@ -73,6 +73,16 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Keeps a grading's results where `cargo xtask report` looks for them by default
+/// (`target/conformance/clients/<client>-<provider>/`), so the report run after the tests (the CI
+/// main job) shows how the project's own command and the official SDKs behaved.
+pub(crate) fn keep_for_report(client: &str, provider: Provider, results: &RunResults) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/conformance/clients")
+        .join(format!("{client}-{provider}"));
+    img2img_harness::output::write_all(results, &dir).unwrap();
+}
+
 /// Short bounds for tests: a stuck job must be given up within 6 s (the example client gives up
 /// after 3 s).
 fn bounds() -> Bounds {
@@ -182,6 +192,7 @@ async fn img2img_under_every_scenario(provider: Provider) {
     options.bounds.give_up_within = Duration::from_secs(12);
     let graded = graded(&options).await;
     let results = &graded.results;
+    keep_for_report("img2img", provider, results);
     assert_eq!(results.client_runs.len(), builtin().len());
     // Every scenario ran its four common checks, and each special one ran where it applies.
     assert_eq!(results.results.len(), builtin().len() * 4 + 3);

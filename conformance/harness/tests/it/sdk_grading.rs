@@ -120,6 +120,7 @@ async fn graded(sdk: &str, provider: Provider, command: Vec<String>) -> (Outcome
         let _turn = crate::client_grading::ONE_AT_A_TIME.lock().await;
         grade(&options, |_| {}).await.unwrap().results
     };
+    crate::client_grading::keep_for_report(sdk, provider, &results);
     let mut got: Outcome = builtin()
         .into_iter()
         .map(|s| (s.name, Vec::new()))
