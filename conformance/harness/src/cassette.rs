@@ -11,7 +11,7 @@ use serde_json::Value;
 pub const REDACTED: &str = "[redacted]";
 
 /// Headers kept in a cassette (everything else, `authorization` first of all, is dropped).
-pub const KEPT_HEADERS: &[&str] = &["content-type", "retry-after"];
+pub const KEPT_HEADERS: &[&str] = &["content-type", "retry-after", "allow"];
 
 /// A recorded request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
