@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use img2img_specs::extensions::AuthPlacement;
-use img2img_specs::{Provider, Spec};
+use img2img_specs::{ApiKey, Provider, Spec};
 
 use super::state::lock;
 
@@ -37,8 +37,9 @@ struct Inner {
     started_wall: SystemTime,
     next: AtomicU64,
     entries: Mutex<Vec<Exchange>>,
-    /// The keys the emulator was configured with (redacted wherever they appear).
-    secrets: Vec<String>,
+    /// The keys the emulator was configured with (redacted wherever they appear; their `Debug`
+    /// shows no key).
+    secrets: Vec<ApiKey>,
 }
 
 /// One request and what became of it.
@@ -144,13 +145,16 @@ impl Default for Journal {
 impl Journal {
     /// An empty journal starting now; `secrets` (the configured keys) are redacted wherever they
     /// appear in [`Journal::redacted`].
-    pub fn new(secrets: Vec<String>) -> Journal {
+    pub fn new(secrets: Vec<ApiKey>) -> Journal {
         Journal(Arc::new(Inner {
             started: Instant::now(),
             started_wall: SystemTime::now(),
             next: AtomicU64::new(0),
             entries: Mutex::new(Vec::new()),
-            secrets: secrets.into_iter().filter(|s| !s.is_empty()).collect(),
+            secrets: secrets
+                .into_iter()
+                .filter(|s| !s.expose_secret().is_empty())
+                .collect(),
         }))
     }
 
@@ -226,11 +230,11 @@ impl Drop for Pending {
 }
 
 /// Redacts one exchange in place (see [`Journal::redacted`]).
-fn redact(exchange: &mut Exchange, secrets: &[String]) {
+fn redact(exchange: &mut Exchange, secrets: &[ApiKey]) {
     let scrub = |text: String| {
-        secrets
-            .iter()
-            .fold(text, |text, key| text.replace(key.as_str(), REDACTED))
+        secrets.iter().fold(text, |text, key| {
+            text.replace(key.expose_secret(), REDACTED)
+        })
     };
     let auth = exchange
         .provider
@@ -373,5 +377,16 @@ async fn finish(pending: &mut Pending, response: Response) -> Response {
         // The body failed (a `drop` fault on a server without a connection killer): the
         // exchange stays `Dropped`, and the client sees its connection aborted.
         Err(_) => Response::from_parts(parts, super::faults::failing_body()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_journal_debug_shows_no_key() {
+        let journal = Journal::new(vec![ApiKey::new("sk-journal-secret")]);
+        assert!(!format!("{journal:?}").contains("sk-journal-secret"));
     }
 }

@@ -172,7 +172,7 @@ impl Shared {
                     .api_keys
                     .iter()
                     .chain(config.key_faults.iter().map(|f| &f.key))
-                    .map(|k| k.expose_secret().to_owned())
+                    .cloned()
                     .collect();
                 Journal::new(secrets)
             }),
