@@ -188,7 +188,7 @@ async fn img2img_under_every_scenario(provider: Provider) {
     let mut wrapped = vec!["sh".to_owned(), "-c".to_owned(), script, "sh".to_owned()];
     wrapped.extend(command);
     let mut options = options_for("img2img", provider, &[], wrapped);
-    // img2img gives up after --deadline 8 s (the slowest scenario takes 3 s to finish).
+    // img2img gives up after --deadline 8 s (the slowest scenario takes 5 s to finish).
     options.bounds.give_up_within = Duration::from_secs(12);
     let graded = graded(&options).await;
     let results = &graded.results;
