@@ -135,8 +135,9 @@ impl Default for Bounds {
 
 /// The most of an eta a client is asked to wait: half of it, up to this.
 pub const ETA_WAIT_CAP: Duration = Duration::from_secs(10);
-/// Slack for `Retry-After` (whole seconds, timed from the emulator's side).
-const RETRY_AFTER_SLACK: Duration = Duration::from_millis(50);
+/// Slack for a wait the answer asked for (`Retry-After` in whole seconds, or an eta), timed from
+/// the emulator's side: an eta of a few milliseconds asks for no wait a client could keep.
+const ASKED_WAIT_SLACK: Duration = Duration::from_millis(50);
 
 /// What a check judges.
 #[derive(Debug, Clone, Copy)]
@@ -351,7 +352,7 @@ fn create_not_repeated(evidence: &Evidence<'_>) -> Judgement {
 fn required_wait(previous: &Call, floor: Duration) -> (Duration, String) {
     let mut wait = (floor, format!("the floor of {}", secs(floor)));
     if let Some(retry_after) = previous.retry_after {
-        let asked = retry_after.saturating_sub(RETRY_AFTER_SLACK);
+        let asked = retry_after.saturating_sub(ASKED_WAIT_SLACK);
         if asked > wait.0 {
             wait = (
                 asked,
@@ -360,7 +361,7 @@ fn required_wait(previous: &Call, floor: Duration) -> (Duration, String) {
         }
     }
     if let Some(eta) = previous.eta {
-        let half = eta.min(ETA_WAIT_CAP) / 2;
+        let half = (eta.min(ETA_WAIT_CAP) / 2).saturating_sub(ASKED_WAIT_SLACK);
         if half > wait.0 {
             wait = (
                 half,
@@ -603,4 +604,69 @@ fn downloads_in_time(evidence: &Evidence<'_>) -> Judgement {
         };
     }
     Judgement::Passed
+}
+
+#[cfg(test)]
+mod tests {
+    use img2img_emulator::{Exchange, Outcome};
+
+    use super::*;
+
+    fn answer_with(eta: Option<Duration>, retry_after: Option<Duration>) -> Call {
+        Call {
+            exchange: Exchange {
+                seq: 0,
+                received: Duration::ZERO,
+                finished: Duration::ZERO,
+                provider: None,
+                operation: None,
+                method: "POST".to_owned(),
+                path: "/".to_owned(),
+                query: None,
+                headers: Vec::new(),
+                body: Default::default(),
+                outcome: Outcome::Dropped { unsent: None },
+            },
+            kind: CallKind::Create,
+            operation: None,
+            job: None,
+            status: None,
+            terminal: None,
+            eta,
+            retry_after,
+            outputs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_eta_of_a_few_milliseconds_asks_for_no_wait() {
+        let call = answer_with(Some(Duration::from_millis(7)), None);
+        assert_eq!(required_wait(&call, Duration::ZERO).0, Duration::ZERO);
+    }
+
+    #[test]
+    fn an_eta_asks_for_half_of_it_less_the_slack_and_at_most_half_the_cap() {
+        let call = answer_with(Some(Duration::from_secs(1)), None);
+        assert_eq!(
+            required_wait(&call, Duration::ZERO).0,
+            Duration::from_millis(450)
+        );
+        let call = answer_with(Some(Duration::from_secs(60)), None);
+        assert_eq!(
+            required_wait(&call, Duration::ZERO).0,
+            ETA_WAIT_CAP / 2 - ASKED_WAIT_SLACK
+        );
+    }
+
+    #[test]
+    fn retry_after_asks_for_itself_less_the_slack_and_the_floor_stays() {
+        let call = answer_with(None, Some(Duration::from_secs(1)));
+        let (wait, why) = required_wait(&call, Duration::from_millis(250));
+        assert_eq!(wait, Duration::from_millis(950));
+        assert!(why.contains("Retry-After"), "{why}");
+        let call = answer_with(Some(Duration::from_millis(100)), None);
+        let (wait, why) = required_wait(&call, Duration::from_millis(250));
+        assert_eq!(wait, Duration::from_millis(250));
+        assert!(why.contains("floor"), "{why}");
+    }
 }

@@ -20,7 +20,7 @@
 //! | --- | --- | --- |
 //! | `requests_valid` | every request is an operation of the spec, its body validates against the request schema in the accepting reading (what the provider accepts), required query parameters are there, and the key is where `x-auth` puts it | every scenario |
 //! | `create_not_repeated` | no create after one was accepted (its answer, sent or lost, named a job) | every scenario |
-//! | `poll_pacing` | two polls of one job, or two create attempts, are at least the floor apart (250 ms, `--poll-floor-ms`); after an answer with `Retry-After`, the next request of its kind waits that long; after an answer with an eta (`x-job.eta-pointer`), at least half of it (at most 5 s) | every scenario |
+//! | `poll_pacing` | two polls of one job, or two create attempts, are at least the floor apart (250 ms, `--poll-floor-ms`); after an answer with `Retry-After`, the next request of its kind waits that long; after an answer with an eta (`x-job.eta-pointer`), at least half of it (at most 5 s); both less 50 ms of timing slack | every scenario |
 //! | `stops_at_terminal` | no poll of a job after an answer gave a status of `x-job.succeeded` or `x-job.failed` | every scenario |
 //! | `gives_up` | the command exits non-zero by itself within the bound (60 s, `--give-up-within`) | `expect.job = never_ends` (`stuck`) |
 //! | `failure_surfaced` | the command exits non-zero and prints the provider's reason | `expect.job = failure` (`job-fails`) |
