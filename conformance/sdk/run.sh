@@ -5,13 +5,15 @@
 #   conformance/sdk/run.sh --emulator PATH      # starts PATH three times on free loopback ports, runs, stops them
 #   conformance/sdk/run.sh --capture DIR        # the same against capture_server.py, logging every request to DIR
 #
-# Installs the pinned SDKs first when missing: a venv at $SDK_VENV (default target/sdk-venv) from
-# python/requirements.txt, and `npm ci` in node/. Exit status 0 when every case passed, 1 when one
-# failed, 2 for a usage or setup error.
+# Installs the pinned SDKs first when missing: into the Python at $SDK_PYTHON (default: a venv it
+# makes at target/sdk-venv) from python/requirements.txt, and `npm ci` in node/; runs the JS SDK
+# with $SDK_NODE (default node). The tests find the SDKs through the same variables. Exit status
+# 0 when every case passed, 1 when one failed, 2 for a usage or setup error.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-venv="${SDK_VENV:-$root/target/sdk-venv}"
+python="${SDK_PYTHON:-$root/target/sdk-venv/bin/python}"
+node="${SDK_NODE:-node}"
 
 mode=env
 arg=""
@@ -22,10 +24,10 @@ case "${1:-}" in
   *) echo "usage: $0 [--emulator PATH | --capture DIR]" >&2; exit 2;;
 esac
 
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
+if [ -z "${SDK_PYTHON:-}" ] && [ ! -x "$python" ]; then
+  python3 -m venv "$root/target/sdk-venv"
 fi
-"$venv/bin/pip" install -q --disable-pip-version-check -r "$here/python/requirements.txt"
+"$python" -m pip install -q --disable-pip-version-check -r "$here/python/requirements.txt"
 if [ ! -d "$here/node/node_modules/novita-sdk" ]; then
   (cd "$here/node" && npm ci --no-audit --no-fund --loglevel=error)
 fi
@@ -34,10 +36,10 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-free_port() { "$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_for() { # url: until it answers, at most 30 s
   for _ in $(seq 300); do
-    if "$venv/bin/python" -c 'import sys, urllib.request, urllib.error
+    if "$python" -c 'import sys, urllib.request, urllib.error
 try: urllib.request.urlopen(sys.argv[1], timeout=1)
 except urllib.error.HTTPError: pass
 except OSError: sys.exit(1)' "$1"; then return 0; fi
@@ -77,7 +79,7 @@ case "$mode" in
     ;;
   capture)
     logdir="$arg"; mkdir -p "$logdir"; logdir="$(cd "$logdir" && pwd)"
-    server=("$venv/bin/python" "$here/capture_server.py" --api-key "$key")
+    server=("$python" "$here/capture_server.py" --api-key "$key")
     start main / "${server[@]}" --log "$logdir/main.jsonl"
     IMG2IMG_BASE_URL="$started" MODELSLAB_QUEUED_BASE_URL="$started"
     start fault / "${server[@]}" --log "$logdir/fault.jsonl" --fault "fail=$IMG2IMG_FAULT_REASON"
@@ -90,7 +92,7 @@ case "$mode" in
 esac
 
 status=0
-(cd "$here/python" && "$venv/bin/python" novita_client_check.py) || status=1
-(cd "$here/python" && "$venv/bin/python" modelslab_py_check.py) || status=1
-(cd "$here/node" && node novita_sdk_check.mjs) || status=1
+(cd "$here/python" && "$python" novita_client_check.py) || status=1
+(cd "$here/python" && "$python" modelslab_py_check.py) || status=1
+(cd "$here/node" && "$node" novita_sdk_check.mjs) || status=1
 exit "$status"

@@ -10,9 +10,11 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
-// The SDK is installed beside the check scripts (conformance/sdk/node, `npm ci`).
+// The SDK is installed beside the check scripts (conformance/sdk/node, `npm ci`), or where
+// SDK_NODE_DIR says.
 const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, "..", "node", "package.json"));
+const nodeDir = process.env.SDK_NODE_DIR || path.join(here, "..", "node");
+const require = createRequire(path.join(nodeDir, "package.json"));
 const { NovitaSDK, TaskStatus } = require("novita-sdk");
 
 // A 1x1 PNG: the README's example sends a base64 image the caller has at hand.

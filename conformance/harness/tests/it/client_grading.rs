@@ -434,11 +434,7 @@ fn usage_errors_exit_2_naming_the_problem() {
 
 /// Python with `requests` (the SDK venv's first: `.ci/run` installs it), or why there is none.
 fn python_with_requests() -> Result<String, String> {
-    let venv = std::env::var_os("SDK_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/sdk-venv"))
-        .join("bin/python");
-    let venv = venv.display().to_string();
+    let venv = crate::sdk_env::python().display().to_string();
     for python in [venv.as_str(), "python3", "python"] {
         match Command::new(python)
             .args(["-c", "import requests"])

@@ -8,5 +8,6 @@ mod record_replay;
 mod request_guard;
 mod request_ranges;
 mod sdk;
+mod sdk_env;
 mod sdk_grading;
 mod snapshots;

@@ -5,14 +5,8 @@
 //! sends beyond the docs is written to `target/conformance/sdk.json` for the compatibility report.
 //!
 //! Nothing is installed here: `.ci/run` (or `conformance/sdk/run.sh`) installs the SDKs. Where they
-//! are is read from the environment:
-//!
-//! | variable | default |
-//! | --- | --- |
-//! | `SDK_PYTHON` | `target/sdk-venv/bin/python` (the venv `.ci/run` makes) |
-//! | `SDK_NODE` | `node` |
-//! | `SDK_NODE_DIR` | `conformance/sdk/node` (holding `node_modules/` after `npm ci`) |
-//! | `SDK_REPORT` | `target/conformance/sdk.json` |
+//! are is read from `SDK_PYTHON`, `SDK_NODE` and `SDK_NODE_DIR` (see [`sdk_env`](crate::sdk_env));
+//! `SDK_REPORT` (default `target/conformance/sdk.json`) says where the results go.
 //!
 //! A missing runtime or SDK skips that SDK with a message, and fails the test when `CI` is set.
 //!
@@ -31,16 +25,14 @@ use img2img_specs::guard::Credentials;
 use img2img_specs::{ApiKey, Provider};
 use serde_json::{Value, json};
 
+use crate::sdk_env;
+
 const KEY: &str = "sk-sdk-suite";
 const FAULT_KEY: &str = "sk-sdk-suite-fails";
 const FAULT_REASON: &str = "sdk suite failure";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn env_path(name: &str, default: PathBuf) -> PathBuf {
-    std::env::var_os(name).map_or(default, PathBuf::from)
 }
 
 /// One official SDK and how its script runs.
@@ -63,7 +55,7 @@ fn python_sdk(
     module: &str,
     script: &str,
 ) -> Sdk {
-    let python = env_path("SDK_PYTHON", root().join("target/sdk-venv/bin/python"));
+    let python = sdk_env::python();
     let dir = root().join("conformance/sdk/python");
     let missing = match Command::new(&python)
         .args(["-c", &format!("import {module}")])
@@ -96,8 +88,8 @@ fn python_sdk(
 }
 
 fn node_sdk() -> Sdk {
-    let node = env_path("SDK_NODE", PathBuf::from("node"));
-    let dir = env_path("SDK_NODE_DIR", root().join("conformance/sdk/node"));
+    let node = sdk_env::node();
+    let dir = sdk_env::node_dir();
     let missing = match Command::new(&node).arg("--version").output() {
         Ok(out) if out.status.success() => {
             let module = dir.join("node_modules/novita-sdk/package.json");
@@ -292,7 +284,7 @@ async fn official_sdks_complete_whole_jobs_against_the_emulator() {
     main.shutdown().await;
     queued.shutdown().await;
 
-    let report = env_path("SDK_REPORT", root().join("target/conformance/sdk.json"));
+    let report = sdk_env::env_path("SDK_REPORT", root().join("target/conformance/sdk.json"));
     if let Some(dir) = report.parent() {
         std::fs::create_dir_all(dir).unwrap();
     }

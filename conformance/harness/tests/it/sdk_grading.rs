@@ -2,14 +2,14 @@
 //! the way its README shows. Each test asserts the SDK's whole outcome — which checks it fails
 //! under which scenario — so that a change in the SDK (or in the emulator) shows up.
 //!
-//! Needs what `conformance/sdk/run.sh` installs (the venv at `target/sdk-venv`, or `$SDK_VENV`, and
-//! `npm ci` in `conformance/sdk/node`); without it each test prints why it skipped, and fails when
+//! Needs what `conformance/sdk/run.sh` installs (the venv at `target/sdk-venv` and `npm ci` in
+//! `conformance/sdk/node`), found through `SDK_PYTHON`, `SDK_NODE` and `SDK_NODE_DIR` as
+//! [`sdk_env`](crate::sdk_env) says; without it each test prints why it skipped, and fails when
 //! `CI` is set. Whether the emulator already accepts what an SDK sends is read from the spec and
 //! the SDK's captured requests (`conformance/sdk/captured/`): until it does, the SDK's every create
 //! is refused, and that is the outcome asserted.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -18,19 +18,7 @@ use img2img_report::results::Status;
 use img2img_specs::{Provider, Reading, Spec};
 use serde_json::Value;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("the workspace root exists")
-}
-
-fn venv_python() -> PathBuf {
-    let venv = std::env::var_os("SDK_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target/sdk-venv"));
-    venv.join("bin/python")
-}
+use crate::sdk_env;
 
 /// Skips with a message, or fails when `CI` is set.
 fn skip(why: &str) {
@@ -43,30 +31,31 @@ fn skip(why: &str) {
 
 /// Why `python` cannot import `module`, if it cannot.
 fn python_missing(module: &str) -> Option<String> {
-    let python = venv_python();
+    let python = sdk_env::python();
     match Command::new(&python)
         .args(["-c", &format!("import {module}")])
         .output()
     {
         Ok(out) if out.status.success() => None,
         Ok(_) => Some(format!("{} cannot import {module}", python.display())),
-        Err(_) => Some(format!("no SDK venv at {}", python.display())),
+        Err(_) => Some(format!("no Python at {} (SDK_PYTHON)", python.display())),
     }
 }
 
 fn node_missing() -> Option<String> {
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("no node on PATH".into());
+    let node = sdk_env::node();
+    if Command::new(&node).arg("--version").output().is_err() {
+        return Some(format!("no Node.js at {} (SDK_NODE)", node.display()));
     }
-    let sdk = workspace().join("conformance/sdk/node/node_modules/novita-sdk");
-    (!sdk.is_dir()).then(|| format!("{} is missing (npm ci)", sdk.display()))
+    let sdk = sdk_env::node_dir().join("node_modules/novita-sdk");
+    (!sdk.is_dir()).then(|| format!("{} is missing (npm ci, or set SDK_NODE_DIR)", sdk.display()))
 }
 
 /// Whether the emulator accepts every request the SDK sent to the capture server: each one an
 /// operation of the spec, with a body its request schema accepts (what `requests_valid` asks).
 fn spec_accepts_captured(provider: Provider, sdk: &str) -> bool {
     let spec = Spec::embedded(provider);
-    let file = workspace().join(format!("conformance/sdk/captured/{sdk}.jsonl"));
+    let file = sdk_env::workspace().join(format!("conformance/sdk/captured/{sdk}.jsonl"));
     let text = std::fs::read_to_string(&file).expect("the captured requests are committed");
     text.lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
@@ -149,7 +138,7 @@ async fn graded(sdk: &str, provider: Provider, command: Vec<String>) -> (Outcome
 }
 
 fn script(name: &str) -> String {
-    workspace()
+    sdk_env::workspace()
         .join("conformance/sdk/grade")
         .join(name)
         .display()
@@ -164,7 +153,10 @@ async fn novita_sdk_js_polls_on_a_fixed_clock_never_gives_up_and_hides_failures(
     let (got, why) = graded(
         "novita-sdk",
         Provider::Novita,
-        vec!["node".into(), script("novita_sdk_job.mjs")],
+        vec![
+            sdk_env::node().display().to_string(),
+            script("novita_sdk_job.mjs"),
+        ],
     )
     .await;
     // The README's loop polls every 1000 ms whatever the eta says, logs a failure and exits 0,
@@ -187,7 +179,7 @@ async fn novita_client_python_ignores_the_eta_returns_failures_and_polls_150_s()
         "novita-client",
         Provider::Novita,
         vec![
-            venv_python().display().to_string(),
+            sdk_env::python().display().to_string(),
             script("novita_client_job.py"),
         ],
     )
@@ -215,7 +207,7 @@ async fn modelslab_py_fetches_at_once_and_keeps_fetching_a_failed_job() {
         "modelslab-py",
         Provider::Modelslab,
         vec![
-            venv_python().display().to_string(),
+            sdk_env::python().display().to_string(),
             script("modelslab_py_job.py"),
         ],
     )
