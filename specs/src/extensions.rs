@@ -111,6 +111,10 @@ pub struct JobInfo {
     /// every item of an array (`/images/*/image_url`); each value reached is a URL or base64 data.
     #[serde(default)]
     pub outputs: Option<String>,
+    /// Where a failed result says why: JSON pointers tried in order (see
+    /// [`JobInfo::failure_of`]).
+    #[serde(default)]
+    pub failure_pointers: Vec<String>,
     /// The status word reported at each stage (what an emulator answers).
     #[serde(default)]
     pub stages: Option<Stages>,

@@ -949,14 +949,26 @@ fn check_not_found(spec: &Spec, add: &mut impl FnMut(&str, String)) {
             continue;
         };
         let Some(map) = not_found.as_object() else {
-            add(&at, "must be an object {status, job-status}".into());
+            add(
+                &at,
+                "must be an object {status, job-status, message}".into(),
+            );
             continue;
         };
         for key in map
             .keys()
-            .filter(|k| !["status", "job-status"].contains(&k.as_str()))
+            .filter(|k| !["status", "job-status", "message"].contains(&k.as_str()))
         {
-            add(&at, format!("unknown key {key:?} (status, job-status)"));
+            add(
+                &format!("{at}/{key}"),
+                format!("unknown key {key:?} (status, job-status, message)"),
+            );
+        }
+        if let Some(message) = map.get("message").filter(|m| !m.is_string()) {
+            add(
+                &format!("{at}/message"),
+                format!("{message} is not a string"),
+            );
         }
         match map.get("status").and_then(Value::as_u64) {
             Some(status) => {
@@ -1251,7 +1263,7 @@ paths:
   /result:
     get:
       operationId: result
-      x-not-found: {status: 404, job-status: missing, colour: red}
+      x-not-found: {status: 404, job-status: missing, colour: red, message: 7}
       parameters:
         - {name: task_id, in: query, required: true, schema: {type: string}}
       responses:
@@ -1271,6 +1283,7 @@ paths:
             "HTTP 404 is not a documented response of result",
             "\"missing\" is not one of x-job.failed (error)",
             "unknown key \"colour\"",
+            "7 is not a string",
         ] {
             assert!(
                 findings.iter().any(|f| f.contains(needle)),

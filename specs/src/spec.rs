@@ -169,6 +169,8 @@ pub struct NotFound {
     pub status: u16,
     /// The job status word its body carries (ModelsLab's HTTP 200 `status: error`), if any.
     pub job_status: Option<String>,
+    /// The message its body carries, where the provider's words are known.
+    pub message: Option<String>,
 }
 
 /// A parsed spec.
@@ -410,6 +412,10 @@ impl Spec {
             status: u16::try_from(value.get("status")?.as_u64()?).ok()?,
             job_status: value
                 .get("job-status")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            message: value
+                .get("message")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
         })

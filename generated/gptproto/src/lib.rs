@@ -11,7 +11,7 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `f41003913bc7c478b97eeffe5c12a9cf843b18a66f4080c22f26baf87edee332`
+//! Spec SHA-256: `34b1ddda6953439a2a55b5d227cd41375a48323532424be4b82c4581033e5f62`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -24,7 +24,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Gptproto;
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "f41003913bc7c478b97eeffe5c12a9cf843b18a66f4080c22f26baf87edee332";
+pub const SPEC_SHA256: &str = "34b1ddda6953439a2a55b5d227cd41375a48323532424be4b82c4581033e5f62";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

@@ -11,7 +11,7 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `6754dd6fc80bcd05930d82197f5a6fb4bad454b866a44987e6da55ef5f5f59be`
+//! Spec SHA-256: `25987cc97eab68a10283efd172830d88df7ef9bcac0c25c05b54887d4af2e1da`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -24,7 +24,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Modelslab
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "6754dd6fc80bcd05930d82197f5a6fb4bad454b866a44987e6da55ef5f5f59be";
+pub const SPEC_SHA256: &str = "25987cc97eab68a10283efd172830d88df7ef9bcac0c25c05b54887d4af2e1da";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

@@ -11,7 +11,7 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `36fd0eddfdb887dc88061819e33523c4546512c015561ac444c84b5de5ab5b3c`
+//! Spec SHA-256: `2ff6abf1588b63d864f6e95e9079c52badbc1ca961fb279e1a9e4938306b801c`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -24,7 +24,7 @@ pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Novita;
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 
 /// SHA-256 of `specs/novita.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "36fd0eddfdb887dc88061819e33523c4546512c015561ac444c84b5de5ab5b3c";
+pub const SPEC_SHA256: &str = "2ff6abf1588b63d864f6e95e9079c52badbc1ca961fb279e1a9e4938306b801c";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

@@ -176,6 +176,21 @@ impl JobInfo {
             .collect()
     }
 
+    /// Why a failed job failed, at the first of `failure-pointers` that holds a non-empty string,
+    /// or an object with a non-empty `message`.
+    pub fn failure_of(&self, body: &Value) -> Option<String> {
+        self.failure_pointers
+            .iter()
+            .filter_map(|p| body.pointer(p))
+            .find_map(|v| {
+                let text = match v {
+                    Value::Object(map) => map.get("message")?.as_str()?,
+                    other => other.as_str()?,
+                };
+                (!text.trim().is_empty()).then(|| text.to_owned())
+            })
+    }
+
     /// The provider's estimate of the time left, at `eta-pointer`, in `eta-unit` (seconds when the
     /// spec names none): a JSON number or a decimal string, finite and not negative.
     pub fn eta_of(&self, body: &Value) -> Option<Duration> {
@@ -253,6 +268,32 @@ mod tests {
                 .id_of(&json!({"id": 13443928}))
                 .as_deref(),
             Some("13443928")
+        );
+    }
+
+    #[test]
+    fn failure_reasons_are_read_at_the_first_pointer_that_says_one() {
+        let novita = job(Provider::Novita);
+        assert_eq!(
+            novita
+                .failure_of(&json!({"task": {"reason": "nsfw"}}))
+                .as_deref(),
+            Some("nsfw")
+        );
+        assert_eq!(novita.failure_of(&json!({"task": {"reason": ""}})), None);
+        let gptproto = job(Provider::Gptproto);
+        assert_eq!(
+            gptproto
+                .failure_of(&json!({"data": {"error": {"message": "blocked"}}}))
+                .as_deref(),
+            Some("blocked")
+        );
+        assert_eq!(gptproto.failure_of(&json!({"data": {"error": null}})), None);
+        assert_eq!(
+            job(Provider::Modelslab)
+                .failure_of(&json!({"message": " ", "messege": "out of memory"}))
+                .as_deref(),
+            Some("out of memory")
         );
     }
 

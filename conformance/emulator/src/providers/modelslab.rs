@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::StatusCode;
 use img2img_specs::extensions::ErrorKind as Meaning;
 use img2img_specs::{Provider, Spec};
 use serde_json::{Value, json};
@@ -81,7 +82,7 @@ pub(crate) async fn create(
 /// `request_id` (the docs' `/api/v1/enterprise/fetch`).
 pub(crate) async fn result(
     shared: &Arc<Shared>,
-    _ctx: &Ctx,
+    ctx: &Ctx,
     path_id: Option<String>,
     body: Option<Value>,
 ) -> Result<Reply, ApiError> {
@@ -93,13 +94,37 @@ pub(crate) async fn result(
     };
     match snapshot(shared, &id) {
         Some(job) => Ok(Reply::ok(answer(shared, &job).await)),
-        None if shared.config.defects.not_found_as_bad_request => {
-            Err(ApiError::invalid("Request not found"))
-        }
-        None => Ok(Reply::ok(
-            json!({"status": "error", "message": "Request not found"}),
-        )),
+        None => unknown(shared, ctx, &id),
     }
+}
+
+/// The answer to an id the emulator does not hold, as the family's `x-not-found` says (ModelsLab:
+/// HTTP 200 `{"status": "error", "message": "Request not found"}`); a 400 under the
+/// `not_found_as_bad_request` defect.
+fn unknown(shared: &Shared, ctx: &Ctx, id: &str) -> Result<Reply, ApiError> {
+    let info = shared.info(Provider::Modelslab);
+    let not_found = info
+        .spec
+        .not_found(&ctx.result_operation)
+        .or_else(|| info.spec.not_found(&info.job.result));
+    let message = not_found
+        .as_ref()
+        .and_then(|n| n.message.clone())
+        .unwrap_or_else(|| format!("request {id} not found"));
+    if shared.config.defects.not_found_as_bad_request {
+        return Err(ApiError::invalid(message));
+    }
+    let status = not_found
+        .as_ref()
+        .and_then(|n| StatusCode::from_u16(n.status).ok())
+        .unwrap_or(StatusCode::OK);
+    let word = not_found
+        .and_then(|n| n.job_status)
+        .unwrap_or_else(|| info.stages.failed.clone());
+    Ok(Reply {
+        status,
+        ..Reply::ok(json!({"status": word, "message": message}))
+    })
 }
 
 /// The body of a create or fetch answer for a job.

@@ -186,10 +186,22 @@ async fn modelslab_queued_answers_processing_with_an_absolute_fetch_url() {
     .await;
     assert_eq!(by_string.json()["status"], "success");
     let unknown = fetch(&router, Provider::Modelslab, "1").await;
+    let not_found = spec(Provider::Modelslab)
+        .not_found(&result_op(Provider::Modelslab))
+        .expect("the fetch documents its not-found answer");
     assert_eq!(
-        (unknown.status, unknown.json()["status"].clone()),
-        (200, json!("error"))
+        (
+            unknown.status,
+            unknown.json()["status"].clone(),
+            unknown.json()["message"].clone()
+        ),
+        (
+            not_found.status,
+            json!(not_found.job_status),
+            json!(not_found.message)
+        )
     );
+    assert_eq!(unknown.json()["message"], "Request not found");
     assert_documented(
         Provider::Modelslab,
         &result_op(Provider::Modelslab),

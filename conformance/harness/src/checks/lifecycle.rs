@@ -391,7 +391,12 @@ pub(crate) async fn check(context: &Context) -> Verdict {
                 let job = &ctx.caller.spec().extensions().job;
                 if job.classify(&run.status) != JobStatus::Succeeded {
                     return CaseResult::Broke(failure(
-                        format!("a valid job ended {} ({})", run.status, reason(&run.result)),
+                        format!(
+                            "a valid job ended {} ({})",
+                            run.status,
+                            job.failure_of(&run.result)
+                                .unwrap_or_else(|| "no reason given".into())
+                        ),
                         None,
                     ));
                 }
@@ -435,14 +440,6 @@ fn with_size(context: &Context, mut body: Value) -> Value {
         }
     }
     body
-}
-
-fn reason(result: &Value) -> String {
-    ["/task/reason", "/data/error", "/message", "/messege"]
-        .iter()
-        .filter_map(|p| result.pointer(p))
-        .find(|v| !v.is_null() && v.as_str() != Some(""))
-        .map_or_else(|| "no reason given".into(), ToString::to_string)
 }
 
 /// Sets every `x-feature: <feature>` property (outside array items) whose object `body` holds
