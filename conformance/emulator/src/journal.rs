@@ -27,11 +27,11 @@ const KEPT_BODY: usize = 256 * 1024;
 /// Request bodies above this are refused with 413 before any handler (no provider allows more).
 const MAX_BODY: usize = 64 * 1024 * 1024;
 
-/// The journal of one emulator; clones share it.
-#[derive(Debug, Clone)]
+/// The journal of one emulator; clones share it. Its `Debug` shows how many exchanges it holds,
+/// never their contents.
+#[derive(Clone)]
 pub struct Journal(Arc<Inner>);
 
-#[derive(Debug)]
 struct Inner {
     started: Instant,
     started_wall: SystemTime,
@@ -42,8 +42,11 @@ struct Inner {
     secrets: Vec<ApiKey>,
 }
 
-/// One request and what became of it.
-#[derive(Debug, Clone, PartialEq)]
+/// One request and what became of it. Its `Debug` hides the key wherever the provider's `x-auth`
+/// puts it, and every header, query parameter or top-level body field whose name looks like a
+/// credential (`authorization`, `*key*`, `*token*`, `*secret*`, `cookie`...): the raw record
+/// stays in the process, and what is printed carries no key.
+#[derive(Clone, PartialEq)]
 pub struct Exchange {
     /// Arrival order, from 0.
     pub seq: u64,
@@ -134,6 +137,80 @@ impl Exchange {
             Outcome::Dropped { unsent } => unsent.as_ref(),
         }
     }
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("exchanges", &lock(&self.0.entries).len())
+            .field("secrets", &self.0.secrets.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Exchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut shown = self.clone();
+        redact(&mut shown, &[]);
+        // The provider's key header is already redacted, keeping its prefix (`Bearer [redacted]`).
+        let headers: Vec<(&str, &str)> = shown
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let hide = looks_secret(n) && !v.contains(REDACTED);
+                (n.as_str(), if hide { REDACTED } else { v.as_str() })
+            })
+            .collect();
+        let query = shown.query.as_deref().map(|q| {
+            q.split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((name, _)) if looks_secret(name) => format!("{name}={REDACTED}"),
+                    _ => pair.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("&")
+        });
+        let body = match shown.json() {
+            Some(serde_json::Value::Object(mut map)) => {
+                for (name, value) in map.iter_mut() {
+                    if looks_secret(name) {
+                        *value = REDACTED.into();
+                    }
+                }
+                serde_json::Value::Object(map).to_string()
+            }
+            _ => String::from_utf8_lossy(&shown.body).into_owned(),
+        };
+        f.debug_struct("Exchange")
+            .field("seq", &shown.seq)
+            .field("received", &shown.received)
+            .field("finished", &shown.finished)
+            .field("provider", &shown.provider)
+            .field("operation", &shown.operation)
+            .field("method", &shown.method)
+            .field("path", &shown.path)
+            .field("query", &query)
+            .field("headers", &headers)
+            .field("body", &body)
+            .field("outcome", &shown.outcome)
+            .finish()
+    }
+}
+
+/// Whether a header, query parameter or body field named `name` may carry a credential.
+fn looks_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "auth",
+        "key",
+        "token",
+        "secret",
+        "password",
+        "cookie",
+        "signature",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
 }
 
 impl Default for Journal {
@@ -388,5 +465,53 @@ mod tests {
     fn the_journal_debug_shows_no_key() {
         let journal = Journal::new(vec![ApiKey::new("sk-journal-secret")]);
         assert!(!format!("{journal:?}").contains("sk-journal-secret"));
+    }
+
+    fn exchange(provider: Provider, headers: &[(&str, &str)], query: &str, body: &str) -> Exchange {
+        Exchange {
+            seq: 0,
+            received: Duration::ZERO,
+            finished: Duration::ZERO,
+            provider: Some(provider),
+            operation: None,
+            method: "POST".into(),
+            path: "/".into(),
+            query: Some(query.into()),
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: Bytes::from(body.to_owned()),
+            outcome: Outcome::Dropped { unsent: None },
+        }
+    }
+
+    #[test]
+    fn an_exchange_debug_shows_no_key_wherever_it_was_sent() {
+        let shown = format!(
+            "{:?}",
+            exchange(
+                Provider::Novita,
+                &[("authorization", "Bearer sk-one"), ("x-api-key", "sk-two")],
+                "page=1&api_key=sk-three",
+                r#"{"prompt": "a fox", "token": "sk-four"}"#,
+            )
+        );
+        for key in ["sk-one", "sk-two", "sk-three", "sk-four"] {
+            assert!(!shown.contains(key), "{key} in {shown}");
+        }
+        for kept in ["Bearer [redacted]", "page=1", "a fox"] {
+            assert!(shown.contains(kept), "{kept} not in {shown}");
+        }
+        let shown = format!(
+            "{:?}",
+            exchange(
+                Provider::Modelslab,
+                &[],
+                "",
+                r#"{"key": "sk-five", "prompt": "p"}"#
+            )
+        );
+        assert!(!shown.contains("sk-five"), "{shown}");
     }
 }
