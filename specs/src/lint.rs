@@ -481,6 +481,23 @@ fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
             }
         }
     }
+    let job = &ext.job;
+    let pointers = [
+        ("id-pointer", std::slice::from_ref(&job.id_pointer)),
+        ("id-fallback-pointers", job.id_fallback_pointers.as_slice()),
+        ("status-pointer", std::slice::from_ref(&job.status_pointer)),
+        ("eta-pointer", job.eta_pointer.as_slice()),
+        ("outputs", job.outputs.as_slice()),
+        ("failure-pointers", job.failure_pointers.as_slice()),
+    ];
+    for (name, list) in pointers {
+        for pointer in list.iter().filter(|p| !p.starts_with('/')) {
+            add(
+                &format!("/x-job/{name}"),
+                format!("{pointer:?} is not a JSON pointer (it starts with /)"),
+            );
+        }
+    }
     check_job_aliases(spec, add);
     if !ext.auth.accepted_prefixes.contains(&ext.auth.prefix) {
         add(
@@ -1011,7 +1028,7 @@ info: {title: t, version: "1"}
 servers: [{url: "https://example.com/api"}]
 x-provider: {id: novita, name: N, model: m, docs: d, key-env: K}
 x-auth: {in: header, name: Authorization, prefix: "Bearer ", accepted-prefixes: [""]}
-x-job: {create: create, result: result, style: poll, id-pointer: /id, status-pointer: /s, pending: [], succeeded: [], failed: [], stages: {queued: q, processing: p, succeeded: s, failed: f}}
+x-job: {create: create, result: result, style: poll, id-pointer: /id, status-pointer: /s, pending: [], succeeded: [], failed: [], failure-pointers: [task.reason], stages: {queued: q, processing: p, succeeded: s, failed: f}}
 x-output: {formats: [png], default-format: jpeg, inline-base64: false}
 x-errors:
   message-pointers: [message]
@@ -1088,6 +1105,7 @@ paths:
             "\"q\" is not in the x-job list for a queued job",
             "\"f\" is not in the x-job list for a failed job",
             "\"message\" is not a JSON pointer",
+            "\"task.reason\" is not a JSON pointer",
             "reason \"X\" is empty or listed twice",
             "200 is not an HTTP error status",
             "\"nope\" is no parameter and no request body field of any operation",
