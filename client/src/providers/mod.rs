@@ -422,7 +422,6 @@ impl Client {
     }
 }
 
-/// What a create call left to remember.
 /// `body` as the generated client's request type `T`; a body that does not fit it is an invalid
 /// request (the guard has already checked it against the spec, so this names a gap between the two).
 pub(crate) fn typed<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, Error> {
@@ -432,6 +431,7 @@ pub(crate) fn typed<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> 
     })
 }
 
+/// What a create call left to remember.
 pub(crate) struct Created {
     pub id: String,
     pub fetch_url: Option<String>,

@@ -14,7 +14,7 @@
 //! our generated client before anything is sent, while the emulator accepts it.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use img2img_emulator::{Config, Emulator, Exchange, KeyFault, ModelslabMode};
@@ -30,10 +30,6 @@ use crate::sdk_env;
 const KEY: &str = "sk-sdk-suite";
 const FAULT_KEY: &str = "sk-sdk-suite-fails";
 const FAULT_REASON: &str = "sdk suite failure";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// One official SDK and how its script runs.
 struct Sdk {
@@ -56,7 +52,7 @@ fn python_sdk(
     script: &str,
 ) -> Sdk {
     let python = sdk_env::python();
-    let dir = root().join("conformance/sdk/python");
+    let dir = sdk_env::workspace().join("conformance/sdk/python");
     let missing = match Command::new(&python)
         .args(["-c", &format!("import {module}")])
         .output()
@@ -284,7 +280,10 @@ async fn official_sdks_complete_whole_jobs_against_the_emulator() {
     main.shutdown().await;
     queued.shutdown().await;
 
-    let report = sdk_env::env_path("SDK_REPORT", root().join("target/conformance/sdk.json"));
+    let report = sdk_env::env_path(
+        "SDK_REPORT",
+        sdk_env::workspace().join("target/conformance/sdk.json"),
+    );
     if let Some(dir) = report.parent() {
         std::fs::create_dir_all(dir).unwrap();
     }
