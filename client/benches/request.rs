@@ -58,10 +58,11 @@ enum Typed {
 }
 
 fn typed(provider: Provider, body: Value) -> Typed {
-    match provider {
-        Provider::Gptproto => Typed::Gptproto(serde_json::from_value(body).expect("fits")),
-        Provider::Novita => Typed::Novita(serde_json::from_value(body).expect("fits")),
-        Provider::Modelslab => Typed::Modelslab(serde_json::from_value(body).expect("fits")),
+    match provider.id() {
+        "gptproto" => Typed::Gptproto(serde_json::from_value(body).expect("fits")),
+        "novita" => Typed::Novita(serde_json::from_value(body).expect("fits")),
+        "modelslab" => Typed::Modelslab(serde_json::from_value(body).expect("fits")),
+        other => panic!("no generated type for {other}"),
     }
 }
 
@@ -113,12 +114,12 @@ fn main() {
     for target in [1_000_000usize, 10_000_000] {
         let image = png_of_about(target);
         let runs = if target > 5_000_000 { 9 } else { 31 };
-        for provider in Provider::ALL {
+        for provider in Provider::all() {
             if !filter.is_empty() && !filter.iter().any(|f| f == provider.id()) {
                 continue;
             }
             let mut request = request(image.clone());
-            if provider != Provider::Gptproto {
+            if provider != Provider::named("gptproto") {
                 request.options.model = Some("sd_xl_base_1.0.safetensors".into());
             }
             let prepared = request.prepare(provider).expect("valid request");

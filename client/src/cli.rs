@@ -69,9 +69,9 @@ pub enum ProviderArg {
 impl From<ProviderArg> for Provider {
     fn from(p: ProviderArg) -> Provider {
         match p {
-            ProviderArg::Gptproto => Provider::Gptproto,
-            ProviderArg::Novita => Provider::Novita,
-            ProviderArg::Modelslab => Provider::Modelslab,
+            ProviderArg::Gptproto => Provider::named("gptproto"),
+            ProviderArg::Novita => Provider::named("novita"),
+            ProviderArg::Modelslab => Provider::named("modelslab"),
         }
     }
 }
@@ -559,14 +559,14 @@ mod tests {
 
     #[test]
     fn a_refusal_names_the_flag_that_sets_the_field() {
-        let message = refusal(Provider::Novita, &request());
+        let message = refusal(Provider::named("novita"), &request());
         assert!(message.contains("model_name"), "{message}");
         assert!(message.contains("--model"), "{message}");
 
         let mut r = request();
         r.options.model = Some("m".into());
         r.n = Some(9);
-        let message = refusal(Provider::Novita, &r);
+        let message = refusal(Provider::named("novita"), &r);
         assert!(
             message.contains("request.image_num = 9 is above the maximum 8"),
             "{message}"
@@ -575,7 +575,7 @@ mod tests {
 
         let mut r = request();
         r.options.noise = Some(0.1);
-        let message = refusal(Provider::Novita, &r);
+        let message = refusal(Provider::named("novita"), &r);
         assert!(message.contains("--noise"), "{message}");
     }
 }

@@ -165,10 +165,10 @@ impl ClientConfig {
 
 /// The live base URL of `provider` (the spec's first server).
 pub fn default_base_url(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Gptproto => img2img_gptproto_client::DEFAULT_BASE_URL,
-        Provider::Novita => img2img_novita_client::DEFAULT_BASE_URL,
-        Provider::Modelslab => img2img_modelslab_client::DEFAULT_BASE_URL,
+    match provider.id() {
+        "gptproto" => img2img_gptproto_client::DEFAULT_BASE_URL,
+        "modelslab" => img2img_modelslab_client::DEFAULT_BASE_URL,
+        _ => img2img_novita_client::DEFAULT_BASE_URL,
     }
 }
 
@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_key() {
-        let config = ClientConfig::new(Provider::Novita).key("sk-very-secret");
+        let config = ClientConfig::new(Provider::named("novita")).key("sk-very-secret");
         let shown = format!("{config:?}");
         assert!(!shown.contains("very-secret"), "{shown}");
         assert!(shown.contains("[redacted]"));
@@ -187,18 +187,18 @@ mod tests {
     #[test]
     fn the_key_env_comes_from_the_spec() {
         assert_eq!(
-            ClientConfig::new(Provider::Modelslab).key_env(),
+            ClientConfig::new(Provider::named("modelslab")).key_env(),
             "MODELSLAB_API_KEY"
         );
         assert_eq!(
-            ClientConfig::new(Provider::Gptproto).key_env(),
+            ClientConfig::new(Provider::named("gptproto")).key_env(),
             "GPTPROTO_API_KEY"
         );
     }
 
     #[test]
     fn a_bad_base_url_is_a_config_error() {
-        let err = ClientConfig::new(Provider::Novita)
+        let err = ClientConfig::new(Provider::named("novita"))
             .base_url("ftp://example")
             .http_client()
             .unwrap_err();

@@ -300,7 +300,7 @@ fn by_status(
 /// `{"error": {"message", "code"}}`, `{"code", "message", "type": "error"}`; the HTTP status
 /// decides, but for a content-policy block.
 pub fn gptproto(status: u16, headers: &HeaderMap, body: &Value, scrub: &Scrub) -> Error {
-    let errors = errors_of(Provider::Gptproto);
+    let errors = errors_of(Provider::named("gptproto"));
     let Some(message) = errors.message_in(body).map(|m| scrub.text(m)) else {
         return unexpected(Some(status), body, scrub);
     };
@@ -318,7 +318,7 @@ pub fn gptproto(status: u16, headers: &HeaderMap, body: &Value, scrub: &Scrub) -
 
 /// A Novita error body `{code, reason, message, metadata}`, decided by its reason first.
 pub fn novita(status: u16, headers: &HeaderMap, body: &Value, scrub: &Scrub) -> Error {
-    let errors = errors_of(Provider::Novita);
+    let errors = errors_of(Provider::named("novita"));
     let reason = errors.reason_in(body).unwrap_or("");
     let message = errors
         .message_in(body)
@@ -344,7 +344,7 @@ pub fn modelslab(
     phase: Phase,
     scrub: &Scrub,
 ) -> Error {
-    let errors = errors_of(Provider::Modelslab);
+    let errors = errors_of(Provider::named("modelslab"));
     let message = errors
         .message_in(body)
         .map(|m| scrub.text(m))
@@ -429,10 +429,10 @@ pub fn from_body(
             },
         );
     };
-    match provider {
-        Provider::Gptproto => gptproto(status, headers, &body, scrub),
-        Provider::Novita => novita(status, headers, &body, scrub),
-        Provider::Modelslab => modelslab(status, headers, &body, phase, scrub),
+    match provider.id() {
+        "gptproto" => gptproto(status, headers, &body, scrub),
+        "modelslab" => modelslab(status, headers, &body, phase, scrub),
+        _ => novita(status, headers, &body, scrub),
     }
 }
 
@@ -484,10 +484,10 @@ pub fn from_progenitor<E: serde::Serialize>(
             let status = value.status().as_u16();
             let headers = value.headers().clone();
             let body = serde_json::to_value(value.into_inner()).unwrap_or(Value::Null);
-            ErrorOrResponse::Error(match provider {
-                Provider::Gptproto => gptproto(status, &headers, &body, scrub),
-                Provider::Novita => novita(status, &headers, &body, scrub),
-                Provider::Modelslab => modelslab(status, &headers, &body, phase, scrub),
+            ErrorOrResponse::Error(match provider.id() {
+                "gptproto" => gptproto(status, &headers, &body, scrub),
+                "modelslab" => modelslab(status, &headers, &body, phase, scrub),
+                _ => novita(status, &headers, &body, scrub),
             })
         }
         P::InvalidResponsePayload(bytes, _) => ErrorOrResponse::Error(Error::UnexpectedBody {
@@ -535,8 +535,8 @@ mod tests {
 
     #[test]
     fn field_names_come_out_of_provider_messages() {
-        let novita = errors_of(Provider::Novita);
-        let modelslab = errors_of(Provider::Modelslab);
+        let novita = errors_of(Provider::named("novita"));
+        let modelslab = errors_of(Provider::named("modelslab"));
         assert_eq!(
             novita.field_in("request.width: value must be in range [128, 2048]"),
             Some("request.width")
@@ -550,7 +550,7 @@ mod tests {
 
     fn through_the_hook(error: progenitor_client::Error<()>) -> Error {
         let scrub = Scrub::new(Some(&ApiKey::new("sk-live-123456")));
-        match from_progenitor(Provider::Novita, error, Phase::Create, &scrub) {
+        match from_progenitor(Provider::named("novita"), error, Phase::Create, &scrub) {
             ErrorOrResponse::Error(error) => error,
             ErrorOrResponse::Response(response) => panic!("a response: {response:?}"),
         }
@@ -562,7 +562,7 @@ mod tests {
         use img2img_specs::guard::GuardError;
         use progenitor_client::Error as P;
 
-        let spec = Spec::embedded(Provider::Novita);
+        let spec = Spec::embedded(Provider::named("novita"));
         let schema = spec.request_schema("create_img2img").unwrap().unwrap();
         let mut body = novita_body();
         body["request"]["width"] = 4096.into();
@@ -577,7 +577,7 @@ mod tests {
         );
 
         let missing = GuardError::MissingKey {
-            provider: Provider::Novita,
+            provider: Provider::named("novita"),
             env: "NOVITA_API_KEY".into(),
         };
         assert_eq!(
@@ -587,7 +587,7 @@ mod tests {
             }
         );
         let not_header_safe = GuardError::KeyNotHeaderSafe {
-            provider: Provider::Novita,
+            provider: Provider::named("novita"),
         };
         assert_eq!(
             through_the_hook(P::Custom(not_header_safe.to_hook_message())).kind(),

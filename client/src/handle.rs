@@ -75,7 +75,7 @@ mod tests {
     #[test]
     fn a_handle_round_trips_through_json_and_files() {
         let handle = JobHandle {
-            provider: Provider::Modelslab,
+            provider: Provider::named("modelslab"),
             id: "13443928".into(),
             base_url: "http://127.0.0.1:9".into(),
             fetch_url: Some("http://127.0.0.1:9/api/v1/enterprise/fetch".into()),

@@ -18,7 +18,7 @@
 //! # async fn run() -> Result<(), img2img_client::Error> {
 //! use img2img_client::{Client, ClientConfig, ImageRequest, Provider};
 //!
-//! let client = Client::new(ClientConfig::new(Provider::Novita).base_url("http://127.0.0.1:8080"))?;
+//! let client = Client::new(ClientConfig::new(Provider::named("novita")).base_url("http://127.0.0.1:8080"))?;
 //! let mut request = ImageRequest {
 //!     prompt: "a watercolour fox".into(),
 //!     image: std::fs::read("fox.png").unwrap(),

@@ -141,26 +141,50 @@ mod tests {
     #[test]
     fn terminal_statuses_come_from_the_spec() {
         for (provider, status, class) in [
-            (Provider::Gptproto, "completed", StatusClass::Succeeded),
-            (Provider::Gptproto, "succeeded", StatusClass::Succeeded),
-            (Provider::Gptproto, "canceled", StatusClass::Failed),
-            (Provider::Gptproto, "expired", StatusClass::Failed),
-            (Provider::Gptproto, "in_progress", StatusClass::Pending),
             (
-                Provider::Novita,
+                Provider::named("gptproto"),
+                "completed",
+                StatusClass::Succeeded,
+            ),
+            (
+                Provider::named("gptproto"),
+                "succeeded",
+                StatusClass::Succeeded,
+            ),
+            (Provider::named("gptproto"), "canceled", StatusClass::Failed),
+            (Provider::named("gptproto"), "expired", StatusClass::Failed),
+            (
+                Provider::named("gptproto"),
+                "in_progress",
+                StatusClass::Pending,
+            ),
+            (
+                Provider::named("novita"),
                 "TASK_STATUS_SUCCEED",
                 StatusClass::Succeeded,
             ),
-            (Provider::Novita, "TASK_STATUS_FAILED", StatusClass::Failed),
             (
-                Provider::Novita,
+                Provider::named("novita"),
+                "TASK_STATUS_FAILED",
+                StatusClass::Failed,
+            ),
+            (
+                Provider::named("novita"),
                 "TASK_STATUS_UNKNOWN",
                 StatusClass::Pending,
             ),
-            (Provider::Modelslab, "success", StatusClass::Succeeded),
-            (Provider::Modelslab, "error", StatusClass::Failed),
-            (Provider::Modelslab, "failed", StatusClass::Failed),
-            (Provider::Modelslab, "processing", StatusClass::Pending),
+            (
+                Provider::named("modelslab"),
+                "success",
+                StatusClass::Succeeded,
+            ),
+            (Provider::named("modelslab"), "error", StatusClass::Failed),
+            (Provider::named("modelslab"), "failed", StatusClass::Failed),
+            (
+                Provider::named("modelslab"),
+                "processing",
+                StatusClass::Pending,
+            ),
         ] {
             assert_eq!(classify(provider, status), class, "{provider} {status}");
         }
@@ -212,16 +236,19 @@ mod tests {
     #[test]
     fn ids_and_etas_are_read_at_the_spec_pointers() {
         let novita_old = serde_json::json!({"code": 0, "msg": "", "data": {"task_id": "t-1"}});
-        assert_eq!(id_of(Provider::Novita, &novita_old).as_deref(), Some("t-1"));
+        assert_eq!(
+            id_of(Provider::named("novita"), &novita_old).as_deref(),
+            Some("t-1")
+        );
         let modelslab = serde_json::json!({"status": "processing", "id": 13443928, "eta": 12.5});
         assert_eq!(
-            id_of(Provider::Modelslab, &modelslab).as_deref(),
+            id_of(Provider::named("modelslab"), &modelslab).as_deref(),
             Some("13443928")
         );
         assert_eq!(
-            eta_of(Provider::Modelslab, &modelslab),
+            eta_of(Provider::named("modelslab"), &modelslab),
             Some(Duration::from_secs_f64(12.5))
         );
-        assert_eq!(eta_of(Provider::Gptproto, &modelslab), None);
+        assert_eq!(eta_of(Provider::named("gptproto"), &modelslab), None);
     }
 }

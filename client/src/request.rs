@@ -133,9 +133,9 @@ impl PreparedRequest {
 /// Fields the create call must carry whatever the request says (GPTProto runs img2img only with
 /// `action: img2img`).
 fn fixed_fields(provider: Provider) -> &'static [(&'static str, &'static str)] {
-    match provider {
-        Provider::Gptproto => &[("action", "img2img")],
-        Provider::Novita | Provider::Modelslab => &[],
+    match provider.id() {
+        "gptproto" => &[("action", "img2img")],
+        _ => &[],
     }
 }
 
@@ -397,10 +397,10 @@ mod tests {
 
     #[test]
     fn the_size_defaults_to_the_input_image() {
-        let body = request().to_body(Provider::Gptproto).unwrap();
+        let body = request().to_body(Provider::named("gptproto")).unwrap();
         assert_eq!(body["size"], "512x384");
         assert_eq!(body["action"], "img2img");
-        let body = request().to_body(Provider::Modelslab).unwrap();
+        let body = request().to_body(Provider::named("modelslab")).unwrap();
         assert_eq!(
             (body["width"].as_u64(), body["height"].as_u64()),
             (Some(512), Some(384))
@@ -409,11 +409,11 @@ mod tests {
 
     #[test]
     fn required_fields_come_from_the_spec_but_never_the_model() {
-        let body = request().to_body(Provider::Novita).unwrap();
+        let body = request().to_body(Provider::named("novita")).unwrap();
         assert!(body["request"]["steps"].is_u64(), "{body}");
         assert!(body["request"]["sampler_name"].is_string(), "{body}");
         assert!(body["request"].get("model_name").is_none());
-        let err = request().prepare(Provider::Novita).unwrap_err();
+        let err = request().prepare(Provider::named("novita")).unwrap_err();
         assert!(err.to_string().contains("model_name"), "{err}");
     }
 
@@ -422,7 +422,7 @@ mod tests {
         let mut r = request();
         r.options.model = Some("m".into());
         r.n = Some(9);
-        let err = r.prepare(Provider::Novita).unwrap_err();
+        let err = r.prepare(Provider::named("novita")).unwrap_err();
         let Error::InvalidRequest { field, message } = &err else {
             panic!("{err:?}")
         };
@@ -437,25 +437,28 @@ mod tests {
     fn a_setting_the_provider_lacks_is_refused() {
         let mut r = request();
         r.options.noise = Some(0.1);
-        let err = r.to_body(Provider::Novita).unwrap_err();
+        let err = r.to_body(Provider::named("novita")).unwrap_err();
         assert!(
             matches!(&err, Error::InvalidRequest { field: Some(f), .. } if f == "noise"),
             "{err:?}"
         );
         assert!(err.to_string().contains("no noise setting"), "{err}");
-        assert!(r.prepare(Provider::Gptproto).is_ok());
+        assert!(r.prepare(Provider::named("gptproto")).is_ok());
     }
 
     #[test]
     fn samplers_may_be_given_by_their_common_name() {
         assert_eq!(
-            provider_sampler(Provider::Novita, "euler_ancestral"),
+            provider_sampler(Provider::named("novita"), "euler_ancestral"),
             "Euler a"
         );
         assert_eq!(
-            provider_sampler(Provider::Modelslab, "euler_ancestral"),
+            provider_sampler(Provider::named("modelslab"), "euler_ancestral"),
             "EulerAncestralDiscreteScheduler"
         );
-        assert_eq!(provider_sampler(Provider::Gptproto, "k_euler"), "k_euler");
+        assert_eq!(
+            provider_sampler(Provider::named("gptproto"), "k_euler"),
+            "k_euler"
+        );
     }
 }

@@ -356,21 +356,21 @@ mod tests {
             invalid("request.width"),
             invalid("loras[0].na\"me] x"),
             GuardError::MissingKey {
-                provider: Provider::Novita,
+                provider: Provider::named("novita"),
                 env: "NOVITA_API_KEY".into(),
             },
             GuardError::KeyNotHeaderSafe {
-                provider: Provider::Gptproto,
+                provider: Provider::named("gptproto"),
             },
             GuardError::BodyCannotCarryKey {
-                provider: Provider::Modelslab,
+                provider: Provider::named("modelslab"),
             },
             GuardError::UnknownOperation {
-                provider: Provider::Novita,
+                provider: Provider::named("novita"),
                 operation: "nope".into(),
             },
             GuardError::SchemaDoesNotCompile {
-                provider: Provider::Novita,
+                provider: Provider::named("novita"),
                 operation: "create".into(),
                 message: "bad ] schema".into(),
             },

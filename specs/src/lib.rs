@@ -12,11 +12,11 @@
 //!   vocabulary; [`media_fields`] finds the images a request carries.
 //! - [`extensions`]: `x-job` ([`JobInfo::classify`](extensions::JobInfo::classify), ids, etas),
 //!   `x-auth` ([`AuthInfo::place`](extensions::AuthInfo::place)), `x-limits`, `x-emulator`, typed.
-//! - [`lint()`]: the rules of `specs/README.md`, all findings at once.
+
 //!
 //! ```
 //! use img2img_specs::{Provider, Spec};
-//! let spec = Spec::embedded(Provider::Novita);
+//! let spec = Spec::embedded(Provider::named("novita"));
 //! let schema = spec.request_schema("create_img2img").unwrap().unwrap();
 //! let body = serde_json::json!({"request": {"model_name": "m", "image_base64": "", "prompt": "p",
 //!     "width": 4096, "height": 512, "image_num": 1, "steps": 20, "guidance_scale": 7.5,
@@ -29,7 +29,7 @@
 pub mod extensions;
 #[cfg(feature = "guard")]
 pub mod guard;
-mod lint;
+
 mod provider;
 pub mod schema;
 mod secret;
@@ -39,12 +39,12 @@ mod view;
 mod violation;
 pub mod vocabulary;
 
-pub use lint::{Finding, lint};
 pub use provider::{Provider, UnknownProvider};
 pub use schema::Reading;
 pub use secret::ApiKey;
 pub use spec::{
     Example, ExampleKind, Link, NotFound, Operation, Parameter, Response, Spec, SpecError,
+    follow_refs,
 };
 pub use validate::{CompiledSchema, field_path};
 pub use view::{

@@ -198,12 +198,9 @@ impl Spec {
     /// # Panics
     /// If the embedded spec does not parse; the crate's tests make sure it does.
     pub fn embedded(provider: Provider) -> &'static Spec {
-        static SPECS: [OnceLock<Spec>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-        let index = Provider::ALL
-            .iter()
-            .position(|p| *p == provider)
-            .unwrap_or(0);
-        SPECS[index].get_or_init(|| {
+        static SPECS: std::sync::LazyLock<Box<[OnceLock<Spec>]>> =
+            std::sync::LazyLock::new(|| Provider::all().map(|_| OnceLock::new()).collect());
+        SPECS[provider.index()].get_or_init(|| {
             Spec::parse(provider.embedded_yaml()).unwrap_or_else(|e| {
                 panic!(
                     "the embedded spec specs/{} is unusable: {e}",
@@ -386,7 +383,7 @@ impl Spec {
                 continue;
             };
             for (name, link) in links {
-                let (_, link) = resolve(&self.document, "", link);
+                let (_, link) = follow_refs(&self.document, "", link);
                 let Some(operation) = link.get("operationId").and_then(Value::as_str) else {
                     continue;
                 };
@@ -468,7 +465,7 @@ impl Spec {
                 continue;
             };
             for (name, example) in examples {
-                let (pointer, example) = resolve(
+                let (pointer, example) = follow_refs(
                     &self.document,
                     &format!("{media}/{map}/{}", escape(name)),
                     example,
@@ -494,8 +491,9 @@ fn parent_pointer(pointer: &str) -> &str {
     pointer.rsplit_once('/').map_or("", |(parent, _)| parent)
 }
 
-/// Follows a local `$ref` (one or more hops); returns the pointer and value reached.
-pub(crate) fn resolve<'a>(document: &'a Value, at: &str, value: &'a Value) -> (String, &'a Value) {
+/// Follows a local `$ref` from `value` at `at` (one or more hops); returns the pointer and value
+/// reached.
+pub fn follow_refs<'a>(document: &'a Value, at: &str, value: &'a Value) -> (String, &'a Value) {
     let mut pointer = at.to_owned();
     let mut current = value;
     for _ in 0..16 {
@@ -521,7 +519,7 @@ fn collect_operations(document: &Value) -> Vec<Operation> {
     };
     for (path, item) in paths {
         let item_pointer = format!("/paths/{}", escape(path));
-        let (item_pointer, item) = resolve(document, &item_pointer, item);
+        let (item_pointer, item) = follow_refs(document, &item_pointer, item);
         let shared = item.get("parameters");
         for method in METHODS {
             let Some(operation) = item.get(method) else {
@@ -537,7 +535,7 @@ fn collect_operations(document: &Value) -> Vec<Operation> {
                     continue;
                 };
                 for (i, parameter) in list.iter().enumerate() {
-                    let (at, parameter) = resolve(document, &format!("{base}/{i}"), parameter);
+                    let (at, parameter) = follow_refs(document, &format!("{base}/{i}"), parameter);
                     let name = parameter
                         .get("name")
                         .and_then(Value::as_str)
@@ -562,7 +560,7 @@ fn collect_operations(document: &Value) -> Vec<Operation> {
             }
             let (request_body, body_required) = match operation.get("requestBody") {
                 Some(body) => {
-                    let (at, body) = resolve(document, &format!("{pointer}/requestBody"), body);
+                    let (at, body) = follow_refs(document, &format!("{pointer}/requestBody"), body);
                     let schema = body
                         .pointer("/content/application~1json/schema")
                         .map(|_| format!("{at}/content/application~1json/schema"));
@@ -578,7 +576,7 @@ fn collect_operations(document: &Value) -> Vec<Operation> {
             let mut responses = Vec::new();
             if let Some(Value::Object(map)) = operation.get("responses") {
                 for (status, response) in map {
-                    let (at, response) = resolve(
+                    let (at, response) = follow_refs(
                         document,
                         &format!("{pointer}/responses/{}", escape(status)),
                         response,
@@ -609,4 +607,33 @@ fn collect_operations(document: &Value) -> Vec<Operation> {
         }
     }
     operations
+}
+
+#[cfg(test)]
+mod structure_tests {
+    use crate::{Spec, SpecError};
+
+    #[test]
+    fn yaml_1_1_booleans_stay_strings() {
+        let text = "openapi: 3.0.3\ninfo: {title: N, version: '1'}\npaths: {}\nx-flags: [yes, no, on, off, y, n, true]\n";
+        let document: serde_json::Value = serde_saphyr::from_str_with_options(
+            text,
+            serde_saphyr::options! { strict_booleans: true },
+        )
+        .unwrap();
+        assert_eq!(document["info"]["title"], "N");
+        assert_eq!(
+            document["x-flags"],
+            serde_json::json!(["yes", "no", "on", "off", "y", "n", true])
+        );
+    }
+
+    #[test]
+    fn structural_errors_name_the_path() {
+        let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {type: [integer, 'null']}\n";
+        let error = Spec::parse(text).unwrap_err();
+        assert!(matches!(error, SpecError::Structure(_)));
+        let message = error.to_string();
+        assert!(message.contains("at paths"), "{message}");
+    }
 }

@@ -38,7 +38,7 @@ struct Output {
 pub fn run(mode: Mode) -> anyhow::Result<()> {
     let root = project::root();
     let mut stale = Vec::new();
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let (text, spec) = project::load_spec(provider)?;
         let outputs = render(provider, &text, &spec)
             .with_context(|| format!("generating the client for specs/{}", provider.spec_file()))?;
@@ -208,11 +208,6 @@ fn library(provider: Provider, spec: &Spec, sha: &str) -> anyhow::Result<String>
         ),
         AuthPlacement::Body => format!("the key in the `{}` field of the JSON body", ext.auth.name),
     };
-    let variant = match provider {
-        Provider::Gptproto => "Gptproto",
-        Provider::Novita => "Novita",
-        Provider::Modelslab => "Modelslab",
-    };
 
     let mut out = String::new();
     writeln!(
@@ -239,8 +234,13 @@ fn library(provider: Provider, spec: &Spec, sha: &str) -> anyhow::Result<String>
 pub use img2img_specs::ApiKey;
 pub use img2img_specs::guard::Credentials;
 
+/// The id of the provider this client speaks to (`specs/{file}`).
+pub const PROVIDER_ID: &str = "{id}";
+
 /// The provider this client speaks to.
-pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::{variant};
+pub fn provider() -> img2img_specs::Provider {{
+    img2img_specs::Provider::named(PROVIDER_ID)
+}}
 
 /// The live provider's base URL (the spec's first server).
 pub const DEFAULT_BASE_URL: &str = "{server}";
@@ -250,6 +250,7 @@ pub const SPEC_SHA256: &str = "{sha}";
 
 "#,
         file = provider.spec_file(),
+        id = provider.id(),
     ));
     out.push_str(&body);
     out.push_str(
@@ -263,7 +264,7 @@ impl ClientHooks<Credentials> for Client {
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> std::result::Result<(), Error<E>> {
-        img2img_specs::guard::prepare(PROVIDER, info.operation_id, &self.inner, request).map_err(
+        img2img_specs::guard::prepare(provider(), info.operation_id, &self.inner, request).map_err(
             |e| {
                 let message = e.to_hook_message();
                 if e.kind().is_request_fault() {

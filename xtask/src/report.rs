@@ -33,7 +33,7 @@ pub fn run(
         Some(results) => absolute(&results)?,
         None => root.join("target").join("conformance").join("results.json"),
     };
-    let specs: Vec<&Spec> = Provider::ALL.into_iter().map(Spec::embedded).collect();
+    let specs: Vec<&Spec> = Provider::all().map(Spec::embedded).collect();
     let run = img2img_report::load_results(&results)?;
     let shown = results
         .strip_prefix(&root)

@@ -14,7 +14,9 @@ use crate::images::ImageSource;
 use crate::poll::{self, StatusClass};
 use crate::retry::CallKind;
 
-const PROVIDER: Provider = Provider::Gptproto;
+fn provider() -> Provider {
+    Provider::named("gptproto")
+}
 
 pub(super) async fn submit(
     client: &Client,
@@ -44,7 +46,7 @@ pub(super) async fn submit(
         .await?;
     let state = read(client, &response, 200)?;
     let value = serde_json::to_value(&response).unwrap_or(Value::Null);
-    let id = poll::id_of(PROVIDER, &value)
+    let id = poll::id_of(provider(), &value)
         .ok_or_else(|| crate::errors::unexpected(Some(200), &value, client.scrub()))?;
     if state.class == StatusClass::Failed {
         return Err(Error::TaskFailed {
@@ -123,14 +125,14 @@ fn read(
             client.scrub(),
         ));
     };
-    let status = poll::status_of(PROVIDER, &value).unwrap_or_else(|| "unknown".to_owned());
-    let class = poll::classify(PROVIDER, &status);
+    let status = poll::status_of(provider(), &value).unwrap_or_else(|| "unknown".to_owned());
+    let class = poll::classify(provider(), &status);
     let failure = data.error.as_ref().and_then(|e| match e {
         PredictionError::Variant0(s) => s.clone(),
         PredictionError::Variant1(d) => d.message.clone(),
     });
     Ok(PollState {
-        eta: poll::eta_of(PROVIDER, &value),
+        eta: poll::eta_of(provider(), &value),
         progress: None,
         outputs: data
             .outputs

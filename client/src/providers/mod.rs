@@ -105,26 +105,22 @@ impl Client {
         let key = config.resolve_key()?;
         let http = config.http_client()?;
         let base_url = config.effective_base_url();
-        let backend = match config.provider {
-            Provider::Gptproto => {
-                Backend::Gptproto(img2img_gptproto_client::Client::new_with_client(
-                    &base_url,
-                    http.clone(),
-                    img2img_gptproto_client::Credentials::new(key.clone()),
-                ))
-            }
-            Provider::Novita => Backend::Novita(img2img_novita_client::Client::new_with_client(
+        let backend = match config.provider.id() {
+            "gptproto" => Backend::Gptproto(img2img_gptproto_client::Client::new_with_client(
+                &base_url,
+                http.clone(),
+                img2img_gptproto_client::Credentials::new(key.clone()),
+            )),
+            "modelslab" => Backend::Modelslab(img2img_modelslab_client::Client::new_with_client(
+                &base_url,
+                http.clone(),
+                img2img_modelslab_client::Credentials::new(key.clone()),
+            )),
+            _ => Backend::Novita(img2img_novita_client::Client::new_with_client(
                 &base_url,
                 http.clone(),
                 img2img_novita_client::Credentials::new(key.clone()),
             )),
-            Provider::Modelslab => {
-                Backend::Modelslab(img2img_modelslab_client::Client::new_with_client(
-                    &base_url,
-                    http.clone(),
-                    img2img_modelslab_client::Credentials::new(key.clone()),
-                ))
-            }
         };
         Ok(Client {
             provider: config.provider,

@@ -19,7 +19,9 @@ use crate::images::ImageSource;
 use crate::poll::{self, StatusClass};
 use crate::retry::CallKind;
 
-const PROVIDER: Provider = Provider::Modelslab;
+fn provider() -> Provider {
+    Provider::named("modelslab")
+}
 
 pub(super) async fn submit(
     client: &Client,
@@ -48,19 +50,19 @@ pub(super) async fn submit(
     let value = serde_json::to_value(&response).unwrap_or(Value::Null);
     match response {
         Img2ImgResponse::Img2ImgSuccess(success) => Ok(Created {
-            id: poll::id_of(PROVIDER, &value).unwrap_or_default(),
+            id: poll::id_of(provider(), &value).unwrap_or_default(),
             fetch_url: None,
             ready_outputs: success.output,
             eta: None,
         }),
         Img2ImgResponse::Img2ImgProcessing(processing) => {
-            let id = poll::id_of(PROVIDER, &value)
+            let id = poll::id_of(provider(), &value)
                 .ok_or_else(|| crate::errors::unexpected(Some(200), &value, client.scrub()))?;
             Ok(Created {
                 id,
                 fetch_url: processing.fetch_result.filter(|u| !u.is_empty()),
                 ready_outputs: Vec::new(),
-                eta: poll::eta_of(PROVIDER, &value),
+                eta: poll::eta_of(provider(), &value),
             })
         }
         Img2ImgResponse::ModelslabError(e) => Err(error_body(client, 200, &e, Phase::Create)),
@@ -109,7 +111,7 @@ pub(super) async fn poll(
         let ok = same_origin(url, client.base_url());
         if !ok {
             tracing::warn!(
-                provider = PROVIDER.id(),
+                provider = provider().id(),
                 "fetch_result is on another origin than the base URL; using the spec's fetch path"
             );
         }
@@ -138,8 +140,8 @@ pub(super) async fn poll(
         )
         .await?;
     let value = serde_json::to_value(&response).unwrap_or(Value::Null);
-    let status = poll::status_of(PROVIDER, &value).unwrap_or_else(|| "unknown".to_owned());
-    let class = poll::classify(PROVIDER, &status);
+    let status = poll::status_of(provider(), &value).unwrap_or_else(|| "unknown".to_owned());
+    let class = poll::classify(provider(), &status);
     match response {
         Img2ImgResponse::ModelslabError(e) => {
             // `error` / `failed` are terminal failures in `x-job`, but a rate limit or a refused
@@ -171,7 +173,7 @@ pub(super) async fn poll(
         Img2ImgResponse::Img2ImgProcessing(_) => Ok(PollState {
             status,
             class,
-            eta: poll::eta_of(PROVIDER, &value),
+            eta: poll::eta_of(provider(), &value),
             progress: None,
             outputs: Vec::new(),
             failure: None,

@@ -13,7 +13,9 @@ use crate::images::ImageSource;
 use crate::poll;
 use crate::retry::CallKind;
 
-const PROVIDER: Provider = Provider::Novita;
+fn provider() -> Provider {
+    Provider::named("novita")
+}
 
 pub(super) async fn submit(
     client: &Client,
@@ -31,7 +33,7 @@ pub(super) async fn submit(
         })
         .await?;
     let value = serde_json::to_value(&response).unwrap_or(Value::Null);
-    let id = poll::id_of(PROVIDER, &value)
+    let id = poll::id_of(provider(), &value)
         .ok_or_else(|| crate::errors::unexpected(Some(200), &value, client.scrub()))?;
     Ok(Created {
         id,
@@ -68,10 +70,10 @@ pub(super) async fn poll(
         )
         .await?;
     let value = serde_json::to_value(&response).unwrap_or(Value::Null);
-    let status = poll::status_of(PROVIDER, &value).unwrap_or_else(|| "unknown".to_owned());
+    let status = poll::status_of(provider(), &value).unwrap_or_else(|| "unknown".to_owned());
     Ok(PollState {
-        class: poll::classify(PROVIDER, &status),
-        eta: poll::eta_of(PROVIDER, &value),
+        class: poll::classify(provider(), &status),
+        eta: poll::eta_of(provider(), &value),
         progress: response
             .task
             .progress_percent

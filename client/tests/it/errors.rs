@@ -11,11 +11,12 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn create_path(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Gptproto => "/api/v3/novel/nai-diffusion-4-5-curated/image-to-image",
-        Provider::Novita => "/v3/async/img2img",
-        Provider::Modelslab => "/api/v1/enterprise/img2img",
-    }
+    let spec = img2img_specs::Spec::embedded(provider);
+    let create = &spec.extensions().job.create;
+    &spec
+        .operation(create)
+        .expect("x-job.create is an operation")
+        .path
 }
 
 fn no_retry_client(provider: Provider, base: &str) -> Client {
@@ -85,7 +86,7 @@ async fn check_cases(provider: Provider, cases: Vec<Case>) {
 #[tokio::test]
 async fn gptproto_error_shapes() {
     check_cases(
-        Provider::Gptproto,
+        Provider::named("gptproto"),
         vec![
             case(
                 401,
@@ -140,7 +141,7 @@ async fn gptproto_rate_limit_carries_retry_after() {
         json!({"code": 429, "message": "Rate limit exceeded", "type": "error"}),
     )
     .insert_header("Retry-After", "12");
-    let err = submit_against(&server, Provider::Gptproto, template).await;
+    let err = submit_against(&server, Provider::named("gptproto"), template).await;
     assert_eq!(
         err,
         Error::RateLimited {
@@ -156,7 +157,7 @@ async fn novita_error_reasons() {
         json!({"code": code, "reason": reason, "message": message, "metadata": {}})
     }
     check_cases(
-        Provider::Novita,
+        Provider::named("novita"),
         vec![
             Case {
                 check: |e| matches!(e, Error::InvalidRequest { field: Some(f), .. } if f == "request.width"),
@@ -198,7 +199,7 @@ async fn novita_error_reasons() {
 #[tokio::test]
 async fn modelslab_error_shapes_with_any_http_status() {
     check_cases(
-        Provider::Modelslab,
+        Provider::named("modelslab"),
         vec![
             // `status: "error"` inside HTTP 200 is an error.
             Case {
@@ -277,7 +278,7 @@ async fn bodies_no_shape_fits_are_unexpected_with_a_bounded_snippet() {
     let server = MockServer::start().await;
     // An HTML page from a proxy, on a status the specs do not document.
     let html = format!("<html>{}</html>", "Bad gateway ".repeat(200));
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let err = submit_against(
             &server,
             provider,
@@ -317,7 +318,7 @@ async fn bodies_no_shape_fits_are_unexpected_with_a_bounded_snippet() {
 async fn every_documented_error_example_parses() {
     let server = MockServer::start().await;
     let mut seen = 0;
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let spec = Spec::embedded(provider);
         let create = &spec.extensions().job.create;
         for example in spec.examples() {
@@ -354,7 +355,7 @@ async fn an_echoed_key_is_scrubbed() {
     let server = MockServer::start().await;
     let err = submit_against(
         &server,
-        Provider::Modelslab,
+        Provider::named("modelslab"),
         json(
             400,
             json!({"status": "error", "message": format!("key {KEY} must be valid")}),
@@ -394,8 +395,8 @@ async fn poll_errors_parse_too() {
         created_at: chrono::Utc::now(),
         first_poll_at: None,
     };
-    let err = client(Provider::Modelslab, &server.uri())
-        .wait(&handle(Provider::Modelslab))
+    let err = client(Provider::named("modelslab"), &server.uri())
+        .wait(&handle(Provider::named("modelslab")))
         .await
         .unwrap_err();
     assert_eq!(
@@ -404,8 +405,8 @@ async fn poll_errors_parse_too() {
             reason: "Generation failed".into()
         }
     );
-    let err = client(Provider::Novita, &server.uri())
-        .wait(&handle(Provider::Novita))
+    let err = client(Provider::named("novita"), &server.uri())
+        .wait(&handle(Provider::named("novita")))
         .await
         .unwrap_err();
     assert!(

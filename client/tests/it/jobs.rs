@@ -64,8 +64,8 @@ async fn a_novita_job_follows_the_eta_hints_then_downloads() {
     mount_image(&server, "/img/0.png").await;
     mount_image(&server, "/img/1.png").await;
 
-    let client = client(Provider::Novita, &server.uri());
-    let mut request = request_for(Provider::Novita);
+    let client = client(Provider::named("novita"), &server.uri());
+    let mut request = request_for(Provider::named("novita"));
     request.n = Some(2);
     let started = Instant::now();
     let handle = client.submit(&request).await.unwrap();
@@ -97,14 +97,14 @@ async fn without_hints_the_waits_grow_exponentially_and_the_deadline_stops_them(
         .respond_with(json(200, pending))
         .mount(&server)
         .await;
-    let mut config = config(Provider::Gptproto, &server.uri());
+    let mut config = config(Provider::named("gptproto"), &server.uri());
     config.poll = PollPolicy {
         deadline: Duration::from_secs(30),
         ..config.poll
     };
     let client = Client::new(config).unwrap();
     let handle = JobHandle {
-        provider: Provider::Gptproto,
+        provider: Provider::named("gptproto"),
         id: "p-1".into(),
         base_url: server.uri(),
         fetch_url: None,
@@ -160,9 +160,9 @@ async fn polls_retry_server_errors_and_rate_limits() {
         .expect(2)
         .mount(&server)
         .await;
-    let client = client(Provider::Gptproto, &server.uri());
+    let client = client(Provider::named("gptproto"), &server.uri());
     let handle = JobHandle {
-        provider: Provider::Gptproto,
+        provider: Provider::named("gptproto"),
         id: "p-2".into(),
         base_url: server.uri(),
         fetch_url: None,
@@ -198,10 +198,10 @@ async fn a_rate_limited_create_is_retried_after_the_wait_asked() {
         .mount(&server)
         .await;
     mount_image(&server, "/o.png").await;
-    let client = client(Provider::Modelslab, &server.uri());
+    let client = client(Provider::named("modelslab"), &server.uri());
     let started = Instant::now();
     let images = client
-        .generate(&request_for(Provider::Modelslab))
+        .generate(&request_for(Provider::named("modelslab")))
         .await
         .unwrap();
     assert_eq!(started.elapsed(), Duration::from_secs(30));
@@ -220,8 +220,8 @@ async fn a_create_answered_with_a_server_error_is_not_sent_again() {
         .expect(1)
         .mount(&server)
         .await;
-    let err = client(Provider::Novita, &server.uri())
-        .submit(&request_for(Provider::Novita))
+    let err = client(Provider::named("novita"), &server.uri())
+        .submit(&request_for(Provider::named("novita")))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Server { status: 503, .. }), "{err:?}");
@@ -262,9 +262,9 @@ async fn modelslab_polls_the_fetch_result_url_it_was_given() {
         .mount(&server)
         .await;
     mount_image(&server, "/r.png").await;
-    let client = client(Provider::Modelslab, &server.uri());
+    let client = client(Provider::named("modelslab"), &server.uri());
     let handle = client
-        .submit(&request_for(Provider::Modelslab))
+        .submit(&request_for(Provider::named("modelslab")))
         .await
         .unwrap();
     assert_eq!(handle.fetch_url.as_deref(), Some(fetch_url.as_str()));
@@ -304,7 +304,7 @@ async fn a_fetch_result_on_another_origin_is_not_sent_the_key() {
         .mount(&server)
         .await;
     let handle = JobHandle {
-        provider: Provider::Modelslab,
+        provider: Provider::named("modelslab"),
         id: "5".into(),
         base_url: server.uri(),
         fetch_url: Some(format!("{}/steal", elsewhere.uri())),
@@ -312,7 +312,7 @@ async fn a_fetch_result_on_another_origin_is_not_sent_the_key() {
         created_at: chrono::Utc::now(),
         first_poll_at: None,
     };
-    let result = client(Provider::Modelslab, &server.uri())
+    let result = client(Provider::named("modelslab"), &server.uri())
         .wait(&handle)
         .await
         .unwrap();
@@ -357,9 +357,9 @@ async fn a_saved_handle_resumes_in_a_new_client() {
     mount_image(&server, "/p9.png").await;
 
     let saved = {
-        let first = client(Provider::Gptproto, &server.uri());
+        let first = client(Provider::named("gptproto"), &server.uri());
         let handle = first
-            .submit(&request_for(Provider::Gptproto))
+            .submit(&request_for(Provider::named("gptproto")))
             .await
             .unwrap();
         handle.to_json()
@@ -386,7 +386,7 @@ async fn a_failed_job_reports_the_provider_reason() {
         .mount(&server)
         .await;
     let handle = JobHandle {
-        provider: Provider::Gptproto,
+        provider: Provider::named("gptproto"),
         id: "p-3".into(),
         base_url: server.uri(),
         fetch_url: None,
@@ -394,7 +394,7 @@ async fn a_failed_job_reports_the_provider_reason() {
         created_at: chrono::Utc::now(),
         first_poll_at: None,
     };
-    let err = client(Provider::Gptproto, &server.uri())
+    let err = client(Provider::named("gptproto"), &server.uri())
         .wait(&handle)
         .await
         .unwrap_err();
@@ -409,7 +409,7 @@ async fn a_failed_job_reports_the_provider_reason() {
 #[tokio::test(start_paused = true)]
 async fn out_of_range_values_are_refused_before_any_request() {
     let server = MockServer::start().await;
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let mut request = request_for(provider);
         request.strength = Some(1.5);
         let err = client(provider, &server.uri())

@@ -18,10 +18,11 @@ async fn a_create_is_not_sent_again_after_a_timeout_once_sent() {
         .respond_with(json(200, json!({"task_id": "late"})).set_delay(Duration::from_secs(3)))
         .mount(&server)
         .await;
-    let config = config(Provider::Novita, &server.uri()).timeout(Some(Duration::from_millis(300)));
+    let config =
+        config(Provider::named("novita"), &server.uri()).timeout(Some(Duration::from_millis(300)));
     let client = Client::new(config).unwrap();
     let err = client
-        .submit(&request_for(Provider::Novita))
+        .submit(&request_for(Provider::named("novita")))
         .await
         .unwrap_err();
     assert!(
@@ -63,11 +64,11 @@ async fn a_poll_is_retried_after_a_timeout() {
         .mount(&server)
         .await;
     let mut config =
-        config(Provider::Novita, &server.uri()).timeout(Some(Duration::from_millis(300)));
+        config(Provider::named("novita"), &server.uri()).timeout(Some(Duration::from_millis(300)));
     config.retry.base = Duration::from_millis(10);
     let client = Client::new(config).unwrap();
     let handle = img2img_client::JobHandle {
-        provider: Provider::Novita,
+        provider: Provider::named("novita"),
         id: "t".into(),
         base_url: server.uri(),
         fetch_url: None,
@@ -88,12 +89,12 @@ async fn a_create_that_could_not_connect_is_retried() {
     drop(listener);
     let (logs, _guard) = capture_logs();
     let client = Client::new(config(
-        Provider::Gptproto,
+        Provider::named("gptproto"),
         &format!("http://127.0.0.1:{port}"),
     ))
     .unwrap();
     let err = client
-        .submit(&request_for(Provider::Gptproto))
+        .submit(&request_for(Provider::named("gptproto")))
         .await
         .unwrap_err();
     assert!(
@@ -133,9 +134,9 @@ async fn only_a_rate_limit_answer_lets_a_create_be_repeated() {
         ]))
         .mount(&server)
         .await;
-    let client = Client::new(config(Provider::Gptproto, &server.uri())).unwrap();
+    let client = Client::new(config(Provider::named("gptproto"), &server.uri())).unwrap();
     let err = client
-        .submit(&request_for(Provider::Gptproto))
+        .submit(&request_for(Provider::named("gptproto")))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Server { status: 500, .. }), "{err:?}");

@@ -9,7 +9,7 @@ use wiremock::{Mock, MockServer};
 
 #[test]
 fn debug_of_keys_configs_and_clients_is_redacted() {
-    let config = config(Provider::Novita, "http://127.0.0.1:9");
+    let config = config(Provider::named("novita"), "http://127.0.0.1:9");
     let client = Client::new(config.clone()).unwrap();
     for shown in [
         format!("{config:?}"),
@@ -23,11 +23,11 @@ fn debug_of_keys_configs_and_clients_is_redacted() {
 
 #[test]
 fn a_missing_key_names_the_variable_not_a_value() {
-    let err = Client::new(ClientConfig::new(Provider::Modelslab).key(""))
+    let err = Client::new(ClientConfig::new(Provider::named("modelslab")).key(""))
         .unwrap_err()
         .to_string();
     assert!(err.contains("empty"), "{err}");
-    let mut config = ClientConfig::new(Provider::Novita);
+    let mut config = ClientConfig::new(Provider::named("novita"));
     config.key = None;
     if std::env::var_os("NOVITA_API_KEY").is_none() {
         let err = Client::new(config).unwrap_err().to_string();
@@ -70,12 +70,12 @@ async fn the_key_is_in_no_log_line_error_or_handle() {
         ]))
         .mount(&server)
         .await;
-    let mut config = config(Provider::Modelslab, &server.uri());
+    let mut config = config(Provider::named("modelslab"), &server.uri());
     config.retry.base = std::time::Duration::from_millis(1);
     config.poll.initial = std::time::Duration::from_millis(1);
     let client = Client::new(config).unwrap();
     let handle = client
-        .submit(&request_for(Provider::Modelslab))
+        .submit(&request_for(Provider::named("modelslab")))
         .await
         .unwrap();
     assert!(!handle.to_json().contains(KEY));
@@ -112,8 +112,8 @@ async fn header_keys_stay_out_of_logs_too() {
         ))
         .mount(&server)
         .await;
-    let err = client(Provider::Novita, &server.uri())
-        .submit(&request_for(Provider::Novita))
+    let err = client(Provider::named("novita"), &server.uri())
+        .submit(&request_for(Provider::named("novita")))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "unauthorized");

@@ -39,7 +39,7 @@ pub fn request() -> ImageRequest {
 /// [`request`] fitted to `provider` (Novita and ModelsLab need a model).
 pub fn request_for(provider: Provider) -> ImageRequest {
     let mut r = request();
-    if provider != Provider::Gptproto {
+    if provider != Provider::named("gptproto") {
         r.options.model = Some("sd_xl_base_1.0.safetensors".into());
     }
     r

@@ -134,7 +134,7 @@ async fn run(settings: Settings) {
         "| provider | what | in flight | done | errors | per second | p50 ms | p99 ms | emulator CPU µs each |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     let mut peaks = Vec::new();
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let server = Server::start(&emulator_bin, provider, &[]).await;
         let bench = Bench {
             client: client.clone(),
@@ -155,7 +155,7 @@ async fn run(settings: Settings) {
         for level in LEVELS {
             let row = bench.jobs(level, settings).await;
             row.print(provider, "whole job (create, polls, 1 download)", level);
-            if provider == Provider::Novita && level == IN_FLIGHT {
+            if provider == Provider::named("novita") && level == IN_FLIGHT {
                 novita_jobs_32 = Some((
                     row.per_second(),
                     row.server_cpu.map(|cpu| cpu / row.done.max(1) as u32),
@@ -306,15 +306,16 @@ fn input_png_base64() -> String {
 
 /// A valid create body: the 64x64 input, one 512x512 output.
 fn create_body(provider: Provider, image: &str) -> Vec<u8> {
-    let body = match provider {
-        Provider::Gptproto => json!({"prompt": "a lighthouse", "action": "img2img", "image": image,
+    let body = match provider.id() {
+        "gptproto" => json!({"prompt": "a lighthouse", "action": "img2img", "image": image,
             "size": "512x512", "n": 1, "seed": 42, "strength": 0.6}),
-        Provider::Novita => json!({"request": {"model_name": "sd_xl_base_1.0.safetensors",
+        "novita" => json!({"request": {"model_name": "sd_xl_base_1.0.safetensors",
             "image_base64": image, "prompt": "a lighthouse", "width": 512, "height": 512,
             "image_num": 1, "steps": 20, "guidance_scale": 7.5, "sampler_name": "Euler a",
             "seed": 42}}),
-        Provider::Modelslab => json!({"key": "bench", "model_id": "m", "prompt": "a lighthouse",
+        "modelslab" => json!({"key": "bench", "model_id": "m", "prompt": "a lighthouse",
             "init_image": image, "width": 512, "height": 512, "samples": 1, "seed": 42}),
+        other => panic!("no test data for {other}"),
     };
     serde_json::to_vec(&body).expect("JSON")
 }
@@ -505,8 +506,8 @@ impl Bench {
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/json")
             .body(self.body.clone());
-        match self.provider {
-            Provider::Modelslab => request,
+        match self.provider.id() {
+            "modelslab" => request,
             _ => request.header("authorization", "Bearer bench"),
         }
     }
@@ -514,19 +515,20 @@ impl Bench {
     fn poll_request(&self, id: &str) -> reqwest::RequestBuilder {
         let x_job = &self.spec().extensions().job;
         let path = &self.spec().operation(&x_job.result).expect("result").path;
-        match self.provider {
-            Provider::Modelslab => self
+        match self.provider.id() {
+            "modelslab" => self
                 .client
                 .post(format!("{}{path}", self.base))
                 .json(&json!({"key": "bench", "request_id": id})),
-            Provider::Gptproto => self
+            "gptproto" => self
                 .client
                 .get(format!("{}{}", self.base, path.replace("{id}", id)))
                 .header("authorization", "Bearer bench"),
-            Provider::Novita => self
+            "novita" => self
                 .client
                 .get(format!("{}{path}?task_id={id}", self.base))
                 .header("authorization", "Bearer bench"),
+            other => panic!("no test data for {other}"),
         }
     }
 
@@ -560,15 +562,16 @@ impl Bench {
     }
 
     fn image_urls(&self, state: &Value) -> Vec<String> {
-        let list = match self.provider {
-            Provider::Gptproto => state["data"]["outputs"].clone(),
-            Provider::Novita => Value::Array(
+        let list = match self.provider.id() {
+            "gptproto" => state["data"]["outputs"].clone(),
+            "novita" => Value::Array(
                 state["images"]
                     .as_array()
                     .map(|images| images.iter().map(|i| i["image_url"].clone()).collect())
                     .unwrap_or_default(),
             ),
-            Provider::Modelslab => state["output"].clone(),
+            "modelslab" => state["output"].clone(),
+            other => panic!("no test data for {other}"),
         };
         list.as_array()
             .map(|l| {
@@ -719,12 +722,12 @@ async fn sustained_load(
     input: &str,
     settings: Settings,
 ) -> u64 {
-    let server = Server::start(bin, Provider::Novita, &[]).await;
+    let server = Server::start(bin, Provider::named("novita"), &[]).await;
     let bench = Bench {
         client: client.clone(),
         base: server.base.clone(),
-        provider: Provider::Novita,
-        body: create_body(Provider::Novita, input).into(),
+        provider: Provider::named("novita"),
+        body: create_body(Provider::named("novita"), input).into(),
         pid: server.pid(),
     };
     let load = Settings {
@@ -840,8 +843,8 @@ async fn compare_with_prism(
     let dir = std::env::temp_dir().join(format!("img2img-emulator-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     let spec_file = dir.join("novita.yaml");
-    std::fs::write(&spec_file, Provider::Novita.embedded_yaml()).expect("the spec file");
-    let body = create_body(Provider::Novita, input);
+    std::fs::write(&spec_file, Provider::named("novita").embedded_yaml()).expect("the spec file");
+    let body = create_body(Provider::named("novita"), input);
     let create_script = dir.join("create.lua");
     std::fs::write(
         &create_script,
@@ -879,7 +882,7 @@ async fn compare_with_prism(
     let prism_bench = Bench {
         client: client.clone(),
         base: prism_base.clone(),
-        provider: Provider::Novita,
+        provider: Provider::named("novita"),
         body: body.clone().into(),
         pid: 0,
     };
@@ -909,15 +912,15 @@ async fn compare_with_prism(
         return Comparison::Skipped(why);
     }
 
-    let server = Server::start(bin, Provider::Novita, &[]).await;
+    let server = Server::start(bin, Provider::named("novita"), &[]).await;
     let bench = Bench {
         client: client.clone(),
         base: server.base.clone(),
-        provider: Provider::Novita,
+        provider: Provider::named("novita"),
         body: body.into(),
         pid: server.pid(),
     };
-    let spec = Spec::embedded(Provider::Novita);
+    let spec = Spec::embedded(Provider::named("novita"));
     let x_job = &spec.extensions().job;
     let create_path = &spec.operation(&x_job.create).expect("create").path;
     let result_path = &spec.operation(&x_job.result).expect("result").path;

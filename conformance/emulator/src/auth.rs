@@ -56,7 +56,7 @@ pub(crate) fn check(
             .chain(shared.config.key_faults.iter().map(|f| &f.key))
             .any(|k| k.expose_secret() == key);
     if !accepted {
-        let status = if provider == Provider::Novita {
+        let status = if provider == Provider::named("novita") {
             StatusCode::FORBIDDEN
         } else {
             StatusCode::UNAUTHORIZED

@@ -157,7 +157,10 @@ impl Default for RateLimit {
                 .clone()
                 .unwrap_or_default()
         };
-        let (novita, modelslab) = (rate(Provider::Novita), rate(Provider::Modelslab));
+        let (novita, modelslab) = (
+            rate(Provider::named("novita")),
+            rate(Provider::named("modelslab")),
+        );
         RateLimit {
             novita_images_per_minute: novita.images_per_minute.unwrap_or(u32::MAX),
             modelslab_queued_requests: modelslab.queued_requests.unwrap_or(u32::MAX),
@@ -649,14 +652,19 @@ mod tests {
             fault: Fault::Drop,
             times: None,
         };
-        assert!(rule("create_img2img").applies_to(Provider::Novita, "create_img2img"));
-        assert!(rule("create_img2img").applies_to(Provider::Modelslab, "create_img2img"));
-        assert!(rule("novita:create_img2img").applies_to(Provider::Novita, "create_img2img"));
+        assert!(rule("create_img2img").applies_to(Provider::named("novita"), "create_img2img"));
+        assert!(rule("create_img2img").applies_to(Provider::named("modelslab"), "create_img2img"));
+        assert!(
+            rule("novita:create_img2img").applies_to(Provider::named("novita"), "create_img2img")
+        );
         for (provider, operation) in [
-            (Provider::Modelslab, "create_img2img"),
-            (Provider::Modelslab, "create_img2img_enterprise_images"),
-            (Provider::Modelslab, "create_img2img_v6"),
-            (Provider::Novita, "create_img2img"),
+            (Provider::named("modelslab"), "create_img2img"),
+            (
+                Provider::named("modelslab"),
+                "create_img2img_enterprise_images",
+            ),
+            (Provider::named("modelslab"), "create_img2img_v6"),
+            (Provider::named("novita"), "create_img2img"),
         ] {
             assert!(
                 rule("x-job.create").applies_to(provider, operation),
@@ -667,12 +675,15 @@ mod tests {
                 "{operation}"
             );
         }
-        assert!(rule("x-job.result").applies_to(Provider::Modelslab, "fetch_v6"));
-        assert!(!rule("novita:x-job.result").applies_to(Provider::Modelslab, "fetch_v6"));
-        assert!(!rule("novita:create_img2img").applies_to(Provider::Modelslab, "create_img2img"));
-        assert!(rule("modelslab:*").applies_to(Provider::Modelslab, "fetch_v6"));
-        assert!(!rule("modelslab:*").applies_to(Provider::Novita, "get_task_result"));
-        assert!(FaultRule::always(Fault::Drop).applies_to(Provider::Gptproto, "x"));
+        assert!(rule("x-job.result").applies_to(Provider::named("modelslab"), "fetch_v6"));
+        assert!(!rule("novita:x-job.result").applies_to(Provider::named("modelslab"), "fetch_v6"));
+        assert!(
+            !rule("novita:create_img2img")
+                .applies_to(Provider::named("modelslab"), "create_img2img")
+        );
+        assert!(rule("modelslab:*").applies_to(Provider::named("modelslab"), "fetch_v6"));
+        assert!(!rule("modelslab:*").applies_to(Provider::named("novita"), "get_task_result"));
+        assert!(FaultRule::always(Fault::Drop).applies_to(Provider::named("gptproto"), "x"));
         let parsed: KeyFault = "sk-1=fail=a=b".parse().unwrap();
         assert_eq!(parsed.key.expose_secret(), "sk-1");
         assert_eq!(parsed.fault, Fault::FailTask("a=b".into()));

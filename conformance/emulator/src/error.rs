@@ -128,7 +128,9 @@ mod tests {
     /// the spec's `x-errors`.
     #[test]
     fn novita_reasons_come_from_the_spec() {
-        let errors = &Spec::embedded(Provider::Novita).extensions().errors;
+        let errors = &Spec::embedded(Provider::named("novita"))
+            .extensions()
+            .errors;
         let limited = ErrorKind::RateLimited { retry_after: 30 };
         for (status, kind, reason) in [
             (400, ErrorKind::InvalidRequest, "INVALID_REQUEST_BODY"),

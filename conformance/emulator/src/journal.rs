@@ -491,7 +491,7 @@ mod tests {
         let shown = format!(
             "{:?}",
             exchange(
-                Provider::Novita,
+                Provider::named("novita"),
                 &[("authorization", "Bearer sk-one"), ("x-api-key", "sk-two")],
                 "page=1&api_key=sk-three",
                 r#"{"prompt": "a fox", "token": "sk-four"}"#,
@@ -506,7 +506,7 @@ mod tests {
         let shown = format!(
             "{:?}",
             exchange(
-                Provider::Modelslab,
+                Provider::named("modelslab"),
                 &[],
                 "",
                 r#"{"key": "sk-five", "prompt": "p"}"#

@@ -6,7 +6,7 @@
 //! # async fn demo() -> std::io::Result<()> {
 //! use img2img_emulator::{Config, Emulator};
 //! use img2img_specs::Provider;
-//! let emulator = Emulator::start(&Provider::ALL, Config::default()).await?;
+//! let emulator = Emulator::start(&Provider::all().collect::<Vec<_>>(), Config::default()).await?;
 //! let base = emulator.base_url(); // http://127.0.0.1:PORT; every spec path lives under it
 //! # emulator.shutdown().await; Ok(()) }
 //! ```

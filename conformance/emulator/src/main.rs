@@ -216,10 +216,10 @@ async fn run(log: BatchedStdout) -> std::process::ExitCode {
         }
     };
     let providers: Vec<Provider> = match args.provider {
-        Which::Gptproto => vec![Provider::Gptproto],
-        Which::Novita => vec![Provider::Novita],
-        Which::Modelslab => vec![Provider::Modelslab],
-        Which::All => Provider::ALL.to_vec(),
+        Which::Gptproto => vec![Provider::named("gptproto")],
+        Which::Novita => vec![Provider::named("novita")],
+        Which::Modelslab => vec![Provider::named("modelslab")],
+        Which::All => Provider::all().collect::<Vec<_>>(),
     };
     let emulator =
         match Emulator::bind(SocketAddr::new(args.host, args.port), &providers, config).await {

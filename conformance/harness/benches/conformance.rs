@@ -83,7 +83,7 @@ fn line(name: &str, cases: u32, elapsed: Duration, baseline: Duration) {
 async fn baseline_round_trip() -> Duration {
     let key = ApiKey::new("bench-key");
     let emulator = Emulator::start(
-        &[Provider::Novita],
+        &[Provider::named("novita")],
         Config {
             api_keys: vec![key.clone()],
             ..Config::default()
@@ -92,12 +92,12 @@ async fn baseline_round_trip() -> Duration {
     .await
     .expect("emulator");
     let caller = Caller::new(
-        Provider::Novita,
+        Provider::named("novita"),
         &emulator.base_url(),
         Some(key),
         Budget::unlimited(),
     );
-    let spec = Spec::embedded(Provider::Novita);
+    let spec = Spec::embedded(Provider::named("novita"));
     let schema = spec.request_schema("create_img2img").unwrap().unwrap();
     let mut body = sample(schema.schema(), Fill::Required);
     Payload::default().prepare(spec, &mut body);

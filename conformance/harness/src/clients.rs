@@ -162,35 +162,35 @@ pub async fn call(
             )
         }};
     }
-    match (provider, operation) {
-        (Provider::Gptproto, "create_image_to_image") => {
+    match (provider.id(), operation) {
+        ("gptproto", "create_image_to_image") => {
             send!(img2img_gptproto_client, create_image_to_image, body: ImageToImageRequest)
         }
-        (Provider::Gptproto, "get_prediction_result") => {
+        ("gptproto", "get_prediction_result") => {
             send!(img2img_gptproto_client, get_prediction_result, param: id)
         }
-        (Provider::Novita, "create_img2img") => {
+        ("novita", "create_img2img") => {
             send!(img2img_novita_client, create_img2img, body: Img2ImgRequest)
         }
-        (Provider::Novita, "get_task_result") => {
+        ("novita", "get_task_result") => {
             send!(img2img_novita_client, get_task_result, param: task_id)
         }
-        (Provider::Modelslab, "create_img2img") => {
+        ("modelslab", "create_img2img") => {
             send!(img2img_modelslab_client, create_img2img, body: Img2ImgRequest)
         }
-        (Provider::Modelslab, "fetch_queued_result") => {
+        ("modelslab", "fetch_queued_result") => {
             send!(img2img_modelslab_client, fetch_queued_result, body: FetchRequest)
         }
-        (Provider::Modelslab, "create_img2img_enterprise_images") => {
+        ("modelslab", "create_img2img_enterprise_images") => {
             send!(img2img_modelslab_client, create_img2img_enterprise_images, body: Img2ImgRequest)
         }
-        (Provider::Modelslab, "create_img2img_v6") => {
+        ("modelslab", "create_img2img_v6") => {
             send!(img2img_modelslab_client, create_img2img_v6, body: Img2ImgRequest)
         }
-        (Provider::Modelslab, "fetch_enterprise_images") => {
+        ("modelslab", "fetch_enterprise_images") => {
             send!(img2img_modelslab_client, fetch_enterprise_images, param: id, body: FetchKeyRequest)
         }
-        (Provider::Modelslab, "fetch_v6") => {
+        ("modelslab", "fetch_v6") => {
             send!(img2img_modelslab_client, fetch_v6, param: id, body: FetchKeyRequest)
         }
         _ => Outcome::Failed {
@@ -208,45 +208,43 @@ pub fn round_trip(
     value: Value,
 ) -> Result<Value, String> {
     use Part::{Error, Request, Success};
-    match (provider, operation, part) {
-        (Provider::Gptproto, "create_image_to_image", Request) => {
+    match (provider.id(), operation, part) {
+        ("gptproto", "create_image_to_image", Request) => {
             round::<img2img_gptproto_client::types::ImageToImageRequest>(value)
         }
-        (Provider::Gptproto, "create_image_to_image" | "get_prediction_result", Success) => {
+        ("gptproto", "create_image_to_image" | "get_prediction_result", Success) => {
             round::<img2img_gptproto_client::types::PredictionResponse>(value)
         }
-        (Provider::Gptproto, "create_image_to_image" | "get_prediction_result", Error) => {
+        ("gptproto", "create_image_to_image" | "get_prediction_result", Error) => {
             round::<img2img_gptproto_client::types::GptprotoError>(value)
         }
-        (Provider::Novita, "create_img2img", Request) => {
+        ("novita", "create_img2img", Request) => {
             round::<img2img_novita_client::types::Img2ImgRequest>(value)
         }
-        (Provider::Novita, "create_img2img", Success) => {
+        ("novita", "create_img2img", Success) => {
             round::<img2img_novita_client::types::CreateTaskResponse>(value)
         }
-        (Provider::Novita, "get_task_result", Success) => {
+        ("novita", "get_task_result", Success) => {
             round::<img2img_novita_client::types::TaskResultResponse>(value)
         }
-        (Provider::Novita, "create_img2img" | "get_task_result", Error) => {
+        ("novita", "create_img2img" | "get_task_result", Error) => {
             round::<img2img_novita_client::types::NovitaError>(value)
         }
         (
-            Provider::Modelslab,
+            "modelslab",
             "create_img2img" | "create_img2img_enterprise_images" | "create_img2img_v6",
             Request,
         ) => round::<img2img_modelslab_client::types::Img2ImgRequest>(value),
-        (Provider::Modelslab, "fetch_queued_result", Request) => {
+        ("modelslab", "fetch_queued_result", Request) => {
             round::<img2img_modelslab_client::types::FetchRequest>(value)
         }
-        (Provider::Modelslab, "fetch_enterprise_images" | "fetch_v6", Request) => {
+        ("modelslab", "fetch_enterprise_images" | "fetch_v6", Request) => {
             round::<img2img_modelslab_client::types::FetchKeyRequest>(value)
         }
-        (Provider::Modelslab, _, Success) => {
+        ("modelslab", _, Success) => {
             round::<img2img_modelslab_client::types::Img2ImgResponse>(value)
         }
-        (Provider::Modelslab, _, Error) => {
-            round::<img2img_modelslab_client::types::ModelslabError>(value)
-        }
+        ("modelslab", _, Error) => round::<img2img_modelslab_client::types::ModelslabError>(value),
         _ => Err(format!(
             "no generated type is known for {provider} {operation} {part:?}"
         )),

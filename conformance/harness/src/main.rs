@@ -118,7 +118,7 @@ fn main() -> ExitCode {
             TargetArg::Live => TargetChoice::Live,
         },
         providers: if cli.providers.is_empty() {
-            Provider::ALL.to_vec()
+            Provider::all().collect::<Vec<_>>()
         } else {
             dedup(cli.providers)
         },

@@ -83,7 +83,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             target: TargetChoice::Emulator,
-            providers: Provider::ALL.to_vec(),
+            providers: Provider::all().collect::<Vec<_>>(),
             base_url: None,
             max_requests: 60,
             record: None,

@@ -17,8 +17,13 @@
 pub use img2img_specs::ApiKey;
 pub use img2img_specs::guard::Credentials;
 
+/// The id of the provider this client speaks to (`specs/novita.yaml`).
+pub const PROVIDER_ID: &str = "novita";
+
 /// The provider this client speaks to.
-pub const PROVIDER: img2img_specs::Provider = img2img_specs::Provider::Novita;
+pub fn provider() -> img2img_specs::Provider {
+    img2img_specs::Provider::named(PROVIDER_ID)
+}
 
 /// The live provider's base URL (the spec's first server).
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
@@ -3717,7 +3722,7 @@ impl ClientHooks<Credentials> for Client {
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> std::result::Result<(), Error<E>> {
-        img2img_specs::guard::prepare(PROVIDER, info.operation_id, &self.inner, request).map_err(
+        img2img_specs::guard::prepare(provider(), info.operation_id, &self.inner, request).map_err(
             |e| {
                 let message = e.to_hook_message();
                 if e.kind().is_request_fault() {

@@ -65,21 +65,21 @@ mod tests {
     #[test]
     fn each_provider_gets_its_key_where_its_spec_says() {
         assert_eq!(
-            place(Provider::Gptproto, "k"),
+            place(Provider::named("gptproto"), "k"),
             KeyPlacement::Header {
                 name: "Authorization",
                 value: "k".into()
             }
         );
         assert_eq!(
-            place(Provider::Novita, "k"),
+            place(Provider::named("novita"), "k"),
             KeyPlacement::Header {
                 name: "Authorization",
                 value: "Bearer k".into()
             }
         );
         assert_eq!(
-            place(Provider::Modelslab, "k"),
+            place(Provider::named("modelslab"), "k"),
             KeyPlacement::BodyField {
                 name: "key",
                 value: "k".into()
@@ -89,7 +89,7 @@ mod tests {
 
     #[test]
     fn debug_shows_no_key() {
-        let shown = format!("{:?}", place(Provider::Novita, "sk-secret"));
+        let shown = format!("{:?}", place(Provider::named("novita"), "sk-secret"));
         assert!(!shown.contains("sk-secret"), "{shown}");
         assert!(shown.contains("Authorization"), "{shown}");
     }

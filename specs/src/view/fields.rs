@@ -331,28 +331,31 @@ mod tests {
     #[test]
     fn features_land_where_each_spec_says() {
         assert_eq!(
-            names(Provider::Novita, Feature::ImagesPerCall),
+            names(Provider::named("novita"), Feature::ImagesPerCall),
             ["request", "image_num"]
         );
         assert_eq!(
-            names(Provider::Novita, Feature::OutputFormat),
+            names(Provider::named("novita"), Feature::OutputFormat),
             ["extra", "response_image_type"]
         );
-        assert_eq!(names(Provider::Gptproto, Feature::ImagesPerCall), ["n"]);
         assert_eq!(
-            names(Provider::Modelslab, Feature::Steps),
+            names(Provider::named("gptproto"), Feature::ImagesPerCall),
+            ["n"]
+        );
+        assert_eq!(
+            names(Provider::named("modelslab"), Feature::Steps),
             ["num_inference_steps"]
         );
     }
 
     #[test]
     fn features_are_found_with_their_defaults() {
-        let size = field(Provider::Gptproto, Feature::Size);
+        let size = field(Provider::named("gptproto"), Feature::Size);
         assert_eq!(size.pointer, "/size");
         assert_eq!(size.default, Some(json!("832x1216")));
         let body = json!({"prompt": "p"});
         assert_eq!(
-            field(Provider::Gptproto, Feature::ImagesPerCall).value_in(&body),
+            field(Provider::named("gptproto"), Feature::ImagesPerCall).value_in(&body),
             Some(&json!(1))
         );
         for (feature, pointer) in [
@@ -361,13 +364,13 @@ mod tests {
             (Feature::Webhook, "/extra/webhook"),
             (Feature::WebhookTestMode, "/extra/webhook/test_mode"),
         ] {
-            assert_eq!(field(Provider::Novita, feature).pointer, pointer);
+            assert_eq!(field(Provider::named("novita"), feature).pointer, pointer);
         }
     }
 
     #[test]
     fn array_items_are_entered_and_marked() {
-        let spec = Spec::embedded(Provider::Novita);
+        let spec = Spec::embedded(Provider::named("novita"));
         let all = spec.features(&spec.extensions().job.create);
         let lora = all
             .iter()
@@ -384,7 +387,7 @@ mod tests {
             lora.pointers_in(&body),
             ["/request/loras/0/strength", "/request/loras/2/strength"]
         );
-        let width = field(Provider::Novita, Feature::Width);
+        let width = field(Provider::named("novita"), Feature::Width);
         assert_eq!(width.pointers_in(&body), Vec::<String>::new());
         assert_eq!(
             width.pointers_in(&json!({"request": {"width": 8}})),
@@ -404,11 +407,11 @@ mod tests {
 
     #[test]
     fn conditions_and_required_marks_come_from_the_parent_object() {
-        let image = field(Provider::Gptproto, Feature::InitImage);
+        let image = field(Provider::named("gptproto"), Feature::InitImage);
         let condition = image.condition.as_ref().unwrap();
         assert_eq!(condition.to_string(), "action = \"img2img\"");
-        assert!(field(Provider::Novita, Feature::Width).required);
-        assert!(!field(Provider::Novita, Feature::Strength).required);
+        assert!(field(Provider::named("novita"), Feature::Width).required);
+        assert!(!field(Provider::named("novita"), Feature::Strength).required);
     }
 
     fn walk(document: Value) -> Vec<FeatureField> {

@@ -216,12 +216,24 @@ mod tests {
     #[test]
     fn statuses_are_classified_by_the_spec_lists() {
         for (provider, status, expected) in [
-            (Provider::Gptproto, "completed", JobStatus::Succeeded),
-            (Provider::Gptproto, "canceled", JobStatus::Failed),
-            (Provider::Gptproto, "in_progress", JobStatus::Pending),
-            (Provider::Gptproto, "baking", JobStatus::Unknown),
-            (Provider::Novita, "TASK_STATUS_UNKNOWN", JobStatus::Pending),
-            (Provider::Modelslab, "error", JobStatus::Failed),
+            (
+                Provider::named("gptproto"),
+                "completed",
+                JobStatus::Succeeded,
+            ),
+            (Provider::named("gptproto"), "canceled", JobStatus::Failed),
+            (
+                Provider::named("gptproto"),
+                "in_progress",
+                JobStatus::Pending,
+            ),
+            (Provider::named("gptproto"), "baking", JobStatus::Unknown),
+            (
+                Provider::named("novita"),
+                "TASK_STATUS_UNKNOWN",
+                JobStatus::Pending,
+            ),
+            (Provider::named("modelslab"), "error", JobStatus::Failed),
         ] {
             assert_eq!(
                 job(provider).classify(status),
@@ -229,13 +241,13 @@ mod tests {
                 "{provider} {status}"
             );
         }
-        assert!(job(Provider::Novita).is_terminal("TASK_STATUS_SUCCEED"));
-        assert!(!job(Provider::Novita).is_terminal("TASK_STATUS_QUEUED"));
+        assert!(job(Provider::named("novita")).is_terminal("TASK_STATUS_SUCCEED"));
+        assert!(!job(Provider::named("novita")).is_terminal("TASK_STATUS_QUEUED"));
     }
 
     #[test]
     fn etas_read_numbers_and_numeric_strings_in_their_unit() {
-        let modelslab = job(Provider::Modelslab);
+        let modelslab = job(Provider::named("modelslab"));
         assert_eq!(
             modelslab.eta_of(&json!({"eta": 12.5})),
             Some(Duration::from_secs_f64(12.5))
@@ -246,7 +258,10 @@ mod tests {
         );
         assert_eq!(modelslab.eta_of(&json!({"eta": -1})), None);
         assert_eq!(modelslab.eta_of(&json!({"eta": "soon"})), None);
-        assert_eq!(job(Provider::Gptproto).eta_of(&json!({"eta": 3})), None);
+        assert_eq!(
+            job(Provider::named("gptproto")).eta_of(&json!({"eta": 3})),
+            None
+        );
         assert_eq!(
             EtaUnit::Milliseconds.duration(1500.0),
             Some(Duration::from_millis(1500))
@@ -255,7 +270,7 @@ mod tests {
 
     #[test]
     fn ids_are_read_at_the_pointer_or_its_fallbacks() {
-        let novita = job(Provider::Novita);
+        let novita = job(Provider::named("novita"));
         assert_eq!(
             novita
                 .id_of(&json!({"data": {"task_id": "t-1"}}))
@@ -264,7 +279,7 @@ mod tests {
         );
         assert_eq!(novita.id_of(&json!({"task_id": ""})), None);
         assert_eq!(
-            job(Provider::Modelslab)
+            job(Provider::named("modelslab"))
                 .id_of(&json!({"id": 13443928}))
                 .as_deref(),
             Some("13443928")
@@ -273,7 +288,7 @@ mod tests {
 
     #[test]
     fn failure_reasons_are_read_at_the_first_pointer_that_says_one() {
-        let novita = job(Provider::Novita);
+        let novita = job(Provider::named("novita"));
         assert_eq!(
             novita
                 .failure_of(&json!({"task": {"reason": "nsfw"}}))
@@ -281,7 +296,7 @@ mod tests {
             Some("nsfw")
         );
         assert_eq!(novita.failure_of(&json!({"task": {"reason": ""}})), None);
-        let gptproto = job(Provider::Gptproto);
+        let gptproto = job(Provider::named("gptproto"));
         assert_eq!(
             gptproto
                 .failure_of(&json!({"data": {"error": {"message": "blocked"}}}))
@@ -290,7 +305,7 @@ mod tests {
         );
         assert_eq!(gptproto.failure_of(&json!({"data": {"error": null}})), None);
         assert_eq!(
-            job(Provider::Modelslab)
+            job(Provider::named("modelslab"))
                 .failure_of(&json!({"message": " ", "messege": "out of memory"}))
                 .as_deref(),
             Some("out of memory")
@@ -299,7 +314,7 @@ mod tests {
 
     #[test]
     fn every_stage_word_is_in_its_list() {
-        for provider in Provider::ALL {
+        for provider in Provider::all() {
             let job = job(provider);
             let stages = job.stages.as_ref().expect("every spec names its stages");
             assert_eq!(job.classify(&stages.queued), JobStatus::Pending);

@@ -74,14 +74,18 @@ mod tests {
 
     #[test]
     fn the_specs_limits_are_read_into_named_fields() {
-        let novita = &Spec::embedded(Provider::Novita).extensions().limits;
+        let novita = &Spec::embedded(Provider::named("novita"))
+            .extensions()
+            .limits;
         assert_eq!(
             novita.rate_limit.as_ref().and_then(|r| r.images_per_minute),
             Some(10)
         );
         assert_eq!(novita.image_url_ttl_seconds, Some(3600));
         assert_eq!(novita.max_input_bytes, Some(10_485_760));
-        let modelslab = &Spec::embedded(Provider::Modelslab).extensions().limits;
+        let modelslab = &Spec::embedded(Provider::named("modelslab"))
+            .extensions()
+            .limits;
         let rate = modelslab.rate_limit.as_ref().unwrap();
         assert_eq!(
             (rate.queued_requests, rate.retry_after_seconds),
@@ -89,7 +93,9 @@ mod tests {
         );
         assert_eq!(modelslab.temp_link_ttl_seconds, Some(86_400));
         assert_eq!(
-            Spec::embedded(Provider::Gptproto).extensions().limits,
+            Spec::embedded(Provider::named("gptproto"))
+                .extensions()
+                .limits,
             Limits::default()
         );
     }
@@ -103,7 +109,7 @@ mod tests {
 
     #[test]
     fn every_spec_gives_the_emulator_its_render_defaults() {
-        for provider in Provider::ALL {
+        for provider in Provider::all() {
             let emulator = Spec::embedded(provider).extensions().emulator.as_ref();
             assert!(emulator.is_some(), "{provider} has no x-emulator");
         }

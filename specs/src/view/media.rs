@@ -60,7 +60,7 @@ mod tests {
 
     #[test]
     fn images_are_found_in_nested_objects_and_array_items() {
-        let spec = Spec::embedded(Provider::Novita);
+        let spec = Spec::embedded(Provider::named("novita"));
         let schema = spec
             .request_schema(&spec.extensions().job.create)
             .unwrap()

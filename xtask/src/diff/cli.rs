@@ -71,8 +71,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         (None, _, _) => bail!(
             "give two spec files (`cargo xtask diff OLD NEW`), or a git revision (`cargo xtask diff --rev REV [FILE]`)"
         ),
-        (Some(rev), None, _) => Provider::ALL
-            .into_iter()
+        (Some(rev), None, _) => Provider::all()
             .map(|p| {
                 let path = format!("specs/{}", p.spec_file());
                 let new = Version {

@@ -38,8 +38,9 @@ pub(crate) async fn create(
     body: Value,
     key: u64,
 ) -> Result<Reply, ApiError> {
-    let (request, input) = prepare(shared, Provider::Gptproto, ctx, &body, Value::Null).await?;
-    let job = start(shared, Provider::Gptproto, key, request, input)?;
+    let (request, input) =
+        prepare(shared, Provider::named("gptproto"), ctx, &body, Value::Null).await?;
+    let job = start(shared, Provider::named("gptproto"), key, request, input)?;
     Ok(Reply::created(envelope(
         shared,
         &job,
@@ -68,7 +69,7 @@ pub(crate) fn result(
 
 /// The prediction envelope of a job.
 fn envelope(shared: &Shared, job: &Job, broken: bool) -> Value {
-    let info = shared.info(Provider::Gptproto);
+    let info = shared.info(Provider::named("gptproto"));
     let result = super::result_url(shared, job);
     let base = &job.request.base_url;
     let status = match &job.phase {

@@ -113,10 +113,10 @@ impl Reply {
 
 /// The provider's error body for `error`.
 pub(crate) fn error_body(provider: Provider, error: &ApiError) -> Value {
-    match provider {
-        Provider::Gptproto => gptproto::error_body(error),
-        Provider::Novita => novita::error_body(error),
-        Provider::Modelslab => modelslab::error_body(error),
+    match provider.id() {
+        "gptproto" => gptproto::error_body(error),
+        "modelslab" => modelslab::error_body(error),
+        _ => novita::error_body(error),
     }
 }
 
@@ -128,10 +128,10 @@ pub(crate) async fn create(
     body: Value,
     key: u64,
 ) -> Result<Reply, ApiError> {
-    match provider {
-        Provider::Gptproto => gptproto::create(shared, ctx, body, key).await,
-        Provider::Novita => novita::create(shared, ctx, body, key).await,
-        Provider::Modelslab => modelslab::create(shared, ctx, body, key).await,
+    match provider.id() {
+        "gptproto" => gptproto::create(shared, ctx, body, key).await,
+        "modelslab" => modelslab::create(shared, ctx, body, key).await,
+        _ => novita::create(shared, ctx, body, key).await,
     }
 }
 
@@ -144,24 +144,24 @@ pub(crate) async fn result(
     id: Option<String>,
     body: Option<Value>,
 ) -> Result<Reply, ApiError> {
-    match provider {
-        Provider::Gptproto => gptproto::result(shared, ctx, id),
-        Provider::Novita => novita::result(shared, ctx, id),
-        Provider::Modelslab => modelslab::result(shared, ctx, id, body).await,
+    match provider.id() {
+        "gptproto" => gptproto::result(shared, ctx, id),
+        "modelslab" => modelslab::result(shared, ctx, id, body).await,
+        _ => novita::result(shared, ctx, id),
     }
 }
 
 /// The webhook a finished job sends: URL, body and retries.
 pub(crate) async fn webhook(shared: &Shared, job: &Job) -> Option<(String, Value, u32)> {
     let url = job.request.webhook.clone()?;
-    match job.provider {
-        Provider::Gptproto => None,
-        Provider::Novita => Some((
+    match job.provider.id() {
+        "gptproto" => None,
+        "modelslab" => Some((url, modelslab::webhook_payload(shared, job).await, 0)),
+        _ => Some((
             url,
             novita::webhook_event(shared, job),
             shared.config.webhooks.novita_retries,
         )),
-        Provider::Modelslab => Some((url, modelslab::webhook_payload(shared, job).await, 0)),
     }
 }
 
@@ -442,9 +442,13 @@ fn seed_of(value: &Value) -> Option<u64> {
 
 /// A new job id in the provider's style.
 pub(crate) fn new_id(shared: &Shared, provider: Provider) -> String {
-    match provider {
-        Provider::Gptproto => format!("{:016x}{:016x}", images::random_u64(), images::random_u64()),
-        Provider::Novita => {
+    match provider.id() {
+        "gptproto" => format!("{:016x}{:016x}", images::random_u64(), images::random_u64()),
+        "modelslab" => shared
+            .next_numeric_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_string(),
+        _ => {
             let (a, b) = (images::random_u64(), images::random_u64());
             format!(
                 "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
@@ -455,10 +459,6 @@ pub(crate) fn new_id(shared: &Shared, provider: Provider) -> String {
                 b & 0xffff_ffff_ffff
             )
         }
-        Provider::Modelslab => shared
-            .next_numeric_id
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            .to_string(),
     }
 }
 
@@ -472,7 +472,7 @@ pub(crate) fn start(
 ) -> Result<Job, ApiError> {
     let now = Instant::now();
     let rate = shared.config.rate_limit;
-    if provider == Provider::Novita
+    if provider == Provider::named("novita")
         && let Some(rate) = rate
         && let Err(wait) =
             lock(&shared.rate).take(key, request.count, rate.novita_images_per_minute, now)
@@ -488,8 +488,8 @@ pub(crate) fn start(
             ),
         ));
     }
-    let queued_limit = match (provider, rate) {
-        (Provider::Modelslab, Some(rate)) => Some(rate.modelslab_queued_requests),
+    let queued_limit = match (provider.id(), rate) {
+        ("modelslab", Some(rate)) => Some(rate.modelslab_queued_requests),
         _ => None,
     };
     let latency = shared.config.latency;

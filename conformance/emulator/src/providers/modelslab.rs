@@ -31,7 +31,9 @@ const SYNC_GRACE: Duration = Duration::from_secs(5);
 /// `{status, message}` (with `retry_after` when rate limited), the status word from the spec's
 /// `x-errors`: a server failure injected by a fault is answered like a failed job.
 pub(crate) fn error_body(error: &ApiError) -> Value {
-    let errors = &Spec::embedded(Provider::Modelslab).extensions().errors;
+    let errors = &Spec::embedded(Provider::named("modelslab"))
+        .extensions()
+        .errors;
     let status = if error.status.is_server_error() && error.kind == ErrorKind::Fault {
         error.reason_meaning(Meaning::TaskFailed, errors)
     } else {
@@ -63,8 +65,8 @@ pub(crate) async fn create(
         "init_image": init_image,
         "track_id": body.get("track_id").cloned().unwrap_or(Value::Null),
     });
-    let (request, input) = prepare(shared, Provider::Modelslab, ctx, &body, echo).await?;
-    let job = start(shared, Provider::Modelslab, key, request, input)?;
+    let (request, input) = prepare(shared, Provider::named("modelslab"), ctx, &body, echo).await?;
+    let job = start(shared, Provider::named("modelslab"), key, request, input)?;
     let job = match shared.config.modelslab_mode {
         ModelslabMode::Queued => job,
         ModelslabMode::Sync => {
@@ -102,7 +104,7 @@ pub(crate) async fn result(
 /// HTTP 200 `{"status": "error", "message": "Request not found"}`); a 400 under the
 /// `not_found_as_bad_request` defect.
 fn unknown(shared: &Shared, ctx: &Ctx, id: &str) -> Result<Reply, ApiError> {
-    let info = shared.info(Provider::Modelslab);
+    let info = shared.info(Provider::named("modelslab"));
     let not_found = info
         .spec
         .not_found(&ctx.result_operation)
@@ -148,7 +150,7 @@ async fn answer(shared: &Shared, job: &Job) -> Value {
 
 /// The status word of the job's stage (`x-job.stages`).
 fn status(shared: &Shared, job: &Job) -> String {
-    super::stage_word(shared.info(Provider::Modelslab).stages, &job.phase).to_owned()
+    super::stage_word(shared.info(Provider::named("modelslab")).stages, &job.phase).to_owned()
 }
 
 fn numeric_id(job: &Job) -> Value {
@@ -211,7 +213,7 @@ fn success(shared: &Shared, job: &Job, inline: Option<Vec<String>>) -> Value {
         _ => 0.0,
     };
     json!({
-        "status": shared.info(Provider::Modelslab).stages.succeeded,
+        "status": shared.info(Provider::named("modelslab")).stages.succeeded,
         "generationTime": generation_time,
         "id": numeric_id(job),
         "output": output,

@@ -19,7 +19,9 @@ use crate::state::Shared;
 
 /// `{code, reason, message, metadata}`, the reason from the spec's `x-errors`.
 pub(crate) fn error_body(error: &ApiError) -> Value {
-    let errors = &Spec::embedded(Provider::Novita).extensions().errors;
+    let errors = &Spec::embedded(Provider::named("novita"))
+        .extensions()
+        .errors;
     let mut body = json!({"code": error.status.as_u16(), "metadata": {}});
     put(
         &mut body,
@@ -36,8 +38,9 @@ pub(crate) async fn create(
     body: Value,
     key: u64,
 ) -> Result<Reply, ApiError> {
-    let (request, input) = prepare(shared, Provider::Novita, ctx, &body, Value::Null).await?;
-    let job = start(shared, Provider::Novita, key, request, input)?;
+    let (request, input) =
+        prepare(shared, Provider::named("novita"), ctx, &body, Value::Null).await?;
+    let job = start(shared, Provider::named("novita"), key, request, input)?;
     let body = if shared.config.defects.break_response_schema {
         json!({"task_id": 12345})
     } else {
@@ -60,7 +63,7 @@ pub(crate) fn result(
             format!("task not found: {id} (unknown, or evicted after the job TTL)"),
         )
     })?;
-    let stages = shared.info(Provider::Novita).stages;
+    let stages = shared.info(Provider::named("novita")).stages;
     if shared.config.defects.break_response_schema {
         let mut body = task_result_value(stages, &job);
         body["task"]["status"] = json!(3);
@@ -177,7 +180,7 @@ fn task_result_value(stages: &'static Stages, job: &Job) -> Value {
 
 /// The webhook event of a finished job.
 pub(crate) fn webhook_event(shared: &Shared, job: &Job) -> Value {
-    let stages = shared.info(Provider::Novita).stages;
+    let stages = shared.info(Provider::named("novita")).stages;
     json!({"event_type": "ASYNC_TASK_RESULT", "payload": task_result_value(stages, job)})
 }
 
@@ -197,7 +200,7 @@ mod tests {
         let wall = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_320_626_942);
         Job {
             id: "1725ab44-3c7c-4735-9671-071dd0a7c9fc".into(),
-            provider: Provider::Novita,
+            provider: Provider::named("novita"),
             key_hash: 1,
             request: Arc::new(JobRequest {
                 render: RenderParams {
@@ -298,7 +301,7 @@ mod tests {
             job(Phase::Succeeded, false, u64::MAX),
             job(Phase::Failed("no luck".into()), false, 0),
         ] {
-            let stages = Spec::embedded(Provider::Novita)
+            let stages = Spec::embedded(Provider::named("novita"))
                 .extensions()
                 .job
                 .stages

@@ -16,7 +16,7 @@ fn with(defects: Defects) -> Config {
 }
 
 fn invalid_body() -> Value {
-    let mut body = create_body(Provider::Novita, 1);
+    let mut body = create_body(Provider::named("novita"), 1);
     body["request"]["width"] = json!(4096);
     body
 }
@@ -33,11 +33,11 @@ async fn skip_validation_accepts_what_the_spec_rules_out() {
             200,
         ),
     ] {
-        let router = router(&[Provider::Novita], with(defects));
+        let router = router(&[Provider::named("novita")], with(defects));
         let answer = send(
             &router,
             request(
-                Provider::Novita,
+                Provider::named("novita"),
                 "create_img2img",
                 None,
                 Some(invalid_body()),
@@ -55,7 +55,7 @@ async fn skip_auth_accepts_missing_and_wrong_keys() {
         api_keys: vec![KEY.into()],
         ..Config::default()
     };
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         for (config, expected) in [
             (keys.clone(), false),
             (
@@ -95,7 +95,7 @@ async fn skip_auth_accepts_missing_and_wrong_keys() {
 
 #[tokio::test]
 async fn undocumented_status_answers_a_create_with_202() {
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let router = router(
             &[provider],
             with(Defects {
@@ -127,7 +127,7 @@ async fn undocumented_status_answers_a_create_with_202() {
 #[tokio::test]
 async fn wrong_content_type_sends_json_as_text_plain() {
     let router = router(
-        &[Provider::Gptproto],
+        &[Provider::named("gptproto")],
         with(Defects {
             wrong_content_type: true,
             ..Defects::default()
@@ -136,10 +136,10 @@ async fn wrong_content_type_sends_json_as_text_plain() {
     let answer = send(
         &router,
         request(
-            Provider::Gptproto,
+            Provider::named("gptproto"),
             "create_image_to_image",
             None,
-            Some(create_body(Provider::Gptproto, 1)),
+            Some(create_body(Provider::named("gptproto"), 1)),
             Key::Valid,
         ),
     )
@@ -154,7 +154,7 @@ async fn wrong_content_type_sends_json_as_text_plain() {
 
 #[tokio::test]
 async fn break_response_schema_sends_bodies_the_schema_refuses() {
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         for (defects, valid) in [
             (Defects::default(), true),
             (
@@ -203,11 +203,11 @@ async fn wrong_error_shape_sends_validation_errors_without_the_shape_or_the_fiel
             false,
         ),
     ] {
-        let router = router(&[Provider::Novita], with(defects));
+        let router = router(&[Provider::named("novita")], with(defects));
         let answer = send(
             &router,
             request(
-                Provider::Novita,
+                Provider::named("novita"),
                 "create_img2img",
                 None,
                 Some(invalid_body()),
@@ -217,7 +217,7 @@ async fn wrong_error_shape_sends_validation_errors_without_the_shape_or_the_fiel
         .await;
         assert_eq!(answer.status, 400);
         let body = answer.json();
-        let schema = spec(Provider::Novita)
+        let schema = spec(Provider::named("novita"))
             .response_schema("create_img2img", 400)
             .unwrap()
             .unwrap();
@@ -238,16 +238,16 @@ async fn ignore_seed_makes_identical_requests_differ() {
             false,
         ),
     ] {
-        let router = router(&[Provider::Gptproto], with(defects));
+        let router = router(&[Provider::named("gptproto")], with(defects));
         let mut outputs = Vec::new();
         for _ in 0..2 {
             let done = run_job(
                 &router,
-                Provider::Gptproto,
-                create_body(Provider::Gptproto, 9),
+                Provider::named("gptproto"),
+                create_body(Provider::named("gptproto"), 9),
             )
             .await;
-            let url = output_urls(Provider::Gptproto, &done)[0].clone();
+            let url = output_urls(Provider::named("gptproto"), &done)[0].clone();
             outputs.push(download(&router, &url).await.bytes);
         }
         assert_eq!(outputs[0] == outputs[1], same, "{defects:?}");
@@ -257,7 +257,7 @@ async fn ignore_seed_makes_identical_requests_differ() {
 #[tokio::test(start_paused = true)]
 async fn stall_jobs_never_reach_a_terminal_status() {
     let router = router(
-        &[Provider::Novita],
+        &[Provider::named("novita")],
         with(Defects {
             stall_jobs: true,
             ..Defects::default()
@@ -266,18 +266,18 @@ async fn stall_jobs_never_reach_a_terminal_status() {
     let created = send(
         &router,
         request(
-            Provider::Novita,
+            Provider::named("novita"),
             "create_img2img",
             None,
-            Some(create_body(Provider::Novita, 1)),
+            Some(create_body(Provider::named("novita"), 1)),
             Key::Valid,
         ),
     )
     .await
     .json();
-    let id = job_id(Provider::Novita, &created);
+    let id = job_id(Provider::named("novita"), &created);
     tokio::time::sleep(Duration::from_secs(600)).await;
-    let state = fetch(&router, Provider::Novita, &id).await.json();
+    let state = fetch(&router, Provider::named("novita"), &id).await.json();
     assert_eq!(state["task"]["status"], "TASK_STATUS_PROCESSING");
 }
 
@@ -293,14 +293,14 @@ async fn wrong_image_size_outputs_another_size() {
             144,
         ),
     ] {
-        let router = router(&[Provider::Gptproto], with(defects));
+        let router = router(&[Provider::named("gptproto")], with(defects));
         let done = run_job(
             &router,
-            Provider::Gptproto,
-            create_body(Provider::Gptproto, 1),
+            Provider::named("gptproto"),
+            create_body(Provider::named("gptproto"), 1),
         )
         .await;
-        let url = output_urls(Provider::Gptproto, &done)[0].clone();
+        let url = output_urls(Provider::named("gptproto"), &done)[0].clone();
         let image = image::load_from_memory(&download(&router, &url).await.bytes).unwrap();
         assert_eq!((image.width(), image.height()), (width, 96), "{defects:?}");
     }

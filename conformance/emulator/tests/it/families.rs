@@ -49,18 +49,18 @@ async fn fetch_until_done(router: &axum::Router, fetch_result: &str, body: Value
 
 #[tokio::test]
 async fn every_modelslab_family_runs_a_whole_job_in_its_own_family() {
-    let router = router(&[Provider::Modelslab], queued());
-    let job = &spec(Provider::Modelslab).extensions().job;
+    let router = router(&[Provider::named("modelslab")], queued());
+    let job = &spec(Provider::named("modelslab")).extensions().job;
     let families = job.families();
     assert_eq!(families.len(), 3, "{families:?}");
     for family in families {
         let answer = send(
             &router,
             request(
-                Provider::Modelslab,
+                Provider::named("modelslab"),
                 &family.create,
                 None,
-                Some(create_body(Provider::Modelslab, 7)),
+                Some(create_body(Provider::named("modelslab"), 7)),
                 Key::Valid,
             ),
         )
@@ -73,11 +73,11 @@ async fn every_modelslab_family_runs_a_whole_job_in_its_own_family() {
             String::from_utf8_lossy(&answer.bytes)
         );
         let first = answer.json();
-        assert_documented(Provider::Modelslab, &family.create, 200, &first);
+        assert_documented(Provider::named("modelslab"), &family.create, 200, &first);
         assert_eq!(first["status"], "processing", "{first}");
         let id = first["id"].to_string();
         let fetch_result = first["fetch_result"].as_str().unwrap();
-        let result_path = path(Provider::Modelslab, &family.result, Some(&id));
+        let result_path = path(Provider::named("modelslab"), &family.result, Some(&id));
         assert!(
             fetch_result.ends_with(&result_path),
             "{}: fetch_result {fetch_result} is not {result_path}",
@@ -90,7 +90,7 @@ async fn every_modelslab_family_runs_a_whole_job_in_its_own_family() {
             json!({"key": KEY, "request_id": id})
         };
         let last = fetch_until_done(&router, fetch_result, body).await;
-        assert_documented(Provider::Modelslab, &family.result, 200, &last);
+        assert_documented(Provider::named("modelslab"), &family.result, 200, &last);
         assert_eq!(last["status"], "success", "{}: {last}", family.name);
         assert_eq!(last["output"].as_array().unwrap().len(), 2);
     }
@@ -112,12 +112,12 @@ fn novita_client_body() -> Value {
 
 #[tokio::test]
 async fn requests_are_read_as_the_provider_accepts_them() {
-    let router = router(&[Provider::Novita], Config::default());
-    let create = create_op(Provider::Novita);
+    let router = router(&[Provider::named("novita")], Config::default());
+    let create = create_op(Provider::named("novita"));
     let answer = send(
         &router,
         request(
-            Provider::Novita,
+            Provider::named("novita"),
             &create,
             None,
             Some(novita_client_body()),
@@ -142,7 +142,13 @@ async fn requests_are_read_as_the_provider_accepts_them() {
         body.pointer_mut(parent).unwrap()[name] = value;
         let answer = send(
             &router,
-            request(Provider::Novita, &create, None, Some(body), Key::Valid),
+            request(
+                Provider::named("novita"),
+                &create,
+                None,
+                Some(body),
+                Key::Valid,
+            ),
         )
         .await;
         assert_eq!(answer.status, 400, "{pointer}");
@@ -162,15 +168,15 @@ async fn a_fault_bound_to_a_key_fails_that_keys_jobs_only() {
         ],
         ..queued()
     };
-    let router = router(&[Provider::Modelslab], config);
-    let create = create_op(Provider::Modelslab);
+    let router = router(&[Provider::named("modelslab")], config);
+    let create = create_op(Provider::named("modelslab"));
     let failing = send(
         &router,
         request(
-            Provider::Modelslab,
+            Provider::named("modelslab"),
             &create,
             None,
-            Some(create_body(Provider::Modelslab, 1)),
+            Some(create_body(Provider::named("modelslab"), 1)),
             Key::Other("sk-fails"),
         ),
     )
@@ -191,8 +197,8 @@ async fn a_fault_bound_to_a_key_fails_that_keys_jobs_only() {
     assert_eq!(last["status"], "failed", "{last}");
     assert_eq!(last["message"], "bound to the key");
     assert_documented(
-        Provider::Modelslab,
-        &result_op(Provider::Modelslab),
+        Provider::named("modelslab"),
+        &result_op(Provider::named("modelslab")),
         200,
         &last,
     );
@@ -200,10 +206,10 @@ async fn a_fault_bound_to_a_key_fails_that_keys_jobs_only() {
     let other = send(
         &router,
         request(
-            Provider::Modelslab,
+            Provider::named("modelslab"),
             &create,
             None,
-            Some(create_body(Provider::Modelslab, 1)),
+            Some(create_body(Provider::named("modelslab"), 1)),
             Key::Valid,
         ),
     )
@@ -229,8 +235,14 @@ async fn fault_rules_can_aim_at_one_provider() {
         }],
         ..Config::default()
     };
-    let router = router(&[Provider::Novita, Provider::Modelslab], config);
-    for (provider, status) in [(Provider::Novita, 503), (Provider::Modelslab, 200)] {
+    let router = router(
+        &[Provider::named("novita"), Provider::named("modelslab")],
+        config,
+    );
+    for (provider, status) in [
+        (Provider::named("novita"), 503),
+        (Provider::named("modelslab"), 200),
+    ] {
         let answer = send(
             &router,
             request(
@@ -257,11 +269,11 @@ async fn the_journal_keeps_every_exchange_without_the_key() {
         journal: true,
         ..queued()
     };
-    let emulator = img2img_emulator::Emulator::start(&Provider::ALL, config)
+    let emulator = img2img_emulator::Emulator::start(&Provider::all().collect::<Vec<_>>(), config)
         .await
         .unwrap();
     let http = reqwest::Client::new();
-    let body = create_body(Provider::Modelslab, 5);
+    let body = create_body(Provider::named("modelslab"), 5);
     let answer: Value = http
         .post(format!("{}/api/v6/images/img2img", emulator.base_url()))
         .header("x-requested-with", "test")
@@ -281,7 +293,7 @@ async fn the_journal_keeps_every_exchange_without_the_key() {
     let journal = emulator.journal().expect("the journal is on").redacted();
     assert_eq!(journal.len(), 2, "{journal:#?}");
     let created = &journal[0];
-    assert_eq!(created.provider, Some(Provider::Modelslab));
+    assert_eq!(created.provider, Some(Provider::named("modelslab")));
     assert_eq!(created.operation.as_deref(), Some("create_img2img_v6"));
     let created_answer = created.answer().expect("the create was answered");
     assert_eq!(created_answer.status, 200);

@@ -58,10 +58,10 @@ async fn still_serving(emulator: &Emulator, provider: Provider) {
 
 #[tokio::test]
 async fn status_faults_answer_the_providers_error_body() {
-    let emulator = Emulator::start(&Provider::ALL, Config::default())
+    let emulator = Emulator::start(&Provider::all().collect::<Vec<_>>(), Config::default())
         .await
         .unwrap();
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         for status in [503, 500, 429] {
             let call = post(
                 &emulator,
@@ -83,14 +83,14 @@ async fn status_faults_answer_the_providers_error_body() {
 
 #[tokio::test]
 async fn latency_fault_delays_the_answer() {
-    let emulator = Emulator::start(&[Provider::Novita], Config::default())
+    let emulator = Emulator::start(&[Provider::named("novita")], Config::default())
         .await
         .unwrap();
     let started = Instant::now();
     let call = post(
         &emulator,
-        Provider::Novita,
-        &create_body(Provider::Novita, 1),
+        Provider::named("novita"),
+        &create_body(Provider::named("novita"), 1),
         Some("latency=300ms"),
     )
     .await
@@ -106,8 +106,8 @@ async fn latency_fault_delays_the_answer() {
 
 #[tokio::test]
 async fn fail_fault_fails_the_job_with_the_reason() {
-    let router = img2img_emulator::router(&Provider::ALL, Config::default());
-    for provider in Provider::ALL {
+    let router = img2img_emulator::router(&Provider::all().collect::<Vec<_>>(), Config::default());
+    for provider in Provider::all() {
         let mut request = request(
             provider,
             &create_op(provider),
@@ -123,7 +123,7 @@ async fn fail_fault_fails_the_job_with_the_reason() {
         assert_eq!(answer.status, 200);
         let created = answer.json();
         assert_documented(provider, &create_op(provider), 200, &created);
-        let end = if provider == Provider::Modelslab {
+        let end = if provider == Provider::named("modelslab") {
             created
         } else {
             poll_to_end(&router, provider, &job_id(provider, &created)).await
@@ -143,13 +143,13 @@ async fn fail_fault_fails_the_job_with_the_reason() {
 
 #[tokio::test]
 async fn malformed_and_truncated_bodies_are_not_json() {
-    let emulator = Emulator::start(&[Provider::Gptproto], Config::default())
+    let emulator = Emulator::start(&[Provider::named("gptproto")], Config::default())
         .await
         .unwrap();
     let good = post(
         &emulator,
-        Provider::Gptproto,
-        &create_body(Provider::Gptproto, 1),
+        Provider::named("gptproto"),
+        &create_body(Provider::named("gptproto"), 1),
         None,
     )
     .await
@@ -157,8 +157,8 @@ async fn malformed_and_truncated_bodies_are_not_json() {
     assert!(serde_json::from_slice::<Value>(&good.body).is_ok());
     let malformed = post(
         &emulator,
-        Provider::Gptproto,
-        &create_body(Provider::Gptproto, 1),
+        Provider::named("gptproto"),
+        &create_body(Provider::named("gptproto"), 1),
         Some("malformed"),
     )
     .await
@@ -167,8 +167,8 @@ async fn malformed_and_truncated_bodies_are_not_json() {
     assert!(serde_json::from_slice::<Value>(&malformed.body).is_err());
     let truncated = post(
         &emulator,
-        Provider::Gptproto,
-        &create_body(Provider::Gptproto, 1),
+        Provider::named("gptproto"),
+        &create_body(Provider::named("gptproto"), 1),
         Some("truncate"),
     )
     .await
@@ -184,19 +184,19 @@ async fn malformed_and_truncated_bodies_are_not_json() {
         half * 3 > full && half * 3 < full * 2,
         "about half: {half} of {full} bytes"
     );
-    still_serving(&emulator, Provider::Gptproto).await;
+    still_serving(&emulator, Provider::named("gptproto")).await;
     emulator.shutdown().await;
 }
 
 #[tokio::test]
 async fn drop_fault_closes_the_connection_without_a_response() {
-    let emulator = Emulator::start(&[Provider::Novita], Config::default())
+    let emulator = Emulator::start(&[Provider::named("novita")], Config::default())
         .await
         .unwrap();
     let error = match post(
         &emulator,
-        Provider::Novita,
-        &create_body(Provider::Novita, 1),
+        Provider::named("novita"),
+        &create_body(Provider::named("novita"), 1),
         Some("drop"),
     )
     .await
@@ -205,19 +205,19 @@ async fn drop_fault_closes_the_connection_without_a_response() {
         Err(error) => error,
     };
     assert!(!error.is_timeout() && !error.is_status(), "{error:?}");
-    still_serving(&emulator, Provider::Novita).await;
+    still_serving(&emulator, Provider::named("novita")).await;
     emulator.shutdown().await;
 }
 
 #[tokio::test]
 async fn content_type_fault_sets_the_header_and_bad_faults_are_refused() {
-    let emulator = Emulator::start(&[Provider::Modelslab], Config::default())
+    let emulator = Emulator::start(&[Provider::named("modelslab")], Config::default())
         .await
         .unwrap();
     let call = post(
         &emulator,
-        Provider::Modelslab,
-        &create_body(Provider::Modelslab, 1),
+        Provider::named("modelslab"),
+        &create_body(Provider::named("modelslab"), 1),
         Some("content-type=text/html"),
     )
     .await
@@ -225,8 +225,8 @@ async fn content_type_fault_sets_the_header_and_bad_faults_are_refused() {
     assert_eq!(call.content_type, "text/html");
     let call = post(
         &emulator,
-        Provider::Modelslab,
-        &create_body(Provider::Modelslab, 1),
+        Provider::named("modelslab"),
+        &create_body(Provider::named("modelslab"), 1),
         Some("explode"),
     )
     .await
@@ -254,14 +254,16 @@ async fn run_rules_hit_every_nth_request_of_their_operation() {
         }],
         ..Config::default()
     };
-    let emulator = Emulator::start(&[Provider::Novita], config).await.unwrap();
+    let emulator = Emulator::start(&[Provider::named("novita")], config)
+        .await
+        .unwrap();
     let mut statuses = Vec::new();
     for _ in 0..4 {
         statuses.push(
             post(
                 &emulator,
-                Provider::Novita,
-                &create_body(Provider::Novita, 1),
+                Provider::named("novita"),
+                &create_body(Provider::named("novita"), 1),
                 None,
             )
             .await
@@ -280,13 +282,13 @@ async fn a_scenario_file_sets_the_run() {
     )
     .unwrap();
     let config = scenario.apply(Config::default()).unwrap();
-    let emulator = Emulator::start(&[Provider::Gptproto], config)
+    let emulator = Emulator::start(&[Provider::named("gptproto")], config)
         .await
         .unwrap();
     let call = post(
         &emulator,
-        Provider::Gptproto,
-        &create_body(Provider::Gptproto, 1),
+        Provider::named("gptproto"),
+        &create_body(Provider::named("gptproto"), 1),
         None,
     )
     .await
@@ -295,8 +297,8 @@ async fn a_scenario_file_sets_the_run() {
     let body: Value = serde_json::from_slice(&call.body).unwrap();
     assert_eq!(body["type"], "error");
     assert_documented(
-        Provider::Gptproto,
-        &create_op(Provider::Gptproto),
+        Provider::named("gptproto"),
+        &create_op(Provider::named("gptproto")),
         429,
         &body,
     );

@@ -26,19 +26,19 @@ async fn images_of(
 
 #[tokio::test]
 async fn outputs_have_the_requested_size_count_and_format() {
-    let router = router(&Provider::ALL, Config::default());
+    let router = router(&Provider::all().collect::<Vec<_>>(), Config::default());
     for (format, expected, mime) in [
         ("png", ImageFormat::Png, "image/png"),
         ("webp", ImageFormat::WebP, "image/webp"),
         ("jpeg", ImageFormat::Jpeg, "image/jpeg"),
     ] {
-        let mut body = create_body(Provider::Novita, 3);
+        let mut body = create_body(Provider::named("novita"), 3);
         body["extra"]["response_image_type"] = json!(format);
         body["request"]["width"] = json!(160);
         body["request"]["height"] = json!(128);
         body["request"]["image_num"] = json!(3);
-        let done = run_job(&router, Provider::Novita, body).await;
-        let urls = output_urls(Provider::Novita, &done);
+        let done = run_job(&router, Provider::named("novita"), body).await;
+        let urls = output_urls(Provider::named("novita"), &done);
         assert_eq!(urls.len(), 3);
         for url in urls {
             assert!(url.ends_with(&format!(".{format}")), "{url}");
@@ -51,8 +51,8 @@ async fn outputs_have_the_requested_size_count_and_format() {
     }
     let (_, gptproto) = images_of(
         &router,
-        Provider::Gptproto,
-        create_body(Provider::Gptproto, 3),
+        Provider::named("gptproto"),
+        create_body(Provider::named("gptproto"), 3),
     )
     .await;
     assert_eq!(gptproto.len(), 2);
@@ -65,8 +65,8 @@ async fn outputs_have_the_requested_size_count_and_format() {
     }
     let (_, modelslab) = images_of(
         &router,
-        Provider::Modelslab,
-        create_body(Provider::Modelslab, 3),
+        Provider::named("modelslab"),
+        create_body(Provider::named("modelslab"), 3),
     )
     .await;
     assert_eq!(modelslab.len(), 2);
@@ -78,7 +78,7 @@ async fn outputs_have_the_requested_size_count_and_format() {
 
 #[tokio::test]
 async fn same_inputs_same_bytes_and_another_seed_other_bytes() {
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let router = router(&[provider], Config::default());
         let (_, first) = images_of(&router, provider, create_body(provider, 11)).await;
         let (_, again) = images_of(&router, provider, create_body(provider, 11)).await;
@@ -98,87 +98,87 @@ async fn same_inputs_same_bytes_and_another_seed_other_bytes() {
 
 #[tokio::test]
 async fn the_prompt_and_strength_change_the_image() {
-    let router = router(&[Provider::Gptproto], Config::default());
+    let router = router(&[Provider::named("gptproto")], Config::default());
     let (_, base) = images_of(
         &router,
-        Provider::Gptproto,
-        create_body(Provider::Gptproto, 5),
+        Provider::named("gptproto"),
+        create_body(Provider::named("gptproto"), 5),
     )
     .await;
-    let mut body = create_body(Provider::Gptproto, 5);
+    let mut body = create_body(Provider::named("gptproto"), 5);
     body["prompt"] = json!("a red fox");
-    let (_, prompt) = images_of(&router, Provider::Gptproto, body).await;
+    let (_, prompt) = images_of(&router, Provider::named("gptproto"), body).await;
     assert_ne!(base[0], prompt[0]);
-    let mut body = create_body(Provider::Gptproto, 5);
+    let mut body = create_body(Provider::named("gptproto"), 5);
     body["strength"] = json!(0.2);
-    let (_, strength) = images_of(&router, Provider::Gptproto, body).await;
+    let (_, strength) = images_of(&router, Provider::named("gptproto"), body).await;
     assert_ne!(base[0], strength[0]);
 }
 
 #[tokio::test]
 async fn random_seeds_are_reported_and_reproduce_the_images() {
-    let router = router(&Provider::ALL, Config::default());
+    let router = router(&Provider::all().collect::<Vec<_>>(), Config::default());
     // Novita: seed -1, reported in extra.seed.
-    let mut body = create_body(Provider::Novita, 0);
+    let mut body = create_body(Provider::named("novita"), 0);
     body["request"]["seed"] = json!(-1);
-    let (done, random) = images_of(&router, Provider::Novita, body).await;
+    let (done, random) = images_of(&router, Provider::named("novita"), body).await;
     let seed = done["extra"]["seed"]
         .as_u64()
         .expect("extra.seed is reported");
     let (_, fixed) = images_of(
         &router,
-        Provider::Novita,
-        create_body(Provider::Novita, seed),
+        Provider::named("novita"),
+        create_body(Provider::named("novita"), seed),
     )
     .await;
     assert_eq!(random, fixed);
     // ModelsLab: seed null, reported in meta.seed.
-    let mut body = create_body(Provider::Modelslab, 0);
+    let mut body = create_body(Provider::named("modelslab"), 0);
     body["seed"] = Value::Null;
-    let (done, random) = images_of(&router, Provider::Modelslab, body).await;
+    let (done, random) = images_of(&router, Provider::named("modelslab"), body).await;
     let seed = done["meta"]["seed"]
         .as_u64()
         .expect("meta.seed is reported");
     let (_, fixed) = images_of(
         &router,
-        Provider::Modelslab,
-        create_body(Provider::Modelslab, seed),
+        Provider::named("modelslab"),
+        create_body(Provider::named("modelslab"), seed),
     )
     .await;
     assert_eq!(random, fixed);
     // GPTProto: seed absent; two runs differ.
-    let mut body = create_body(Provider::Gptproto, 0);
+    let mut body = create_body(Provider::named("gptproto"), 0);
     body.as_object_mut().unwrap().remove("seed");
-    let (_, one) = images_of(&router, Provider::Gptproto, body.clone()).await;
-    let (_, two) = images_of(&router, Provider::Gptproto, body).await;
+    let (_, one) = images_of(&router, Provider::named("gptproto"), body.clone()).await;
+    let (_, two) = images_of(&router, Provider::named("gptproto"), body).await;
     assert_ne!(one, two);
 }
 
 #[tokio::test]
 async fn inputs_as_data_urls_and_own_urls_are_decoded() {
-    let router = router(&Provider::ALL, Config::default());
+    let router = router(&Provider::all().collect::<Vec<_>>(), Config::default());
     let (done, _) = images_of(
         &router,
-        Provider::Gptproto,
-        create_body(Provider::Gptproto, 1),
+        Provider::named("gptproto"),
+        create_body(Provider::named("gptproto"), 1),
     )
     .await;
-    let own_url = output_urls(Provider::Gptproto, &done)[0].clone();
+    let own_url = output_urls(Provider::named("gptproto"), &done)[0].clone();
     let data_url = format!("data:image/png;base64,{}", png_base64(40, 30));
     for input in [own_url, data_url] {
-        let mut body = create_body(Provider::Modelslab, 1);
+        let mut body = create_body(Provider::named("modelslab"), 1);
         body["init_image"] = json!(input);
-        let done = run_job(&router, Provider::Modelslab, body).await;
+        let done = run_job(&router, Provider::named("modelslab"), body).await;
         assert_eq!(done["status"], "success", "{input:.60}");
     }
     // Which input was given shows in the output.
-    let mut body = create_body(Provider::Modelslab, 1);
+    let mut body = create_body(Provider::named("modelslab"), 1);
     body["init_image"] = json!(png_base64(40, 30));
-    let (_, other_input) = images_of(&router, Provider::Modelslab, body).await;
+    let (_, other_input) = images_of(&router, Provider::named("modelslab"), body).await;
     let (_, usual) = images_of(
         &router,
-        Provider::Modelslab,
-        create_body(Provider::Modelslab, 1),
+        Provider::named("modelslab"),
+        create_body(Provider::named("modelslab"), 1),
     )
     .await;
     assert_ne!(other_input[0], usual[0]);
@@ -186,10 +186,10 @@ async fn inputs_as_data_urls_and_own_urls_are_decoded() {
 
 #[tokio::test]
 async fn modelslab_base64_yes_returns_the_images_inline() {
-    let router = router(&[Provider::Modelslab], Config::default());
-    let mut body = create_body(Provider::Modelslab, 4);
+    let router = router(&[Provider::named("modelslab")], Config::default());
+    let mut body = create_body(Provider::named("modelslab"), 4);
     body["base64"] = json!("yes");
-    let done = run_job(&router, Provider::Modelslab, body).await;
+    let done = run_job(&router, Provider::named("modelslab"), body).await;
     let inline = done["output"].as_array().unwrap();
     assert_eq!(inline.len(), 2);
     use base64::Engine as _;
@@ -202,8 +202,8 @@ async fn modelslab_base64_yes_returns_the_images_inline() {
     );
     let (_, by_url) = images_of(
         &router,
-        Provider::Modelslab,
-        create_body(Provider::Modelslab, 4),
+        Provider::named("modelslab"),
+        create_body(Provider::named("modelslab"), 4),
     )
     .await;
     assert_eq!(
@@ -215,15 +215,15 @@ async fn modelslab_base64_yes_returns_the_images_inline() {
 #[tokio::test]
 async fn a_remote_url_is_never_fetched_but_stands_for_an_input_derived_from_it() {
     // The docs' own examples send remote URLs; nothing listens at these (tests have no network).
-    let lenient = router(&Provider::ALL, Config::default());
+    let lenient = router(&Provider::all().collect::<Vec<_>>(), Config::default());
     let strict = router(
-        &Provider::ALL,
+        &Provider::all().collect::<Vec<_>>(),
         Config {
             strict_images: true,
             ..Config::default()
         },
     );
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let with_url = |url: &str| {
             let mut body = create_body(provider, 7);
             for pointer in img2img_specs::media_fields(create_schema(provider).schema(), &body) {

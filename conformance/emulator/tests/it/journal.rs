@@ -32,10 +32,10 @@ async fn create(emulator: &Emulator, provider: Provider) -> reqwest::Result<reqw
 
 #[tokio::test]
 async fn the_journal_keeps_every_exchange_in_order_with_its_answer() {
-    let emulator = Emulator::start(&[Provider::Novita], journaled(Vec::new()))
+    let emulator = Emulator::start(&[Provider::named("novita")], journaled(Vec::new()))
         .await
         .unwrap();
-    let response = create(&emulator, Provider::Novita).await.unwrap();
+    let response = create(&emulator, Provider::named("novita")).await.unwrap();
     assert_eq!(response.status(), 200);
     let missing = client()
         .get(format!("{}/no/such/path", emulator.base_url()))
@@ -51,10 +51,14 @@ async fn the_journal_keeps_every_exchange_in_order_with_its_answer() {
     assert_eq!(first.method, "POST");
     assert_eq!(
         first.path,
-        path(Provider::Novita, &create_op(Provider::Novita), None)
+        path(
+            Provider::named("novita"),
+            &create_op(Provider::named("novita")),
+            None
+        )
     );
     let sent: Value = serde_json::from_slice(&first.body).unwrap();
-    assert_eq!(sent, create_body(Provider::Novita, 7));
+    assert_eq!(sent, create_body(Provider::named("novita"), 7));
     assert!(first.header("authorization").is_some());
     let answer = first.answer().expect("answered");
     assert_eq!(answer.status, 200);
@@ -66,7 +70,7 @@ async fn the_journal_keeps_every_exchange_in_order_with_its_answer() {
 
 #[tokio::test]
 async fn no_journal_unless_asked() {
-    let emulator = Emulator::start(&[Provider::Novita], Config::default())
+    let emulator = Emulator::start(&[Provider::named("novita")], Config::default())
         .await
         .unwrap();
     assert!(emulator.journal().is_none());
@@ -75,7 +79,7 @@ async fn no_journal_unless_asked() {
 
 #[tokio::test]
 async fn drop_after_serves_the_create_then_loses_the_answer_once() {
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let rule = FaultRule {
             operation: Some(create_op(provider)),
             every_nth: 1,
@@ -117,7 +121,7 @@ async fn drop_after_serves_the_create_then_loses_the_answer_once() {
 
 #[tokio::test]
 async fn retry_after_goes_in_the_header_and_in_a_rate_limit_body() {
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let rules = vec![
             FaultRule {
                 operation: Some(create_op(provider)),
@@ -140,7 +144,7 @@ async fn retry_after_goes_in_the_header_and_in_a_rate_limit_body() {
         assert_eq!(first.headers()["retry-after"], "3", "{provider}");
         let body: Value = first.json().await.unwrap();
         assert_documented(provider, &create_op(provider), 429, &body);
-        if provider == Provider::Modelslab {
+        if provider == Provider::named("modelslab") {
             assert_eq!(body["retry_after"], 3, "{body}");
         }
         let second = create(&emulator, provider).await.unwrap();

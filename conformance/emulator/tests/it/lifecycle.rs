@@ -72,24 +72,29 @@ async fn until_terminal(router: &axum::Router, provider: Provider, id: &str) -> 
 
 #[tokio::test(start_paused = true)]
 async fn novita_queued_processing_succeed_with_eta_and_progress_moving() {
-    let router = router(&[Provider::Novita], slow());
+    let router = router(&[Provider::named("novita")], slow());
     let id = job_id(
-        Provider::Novita,
-        &created(&router, Provider::Novita, create_body(Provider::Novita, 7)).await,
+        Provider::named("novita"),
+        &created(
+            &router,
+            Provider::named("novita"),
+            create_body(Provider::named("novita"), 7),
+        )
+        .await,
     );
     settle().await;
 
-    let queued = state(&router, Provider::Novita, &id).await;
+    let queued = state(&router, Provider::named("novita"), &id).await;
     assert_eq!(queued["task"]["status"], "TASK_STATUS_QUEUED");
     assert_eq!(queued["task"]["progress_percent"], 0);
     assert_eq!(queued["task"]["eta"], 20);
     assert_eq!(queued["images"], json!([]));
 
     advance(Duration::from_secs(11)).await;
-    let early = state(&router, Provider::Novita, &id).await;
+    let early = state(&router, Provider::named("novita"), &id).await;
     assert_eq!(early["task"]["status"], "TASK_STATUS_PROCESSING");
     advance(Duration::from_secs(5)).await;
-    let later = state(&router, Provider::Novita, &id).await;
+    let later = state(&router, Provider::named("novita"), &id).await;
     assert_eq!(later["task"]["status"], "TASK_STATUS_PROCESSING");
     let (p1, p2) = (
         early["task"]["progress_percent"].as_i64().unwrap(),
@@ -104,7 +109,7 @@ async fn novita_queued_processing_succeed_with_eta_and_progress_moving() {
     assert_eq!((p2, e2), (50, 5));
 
     advance(Duration::from_secs(5)).await;
-    let done = until_terminal(&router, Provider::Novita, &id).await;
+    let done = until_terminal(&router, Provider::named("novita"), &id).await;
     assert_eq!(done["task"]["status"], "TASK_STATUS_SUCCEED");
     assert_eq!(done["task"]["progress_percent"], 100);
     assert_eq!(done["task"]["eta"], 0);
@@ -115,26 +120,26 @@ async fn novita_queued_processing_succeed_with_eta_and_progress_moving() {
 
 #[tokio::test(start_paused = true)]
 async fn gptproto_pending_then_processing_then_completed() {
-    let router = router(&[Provider::Gptproto], slow());
+    let router = router(&[Provider::named("gptproto")], slow());
     let create = created(
         &router,
-        Provider::Gptproto,
-        create_body(Provider::Gptproto, 7),
+        Provider::named("gptproto"),
+        create_body(Provider::named("gptproto"), 7),
     )
     .await;
     assert_eq!(create["data"]["status"], "pending");
-    let id = job_id(Provider::Gptproto, &create);
+    let id = job_id(Provider::named("gptproto"), &create);
     assert_eq!(
         create["data"]["urls"]["get"],
         format!("http://{HOST}/api/v3/predictions/{id}/result")
     );
     advance(Duration::from_secs(11)).await;
     assert_eq!(
-        state(&router, Provider::Gptproto, &id).await["data"]["status"],
+        state(&router, Provider::named("gptproto"), &id).await["data"]["status"],
         "processing"
     );
     advance(Duration::from_secs(10)).await;
-    let done = until_terminal(&router, Provider::Gptproto, &id).await;
+    let done = until_terminal(&router, Provider::named("gptproto"), &id).await;
     assert_eq!(done["data"]["status"], "completed");
     assert_eq!(done["data"]["error"], Value::Null);
     assert_eq!(done["data"]["outputs"].as_array().unwrap().len(), 2);
@@ -147,11 +152,11 @@ async fn modelslab_queued_answers_processing_with_an_absolute_fetch_url() {
         modelslab_mode: ModelslabMode::Queued,
         ..slow()
     };
-    let router = router(&[Provider::Modelslab], config);
+    let router = router(&[Provider::named("modelslab")], config);
     let create = created(
         &router,
-        Provider::Modelslab,
-        create_body(Provider::Modelslab, 7),
+        Provider::named("modelslab"),
+        create_body(Provider::named("modelslab"), 7),
     )
     .await;
     assert_eq!(create["status"], "processing");
@@ -162,13 +167,13 @@ async fn modelslab_queued_answers_processing_with_an_absolute_fetch_url() {
     assert_eq!(create["future_links"].as_array().unwrap().len(), 2);
     let eta = create["eta"].as_f64().unwrap();
     assert!((19.0..=20.0).contains(&eta), "{eta}");
-    let id = job_id(Provider::Modelslab, &create);
+    let id = job_id(Provider::named("modelslab"), &create);
     advance(Duration::from_secs(12)).await;
-    let processing = state(&router, Provider::Modelslab, &id).await;
+    let processing = state(&router, Provider::named("modelslab"), &id).await;
     assert_eq!(processing["status"], "processing");
     assert!(processing["eta"].as_f64().unwrap() < eta);
     advance(Duration::from_secs(9)).await;
-    let done = until_terminal(&router, Provider::Modelslab, &id).await;
+    let done = until_terminal(&router, Provider::named("modelslab"), &id).await;
     assert_eq!(done["status"], "success");
     assert_eq!(done["output"], create["future_links"]);
     assert_eq!(done["meta"]["seed"], 7);
@@ -176,8 +181,8 @@ async fn modelslab_queued_answers_processing_with_an_absolute_fetch_url() {
     let by_string = send(
         &router,
         request(
-            Provider::Modelslab,
-            &result_op(Provider::Modelslab),
+            Provider::named("modelslab"),
+            &result_op(Provider::named("modelslab")),
             None,
             Some(json!({"request_id": id.clone()})),
             Key::Valid,
@@ -185,9 +190,9 @@ async fn modelslab_queued_answers_processing_with_an_absolute_fetch_url() {
     )
     .await;
     assert_eq!(by_string.json()["status"], "success");
-    let unknown = fetch(&router, Provider::Modelslab, "1").await;
-    let not_found = spec(Provider::Modelslab)
-        .not_found(&result_op(Provider::Modelslab))
+    let unknown = fetch(&router, Provider::named("modelslab"), "1").await;
+    let not_found = spec(Provider::named("modelslab"))
+        .not_found(&result_op(Provider::named("modelslab")))
         .expect("the fetch documents its not-found answer");
     assert_eq!(
         (
@@ -203,8 +208,8 @@ async fn modelslab_queued_answers_processing_with_an_absolute_fetch_url() {
     );
     assert_eq!(unknown.json()["message"], "Request not found");
     assert_documented(
-        Provider::Modelslab,
-        &result_op(Provider::Modelslab),
+        Provider::named("modelslab"),
+        &result_op(Provider::named("modelslab")),
         200,
         &unknown.json(),
     );
@@ -212,11 +217,11 @@ async fn modelslab_queued_answers_processing_with_an_absolute_fetch_url() {
 
 #[tokio::test]
 async fn modelslab_sync_answers_success_directly() {
-    let router = router(&[Provider::Modelslab], Config::default());
+    let router = router(&[Provider::named("modelslab")], Config::default());
     let create = created(
         &router,
-        Provider::Modelslab,
-        create_body(Provider::Modelslab, 7),
+        Provider::named("modelslab"),
+        create_body(Provider::named("modelslab"), 7),
     )
     .await;
     assert_eq!(create["status"], "success");
@@ -230,10 +235,15 @@ async fn finished_jobs_and_images_are_evicted_after_their_ttl() {
         job_ttl: Duration::from_secs(60),
         ..Config::default()
     };
-    let (router, handle) = router_with_handle(&[Provider::Novita], config);
-    let done = run_job(&router, Provider::Novita, create_body(Provider::Novita, 1)).await;
+    let (router, handle) = router_with_handle(&[Provider::named("novita")], config);
+    let done = run_job(
+        &router,
+        Provider::named("novita"),
+        create_body(Provider::named("novita"), 1),
+    )
+    .await;
     let id = done["task"]["task_id"].as_str().unwrap().to_owned();
-    let urls = output_urls(Provider::Novita, &done);
+    let urls = output_urls(Provider::named("novita"), &done);
     assert_eq!(
         done["images"][0]["image_url_ttl"], 60,
         "the job TTL is shorter than Novita's 3600 s"
@@ -251,12 +261,12 @@ async fn finished_jobs_and_images_are_evicted_after_their_ttl() {
         (0, 0, 0)
     );
     assert_eq!(download(&router, &urls[0]).await.status, 404);
-    let gone = fetch(&router, Provider::Novita, &id).await;
+    let gone = fetch(&router, Provider::named("novita"), &id).await;
     assert_eq!(gone.status, 404);
     assert_eq!(gone.json()["reason"], "TASK_NOT_FOUND");
     assert_documented(
-        Provider::Novita,
-        &result_op(Provider::Novita),
+        Provider::named("novita"),
+        &result_op(Provider::named("novita")),
         404,
         &gone.json(),
     );
@@ -268,9 +278,14 @@ async fn novita_image_urls_expire_after_the_provider_ttl() {
         job_ttl: Duration::from_secs(7200),
         ..Config::default()
     };
-    let (router, handle) = router_with_handle(&[Provider::Novita], config);
-    let done = run_job(&router, Provider::Novita, create_body(Provider::Novita, 1)).await;
-    let urls = output_urls(Provider::Novita, &done);
+    let (router, handle) = router_with_handle(&[Provider::named("novita")], config);
+    let done = run_job(
+        &router,
+        Provider::named("novita"),
+        create_body(Provider::named("novita"), 1),
+    )
+    .await;
+    let urls = output_urls(Provider::named("novita"), &done);
     advance(Duration::from_secs(3599)).await;
     assert_eq!(download(&router, &urls[0]).await.status, 200);
     advance(Duration::from_secs(2)).await;
@@ -295,12 +310,12 @@ async fn stores_stay_bounded_under_sustained_load() {
         max_stored_bytes: 200_000,
         ..Config::default()
     };
-    let (router, handle) = router_with_handle(&[Provider::Gptproto], config);
+    let (router, handle) = router_with_handle(&[Provider::named("gptproto")], config);
     for seed in 0..24 {
         run_job(
             &router,
-            Provider::Gptproto,
-            create_body(Provider::Gptproto, seed),
+            Provider::named("gptproto"),
+            create_body(Provider::named("gptproto"), seed),
         )
         .await;
         let stats = handle.stats();
@@ -319,29 +334,34 @@ async fn a_full_store_of_running_jobs_answers_the_providers_503() {
         max_jobs: 2,
         ..slow()
     };
-    let router = router(&[Provider::Novita], config);
+    let router = router(&[Provider::named("novita")], config);
     for seed in 0..2 {
         created(
             &router,
-            Provider::Novita,
-            create_body(Provider::Novita, seed),
+            Provider::named("novita"),
+            create_body(Provider::named("novita"), seed),
         )
         .await;
     }
     let answer = send(
         &router,
         request(
-            Provider::Novita,
+            Provider::named("novita"),
             "create_img2img",
             None,
-            Some(create_body(Provider::Novita, 3)),
+            Some(create_body(Provider::named("novita"), 3)),
             Key::Valid,
         ),
     )
     .await;
     assert_eq!(answer.status, 503);
     assert_eq!(answer.json()["reason"], "SERVICE_NOT_AVAILABLE");
-    assert_documented(Provider::Novita, "create_img2img", 503, &answer.json());
+    assert_documented(
+        Provider::named("novita"),
+        "create_img2img",
+        503,
+        &answer.json(),
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -350,22 +370,22 @@ async fn novita_rate_limit_counts_images_per_minute() {
         rate_limit: Some(RateLimit::default()),
         ..Config::default()
     };
-    let router = router(&[Provider::Novita], config);
+    let router = router(&[Provider::named("novita")], config);
     for seed in 0..5 {
         created(
             &router,
-            Provider::Novita,
-            create_body(Provider::Novita, seed),
+            Provider::named("novita"),
+            create_body(Provider::named("novita"), seed),
         )
         .await; // 2 images each
     }
     let answer = send(
         &router,
         request(
-            Provider::Novita,
+            Provider::named("novita"),
             "create_img2img",
             None,
-            Some(create_body(Provider::Novita, 9)),
+            Some(create_body(Provider::named("novita"), 9)),
             Key::Valid,
         ),
     )
@@ -380,21 +400,26 @@ async fn novita_rate_limit_counts_images_per_minute() {
             .contains("10 images per minute"),
         "{body}"
     );
-    assert_documented(Provider::Novita, "create_img2img", 429, &body);
+    assert_documented(Provider::named("novita"), "create_img2img", 429, &body);
     let other_key = send(
         &router,
         request(
-            Provider::Novita,
+            Provider::named("novita"),
             "create_img2img",
             None,
-            Some(create_body(Provider::Novita, 9)),
+            Some(create_body(Provider::named("novita"), 9)),
             Key::Other("sk-another"),
         ),
     )
     .await;
     assert_eq!(other_key.status, 200, "the limit is per key");
     advance(Duration::from_secs(61)).await;
-    created(&router, Provider::Novita, create_body(Provider::Novita, 10)).await;
+    created(
+        &router,
+        Provider::named("novita"),
+        create_body(Provider::named("novita"), 10),
+    )
+    .await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -404,22 +429,22 @@ async fn modelslab_rate_limit_counts_queued_requests() {
         modelslab_mode: ModelslabMode::Queued,
         ..slow()
     };
-    let router = router(&[Provider::Modelslab], config);
+    let router = router(&[Provider::named("modelslab")], config);
     for seed in 0..5 {
         created(
             &router,
-            Provider::Modelslab,
-            create_body(Provider::Modelslab, seed),
+            Provider::named("modelslab"),
+            create_body(Provider::named("modelslab"), seed),
         )
         .await;
     }
     let answer = send(
         &router,
         request(
-            Provider::Modelslab,
+            Provider::named("modelslab"),
             "create_img2img",
             None,
-            Some(create_body(Provider::Modelslab, 9)),
+            Some(create_body(Provider::named("modelslab"), 9)),
             Key::Valid,
         ),
     )
@@ -431,14 +456,14 @@ async fn modelslab_rate_limit_counts_queued_requests() {
         "Rate limit exceeded. Maximum 5 queued requests allowed."
     );
     assert_eq!(body["retry_after"], 30);
-    assert_documented(Provider::Modelslab, "create_img2img", 429, &body);
+    assert_documented(Provider::named("modelslab"), "create_img2img", 429, &body);
     // Auto-advance through each job's timers in order, until they have all ended.
     tokio::time::sleep(Duration::from_secs(25)).await;
     settle().await;
     created(
         &router,
-        Provider::Modelslab,
-        create_body(Provider::Modelslab, 10),
+        Provider::named("modelslab"),
+        create_body(Provider::named("modelslab"), 10),
     )
     .await;
 }

@@ -62,7 +62,7 @@ async fn check_valid(router: &axum::Router, provider: Provider, body: Value) -> 
         other => panic!("{provider}: a valid request got HTTP {other}: {json}"),
     }
     let status = job_status_of_create(provider, &json);
-    if provider == Provider::Modelslab && status.as_deref() == Some("success") {
+    if provider == Provider::named("modelslab") && status.as_deref() == Some("success") {
         return true;
     }
     let id = job_id(provider, &json);
@@ -71,7 +71,8 @@ async fn check_valid(router: &axum::Router, provider: Provider, body: Value) -> 
 }
 
 fn job_status_of_create(provider: Provider, body: &Value) -> Option<String> {
-    (provider == Provider::Modelslab).then(|| body["status"].as_str().unwrap_or("").to_owned())
+    (provider == Provider::named("modelslab"))
+        .then(|| body["status"].as_str().unwrap_or("").to_owned())
 }
 
 fn valid_requests_get_documented_answers(provider: Provider, config: Config, cases: u32) {
@@ -101,22 +102,22 @@ fn valid_requests_get_documented_answers(provider: Provider, config: Config, cas
 
 #[test]
 fn gptproto_valid_requests() {
-    valid_requests_get_documented_answers(Provider::Gptproto, config(), 40);
+    valid_requests_get_documented_answers(Provider::named("gptproto"), config(), 40);
 }
 
 #[test]
 fn novita_valid_requests() {
-    valid_requests_get_documented_answers(Provider::Novita, config(), 40);
+    valid_requests_get_documented_answers(Provider::named("novita"), config(), 40);
 }
 
 #[test]
 fn modelslab_valid_requests_sync_and_queued() {
-    valid_requests_get_documented_answers(Provider::Modelslab, config(), 30);
+    valid_requests_get_documented_answers(Provider::named("modelslab"), config(), 30);
     let queued = Config {
         modelslab_mode: ModelslabMode::Queued,
         ..config()
     };
-    valid_requests_get_documented_answers(Provider::Modelslab, queued, 20);
+    valid_requests_get_documented_answers(Provider::named("modelslab"), queued, 20);
 }
 
 fn invalid_requests_name_the_field(provider: Provider) {
@@ -169,15 +170,15 @@ fn invalid_requests_name_the_field(provider: Provider) {
 
 #[test]
 fn gptproto_invalid_requests() {
-    invalid_requests_name_the_field(Provider::Gptproto);
+    invalid_requests_name_the_field(Provider::named("gptproto"));
 }
 
 #[test]
 fn novita_invalid_requests() {
-    invalid_requests_name_the_field(Provider::Novita);
+    invalid_requests_name_the_field(Provider::named("novita"));
 }
 
 #[test]
 fn modelslab_invalid_requests() {
-    invalid_requests_name_the_field(Provider::Modelslab);
+    invalid_requests_name_the_field(Provider::named("modelslab"));
 }

@@ -80,8 +80,8 @@ async fn wait_for(receiver: &Receiver, count: usize) -> Vec<Value> {
 }
 
 fn assert_callback(provider: Provider, body: &Value) {
-    let pointer = match provider {
-        Provider::Novita => "/components/schemas/WebhookEvent",
+    let pointer = match provider.id() {
+        "novita" => "/components/schemas/WebhookEvent",
         _ => "/components/schemas/WebhookPayload",
     };
     let schema = spec(provider).compiled(pointer).unwrap();
@@ -98,17 +98,17 @@ async fn novita_retries_on_non_2xx_and_timeouts_until_delivered() {
         Answer::Status(404),
     ])
     .await;
-    let (router, handle) = router_with_handle(&[Provider::Novita], fast_webhooks());
-    let mut body = create_body(Provider::Novita, 5);
+    let (router, handle) = router_with_handle(&[Provider::named("novita")], fast_webhooks());
+    let mut body = create_body(Provider::named("novita"), 5);
     body["extra"]["webhook"] = json!({"url": url});
-    let done = run_job(&router, Provider::Novita, body).await;
+    let done = run_job(&router, Provider::named("novita"), body).await;
     let got = wait_for(&receiver, 4).await;
     assert_eq!(got.len(), 4, "three failures, then delivered");
     for event in &got {
         assert_eq!(event["event_type"], "ASYNC_TASK_RESULT");
         assert_eq!(event["payload"]["task"]["status"], "TASK_STATUS_SUCCEED");
         assert_eq!(event["payload"]["images"], done["images"]);
-        assert_callback(Provider::Novita, event);
+        assert_callback(Provider::named("novita"), event);
     }
     let stats = handle.stats();
     assert_eq!((stats.webhook_attempts, stats.webhooks_delivered), (4, 1));
@@ -117,10 +117,10 @@ async fn novita_retries_on_non_2xx_and_timeouts_until_delivered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn novita_gives_up_after_five_retries() {
     let (url, receiver) = start_receiver(vec![Answer::Status(503); 10]).await;
-    let (router, handle) = router_with_handle(&[Provider::Novita], fast_webhooks());
-    let mut body = create_body(Provider::Novita, 5);
+    let (router, handle) = router_with_handle(&[Provider::named("novita")], fast_webhooks());
+    let mut body = create_body(Provider::named("novita"), 5);
     body["extra"]["webhook"] = json!({"url": url});
-    run_job(&router, Provider::Novita, body).await;
+    run_job(&router, Provider::named("novita"), body).await;
     wait_for(&receiver, 6).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(
@@ -135,33 +135,33 @@ async fn novita_gives_up_after_five_retries() {
 async fn novita_test_mode_sends_the_mock_event_with_the_chosen_status() {
     for (chosen, images) in [("TASK_STATUS_FAILED", 0), ("TASK_STATUS_SUCCEED", 2)] {
         let (url, receiver) = start_receiver(Vec::new()).await;
-        let (router, _) = router_with_handle(&[Provider::Novita], fast_webhooks());
-        let mut body = create_body(Provider::Novita, 5);
+        let (router, _) = router_with_handle(&[Provider::named("novita")], fast_webhooks());
+        let mut body = create_body(Provider::named("novita"), 5);
         body["extra"]["webhook"] =
             json!({"url": url, "test_mode": {"enabled": true, "return_task_status": chosen}});
-        run_job(&router, Provider::Novita, body).await;
+        run_job(&router, Provider::named("novita"), body).await;
         let got = wait_for(&receiver, 1).await;
         assert_eq!(got[0]["payload"]["task"]["status"], chosen);
         assert_eq!(
             got[0]["payload"]["images"].as_array().unwrap().len(),
             images
         );
-        assert_callback(Provider::Novita, &got[0]);
+        assert_callback(Provider::named("novita"), &got[0]);
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn modelslab_posts_success_and_failure_payloads_with_track_id() {
     let (url, receiver) = start_receiver(Vec::new()).await;
-    let emulator = Emulator::start(&[Provider::Modelslab], fast_webhooks())
+    let emulator = Emulator::start(&[Provider::named("modelslab")], fast_webhooks())
         .await
         .unwrap();
     let endpoint = format!(
         "{}{}",
         emulator.base_url(),
-        path(Provider::Modelslab, "create_img2img", None)
+        path(Provider::named("modelslab"), "create_img2img", None)
     );
-    let mut body = create_body(Provider::Modelslab, 5);
+    let mut body = create_body(Provider::named("modelslab"), 5);
     body["webhook"] = json!(url);
     body["track_id"] = json!(42);
     let answer: Value = client()
@@ -193,22 +193,24 @@ async fn modelslab_posts_success_and_failure_payloads_with_track_id() {
         (json!("job-43"), json!("out of memory"))
     );
     for payload in &got {
-        assert_callback(Provider::Modelslab, payload);
+        assert_callback(Provider::named("modelslab"), payload);
     }
     emulator.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_to_non_loopback_hosts_are_skipped() {
-    let (router, handle) = router_with_handle(&[Provider::Modelslab], fast_webhooks());
-    let mut body = create_body(Provider::Modelslab, 5);
+    let (router, handle) = router_with_handle(&[Provider::named("modelslab")], fast_webhooks());
+    let mut body = create_body(Provider::named("modelslab"), 5);
     body["webhook"] = json!("https://example.com/modelslab-webhook");
-    let done = run_job(&router, Provider::Modelslab, body).await;
+    let done = run_job(&router, Provider::named("modelslab"), body).await;
     assert_eq!(done["status"], "success");
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(handle.stats().webhook_attempts, 0);
-    let id = job_id(Provider::Modelslab, &done);
-    let later = fetch(&router, Provider::Modelslab, &id).await.json();
+    let id = job_id(Provider::named("modelslab"), &done);
+    let later = fetch(&router, Provider::named("modelslab"), &id)
+        .await
+        .json();
     assert!(
         later["webhook_status"]
             .as_str()

@@ -241,7 +241,7 @@ mod tests {
                 "stuck"
             ]
         );
-        for provider in Provider::ALL {
+        for provider in Provider::all() {
             let job = &Spec::embedded(provider).extensions().job;
             let scenario = select(&all, &["create-dropped".into()]).unwrap().remove(0);
             let config = scenario.config("sk-x").unwrap();

@@ -175,7 +175,7 @@ async fn img2img_under_every_scenario(provider: Provider) {
     ]
     .map(str::to_owned)
     .to_vec();
-    if provider != Provider::Gptproto {
+    if provider != Provider::named("gptproto") {
         command.extend(["--model".into(), "sd_xl_base_1.0.safetensors".into()]);
     }
     // img2img reads its input image from the run's work directory: a shell writes it first.
@@ -218,17 +218,17 @@ async fn img2img_under_every_scenario(provider: Provider) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn img2img_passes_every_check_under_every_scenario_on_novita() {
-    img2img_under_every_scenario(Provider::Novita).await;
+    img2img_under_every_scenario(Provider::named("novita")).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn img2img_passes_every_check_under_every_scenario_on_gptproto() {
-    img2img_under_every_scenario(Provider::Gptproto).await;
+    img2img_under_every_scenario(Provider::named("gptproto")).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn img2img_passes_every_check_under_every_scenario_on_modelslab() {
-    img2img_under_every_scenario(Provider::Modelslab).await;
+    img2img_under_every_scenario(Provider::named("modelslab")).await;
 }
 
 fn example(provider: Provider, misbehaviour: Option<&str>) -> Vec<String> {
@@ -249,60 +249,55 @@ fn example(provider: Provider, misbehaviour: Option<&str>) -> Vec<String> {
 async fn the_well_behaved_example_client_passes_every_check() {
     let options = options_for(
         "graded_client",
-        Provider::Novita,
+        Provider::named("novita"),
         &[],
-        example(Provider::Novita, None),
+        example(Provider::named("novita"), None),
     );
     assert_all_pass(&graded(&options).await.results);
 }
 
 /// Each misbehaviour, the scenario that shows it, and the one check it must fail.
-const MISBEHAVIOURS: &[(&str, Provider, &str, ClientCheckId)] = &[
+const MISBEHAVIOURS: &[(&str, &str, &str, ClientCheckId)] = &[
     (
         "misplaced-key",
-        Provider::Modelslab,
+        "modelslab",
         "happy",
         ClientCheckId::RequestsValid,
     ),
     (
         "resend-create",
-        Provider::Modelslab,
+        "modelslab",
         "create-dropped",
         ClientCheckId::CreateNotRepeated,
     ),
     (
         "no-pause",
-        Provider::Novita,
+        "novita",
         "slow-queue",
         ClientCheckId::PollPacing,
     ),
     (
         "ignore-retry-after",
-        Provider::Gptproto,
+        "gptproto",
         "rate-limited",
         ClientCheckId::PollPacing,
     ),
     (
         "poll-after-terminal",
-        Provider::Modelslab,
+        "modelslab",
         "happy",
         ClientCheckId::StopsAtTerminal,
     ),
-    (
-        "never-give-up",
-        Provider::Gptproto,
-        "stuck",
-        ClientCheckId::GivesUp,
-    ),
+    ("never-give-up", "gptproto", "stuck", ClientCheckId::GivesUp),
     (
         "ignore-failure",
-        Provider::Novita,
+        "novita",
         "job-fails",
         ClientCheckId::FailureSurfaced,
     ),
     (
         "download-late",
-        Provider::Gptproto,
+        "gptproto",
         "short-ttl",
         ClientCheckId::DownloadsInTime,
     ),
@@ -321,9 +316,9 @@ async fn each_misbehaviour_fails_its_check_and_only_it() {
     for (misbehaviour, provider, scenario, check) in MISBEHAVIOURS {
         let options = options_for(
             &format!("graded_client-{misbehaviour}"),
-            *provider,
+            Provider::named(provider),
             &[scenario],
-            example(*provider, Some(misbehaviour)),
+            example(Provider::named(provider), Some(misbehaviour)),
         );
         let results = graded(&options).await.results;
         let failed: Vec<&str> = results
@@ -362,7 +357,7 @@ fn the_command_writes_the_results_and_keeps_keys_out() {
         .arg("--out")
         .arg(&out)
         .args(["--name", "example", "--"])
-        .args(example(Provider::Novita, Some("ignore-failure")))
+        .args(example(Provider::named("novita"), Some("ignore-failure")))
         .output()
         .unwrap();
     // The misbehaving client fails failure_surfaced: exit code 1.
@@ -471,7 +466,7 @@ async fn the_readme_python_script_is_graded() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/novita_requests.py");
     let options = options_for(
         "novita_requests",
-        Provider::Novita,
+        Provider::named("novita"),
         &["happy", "job-fails", "stuck"],
         vec![python, script.display().to_string()],
     );
@@ -519,7 +514,7 @@ async fn the_readme_python_script_is_graded() {
     let python = options.command[0].clone();
     let mut options = options_for(
         "novita_requests_fixed",
-        Provider::Novita,
+        Provider::named("novita"),
         &[],
         vec![
             "env".into(),

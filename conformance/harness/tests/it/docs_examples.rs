@@ -10,7 +10,7 @@ use serde_json::Value;
 fn every_docs_example_round_trips_through_the_generated_types() {
     let mut failures = Vec::new();
     let mut checked = 0;
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let spec = Spec::embedded(provider);
         for example in spec.examples() {
             checked += 1;

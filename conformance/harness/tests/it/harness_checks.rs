@@ -25,7 +25,7 @@ async fn run_one(provider: Provider, checks: Vec<CheckId>, emulator: Config) -> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_check_passes_against_the_faithful_emulators() {
     let mut report = Vec::new();
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         for result in run_one(provider, CheckId::ALL.to_vec(), Config::default()).await {
             if result.status != Status::Passed {
                 report.push(format!(
@@ -79,7 +79,7 @@ fn broken(check: CheckId, provider: Provider) -> Config {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_check_fails_against_an_emulator_that_breaks_its_promise() {
     let mut report = Vec::new();
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         for check in CheckId::ALL {
             let results = run_one(provider, vec![check], broken(check, provider)).await;
             let result = &results[0];
@@ -99,7 +99,7 @@ async fn each_check_fails_against_an_emulator_that_breaks_its_promise() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_jobs_fail_the_lifecycle_at_the_deadline() {
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let config = Config {
             defects: Defects {
                 stall_jobs: true,
@@ -135,9 +135,9 @@ async fn stalled_jobs_fail_the_lifecycle_at_the_deadline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_carry_the_minimal_request_and_the_response() {
     let results = run_one(
-        Provider::Novita,
+        Provider::named("novita"),
         vec![CheckId::NegativeRejection],
-        broken(CheckId::NegativeRejection, Provider::Novita),
+        broken(CheckId::NegativeRejection, Provider::named("novita")),
     )
     .await;
     let failure = results[0].failure.as_ref().expect("a failure");
@@ -178,9 +178,9 @@ fn unlisted_status() -> Config {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_status_outside_the_spec_ends_the_job_at_the_first_answer() {
     let unlisted = [
-        (Provider::Gptproto, "\"done\""),
-        (Provider::Novita, "\"TASK_STATUS_DONE\""),
-        (Provider::Modelslab, "\"done\""),
+        (Provider::named("gptproto"), "\"done\""),
+        (Provider::named("novita"), "\"TASK_STATUS_DONE\""),
+        (Provider::named("modelslab"), "\"done\""),
     ];
     for (provider, word) in unlisted {
         let options = RunOptions {
@@ -229,7 +229,7 @@ async fn a_live_target_answering_an_unlisted_status_fails_fast() {
     // TASK_STATUS_DONE, with the live polling defaults (2 s to 20 s, 600 s per job).
     let key = img2img_specs::ApiKey::new("sk-live-like");
     let emulator = img2img_emulator::Emulator::start(
-        &[Provider::Novita],
+        &[Provider::named("novita")],
         Config {
             api_keys: vec![key.clone()],
             ..unlisted_status()
@@ -239,9 +239,9 @@ async fn a_live_target_answering_an_unlisted_status_fails_fast() {
     .unwrap();
     let options = RunOptions {
         target: img2img_harness::TargetChoice::Live,
-        providers: vec![Provider::Novita],
+        providers: vec![Provider::named("novita")],
         base_url: Some(emulator.base_url()),
-        keys: vec![(Provider::Novita, key)],
+        keys: vec![(Provider::named("novita"), key)],
         checks: vec![CheckId::JobLifecycle],
         cases: 40,
         seed: 1,
@@ -263,7 +263,7 @@ async fn a_live_target_answering_an_unlisted_status_fails_fast() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_check_cut_short_fails_with_the_reason_and_the_outputs_are_written() {
     let options = RunOptions {
-        providers: vec![Provider::Novita],
+        providers: vec![Provider::named("novita")],
         checks: vec![CheckId::JobLifecycle, CheckId::SeedDeterminism],
         cases: 1,
         seed: 1,
@@ -302,7 +302,7 @@ async fn a_check_cut_short_fails_with_the_reason_and_the_outputs_are_written() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_run_stops_at_max_time_and_reports_the_checks_it_did_not_start() {
     let options = RunOptions {
-        providers: vec![Provider::Gptproto],
+        providers: vec![Provider::named("gptproto")],
         checks: vec![CheckId::JobLifecycle, CheckId::PositiveAcceptance],
         cases: 1,
         seed: 1,

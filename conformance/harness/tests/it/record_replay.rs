@@ -29,7 +29,7 @@ fn files_under(dir: &PathBuf) -> Vec<PathBuf> {
 async fn a_recorded_run_replays_to_the_same_results_and_keeps_no_key() {
     let key = ApiKey::new(SECRET);
     let emulator = Emulator::start(
-        &Provider::ALL,
+        &Provider::all().collect::<Vec<_>>(),
         Config {
             api_keys: vec![key.clone()],
             ..Config::default()
@@ -47,7 +47,7 @@ async fn a_recorded_run_replays_to_the_same_results_and_keeps_no_key() {
         target: TargetChoice::Live,
         base_url: Some(emulator.base_url()),
         record: Some(cassettes.clone()),
-        keys: Provider::ALL.iter().map(|p| (*p, key.clone())).collect(),
+        keys: Provider::all().map(|p| (p, key.clone())).collect(),
         cases: 6,
         seed: 4242,
         max_requests: 100_000,
@@ -112,7 +112,7 @@ async fn live_runs_without_a_key_are_skipped_not_failed() {
     let options = RunOptions {
         target: TargetChoice::Live,
         base_url: Some("http://127.0.0.1:9".into()),
-        providers: vec![Provider::Modelslab],
+        providers: vec![Provider::named("modelslab")],
         ..RunOptions::default()
     };
     // MODELSLAB_API_KEY is not set in tests; if a developer has one, this test says so.
@@ -139,7 +139,7 @@ async fn live_runs_without_a_key_are_skipped_not_failed() {
 async fn the_request_budget_stops_a_live_run() {
     let key = ApiKey::new(SECRET);
     let emulator = Emulator::start(
-        &[Provider::Novita],
+        &[Provider::named("novita")],
         Config {
             api_keys: vec![key.clone()],
             ..Config::default()
@@ -150,8 +150,8 @@ async fn the_request_budget_stops_a_live_run() {
     let options = RunOptions {
         target: TargetChoice::Live,
         base_url: Some(emulator.base_url()),
-        providers: vec![Provider::Novita],
-        keys: vec![(Provider::Novita, key)],
+        providers: vec![Provider::named("novita")],
+        keys: vec![(Provider::named("novita"), key)],
         max_requests: 5,
         cases: 32,
         ..RunOptions::default()

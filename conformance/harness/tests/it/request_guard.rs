@@ -67,7 +67,7 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 
 #[tokio::test]
 async fn gptproto_sends_the_raw_key_in_authorization() {
-    let (head, body) = capture(Provider::Gptproto).await;
+    let (head, body) = capture(Provider::named("gptproto")).await;
     assert!(
         head.starts_with("POST /api/v3/novel/nai-diffusion-4-5-curated/image-to-image "),
         "{head}"
@@ -79,7 +79,7 @@ async fn gptproto_sends_the_raw_key_in_authorization() {
 
 #[tokio::test]
 async fn novita_sends_a_bearer_key() {
-    let (head, _) = capture(Provider::Novita).await;
+    let (head, _) = capture(Provider::named("novita")).await;
     assert!(head.starts_with("POST /v3/async/img2img "), "{head}");
     assert_eq!(
         header(&head, "authorization"),
@@ -90,7 +90,7 @@ async fn novita_sends_a_bearer_key() {
 
 #[tokio::test]
 async fn modelslab_sends_the_key_in_the_body_and_no_header() {
-    let (head, body) = capture(Provider::Modelslab).await;
+    let (head, body) = capture(Provider::named("modelslab")).await;
     assert!(
         head.starts_with("POST /api/v1/enterprise/img2img "),
         "{head}"
@@ -102,7 +102,7 @@ async fn modelslab_sends_the_key_in_the_body_and_no_header() {
 
 #[tokio::test]
 async fn no_key_means_no_request() {
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let spec = Spec::embedded(provider);
         let create = &spec.extensions().job.create;
         let schema = spec.request_schema(create).unwrap().unwrap();
@@ -131,7 +131,7 @@ async fn no_key_means_no_request() {
 
 #[tokio::test]
 async fn refusals_never_show_the_key() {
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let spec = Spec::embedded(provider);
         let create = &spec.extensions().job.create;
         let input = CallInput {

@@ -50,7 +50,7 @@ struct Case {
 
 fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let spec = Spec::embedded(provider);
         for operation in spec.operations() {
             let Some(schema) = spec.request_schema(&operation.id) else {

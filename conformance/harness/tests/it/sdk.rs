@@ -106,7 +106,7 @@ fn node_sdk() -> Sdk {
         name: "novita-sdk",
         registry: "npm",
         version: "3.1.3",
-        provider: Provider::Novita,
+        provider: Provider::named("novita"),
         program: node,
         args: vec!["novita_sdk_check.mjs".into()],
         dir,
@@ -119,7 +119,7 @@ fn sdks() -> Vec<Sdk> {
         python_sdk(
             "novita-client",
             "0.7.1",
-            Provider::Novita,
+            Provider::named("novita"),
             "novita_client",
             "novita_client_check.py",
         ),
@@ -127,7 +127,7 @@ fn sdks() -> Vec<Sdk> {
         python_sdk(
             "modelslab-py",
             "0.2.3",
-            Provider::Modelslab,
+            Provider::named("modelslab"),
             "modelslab_py",
             "modelslab_py_check.py",
         ),
@@ -182,12 +182,18 @@ fn run_script(sdk: &Sdk, base: &str, queued: &str) -> (Vec<SdkCase>, bool, Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_sdks_complete_whole_jobs_against_the_emulator() {
-    let main = Emulator::start(&Provider::ALL, config(ModelslabMode::Sync))
-        .await
-        .unwrap();
-    let queued = Emulator::start(&[Provider::Modelslab], config(ModelslabMode::Queued))
-        .await
-        .unwrap();
+    let main = Emulator::start(
+        &Provider::all().collect::<Vec<_>>(),
+        config(ModelslabMode::Sync),
+    )
+    .await
+    .unwrap();
+    let queued = Emulator::start(
+        &[Provider::named("modelslab")],
+        config(ModelslabMode::Queued),
+    )
+    .await
+    .unwrap();
     let mut results = Vec::new();
     let mut missing = Vec::new();
     for sdk in sdks() {
@@ -389,9 +395,12 @@ fn novita_client_body() -> Value {
 
 #[tokio::test]
 async fn our_client_still_refuses_what_the_docs_rule_out_before_sending() {
-    let emulator = Emulator::start(&Provider::ALL, config(ModelslabMode::Sync))
-        .await
-        .unwrap();
+    let emulator = Emulator::start(
+        &Provider::all().collect::<Vec<_>>(),
+        config(ModelslabMode::Sync),
+    )
+    .await
+    .unwrap();
     let send = |provider: Provider, operation: &'static str, body: Value| {
         let base = emulator.base_url();
         async move {
@@ -414,7 +423,7 @@ async fn our_client_still_refuses_what_the_docs_rule_out_before_sending() {
     request.retain(|_, v| !v.is_null());
     request.remove("extra");
     request.insert("steps".into(), json!(20));
-    let outcome = send(Provider::Novita, "create_img2img", clean.clone()).await;
+    let outcome = send(Provider::named("novita"), "create_img2img", clean.clone()).await;
     assert!(
         !outcome.refused_before_sending(),
         "the docs' form is sent: {outcome:?}"
@@ -431,31 +440,31 @@ async fn our_client_still_refuses_what_the_docs_rule_out_before_sending() {
     for (provider, operation, body, named) in [
         // What novita-client sends: refused (its nulls cannot even be put in the typed request).
         (
-            Provider::Novita,
+            Provider::named("novita"),
             "create_img2img",
             novita_client_body(),
             "request.",
         ),
         (
-            Provider::Novita,
+            Provider::named("novita"),
             "create_img2img",
             with(clean.clone(), "/request/extra", json!({})),
             "extra",
         ),
         (
-            Provider::Novita,
+            Provider::named("novita"),
             "create_img2img",
             with(clean.clone(), "/request/stpes", json!(20)),
             "stpes",
         ),
         (
-            Provider::Novita,
+            Provider::named("novita"),
             "create_img2img",
             with(clean.clone(), "/request/steps", json!(null)),
             "steps",
         ),
         (
-            Provider::Modelslab,
+            Provider::named("modelslab"),
             "create_img2img_enterprise_images",
             with(modelslab, "/panorama", json!("yes")),
             "panorama",

@@ -152,7 +152,7 @@ async fn novita_sdk_js_polls_on_a_fixed_clock_never_gives_up_and_hides_failures(
     }
     let (got, why) = graded(
         "novita-sdk",
-        Provider::Novita,
+        Provider::named("novita"),
         vec![
             sdk_env::node().display().to_string(),
             script("novita_sdk_job.mjs"),
@@ -177,7 +177,7 @@ async fn novita_client_python_ignores_the_eta_returns_failures_and_polls_150_s()
     }
     let (got, why) = graded(
         "novita-client",
-        Provider::Novita,
+        Provider::named("novita"),
         vec![
             sdk_env::python().display().to_string(),
             script("novita_client_job.py"),
@@ -185,7 +185,7 @@ async fn novita_client_python_ignores_the_eta_returns_failures_and_polls_150_s()
     )
     .await;
     assert!(
-        spec_accepts_captured(Provider::Novita, "novita-client"),
+        spec_accepts_captured(Provider::named("novita"), "novita-client"),
         "the spec accepts every request novita-client sent to the capture server (its accepting reading)"
     );
     // Polls every 0.5 s whatever the eta says; a failed task comes back without an exception;
@@ -205,7 +205,7 @@ async fn modelslab_py_fetches_at_once_and_keeps_fetching_a_failed_job() {
     }
     let (got, why) = graded(
         "modelslab-py",
-        Provider::Modelslab,
+        Provider::named("modelslab"),
         vec![
             sdk_env::python().display().to_string(),
             script("modelslab_py_job.py"),
@@ -213,7 +213,7 @@ async fn modelslab_py_fetches_at_once_and_keeps_fetching_a_failed_job() {
     )
     .await;
     assert!(
-        spec_accepts_captured(Provider::Modelslab, "modelslab-py"),
+        spec_accepts_captured(Provider::named("modelslab"), "modelslab-py"),
         "the spec accepts every request modelslab-py sent to the capture server (its accepting reading)"
     );
     // `fetch` posts at once whatever the create's eta says, keeps fetching after `failed`

@@ -72,7 +72,7 @@ fn snapshot(name: &str, value: &Value) {
 
 #[test]
 fn canonical_request_bodies() {
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let spec = Spec::embedded(provider);
         for op in spec.operations() {
             let Some(schema) = spec.request_schema(&op.id) else {
@@ -93,7 +93,7 @@ fn canonical_request_bodies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn response_shapes_of_the_emulators() {
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let emulator = Emulator::start(
             &[provider],
             Config {

@@ -100,7 +100,7 @@ fn without_results_the_table_says_not_run() {
         note.contains("target/conformance/clients/x/results.json"),
         "{note}"
     );
-    let specs: Vec<&Spec> = Provider::ALL.into_iter().map(Spec::embedded).collect();
+    let specs: Vec<&Spec> = Provider::all().map(Spec::embedded).collect();
     let report = img2img_report::build(&specs, None, "r.json").unwrap();
     let md = img2img_report::markdown::render(&report);
     assert!(md.contains("## Client behaviour\n\n_not run"), "{md}");
@@ -133,7 +133,7 @@ fn each_client_gets_a_row_and_each_failure_its_scenario_and_reason() {
     );
     assert_eq!(sdk.cells[1].status, Some(Status::Passed));
 
-    let specs: Vec<&Spec> = Provider::ALL.into_iter().map(Spec::embedded).collect();
+    let specs: Vec<&Spec> = Provider::all().map(Spec::embedded).collect();
     let mut report = img2img_report::build(&specs, None, "r.json").unwrap();
     report.client_behaviour = section;
     let md = img2img_report::markdown::render(&report);
@@ -168,7 +168,7 @@ fn each_client_gets_a_row_and_each_failure_its_scenario_and_reason() {
 
 #[test]
 fn client_results_stay_out_of_the_server_table() {
-    let specs: Vec<&Spec> = Provider::ALL.into_iter().map(Spec::embedded).collect();
+    let specs: Vec<&Spec> = Provider::all().map(Spec::embedded).collect();
     let report = img2img_report::build(&specs, Some(&graded()), "r.json").unwrap();
     assert!(
         report.conformance.checks.is_empty(),

@@ -13,7 +13,7 @@ use img2img_specs::{Provider, Spec};
 use serde_json::{Value, json};
 
 fn specs() -> Vec<&'static Spec> {
-    Provider::ALL.into_iter().map(Spec::embedded).collect()
+    Provider::all().map(Spec::embedded).collect()
 }
 
 /// A run with one result of each status, the failure carrying a request and a response.
@@ -250,7 +250,7 @@ fn cells_say_what_the_specs_say() {
             .clone()
     };
     // Values read back from the documents, so the test follows the specs, not a copy of them.
-    let gpt = Spec::embedded(Provider::Gptproto).document();
+    let gpt = Spec::embedded(Provider::named("gptproto")).document();
     let strength = gpt
         .pointer("/components/schemas/ImageToImageRequest/properties/strength")
         .unwrap();
@@ -259,7 +259,7 @@ fn cells_say_what_the_specs_say() {
         let value = strength[key].as_f64().unwrap().to_string();
         assert!(summary.contains(&value), "{summary} lacks {key} {value}");
     }
-    let novita = Spec::embedded(Provider::Novita).document();
+    let novita = Spec::embedded(Provider::named("novita")).document();
     let loras = novita
         .pointer("/components/schemas/Img2ImgParameters/properties/loras/maxItems")
         .unwrap();

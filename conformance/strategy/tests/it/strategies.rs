@@ -12,7 +12,7 @@ use serde_json::Value;
 
 fn request_schemas() -> Vec<(String, Arc<CompiledSchema>)> {
     let mut out = Vec::new();
-    for provider in Provider::ALL {
+    for provider in Provider::all() {
         let spec = Spec::embedded(provider);
         for op in spec.operations() {
             if let Some(schema) = spec.request_schema(&op.id) {
@@ -121,7 +121,7 @@ fn every_constraint_can_be_broken_alone_and_its_boundaries_are_valid() {
 
 #[test]
 fn failures_shrink_to_a_minimal_request() {
-    let spec = Spec::embedded(Provider::Novita);
+    let spec = Spec::embedded(Provider::named("novita"));
     let schema = spec.request_schema("create_img2img").unwrap().unwrap();
     let mut runner = TestRunner::new(Config {
         cases: 512,
@@ -164,7 +164,7 @@ fn failures_shrink_to_a_minimal_request() {
 
 #[test]
 fn generation_is_deterministic_per_seed() {
-    let spec = Spec::embedded(Provider::Gptproto);
+    let spec = Spec::embedded(Provider::named("gptproto"));
     let schema = spec
         .request_schema("create_image_to_image")
         .unwrap()

@@ -1,16 +1,29 @@
 //! `cargo xtask lint`: every spec against the rules of `specs/README.md`.
 
-use img2img_specs::{Finding, Provider, lint};
+mod rules;
+
+use img2img_specs::Provider;
+use rules::{Finding, lint};
 
 use xtask::project;
 
 /// Lints every spec and returns the findings per spec file.
 pub fn findings() -> anyhow::Result<Vec<(String, Vec<Finding>)>> {
-    Provider::ALL
-        .into_iter()
+    Provider::all()
         .map(|provider| {
             let (_, spec) = project::load_spec(provider)?;
-            Ok((format!("specs/{}", provider.spec_file()), lint(&spec)))
+            let mut findings = lint(&spec);
+            let id = &spec.extensions().provider.id;
+            if id != provider.id() {
+                findings.push(Finding {
+                    pointer: "/x-provider/id".to_owned(),
+                    message: format!(
+                        "{id:?} must be the spec file's name without `.yaml`: {:?}",
+                        provider.id()
+                    ),
+                });
+            }
+            Ok((format!("specs/{}", provider.spec_file()), findings))
         })
         .collect()
 }

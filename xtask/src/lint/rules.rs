@@ -5,12 +5,12 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::extensions::{AuthPlacement, ErrorKind};
-use crate::schema::{escape, to_json_schema};
-use crate::spec::{ExampleKind, Spec};
-use crate::validate::CompiledSchema;
-use crate::view::{Feature, JobStatus};
-use crate::vocabulary::{SAMPLERS, UNITS};
+use img2img_specs::CompiledSchema;
+use img2img_specs::extensions::{AuthPlacement, ErrorKind};
+use img2img_specs::schema::{escape, to_json_schema};
+use img2img_specs::vocabulary::{SAMPLERS, UNITS};
+use img2img_specs::{ExampleKind, Spec};
+use img2img_specs::{Feature, JobStatus};
 
 /// One lint finding: where in the spec, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -185,7 +185,7 @@ fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&s
         return;
     };
     if let Some(reference) = map.get("$ref").and_then(Value::as_str)
-        && crate::schema::resolve_ref(doc, reference).is_none()
+        && img2img_specs::schema::resolve_ref(doc, reference).is_none()
     {
         add(pointer, format!("$ref {reference:?} does not resolve"));
     }
@@ -260,7 +260,7 @@ fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&s
         check_common_names(pointer, map.get("enum"), names, add);
     }
     check_nullable(pointer, map, add);
-    if let Some(marks) = map.get(crate::schema::ACCEPTING) {
+    if let Some(marks) = map.get(img2img_specs::schema::ACCEPTING) {
         check_accepting(doc, pointer, map, marks, add);
     }
     if let Some(default) = map.get("default")
@@ -317,7 +317,7 @@ fn check_accepting(
     marks: &Value,
     add: &mut impl FnMut(&str, String),
 ) {
-    let at = format!("{pointer}/{}", crate::schema::ACCEPTING);
+    let at = format!("{pointer}/{}", img2img_specs::schema::ACCEPTING);
     let Some(marks) = marks.as_object() else {
         add(
             &at,
@@ -386,7 +386,7 @@ fn check_descriptions(
             || property
                 .get("$ref")
                 .and_then(Value::as_str)
-                .and_then(|r| crate::schema::resolve_ref(doc, r))
+                .and_then(|r| img2img_specs::schema::resolve_ref(doc, r))
                 .is_some_and(|target| target.get("description").is_some());
         if !described {
             add(
@@ -443,10 +443,17 @@ fn check_common_names(
 
 fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     let ext = spec.extensions();
-    if spec.provider().is_none() {
+    let id = &ext.provider.id;
+    let well_formed = id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !well_formed {
         add(
             "/x-provider/id",
-            format!("{:?} is not gptproto, novita or modelslab", ext.provider.id),
+            format!(
+                "{id:?} must be lower-case letters, digits and `_`, starting with a letter (it names the spec file, the crate, flags and reports)"
+            ),
         );
     }
     if !is_https_url(&ext.provider.docs) {
@@ -777,7 +784,7 @@ fn check_links(spec: &Spec, add: &mut impl FnMut(&str, String)) {
                 .and_then(|at| to_json_schema(doc, at).ok());
             for (name, link) in links {
                 let at = format!("{}/links/{}", response.pointer, escape(name));
-                let (at, link) = crate::spec::resolve(doc, &at, link);
+                let (at, link) = img2img_specs::follow_refs(doc, &at, link);
                 let Some(target_id) = link.get("operationId").and_then(Value::as_str) else {
                     add(
                         &at,
@@ -1218,37 +1225,9 @@ components:
 }
 
 #[cfg(test)]
-mod structure_tests {
-    use crate::{Spec, SpecError};
-
-    #[test]
-    fn yaml_1_1_booleans_stay_strings() {
-        let text = "openapi: 3.0.3\ninfo: {title: N, version: '1'}\npaths: {}\nx-flags: [yes, no, on, off, y, n, true]\n";
-        let document: serde_json::Value = serde_saphyr::from_str_with_options(
-            text,
-            serde_saphyr::options! { strict_booleans: true },
-        )
-        .unwrap();
-        assert_eq!(document["info"]["title"], "N");
-        assert_eq!(
-            document["x-flags"],
-            serde_json::json!(["yes", "no", "on", "off", "y", "n", true])
-        );
-    }
-
-    #[test]
-    fn structural_errors_name_the_path() {
-        let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {type: [integer, 'null']}\n";
-        let error = Spec::parse(text).unwrap_err();
-        assert!(matches!(error, SpecError::Structure(_)));
-        let message = error.to_string();
-        assert!(message.contains("at paths"), "{message}");
-    }
-}
-
-#[cfg(test)]
 mod link_tests {
-    use crate::{Spec, lint};
+    use super::lint;
+    use img2img_specs::Spec;
 
     const LINKED: &str = r##"
 openapi: 3.0.3
@@ -1320,7 +1299,7 @@ paths:
         );
         let body = serde_json::json!({"data": {"id": "t-1"}});
         assert_eq!(
-            crate::Link::resolve(&links[0].parameters[0].1, &body),
+            img2img_specs::Link::resolve(&links[0].parameters[0].1, &body),
             Some(serde_json::json!("t-1"))
         );
         assert_eq!(spec.not_found("result").unwrap().status, 404);
