@@ -30,6 +30,7 @@ pub mod extensions;
 #[cfg(feature = "guard")]
 pub mod guard;
 
+mod operation;
 mod provider;
 pub mod schema;
 mod secret;
@@ -39,13 +40,13 @@ mod view;
 mod violation;
 pub mod vocabulary;
 
+pub use operation::{
+    Location, Method, Operation, Parameter, Response, UnknownLocation, UnknownMethod,
+};
 pub use provider::{Provider, UnknownProvider};
 pub use schema::Reading;
 pub use secret::{ApiKey, REDACTED, looks_secret, redact};
-pub use spec::{
-    Example, ExampleKind, Link, NotFound, Operation, Parameter, Response, Spec, SpecError,
-    follow_refs,
-};
+pub use spec::{Example, ExampleKind, Link, NotFound, Spec, SpecError, follow_refs};
 pub use validate::{CompiledSchema, field_path};
 pub use view::{
     Condition, Feature, FeatureField, JobStatus, KeyPlacement, Segment, UnknownFeature,
