@@ -17,7 +17,13 @@ NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 def scenarios():
     """The built-in scenarios, by name, in the grader's order: each a dict with `description`,
     `expect` (what the grader expects of a client) and `emulator` (the emulator's configuration)."""
-    text = resources.files(__package__).joinpath("scenarios.json").read_text(encoding="utf-8")
+    try:
+        text = resources.files(__package__).joinpath("scenarios.json").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            "this img2img_emulator has no scenarios.json: build the wheel with `cargo xtask dist`, "
+            "which copies in the grader's scenarios"
+        ) from None
     return {scenario["name"]: scenario for scenario in json.loads(text)["scenarios"]}
 
 

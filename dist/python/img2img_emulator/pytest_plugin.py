@@ -14,13 +14,15 @@ scenario unless told otherwise, in any of three ways:
 arguments). When a test fails, the emulator's output (one line per request) is added to its report.
 """
 
+import weakref
+
 import pytest
 
 from ._emulator import start
 
 _SECTION = "img2img emulator output"
-#: The emulators a test started, for its report.
-_EMULATORS = pytest.StashKey()
+#: The emulators each test started, for its report (any pytest version; gone with the test item).
+_EMULATORS = weakref.WeakKeyDictionary()
 
 
 def pytest_configure(config):
@@ -68,7 +70,7 @@ def img2img_emulator(request, img2img_provider, img2img_scenario):
     if hasattr(request, "param"):
         options.update(_options(request.param))
     emulator = start(**options)
-    request.node.stash[_EMULATORS] = request.node.stash.get(_EMULATORS, []) + [emulator]
+    _EMULATORS.setdefault(request.node, []).append(emulator)
     try:
         yield emulator
     finally:
@@ -81,5 +83,5 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.failed and call.when == "call":
-        for emulator in item.stash.get(_EMULATORS, []):
+        for emulator in _EMULATORS.get(item, []):
             report.sections.append((f"{_SECTION} ({emulator.provider})", emulator.output))
