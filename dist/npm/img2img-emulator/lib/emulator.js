@@ -18,6 +18,8 @@ const CANNOT_LISTEN = 1;
 const PORT_TRIES = 5;
 /** Lines of the emulator's output quoted in an error. */
 const TAIL_LINES = 20;
+/** The emulator's health route (any answer counts, so the readiness check needs nothing more). */
+const HEALTH_PATH = "/emulator/health";
 
 /** Emulators not stopped yet (child → its clean-up), ended when this process exits. */
 const running = new Map();
@@ -40,13 +42,11 @@ function freePort() {
   });
 }
 
-/** The emulator's health route (any answer counts, so the readiness check needs nothing more). */
-const HEALTH_PATH = "/emulator/health";
-
 /** Whether an HTTP server answers on the port (any status counts). */
 function answers(port) {
   return new Promise((resolve) => {
-    const options = { host: "127.0.0.1", port, path: HEALTH_PATH, timeout: 1000 };
+    // No keep-alive pool: a connection to an emulator about to stop is of no use to keep.
+    const options = { host: "127.0.0.1", port, path: HEALTH_PATH, timeout: 1000, agent: false };
     const request = http.get(options, (response) => {
       response.resume();
       response.on("end", () => resolve(true));
