@@ -9,9 +9,12 @@
 //!   (runs the `img2img-harness` crate's `conformance` binary).
 //! - `cargo xtask report [--out DIR]`: the provider compatibility report (links `img2img-report`,
 //!   which needs neither the generated clients nor the emulator).
+//! - `cargo xtask dist [--out DIR]`: the wheel and the npm packages carrying the `emulator` and
+//!   `conformance` commands, for this platform, into `target/dist/`.
 
 mod codegen;
 mod conformance;
+mod dist;
 mod lint;
 mod report;
 
@@ -64,6 +67,13 @@ enum Command {
         #[arg(long = "client-results", value_name = "FILE")]
         client_results: Vec<std::path::PathBuf>,
     },
+    /// Build the Python wheel and the npm packages (the emulator, the client grader, the helpers)
+    /// for this platform.
+    Dist {
+        /// Where to write them (default: target/dist/).
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -96,6 +106,7 @@ fn main() -> ExitCode {
             results,
             (!client_results.is_empty()).then_some(client_results),
         ),
+        Command::Dist { out } => dist::run(out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
