@@ -191,6 +191,23 @@ impl JobInfo {
             })
     }
 
+    /// The absolute URL the provider asks to be polled at, at `poll-url-pointer`: a non-empty
+    /// string; `None` when the spec names no pointer or the body holds none.
+    pub fn poll_url_of<'a>(&self, body: &'a Value) -> Option<&'a str> {
+        body.pointer(self.poll_url_pointer.as_deref()?)?
+            .as_str()
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+    }
+
+    /// Whether `poll-url-hosts` lists `host` (compared without case), a host other than the base
+    /// URL's that a poll URL may name.
+    pub fn allows_poll_host(&self, host: &str) -> bool {
+        self.poll_url_hosts
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(host))
+    }
+
     /// The provider's estimate of the time left, at `eta-pointer`, in `eta-unit` (seconds when the
     /// spec names none): a JSON number or a decimal string, finite and not negative.
     pub fn eta_of(&self, body: &Value) -> Option<Duration> {
@@ -310,6 +327,23 @@ mod tests {
                 .as_deref(),
             Some("out of memory")
         );
+    }
+
+    #[test]
+    fn poll_urls_are_read_at_the_pointer_and_hosts_allowed_by_name() {
+        let mut job = job(Provider::named("modelslab")).clone();
+        job.poll_url_pointer = Some("/fetch_result".into());
+        job.poll_url_hosts = vec!["api.eu1.example.com".into()];
+        assert_eq!(
+            job.poll_url_of(&json!({"fetch_result": " https://h/f/1 "})),
+            Some("https://h/f/1")
+        );
+        assert_eq!(job.poll_url_of(&json!({"fetch_result": ""})), None);
+        assert_eq!(job.poll_url_of(&json!({"fetch_result": 3})), None);
+        assert!(job.allows_poll_host("API.eu1.example.com"));
+        assert!(!job.allows_poll_host("example.com"));
+        job.poll_url_pointer = None;
+        assert_eq!(job.poll_url_of(&json!({"fetch_result": "https://h"})), None);
     }
 
     #[test]
