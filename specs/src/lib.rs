@@ -12,6 +12,8 @@
 //!   vocabulary; [`media_fields`] finds the images a request carries.
 //! - [`extensions`]: `x-job` ([`JobInfo::classify`](extensions::JobInfo::classify), ids, etas),
 //!   `x-auth` ([`AuthInfo::place`](extensions::AuthInfo::place)), `x-limits`, `x-emulator`, typed.
+//! - `operations` (feature `guard`): the `Operations` trait every generated client implements, so
+//!   any of them is called by operation id from JSON.
 
 //!
 //! ```
@@ -30,6 +32,8 @@ pub mod extensions;
 #[cfg(feature = "guard")]
 pub mod guard;
 
+#[cfg(feature = "guard")]
+pub mod operations;
 mod provider;
 pub mod schema;
 mod secret;
