@@ -45,7 +45,7 @@ pub mod vocabulary;
 
 pub use provider::{Provider, UnknownProvider};
 pub use schema::Reading;
-pub use secret::ApiKey;
+pub use secret::{ApiKey, REDACTED, looks_secret, redact};
 pub use spec::{
     Example, ExampleKind, Link, NotFound, Operation, Parameter, Response, Spec, SpecError,
     follow_refs,
