@@ -108,6 +108,9 @@ pub struct JobInfo {
     /// Unit of that estimate (seconds when absent).
     #[serde(default)]
     pub eta_unit: Option<EtaUnit>,
+    /// JSON pointer to how far a pending job is, in percent (see [`JobInfo::progress_of`]).
+    #[serde(default)]
+    pub progress_pointer: Option<String>,
     /// Where the output images are in a finished result: a JSON pointer in which `*` stands for
     /// every item of an array (`/images/*/image_url`); each value reached is a URL or base64 data.
     #[serde(default)]

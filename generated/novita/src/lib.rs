@@ -11,7 +11,7 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `4f73a98af2d8ce5b496968bf00414f48530e0b7e56f8e1111cf8bd3d82b60118`
+//! Spec SHA-256: `355acd1cc7530b66cab1e62d29acb58101a737d2064aa5691789febd57f1c23f`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -29,7 +29,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 
 /// SHA-256 of `specs/novita.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "4f73a98af2d8ce5b496968bf00414f48530e0b7e56f8e1111cf8bd3d82b60118";
+pub const SPEC_SHA256: &str = "355acd1cc7530b66cab1e62d29acb58101a737d2064aa5691789febd57f1c23f";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

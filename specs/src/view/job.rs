@@ -191,6 +191,17 @@ impl JobInfo {
             })
     }
 
+    /// How far a pending job is, in percent, at `progress-pointer`: a number (or a numeric string)
+    /// kept within 0..=100.
+    pub fn progress_of(&self, body: &Value) -> Option<u8> {
+        let value = body.pointer(self.progress_pointer.as_deref()?)?;
+        let percent = value
+            .as_f64()
+            .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+            .filter(|p| p.is_finite())?;
+        Some(percent.clamp(0.0, 100.0).round() as u8)
+    }
+
     /// The absolute URL the provider asks to be polled at, at `poll-url-pointer`: a non-empty
     /// string; `None` when the spec names no pointer or the body holds none.
     pub fn poll_url_of<'a>(&self, body: &'a Value) -> Option<&'a str> {
@@ -344,6 +355,20 @@ mod tests {
         assert!(!job.allows_poll_host("example.com"));
         job.poll_url_pointer = None;
         assert_eq!(job.poll_url_of(&json!({"fetch_result": "https://h"})), None);
+    }
+
+    #[test]
+    fn progress_is_read_at_the_pointer_within_0_to_100() {
+        let mut job = job(Provider::named("novita")).clone();
+        job.progress_pointer = Some("/task/progress_percent".into());
+        let body = |v: serde_json::Value| json!({"task": {"progress_percent": v}});
+        assert_eq!(job.progress_of(&body(json!(40))), Some(40));
+        assert_eq!(job.progress_of(&body(json!("55.4"))), Some(55));
+        assert_eq!(job.progress_of(&body(json!(140))), Some(100));
+        assert_eq!(job.progress_of(&body(json!(-3))), Some(0));
+        assert_eq!(job.progress_of(&body(json!("soon"))), None);
+        job.progress_pointer = None;
+        assert_eq!(job.progress_of(&body(json!(40))), None);
     }
 
     #[test]

@@ -494,6 +494,7 @@ fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
         ("id-fallback-pointers", job.id_fallback_pointers.as_slice()),
         ("status-pointer", std::slice::from_ref(&job.status_pointer)),
         ("eta-pointer", job.eta_pointer.as_slice()),
+        ("progress-pointer", job.progress_pointer.as_slice()),
         ("outputs", job.outputs.as_slice()),
         ("failure-pointers", job.failure_pointers.as_slice()),
         ("poll-url-pointer", job.poll_url_pointer.as_slice()),
@@ -1164,7 +1165,7 @@ info: {title: t, version: "1"}
 servers: [{url: "https://example.com/api"}]
 x-provider: {id: novita, name: N, model: m, docs: d, key-env: K}
 x-auth: {in: header, name: Authorization, prefix: "Bearer ", accepted-prefixes: [""]}
-x-job: {create: create, result: result, style: poll, id-pointer: /id, status-pointer: /s, pending: [], succeeded: [], failed: [], failure-pointers: [task.reason], stages: {queued: q, processing: p, succeeded: s, failed: f}, create-fields: {mode: x}, poll-url-pointer: poll, poll-url-hosts: ["https://eu.example.com"]}
+x-job: {create: create, result: result, style: poll, id-pointer: /id, status-pointer: /s, pending: [], succeeded: [], failed: [], failure-pointers: [task.reason], stages: {queued: q, processing: p, succeeded: s, failed: f}, create-fields: {mode: x}, poll-url-pointer: poll, progress-pointer: pct, poll-url-hosts: ["https://eu.example.com"]}
 x-output: {formats: [png], default-format: jpeg, inline-base64: false}
 x-errors:
   message-pointers: [message]
@@ -1254,6 +1255,7 @@ paths:
             "error example \"refused\" sends reason \"Y\", which x-errors.reasons does not list",
             "\"mode\" is no top-level property of the create body",
             "\"poll\" is not a JSON pointer",
+            "\"pct\" is not a JSON pointer",
             "\"https://eu.example.com\" is not a bare host name",
             "\"code\" is not a JSON pointer",
             "rule \"status\" is listed twice",
