@@ -72,6 +72,7 @@
 mod cli;
 mod config;
 mod errors;
+mod fields;
 mod handle;
 mod images;
 mod poll;
@@ -82,6 +83,7 @@ mod retry;
 pub use cli::main as run_command;
 pub use config::{ClientConfig, DEFAULT_USER_AGENT};
 pub use errors::{Error, SNIPPET_CHARS, TransportStage};
+pub use fields::FieldSetting;
 pub use handle::JobHandle;
 pub use images::{GeneratedImage, ImageFormat, ImageSource};
 pub use img2img_specs::{ApiKey, Provider};
