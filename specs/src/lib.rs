@@ -32,6 +32,7 @@ pub mod extensions;
 #[cfg(feature = "guard")]
 pub mod guard;
 
+mod operation;
 #[cfg(feature = "guard")]
 pub mod operations;
 mod provider;
@@ -43,13 +44,13 @@ mod view;
 mod violation;
 pub mod vocabulary;
 
+pub use operation::{
+    Location, Method, Operation, Parameter, Response, UnknownLocation, UnknownMethod,
+};
 pub use provider::{Provider, UnknownProvider};
 pub use schema::Reading;
 pub use secret::{ApiKey, REDACTED, looks_secret, redact};
-pub use spec::{
-    Example, ExampleKind, Link, NotFound, Operation, Parameter, Response, Spec, SpecError,
-    follow_refs,
-};
+pub use spec::{Example, ExampleKind, Link, NotFound, Spec, SpecError, follow_refs};
 pub use validate::{CompiledSchema, field_path};
 pub use view::{
     Condition, Feature, FeatureField, JobStatus, KeyPlacement, Segment, UnknownFeature,

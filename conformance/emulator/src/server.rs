@@ -17,7 +17,7 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, get, on};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use img2img_specs::Provider;
+use img2img_specs::{Location, Provider};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
@@ -67,10 +67,7 @@ fn build(shared: Arc<Shared>) -> Router {
     providers.sort();
     for provider in providers {
         for operation in shared.info(provider).spec.operations() {
-            let Ok(method) = Method::from_bytes(operation.method.as_bytes()) else {
-                continue;
-            };
-            let Ok(filter) = MethodFilter::try_from(method) else {
+            let Ok(filter) = MethodFilter::try_from(Method::from(operation.method)) else {
                 continue;
             };
             let id = operation.id.clone();
@@ -245,10 +242,10 @@ async fn call(
     // The operation's id parameter (path or query), as the spec declares it.
     let mut id = None;
     for parameter in &op.parameters {
-        let value = match parameter.location.as_str() {
-            "path" => path_parameter(&op.path, parts.uri.path(), &parameter.name),
-            "query" => query_parameter(parts.uri.query().unwrap_or(""), &parameter.name),
-            _ => None,
+        let value = match parameter.location {
+            Location::Path => path_parameter(&op.path, parts.uri.path(), &parameter.name),
+            Location::Query => query_parameter(parts.uri.query().unwrap_or(""), &parameter.name),
+            Location::Header | Location::Cookie => None,
         };
         match value {
             Some(value) if !value.is_empty() => id = id.or(Some(value)),

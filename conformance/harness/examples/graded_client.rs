@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use img2img_harness::payload::Payload;
 use img2img_specs::extensions::{AuthPlacement, JobInfo};
-use img2img_specs::{Provider, Spec};
+use img2img_specs::{Location, Provider, Spec};
 use img2img_strategy::sample::{Fill, sample};
 use serde_json::{Value, json};
 
@@ -147,10 +147,10 @@ impl Client {
         let mut body = body;
         for parameter in &op.parameters {
             let Some(id) = id else { continue };
-            match parameter.location.as_str() {
-                "path" => path = path.replace(&format!("{{{}}}", parameter.name), id),
-                "query" => query.push((parameter.name.clone(), id.to_owned())),
-                _ => {}
+            match parameter.location {
+                Location::Path => path = path.replace(&format!("{{{}}}", parameter.name), id),
+                Location::Query => query.push((parameter.name.clone(), id.to_owned())),
+                Location::Header | Location::Cookie => {}
             }
         }
         if let (Some(id), true) = (id, op.parameters.is_empty()) {
@@ -170,11 +170,9 @@ impl Client {
                 }
             }
         }
-        let method =
-            reqwest::Method::from_bytes(op.method.as_bytes()).map_err(|e| e.to_string())?;
         let mut request = self
             .http
-            .request(method, format!("{}{path}", self.base))
+            .request(op.method.into(), format!("{}{path}", self.base))
             .query(&query);
         let auth = &self.spec.extensions().auth;
         let misplaced = self.is("misplaced-key");

@@ -9,7 +9,7 @@ use img2img_specs::CompiledSchema;
 use img2img_specs::extensions::{AuthPlacement, ErrorKind, ErrorRule, ErrorsInfo};
 use img2img_specs::schema::{escape, to_json_schema};
 use img2img_specs::vocabulary::{SAMPLERS, UNITS};
-use img2img_specs::{ExampleKind, Spec};
+use img2img_specs::{ExampleKind, Location, Spec};
 use img2img_specs::{Feature, JobStatus};
 
 /// One lint finding: where in the spec, and what is wrong.
@@ -940,13 +940,12 @@ fn check_links(spec: &Spec, add: &mut impl FnMut(&str, String)) {
                 let status = response.status.as_str();
                 if let Some(Value::Object(parameters)) = link.get("parameters") {
                     for (key, value) in parameters {
-                        let (location, parameter) = match key.split_once('.') {
-                            Some((location, parameter))
-                                if ["path", "query", "header", "cookie"].contains(&location) =>
-                            {
-                                (Some(location), parameter)
-                            }
-                            _ => (None, key.as_str()),
+                        let located = key.split_once('.').and_then(|(location, parameter)| {
+                            Some((location.parse::<Location>().ok()?, parameter))
+                        });
+                        let (location, parameter) = match located {
+                            Some((location, parameter)) => (Some(location), parameter),
+                            None => (None, key.as_str()),
                         };
                         let known = target.parameters.iter().any(|p| {
                             p.name == parameter && location.is_none_or(|l| p.location == l)

@@ -190,14 +190,7 @@ pub(crate) fn result_url(shared: &Shared, job: &Job) -> String {
     let path = info
         .spec
         .operation(&job.request.result_operation)
-        .map_or_else(String::new, |op| {
-            op.parameters
-                .iter()
-                .filter(|p| p.location == "path")
-                .fold(op.path.clone(), |path, p| {
-                    path.replace(&format!("{{{}}}", p.name), &job.id)
-                })
-        });
+        .map_or_else(String::new, |op| op.path_with(&job.id));
     format!("{}{path}", job.request.base_url)
 }
 

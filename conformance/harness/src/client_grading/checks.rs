@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use img2img_specs::extensions::AuthPlacement;
-use img2img_specs::{Provider, Spec};
+use img2img_specs::{Location, Provider, Spec};
 use serde_json::Value;
 
 use super::command::CommandOutcome;
@@ -268,8 +268,8 @@ fn requests_valid(evidence: &Evidence<'_>) -> Judgement {
             );
         }
         for parameter in &op.parameters {
-            let present = match parameter.location.as_str() {
-                "query" => call.exchange.query.as_deref().is_some_and(|query| {
+            let present = match parameter.location {
+                Location::Query => call.exchange.query.as_deref().is_some_and(|query| {
                     query.split('&').any(|pair| {
                         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
                         name == parameter.name && !value.is_empty()

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use img2img_harness::client_grading::{Bounds, GradeOptions, builtin, grade};
 use img2img_report::results::Status;
-use img2img_specs::{Provider, Reading, Spec};
+use img2img_specs::{Method, Provider, Reading, Spec};
 use serde_json::Value;
 
 use crate::sdk_env;
@@ -62,7 +62,7 @@ fn spec_accepts_captured(provider: Provider, sdk: &str) -> bool {
         .filter(|request| request["method"] == "POST")
         .all(|request| {
             let path = request["path"].as_str().unwrap_or_default();
-            let Some(op) = spec.operation_for("POST", path) else {
+            let Some(op) = spec.operation_for(Method::Post, path) else {
                 return false;
             };
             match spec.request_schema_as(&op.id, Reading::Accepting) {
