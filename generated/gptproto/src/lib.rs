@@ -11,11 +11,17 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
+//! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
+//! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
+//!
 //! Spec SHA-256: `d49e6fc08b55ae470f3ba4346a28f33e449c385022a3e3eaca3162cd56405c20`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
 pub use img2img_specs::guard::Credentials;
+
+mod operations;
+pub use operations::{OPERATION_IDS, connect, round_trip};
 
 /// The id of the provider this client speaks to (`specs/gptproto.yaml`).
 pub const PROVIDER_ID: &str = "gptproto";

@@ -11,11 +11,17 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
+//! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
+//! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
+//!
 //! Spec SHA-256: `54ff0a37638ceca8bbbde6852f9b62d74b31ecb59cc5473781c00208d50f6412`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
 pub use img2img_specs::guard::Credentials;
+
+mod operations;
+pub use operations::{OPERATION_IDS, connect, round_trip};
 
 /// The id of the provider this client speaks to (`specs/modelslab.yaml`).
 pub const PROVIDER_ID: &str = "modelslab";
