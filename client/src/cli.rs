@@ -22,11 +22,11 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use img2img_specs::{Feature, Spec};
 use serde_json::json;
 
+use crate::client::{Client, JobResult, Progress};
 use crate::errors::Error;
 use crate::fields::FieldSetting;
 use crate::handle::JobHandle;
 use crate::images::GeneratedImage;
-use crate::providers::{Client, JobResult, Progress};
 use crate::request::{ImageRequest, ProviderOptions, Size};
 use crate::{ClientConfig, PollPolicy, Provider};
 

@@ -114,11 +114,6 @@ pub fn classify(provider: Provider, status: &str) -> StatusClass {
     }
 }
 
-/// The status of a result body, at the spec's `x-job.status-pointer`.
-pub fn status_of(provider: Provider, body: &Value) -> Option<String> {
-    job_info(provider).status_of(body).map(str::to_owned)
-}
-
 /// The eta hint of a result body, at the spec's `x-job.eta-pointer` (in `x-job.eta-unit`): a
 /// positive estimate, at most an hour.
 pub fn eta_of(provider: Provider, body: &Value) -> Option<Duration> {
@@ -126,12 +121,6 @@ pub fn eta_of(provider: Provider, body: &Value) -> Option<Duration> {
         .eta_of(body)
         .filter(|eta| !eta.is_zero())
         .map(|eta| eta.min(Duration::from_secs(3600)))
-}
-
-/// The job id of a create response, at the spec's `x-job.id-pointer` or its fallbacks; integers
-/// are written in decimal.
-pub fn id_of(provider: Provider, body: &Value) -> Option<String> {
-    job_info(provider).id_of(body)
 }
 
 #[cfg(test)]
@@ -209,12 +198,16 @@ mod tests {
             let mut body = Value::Null;
             put(&mut body, &job.id_pointer, serde_json::json!(13443928));
             assert_eq!(
-                id_of(provider, &body).as_deref(),
+                job_info(provider).id_of(&body).as_deref(),
                 Some("13443928"),
                 "{provider}"
             );
             put(&mut body, &job.id_pointer, serde_json::json!("t-1"));
-            assert_eq!(id_of(provider, &body).as_deref(), Some("t-1"), "{provider}");
+            assert_eq!(
+                job_info(provider).id_of(&body).as_deref(),
+                Some("t-1"),
+                "{provider}"
+            );
             match &job.eta_pointer {
                 Some(pointer) => {
                     put(&mut body, pointer, serde_json::json!(12.5));
