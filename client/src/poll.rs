@@ -114,11 +114,6 @@ pub fn classify(provider: Provider, status: &str) -> StatusClass {
     }
 }
 
-/// The status of a result body, at the spec's `x-job.status-pointer`.
-pub fn status_of(provider: Provider, body: &Value) -> Option<String> {
-    job_info(provider).status_of(body).map(str::to_owned)
-}
-
 /// The eta hint of a result body, at the spec's `x-job.eta-pointer` (in `x-job.eta-unit`): a
 /// positive estimate, at most an hour.
 pub fn eta_of(provider: Provider, body: &Value) -> Option<Duration> {
@@ -128,65 +123,28 @@ pub fn eta_of(provider: Provider, body: &Value) -> Option<Duration> {
         .map(|eta| eta.min(Duration::from_secs(3600)))
 }
 
-/// The job id of a create response, at the spec's `x-job.id-pointer` or its fallbacks; integers
-/// are written in decimal.
-pub fn id_of(provider: Provider, body: &Value) -> Option<String> {
-    job_info(provider).id_of(body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn terminal_statuses_come_from_the_spec() {
-        for (provider, status, class) in [
-            (
-                Provider::named("gptproto"),
-                "completed",
-                StatusClass::Succeeded,
-            ),
-            (
-                Provider::named("gptproto"),
-                "succeeded",
-                StatusClass::Succeeded,
-            ),
-            (Provider::named("gptproto"), "canceled", StatusClass::Failed),
-            (Provider::named("gptproto"), "expired", StatusClass::Failed),
-            (
-                Provider::named("gptproto"),
-                "in_progress",
-                StatusClass::Pending,
-            ),
-            (
-                Provider::named("novita"),
-                "TASK_STATUS_SUCCEED",
-                StatusClass::Succeeded,
-            ),
-            (
-                Provider::named("novita"),
-                "TASK_STATUS_FAILED",
-                StatusClass::Failed,
-            ),
-            (
-                Provider::named("novita"),
-                "TASK_STATUS_UNKNOWN",
-                StatusClass::Pending,
-            ),
-            (
-                Provider::named("modelslab"),
-                "success",
-                StatusClass::Succeeded,
-            ),
-            (Provider::named("modelslab"), "error", StatusClass::Failed),
-            (Provider::named("modelslab"), "failed", StatusClass::Failed),
-            (
-                Provider::named("modelslab"),
-                "processing",
-                StatusClass::Pending,
-            ),
-        ] {
-            assert_eq!(classify(provider, status), class, "{provider} {status}");
+    fn every_word_of_the_specs_is_classified_by_its_list() {
+        for provider in Provider::all() {
+            let job = job_info(provider);
+            for (list, class) in [
+                (&job.pending, StatusClass::Pending),
+                (&job.succeeded, StatusClass::Succeeded),
+                (&job.failed, StatusClass::Failed),
+            ] {
+                for word in list {
+                    assert_eq!(classify(provider, word), class, "{provider} {word}");
+                }
+            }
+            // A word the spec does not know keeps the job pending until the deadline.
+            assert_eq!(
+                classify(provider, "no-such-status-word"),
+                StatusClass::Pending
+            );
         }
     }
 
@@ -235,20 +193,47 @@ mod tests {
 
     #[test]
     fn ids_and_etas_are_read_at_the_spec_pointers() {
-        let novita_old = serde_json::json!({"code": 0, "msg": "", "data": {"task_id": "t-1"}});
-        assert_eq!(
-            id_of(Provider::named("novita"), &novita_old).as_deref(),
-            Some("t-1")
-        );
-        let modelslab = serde_json::json!({"status": "processing", "id": 13443928, "eta": 12.5});
-        assert_eq!(
-            id_of(Provider::named("modelslab"), &modelslab).as_deref(),
-            Some("13443928")
-        );
-        assert_eq!(
-            eta_of(Provider::named("modelslab"), &modelslab),
-            Some(Duration::from_secs_f64(12.5))
-        );
-        assert_eq!(eta_of(Provider::named("gptproto"), &modelslab), None);
+        for provider in Provider::all() {
+            let job = job_info(provider);
+            let mut body = Value::Null;
+            put(&mut body, &job.id_pointer, serde_json::json!(13443928));
+            assert_eq!(
+                job_info(provider).id_of(&body).as_deref(),
+                Some("13443928"),
+                "{provider}"
+            );
+            put(&mut body, &job.id_pointer, serde_json::json!("t-1"));
+            assert_eq!(
+                job_info(provider).id_of(&body).as_deref(),
+                Some("t-1"),
+                "{provider}"
+            );
+            match &job.eta_pointer {
+                Some(pointer) => {
+                    put(&mut body, pointer, serde_json::json!(12.5));
+                    let eta = eta_of(provider, &body).expect("an eta where the spec says");
+                    assert!(eta > Duration::ZERO && eta <= Duration::from_secs(3600));
+                    put(&mut body, pointer, serde_json::json!(0));
+                    assert_eq!(eta_of(provider, &body), None, "a zero eta is no hint");
+                }
+                None => assert_eq!(eta_of(provider, &body), None),
+            }
+        }
+    }
+
+    /// Writes `value` at `pointer` in `body`, making objects on the way.
+    fn put(body: &mut Value, pointer: &str, value: Value) {
+        let mut node = body;
+        for segment in pointer.split('/').skip(1) {
+            if !node.is_object() {
+                *node = Value::Object(serde_json::Map::new());
+            }
+            node = node
+                .as_object_mut()
+                .expect("an object")
+                .entry(segment.to_owned())
+                .or_insert(Value::Null);
+        }
+        *node = value;
     }
 }

@@ -206,6 +206,14 @@ impl Spec {
         self.extensions.provider.id.parse().ok()
     }
 
+    /// The live provider's base URL: the spec's first server, without a trailing slash.
+    pub fn default_base_url(&self) -> Option<&str> {
+        self.openapi
+            .servers
+            .first()
+            .map(|server| server.url.trim_end_matches('/'))
+    }
+
     /// Every operation, in document order.
     pub fn operations(&self) -> &[Operation] {
         &self.operations

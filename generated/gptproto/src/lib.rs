@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `34b1ddda6953439a2a55b5d227cd41375a48323532424be4b82c4581033e5f62`
+//! Spec SHA-256: `d49e6fc08b55ae470f3ba4346a28f33e449c385022a3e3eaca3162cd56405c20`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "34b1ddda6953439a2a55b5d227cd41375a48323532424be4b82c4581033e5f62";
+pub const SPEC_SHA256: &str = "d49e6fc08b55ae470f3ba4346a28f33e449c385022a3e3eaca3162cd56405c20";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

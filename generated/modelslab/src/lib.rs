@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `25987cc97eab68a10283efd172830d88df7ef9bcac0c25c05b54887d4af2e1da`
+//! Spec SHA-256: `54ff0a37638ceca8bbbde6852f9b62d74b31ecb59cc5473781c00208d50f6412`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "25987cc97eab68a10283efd172830d88df7ef9bcac0c25c05b54887d4af2e1da";
+pub const SPEC_SHA256: &str = "54ff0a37638ceca8bbbde6852f9b62d74b31ecb59cc5473781c00208d50f6412";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

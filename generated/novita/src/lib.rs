@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `2ff6abf1588b63d864f6e95e9079c52badbc1ca961fb279e1a9e4938306b801c`
+//! Spec SHA-256: `355acd1cc7530b66cab1e62d29acb58101a737d2064aa5691789febd57f1c23f`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 
 /// SHA-256 of `specs/novita.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "2ff6abf1588b63d864f6e95e9079c52badbc1ca961fb279e1a9e4938306b801c";
+pub const SPEC_SHA256: &str = "355acd1cc7530b66cab1e62d29acb58101a737d2064aa5691789febd57f1c23f";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

@@ -1,8 +1,9 @@
 //! One typed view of a spec, for every consumer: the features of an operation and where they
-//! live, the images a request carries, and the document-level `x-job`, `x-auth`, `x-limits` and
-//! `x-emulator` read into types with the behaviour that goes with them.
+//! live, the images a request carries, and the document-level `x-job`, `x-auth`, `x-errors`,
+//! `x-limits` and `x-emulator` read into types with the behaviour that goes with them.
 
 mod auth;
+mod errors;
 mod feature;
 mod fields;
 mod job;
@@ -10,6 +11,7 @@ mod limits;
 mod media;
 
 pub use auth::KeyPlacement;
+pub use errors::{ErrorAnswer, ErrorDecision, ErrorRule, status_kind};
 pub use feature::{Feature, UnknownFeature};
 pub use fields::{Condition, FeatureField, Segment};
 pub use job::{EtaUnit, JobStatus, Stages};

@@ -1,27 +1,33 @@
-//! One [`Client`] over the three generated clients: `submit`, `wait`, `fetch_images`, `generate`.
+//! One [`Client`] for any provider, over its generated client called by operation id
+//! ([`Operations`], from the `img2img-registry` crate): `submit`, `wait`, `fetch_images`,
+//! `generate`.
 //!
-//! Each provider module does only what differs: build the typed body, call the create and result
-//! operations, and read the outputs and failure reason of a result. The loop around them (retries,
-//! backoff, deadline, downloads) is shared and lives here.
+//! What a provider does differently is read from its spec: the create call is `x-job.create`
+//! (`answer`: id, eta, outputs and errors of its answer), a poll is `x-job.result` or the URL the
+//! provider asked for (`poll_target`), the key travels where `x-auth` says (the generated client's
+//! guard puts it there). The loop around them (retries, backoff, deadline, downloads) lives here.
 
-mod gptproto;
-mod modelslab;
-mod novita;
+mod answer;
+mod poll_target;
 
 use std::time::Duration;
 
 use chrono::Utc;
+use img2img_specs::guard::Credentials;
+use img2img_specs::operations::{CallInput, Operations, Outcome};
 use img2img_specs::{ApiKey, Provider};
 use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::config::ClientConfig;
-use crate::errors::{Error, ErrorOrResponse, Phase, Scrub};
+use crate::errors::{self, Error, Scrub};
 use crate::handle::JobHandle;
 use crate::images::{self, GeneratedImage, ImageSource};
-use crate::poll::{Backoff, PollPolicy, StatusClass};
+use crate::poll::{Backoff, PollPolicy, StatusClass, job_info};
 use crate::request::{ImageRequest, PreparedRequest};
 use crate::retry::{self, Attempt, CallKind, RetryPolicy};
+
+use answer::{Answer, Polled};
 
 /// What one poll saw.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,12 +76,6 @@ pub struct JobResult {
     pub polls: u32,
 }
 
-enum Backend {
-    Gptproto(img2img_gptproto_client::Client),
-    Novita(img2img_novita_client::Client),
-    Modelslab(img2img_modelslab_client::Client),
-}
-
 /// A client of one provider, over its generated client.
 pub struct Client {
     provider: Provider,
@@ -85,7 +85,7 @@ pub struct Client {
     http: reqwest::Client,
     poll: PollPolicy,
     retry: RetryPolicy,
-    backend: Backend,
+    operations: Box<dyn Operations>,
 }
 
 impl std::fmt::Debug for Client {
@@ -105,23 +105,7 @@ impl Client {
         let key = config.resolve_key()?;
         let http = config.http_client()?;
         let base_url = config.effective_base_url();
-        let backend = match config.provider.id() {
-            "gptproto" => Backend::Gptproto(img2img_gptproto_client::Client::new_with_client(
-                &base_url,
-                http.clone(),
-                img2img_gptproto_client::Credentials::new(key.clone()),
-            )),
-            "modelslab" => Backend::Modelslab(img2img_modelslab_client::Client::new_with_client(
-                &base_url,
-                http.clone(),
-                img2img_modelslab_client::Credentials::new(key.clone()),
-            )),
-            _ => Backend::Novita(img2img_novita_client::Client::new_with_client(
-                &base_url,
-                http.clone(),
-                img2img_novita_client::Credentials::new(key.clone()),
-            )),
-        };
+        let operations = connect(config.provider, &base_url, &http, &key)?;
         Ok(Client {
             provider: config.provider,
             scrub: Scrub::new(Some(&key)),
@@ -130,7 +114,7 @@ impl Client {
             http,
             poll: config.poll,
             retry: config.retry,
-            backend,
+            operations,
         })
     }
 
@@ -165,21 +149,22 @@ impl Client {
             )));
         }
         let mut rng = fastrand::Rng::new();
-        let created = match &self.backend {
-            Backend::Gptproto(c) => {
-                gptproto::submit(self, c, prepared.into_body(), &mut rng).await?
-            }
-            Backend::Novita(c) => novita::submit(self, c, prepared.into_body(), &mut rng).await?,
-            Backend::Modelslab(c) => {
-                modelslab::submit(self, c, prepared.into_body(), &mut rng).await?
-            }
-        };
+        let create: &'static str = &job_info(self.provider).create;
+        let body = prepared.into_body();
+        let created = self
+            .call(CallKind::Create, create, None, &mut rng, || async {
+                let input = CallInput::with_body(body.clone());
+                let answer = self.answer(&*self.operations, create, input).await?;
+                let created = answer::created(self.provider, &answer, &self.scrub)?;
+                Ok((answer.status, created))
+            })
+            .await?;
         let created_at = Utc::now();
         let handle = JobHandle {
             provider: self.provider,
             id: created.id,
             base_url: self.base_url.clone(),
-            fetch_url: created.fetch_url,
+            fetch_url: created.poll_url,
             ready_outputs: created.ready_outputs,
             created_at,
             first_poll_at: created
@@ -240,10 +225,20 @@ impl Client {
             .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
         let mut polls = 0u32;
         let mut last_status = "submitted".to_owned();
+        let mut poll_url = handle.fetch_url.clone();
         loop {
             polls += 1;
-            let state = match self.poll_once(handle, deadline, &mut rng).await {
-                Ok(state) => state,
+            let polled = self
+                .poll_at(handle, poll_url.as_deref(), deadline, &mut rng)
+                .await;
+            let state = match polled {
+                Ok(Polled {
+                    state,
+                    poll_url: next,
+                }) => {
+                    poll_url = next.or(poll_url);
+                    state
+                }
                 Err(error)
                     if Instant::now() >= deadline
                         && RetryPolicy::is_retryable(CallKind::Poll, &error) =>
@@ -302,17 +297,66 @@ impl Client {
         }
     }
 
-    /// One poll of the result operation (with retries of transient failures).
+    /// One poll of the job (with retries of transient failures): at the URL its create answer
+    /// asked for, where that may be followed, else at the spec's result operation.
     pub async fn poll_once(
         &self,
         handle: &JobHandle,
         until: Instant,
         rng: &mut fastrand::Rng,
     ) -> Result<PollState, Error> {
-        match &self.backend {
-            Backend::Gptproto(c) => gptproto::poll(self, c, handle, until, rng).await,
-            Backend::Novita(c) => novita::poll(self, c, handle, until, rng).await,
-            Backend::Modelslab(c) => modelslab::poll(self, c, handle, until, rng).await,
+        let polled = self
+            .poll_at(handle, handle.fetch_url.as_deref(), until, rng)
+            .await?;
+        Ok(polled.state)
+    }
+
+    /// One poll, at `poll_url` where it may be followed.
+    async fn poll_at(
+        &self,
+        handle: &JobHandle,
+        poll_url: Option<&str>,
+        until: Instant,
+        rng: &mut fastrand::Rng,
+    ) -> Result<Polled, Error> {
+        let call = poll_target::poll_call(self.provider, &self.base_url, &handle.id, poll_url)?;
+        let elsewhere = match &call.origin {
+            Some(origin) => Some(connect(self.provider, origin, &self.http, &self.key)?),
+            None => None,
+        };
+        let operations = elsewhere.as_deref().unwrap_or(&*self.operations);
+        self.call(CallKind::Poll, call.operation, Some(until), rng, || async {
+            let answer = self
+                .answer(operations, call.operation, call.input.clone())
+                .await?;
+            let polled = answer::polled(self.provider, &answer, &self.scrub)?;
+            Ok((answer.status, polled))
+        })
+        .await
+    }
+
+    /// One call of `operation`: its 2xx answer, or the typed error of anything else.
+    async fn answer(
+        &self,
+        operations: &dyn Operations,
+        operation: &str,
+        input: CallInput,
+    ) -> Result<Answer, Error> {
+        let outcome = operations
+            .call(operation, input)
+            .map_err(|e| Error::config(e.to_string()))?
+            .await;
+        match outcome {
+            Outcome::Success {
+                status,
+                headers,
+                body,
+            } => Ok(Answer {
+                status,
+                headers,
+                body,
+            }),
+            other => Err(errors::from_outcome(self.provider, other, &self.scrub)),
         }
     }
 
@@ -379,59 +423,20 @@ impl Client {
         )
         .await
     }
-
-    /// A generated client's error as a typed error (reading the body of an undocumented status).
-    pub(crate) async fn error_of<E: Serialize>(
-        &self,
-        error: progenitor_client::Error<E>,
-        phase: Phase,
-    ) -> Error {
-        match crate::errors::from_progenitor(self.provider, error, phase, &self.scrub) {
-            ErrorOrResponse::Error(error) => error,
-            ErrorOrResponse::Response(response) => self.error_of_response(response, phase).await,
-        }
-    }
-
-    /// The typed error of an error response read by hand.
-    pub(crate) async fn error_of_response(
-        &self,
-        response: reqwest::Response,
-        phase: Phase,
-    ) -> Error {
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        match response.bytes().await {
-            Ok(bytes) => crate::errors::from_body(
-                self.provider,
-                status,
-                &headers,
-                &bytes,
-                phase,
-                &self.scrub,
-            ),
-            Err(e) => crate::errors::transport(&e, &self.scrub),
-        }
-    }
-
-    pub(crate) fn scrub(&self) -> &Scrub {
-        &self.scrub
-    }
 }
 
-/// `body` as the generated client's request type `T`; a body that does not fit it is an invalid
-/// request (the guard has already checked it against the spec, so this names a gap between the two).
-pub(crate) fn typed<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, Error> {
-    serde_json::from_value(body).map_err(|e| Error::InvalidRequest {
-        field: None,
-        message: format!("the body does not fit the generated type: {e}"),
-    })
-}
-
-/// What a create call left to remember.
-pub(crate) struct Created {
-    pub id: String,
-    pub fetch_url: Option<String>,
-    pub ready_outputs: Vec<String>,
-    /// The create answer's estimate of the time left: the first poll waits for it.
-    pub eta: Option<Duration>,
+/// `provider`'s generated client at `base_url`, over `http`, with `key`.
+fn connect(
+    provider: Provider,
+    base_url: &str,
+    http: &reqwest::Client,
+    key: &ApiKey,
+) -> Result<Box<dyn Operations>, Error> {
+    img2img_registry::connect(
+        provider,
+        base_url,
+        http.clone(),
+        Credentials::new(key.clone()),
+    )
+    .map_err(|e| Error::config(e.to_string()))
 }
