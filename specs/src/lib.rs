@@ -12,6 +12,7 @@
 //!   vocabulary; [`media_fields`] finds the images a request carries.
 //! - [`extensions`]: `x-job` ([`JobInfo::classify`](extensions::JobInfo::classify), ids, etas),
 //!   `x-auth` ([`AuthInfo::place`](extensions::AuthInfo::place)), `x-limits`, `x-emulator`, typed.
+//! - [`parity`]: `x-parity`, the differences from a provider's own published spec kept on purpose.
 
 //!
 //! ```
@@ -31,6 +32,7 @@ pub mod extensions;
 pub mod guard;
 
 mod operation;
+pub mod parity;
 mod provider;
 pub mod schema;
 mod secret;
@@ -41,7 +43,7 @@ mod violation;
 pub mod vocabulary;
 
 pub use operation::{
-    Location, Method, Operation, Parameter, Response, UnknownLocation, UnknownMethod,
+    Location, Method, Operation, Parameter, Response, UnknownLocation, UnknownMethod, operations_of,
 };
 pub use provider::{Provider, UnknownProvider};
 pub use schema::Reading;
