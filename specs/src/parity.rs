@@ -95,13 +95,13 @@ pub struct ParityError(pub String);
 impl Parity {
     /// The `x-parity` of `object` (a schema, a response or an operation), if it carries one.
     pub fn of(object: &Value) -> Result<Option<Parity>, ParityError> {
-        object
-            .get(PARITY)
-            .map(|mark| {
-                serde_path_to_error::deserialize(mark)
-                    .map_err(|e| ParityError(format!("at {}: {}", e.path(), e.inner())))
-            })
-            .transpose()
+        object.get(PARITY).map(Parity::read).transpose()
+    }
+
+    /// Reads one mark (the value of an `x-parity` key).
+    pub fn read(mark: &Value) -> Result<Parity, ParityError> {
+        serde_path_to_error::deserialize(mark)
+            .map_err(|e| ParityError(format!("at {}: {}", e.path(), e.inner())))
     }
 
     /// The reason and source of `kept`, when both are given.
