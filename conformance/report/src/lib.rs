@@ -7,6 +7,7 @@
 //! ([`crate::results`]) and from client grading runs ([`clients`]); the renderers ([`markdown`], [`json`], [`html`]) only lay it out.
 #![deny(missing_docs)]
 
+pub mod parity;
 pub mod results;
 pub mod sdk;
 
