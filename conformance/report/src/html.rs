@@ -125,7 +125,7 @@ pub fn render(report: &Report) -> String {
             esc(&p.spec_version)
         );
     }
-    out.push_str("</ul>\n<nav aria-label=\"Sections\"><a href=\"#capabilities\">Capabilities</a><a href=\"#samplers\">Samplers</a><a href=\"#ranges\">Ranges</a><a href=\"#conformance\">Conformance</a><a href=\"#sdks\">SDKs</a><a href=\"#clients\">Clients</a></nav>\n</header>\n<main>\n");
+    out.push_str("</ul>\n<nav aria-label=\"Sections\"><a href=\"#capabilities\">Capabilities</a><a href=\"#samplers\">Samplers</a><a href=\"#ranges\">Ranges</a><a href=\"#conformance\">Conformance</a><a href=\"#sdks\">SDKs</a><a href=\"#clients\">Clients</a><a href=\"#coverage\">Coverage</a></nav>\n</header>\n<main>\n");
 
     matrix(&mut out, report);
     samplers(&mut out, report);
@@ -133,6 +133,7 @@ pub fn render(report: &Report) -> String {
     conformance(&mut out, report);
     sdks(&mut out, report);
     client_behaviour(&mut out, report);
+    crate::coverage::html::section(&mut out, report);
 
     let _ = writeln!(
         out,

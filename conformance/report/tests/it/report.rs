@@ -77,7 +77,7 @@ fn run() -> RunResults {
 }
 
 /// The SDK suite's findings for two SDKs, one working with drift, one failing.
-fn sdk_run() -> SdkRun {
+pub(crate) fn sdk_run() -> SdkRun {
     let case = |name: &str, ok| SdkCase {
         case: name.into(),
         ok,
@@ -101,6 +101,7 @@ fn sdk_run() -> SdkRun {
                     ..SdkDrift::default()
                 },
                 violations: vec![],
+                operations: vec!["create_img2img".into(), "get_task_result".into()],
             },
             SdkResult {
                 sdk: "modelslab-py".into(),
@@ -118,6 +119,7 @@ fn sdk_run() -> SdkRun {
                     ..SdkDrift::default()
                 },
                 violations: vec!["POST /api/v9/x: no operation of the spec".into()],
+                operations: vec![],
             },
         ],
     }
