@@ -67,6 +67,7 @@ td summary{cursor:pointer;color:var(--muted)}
 .results th[scope=row]{min-width:12rem}
 .results td{white-space:nowrap}
 .results small{display:block;color:var(--muted)}
+.coverage td{white-space:normal;min-width:9rem}
 .note{padding:.8rem 1rem;border:1px dashed var(--line);border-radius:10px;background:var(--paper)}
 .failure{background:var(--paper);border:1px solid var(--line);border-left:4px solid var(--fail);border-radius:10px;padding:.4rem 1rem .8rem;margin:.8rem 0}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f1f3f6;border-radius:8px;padding:.6rem .75rem;font-size:.8rem;margin:.3rem 0}
