@@ -325,3 +325,24 @@ fn a_spec_against_itself_agrees_everywhere() {
     assert_eq!(report.counts.agree, report.counts.compared);
     assert!(report.only_ours.is_empty() && report.only_theirs.is_empty());
 }
+
+#[test]
+fn a_schema_that_cannot_be_inlined_costs_its_pair_only() {
+    let mut document: Value = serde_json::from_str(THEIRS_31).unwrap();
+    document["components"]["schemas"]["Result"]["properties"]["parent"] =
+        json!({"$ref": "#/components/schemas/Result"});
+    let recursive = Published::parse(&document.to_string(), "theirs").unwrap();
+    let report = report(&ours(&[]), &recursive);
+    let compared: Vec<&str> = report
+        .operations
+        .iter()
+        .map(|o| o.ours.id.as_str())
+        .collect();
+    assert_eq!(compared, ["create_edit", "create_edit_legacy"]);
+    assert_eq!(report.notes.len(), 1, "{:?}", report.notes);
+    assert!(
+        report.notes[0].contains("get_result") && report.notes[0].contains("recursive"),
+        "{}",
+        report.notes[0]
+    );
+}

@@ -84,7 +84,8 @@ pub struct ParityReport {
     pub only_ours: Vec<OperationRef>,
     /// Their operations our spec does not have.
     pub only_theirs: Vec<OperationRef>,
-    /// What could not be paired as written.
+    /// What could not be paired as written, and pairs that could not be compared (a recursive
+    /// schema), with why.
     pub notes: Vec<String>,
 }
 
@@ -112,10 +113,19 @@ pub fn compare(ours: &Spec, label: &str, theirs: &Published) -> Result<ParityRep
             .iter()
             .position(|x| x.pointer == o.pointer)
     });
-    let operations = pairs
-        .into_iter()
-        .map(|(o, t, by)| operation::compare(&docs, o, t, by))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut notes = routes.notes;
+    let mut operations = Vec::new();
+    for (o, t, by) in pairs {
+        match operation::compare(&docs, o, t, by) {
+            Ok(compared) => operations.push(compared),
+            // A schema the tools cannot inline (a recursive one) costs that pair, not the rest.
+            Err(ParityError::Schema(e)) => notes.push(format!(
+                "{} {} ({}) ↔ {} {}: not compared: {e}",
+                o.method, o.path, o.id, t.method, t.path
+            )),
+            Err(e) => return Err(e),
+        }
+    }
     Ok(ParityReport {
         ours: label.to_owned(),
         provider: ours.extensions().provider.id.clone(),
@@ -130,6 +140,6 @@ pub fn compare(ours: &Spec, label: &str, theirs: &Published) -> Result<ParityRep
         operations,
         only_ours: routes.only_ours.into_iter().map(Into::into).collect(),
         only_theirs: routes.only_theirs.into_iter().map(Into::into).collect(),
-        notes: routes.notes,
+        notes,
     })
 }
