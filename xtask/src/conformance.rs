@@ -39,7 +39,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             .parent()
             .and_then(|dir| dir.parent())
             .map_or_else(|| PathBuf::from("report"), |dir| dir.join("report"));
-        report::run(Some(out), Some(results), None)?;
+        report::run(Some(out), Some(results), None, None)?;
     }
     Ok(status
         .code()

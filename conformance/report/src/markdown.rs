@@ -95,6 +95,7 @@ pub fn render(report: &Report) -> String {
     conformance(&mut out, report);
     sdks(&mut out, report);
     client_behaviour(&mut out, report);
+    crate::coverage::markdown::section(&mut out, report);
     out
 }
 

@@ -27,6 +27,8 @@ pub struct Report {
     pub client_behaviour: crate::clients::ClientBehaviour,
     /// The official SDKs against the emulator (the SDK compatibility suite).
     pub sdks: SdkSection,
+    /// What backs each operation: examples, the provider's own spec, SDKs, live recordings.
+    pub coverage: crate::coverage::Coverage,
 }
 
 /// The official SDKs section.

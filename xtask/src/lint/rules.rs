@@ -59,6 +59,7 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
     check_examples(spec, &mut add);
     check_links(spec, &mut add);
     check_not_found(spec, &mut add);
+    super::parity::check(doc, &mut add);
 
     findings.sort();
     findings.dedup();
@@ -170,7 +171,7 @@ fn walk(value: &Value, pointer: &str, visit: &mut impl FnMut(&str, &Value)) {
 }
 
 /// Whether `pointer` is inside an example value (whose keys are data, not spec keywords).
-fn in_example(pointer: &str) -> bool {
+pub(super) fn in_example(pointer: &str) -> bool {
     pointer.contains("/example/")
         || pointer.ends_with("/example")
         || pointer.contains("/value")
@@ -869,7 +870,7 @@ fn check_job_aliases(spec: &Spec, add: &mut impl FnMut(&str, String)) {
 }
 
 /// `https://host[/path]`, with a host and no whitespace.
-fn is_https_url(text: &str) -> bool {
+pub(super) fn is_https_url(text: &str) -> bool {
     text.strip_prefix("https://").is_some_and(|rest| {
         let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
         !host.is_empty() && !rest.contains(char::is_whitespace)
