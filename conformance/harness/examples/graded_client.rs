@@ -1,4 +1,4 @@
-//! A client for the client-grading tests: one whole job against any of the three providers, read
+//! A client for the client-grading tests: one whole job against any provider of `specs/`, read
 //! from the provider's spec (operations and pointers from `x-job`, the key where `x-auth` puts
 //! it, a valid create request sampled from the request schema). Without flags it behaves well;
 //! each `--misbehave` flag breaks one rule, so a test can show that exactly one check fails.

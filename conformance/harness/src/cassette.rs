@@ -62,7 +62,7 @@ pub struct Interaction {
 /// All exchanges with one provider during a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cassette {
-    /// `gptproto`, `novita` or `modelslab`.
+    /// The provider id (`specs/<id>.yaml`).
     pub provider: String,
     /// When it was recorded (RFC 3339).
     pub recorded_at: String,

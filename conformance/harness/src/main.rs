@@ -11,11 +11,11 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use img2img_harness::output::write_all;
 use img2img_harness::{CheckId, Event, RunOptions, TargetChoice, plan, run};
 use img2img_report::results::Status;
-use img2img_specs::Provider;
+use img2img_specs::{Provider, Spec};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Checks that each provider (or its emulator) still does what its spec says, and that the
@@ -26,11 +26,11 @@ struct Cli {
     /// `client`: grade your own client instead of checking servers.
     #[command(subcommand)]
     command: Option<Command>,
-    /// Where to run: the in-process emulators, or the live providers (keys from the environment:
-    /// GPTPROTO_API_KEY, NOVITA_API_KEY, MODELSLAB_API_KEY).
+    /// Where to run: the in-process emulators, or the live providers (keys from the environment,
+    /// in each spec's `x-provider.key-env`).
     #[arg(long, value_enum, default_value_t = TargetArg::Emulator)]
     target: TargetArg,
-    /// Providers to check (repeatable); all three when none is given.
+    /// Providers to check (repeatable); every spec in specs/ when none is given.
     #[arg(long = "provider", value_name = "PROVIDER")]
     providers: Vec<Provider>,
     /// With --target live: any server that speaks the provider's API (proxy, staging, an emulator
@@ -102,8 +102,30 @@ enum ProgressArg {
     Quiet,
 }
 
+/// The command line, its help naming the providers of `specs/` and their key variables.
+fn parse() -> Cli {
+    let keys: Vec<&str> = Provider::all()
+        .map(|p| Spec::embedded(p).extensions().provider.key_env.as_str())
+        .collect();
+    let command = Cli::command()
+        .mut_arg("target", |arg| {
+            arg.help(format!(
+                "Where to run: the in-process emulators, or the live providers (keys from the \
+                 environment: {})",
+                keys.join(", ")
+            ))
+        })
+        .mut_arg("providers", |arg| {
+            arg.help(format!(
+                "Providers to check (repeatable: {}); all when none is given",
+                Provider::known()
+            ))
+        });
+    Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     if let Some(Command::Client(args)) = cli.command {
         return img2img_harness::client_grading::main(args);
     }
