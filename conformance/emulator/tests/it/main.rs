@@ -1,5 +1,6 @@
 //! The emulator's integration tests, in one binary: in-process and loopback only.
 
+mod answers;
 mod defects;
 mod families;
 mod faults;
