@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use crate::view::{
-    EmulatorInfo, EtaUnit, JobStatus, KeyPlacement, Limits, RateLimits, RenderDefaults, Stages,
+    Answers, Cause, EmulatorInfo, EtaUnit, IdPlace, JobIdStyle, JobStatus, KeyPlacement, Limits,
+    RateLimits, RenderDefaults, Stages, WebhookAnswer,
 };
 
 /// `x-provider`: who the spec describes.
@@ -118,6 +119,11 @@ pub struct JobInfo {
     /// The status word reported at each stage (what an emulator answers).
     #[serde(default)]
     pub stages: Option<Stages>,
+    /// Where the create answer (and a result answer of a job still running) gives an absolute URL
+    /// to poll for the job: a JSON pointer (ModelsLab `/fetch_result`). A client polls that URL as
+    /// given; an emulator answers its own URL of the family's result operation there.
+    #[serde(default)]
+    pub poll_url_pointer: Option<String>,
 }
 
 /// `x-output`: what comes back.

@@ -11,7 +11,7 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `34b1ddda6953439a2a55b5d227cd41375a48323532424be4b82c4581033e5f62`
+//! Spec SHA-256: `8c84c0aedebcec2710b0026a1f6542bdf2dbbec09aae6d35f8bc4d10c2f06efa`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -29,7 +29,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "34b1ddda6953439a2a55b5d227cd41375a48323532424be4b82c4581033e5f62";
+pub const SPEC_SHA256: &str = "8c84c0aedebcec2710b0026a1f6542bdf2dbbec09aae6d35f8bc4d10c2f06efa";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

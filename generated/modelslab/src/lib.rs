@@ -11,7 +11,7 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `25987cc97eab68a10283efd172830d88df7ef9bcac0c25c05b54887d4af2e1da`
+//! Spec SHA-256: `23cc80125dfd1eb1a935603b477d6934ba2b81bb558cc381a99de3fea70d20b0`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -29,7 +29,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "25987cc97eab68a10283efd172830d88df7ef9bcac0c25c05b54887d4af2e1da";
+pub const SPEC_SHA256: &str = "23cc80125dfd1eb1a935603b477d6934ba2b81bb558cc381a99de3fea70d20b0";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

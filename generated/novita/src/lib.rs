@@ -11,7 +11,7 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `2ff6abf1588b63d864f6e95e9079c52badbc1ca961fb279e1a9e4938306b801c`
+//! Spec SHA-256: `a474f44f06d83acec0ec5b4c1949e94b535e9af5761ebd7892f9e7b34f27ae81`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -29,7 +29,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 
 /// SHA-256 of `specs/novita.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "2ff6abf1588b63d864f6e95e9079c52badbc1ca961fb279e1a9e4938306b801c";
+pub const SPEC_SHA256: &str = "a474f44f06d83acec0ec5b4c1949e94b535e9af5761ebd7892f9e7b34f27ae81";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
