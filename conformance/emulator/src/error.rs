@@ -1,7 +1,7 @@
 //! What can go wrong with a request, independent of how each provider words it.
 
 use axum::http::StatusCode;
-use img2img_specs::extensions::{self, ErrorsInfo};
+use img2img_specs::extensions::{self, Cause, ErrorsInfo};
 use img2img_specs::schema::unescape;
 use serde_json::{Map, Value};
 
@@ -51,6 +51,12 @@ pub(crate) struct ApiError {
     pub status: StatusCode,
     pub kind: ErrorKind,
     pub message: String,
+    /// The first field a refused body got wrong.
+    pub field: Option<String>,
+    /// The id a not-found answer is about.
+    pub job_id: Option<String>,
+    /// The status word of the spec's `x-not-found`.
+    pub job_status: Option<String>,
 }
 
 impl ApiError {
@@ -59,6 +65,31 @@ impl ApiError {
             status,
             kind,
             message: message.into(),
+            field: None,
+            job_id: None,
+            job_status: None,
+        }
+    }
+
+    /// What happened, in the words of `x-emulator.answers` (`error.cause`).
+    pub fn cause(&self) -> Cause {
+        match self.kind {
+            ErrorKind::InvalidRequest => Cause::InvalidRequest,
+            ErrorKind::MissingKey => Cause::MissingKey,
+            ErrorKind::WrongKey => Cause::WrongKey,
+            ErrorKind::NotFound => Cause::NotFound,
+            ErrorKind::TooLarge => Cause::TooLarge,
+            ErrorKind::RateLimited { .. } => Cause::RateLimited,
+            ErrorKind::Unavailable => Cause::Unavailable,
+            ErrorKind::Fault => Cause::Fault,
+        }
+    }
+
+    /// The wait a rate-limited error asks for.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self.kind {
+            ErrorKind::RateLimited { retry_after } => Some(retry_after),
+            _ => None,
         }
     }
 

@@ -55,6 +55,10 @@ pub(crate) struct JobRequest {
     pub result_operation: String,
     /// Provider-specific echo (model name, track id, scheduler...).
     pub echo: Value,
+    /// The request fields the spec's answer templates read (`request.*`), and nothing else.
+    pub fields: Value,
+    /// The init image, when the request sent it as an http(s) URL.
+    pub input_url: Option<String>,
 }
 
 /// One job. Cloning one is cheap (its request is shared), so that an answer can be built from a

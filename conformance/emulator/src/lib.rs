@@ -126,6 +126,7 @@
 //! [`Defects`] switch on deliberate breaches of the spec, so that the conformance harness can show
 //! each of its checks failing.
 
+mod answers;
 mod auth;
 mod config;
 mod error;

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
-use img2img_specs::extensions::{JobInfo, RenderDefaults, Stages};
+use img2img_specs::extensions::{Answers, JobInfo, RenderDefaults, Stages};
 use img2img_specs::{CompiledSchema, Feature, FeatureField, Provider, Reading, Spec};
 use tokio::time::Instant;
 
@@ -57,6 +57,10 @@ pub(crate) struct ProviderInfo {
     pub max_input_pixels: u64,
     /// How long output URLs live (`x-limits`), if the spec says.
     pub url_ttl: Option<Duration>,
+    /// What the emulator answers (`x-emulator.answers`).
+    pub answers: &'static Answers,
+    /// The request fields the answer templates read.
+    pub request_pointers: Vec<String>,
 }
 
 /// Cap on request bodies where the spec gives no `max-input-bytes`: 20 MiB.
@@ -87,7 +91,23 @@ impl ProviderInfo {
             .image_url_ttl_seconds
             .or(limits.temp_link_ttl_seconds)
             .map(Duration::from_secs);
+        let answers = spec
+            .extensions()
+            .emulator
+            .as_ref()
+            .and_then(|e| e.answers.as_ref())
+            .unwrap_or_else(|| panic!("{provider}: the spec has no x-emulator.answers"));
+        let request_pointers = crate::answers::request_pointers(
+            [answers.created(), &answers.result].into_iter().chain(
+                answers
+                    .webhook
+                    .iter()
+                    .flat_map(|w| std::iter::once(&w.body).chain(w.headers.values())),
+            ),
+        );
         ProviderInfo {
+            answers,
+            request_pointers,
             spec,
             job,
             create_schema,

@@ -344,6 +344,8 @@ mod tests {
             base_url: String::new(),
             result_operation: String::new(),
             echo: serde_json::Value::Null,
+            fields: serde_json::Value::Null,
+            input_url: None,
         })
     }
 

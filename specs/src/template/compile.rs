@@ -416,7 +416,7 @@ impl Compiler {
         }
         let word = tail.join(".");
         match head {
-            "request" if !tail.is_empty() => Ok(Var::Request(pointer())),
+            "request" if !tail.is_empty() && self.role == Role::Job => Ok(Var::Request(pointer())),
             "job" if self.role == Role::Job => {
                 JobVar::from_word(&word).map(Var::Job).ok_or_else(|| {
                     error(
@@ -439,17 +439,17 @@ impl Compiler {
                     )
                 })
             }
-            "job" | "error" => Err(error(
+            "job" | "error" | "request" if self.role == Role::Error || head != "request" => Err(error(
                 at,
                 format!("{path:?} is not known in {} templates", self.role.name()),
             )),
             _ => Err(error(
                 at,
                 format!(
-                    "unknown variable {path:?}: variables start with {}request{}",
+                    "unknown variable {path:?}: variables start with {}{}",
                     match self.role {
-                        Role::Job => "job., ",
-                        Role::Error => "error., ",
+                        Role::Job => "job. or request.",
+                        Role::Error => "error.",
                     },
                     if self.bound.is_empty() {
                         String::new()

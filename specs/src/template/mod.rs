@@ -143,6 +143,20 @@ impl Template {
         found
     }
 
+    /// The JSON pointers into the request body the template reads (`request.*`), so that a job
+    /// keeps only those fields of its request.
+    pub fn request_pointers(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        visit_vars(&self.root, &mut |var| {
+            if let Var::Request(pointer) = var {
+                found.push(pointer.clone());
+            }
+        });
+        found.sort();
+        found.dedup();
+        found
+    }
+
     /// Whether the template reads `field` of an output image anywhere.
     pub fn reads_output(&self, field: OutputField) -> bool {
         reads_output(&self.root, field)
@@ -197,35 +211,59 @@ fn nodes_at(node: &Node, segments: &[String], found: &mut Vec<Option<Var>>) {
 }
 
 fn reads_output(node: &Node, field: OutputField) -> bool {
-    let in_expr = |expr: &compile::Expr| {
-        expr.0.iter().any(
-            |term| matches!(term, compile::Term::Var(Var::Output { field: f, .. }) if *f == field),
-        )
+    let mut found = false;
+    visit_vars(node, &mut |var| {
+        found |= matches!(var, Var::Output { field: f, .. } if *f == field);
+    });
+    found
+}
+
+/// Calls `visit` with every variable `node` reads (a `$map` over the request counts as reading
+/// that array).
+fn visit_vars(node: &Node, visit: &mut dyn FnMut(&Var)) {
+    let in_expr = |expr: &compile::Expr, visit: &mut dyn FnMut(&Var)| {
+        for term in &expr.0 {
+            if let compile::Term::Var(var) = term {
+                visit(var);
+            }
+        }
     };
     match node {
-        Node::Literal(_) => false,
-        Node::Object(entries) => entries.iter().any(|(_, n)| reads_output(n, field)),
-        Node::Array(nodes) => nodes.iter().any(|n| reads_output(n, field)),
-        Node::Value(expr) => in_expr(expr),
-        Node::Text(pieces) => pieces
-            .iter()
-            .any(|p| matches!(p, compile::Piece::Expr(e) if in_expr(e))),
+        Node::Literal(_) => {}
+        Node::Object(entries) => entries.iter().for_each(|(_, n)| visit_vars(n, visit)),
+        Node::Array(nodes) => nodes.iter().for_each(|n| visit_vars(n, visit)),
+        Node::Value(expr) | Node::Time { at: expr, .. } => in_expr(expr, visit),
+        Node::Text(pieces) => {
+            for piece in pieces {
+                if let compile::Piece::Expr(expr) = piece {
+                    in_expr(expr, visit);
+                }
+            }
+        }
         Node::If {
             cond,
             then,
             otherwise,
         } => {
-            in_expr(cond)
-                || reads_output(then, field)
-                || otherwise.as_deref().is_some_and(|n| reads_output(n, field))
+            in_expr(cond, visit);
+            visit_vars(then, visit);
+            if let Some(node) = otherwise {
+                visit_vars(node, visit);
+            }
         }
         Node::Match { on, cases, default } => {
-            in_expr(on)
-                || cases.iter().any(|(_, n)| reads_output(n, field))
-                || default.as_deref().is_some_and(|n| reads_output(n, field))
+            in_expr(on, visit);
+            cases.iter().for_each(|(_, n)| visit_vars(n, visit));
+            if let Some(node) = default {
+                visit_vars(node, visit);
+            }
         }
-        Node::Map { body, .. } => reads_output(body, field),
-        Node::Time { at, .. } => in_expr(at),
+        Node::Map { list, body } => {
+            if let compile::List::Request(pointer) = list {
+                visit(&Var::Request(pointer.clone()));
+            }
+            visit_vars(body, visit);
+        }
     }
 }
 

@@ -129,6 +129,7 @@ fn operators_branch_match_map_and_format_times() {
         (&json!("FAILED"), &json!([]))
     );
     assert!(template.reads_output(OutputField::Url));
+    assert_eq!(template.request_pointers(), vec!["/tags".to_owned()]);
     assert!(!template.reads_output(OutputField::Base64));
 }
 
@@ -202,7 +203,12 @@ fn mistakes_are_named_when_the_template_is_compiled() {
         (
             json!({"a": "${colour}"}),
             Role::Job,
-            "variables start with job., request",
+            "variables start with job. or request.",
+        ),
+        (
+            json!({"a": "${request.width}"}),
+            Role::Error,
+            "\"request.width\" is not known in error templates",
         ),
     ] {
         let error = Template::compile(&source, role).unwrap_err().to_string();

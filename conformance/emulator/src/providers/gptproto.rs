@@ -68,7 +68,7 @@ pub(crate) fn result(
 }
 
 /// The prediction envelope of a job.
-fn envelope(shared: &Shared, job: &Job, broken: bool) -> Value {
+pub(crate) fn envelope(shared: &Shared, job: &Job, broken: bool) -> Value {
     let info = shared.info(Provider::named("gptproto"));
     let result = super::result_url(shared, job);
     let base = &job.request.base_url;

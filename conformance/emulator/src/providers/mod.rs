@@ -396,6 +396,11 @@ pub(crate) async fn prepare(
         base_url: ctx.base(shared),
         result_operation: ctx.result_operation.clone(),
         echo,
+        fields: crate::answers::request_fields(body, &info.request_pointers),
+        input_url: get(Feature::InitImage)
+            .and_then(Value::as_str)
+            .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
+            .map(str::to_owned),
     };
     Ok((request, input))
 }
@@ -539,4 +544,226 @@ pub(crate) fn start(
         input,
     ));
     Ok(copy)
+}
+
+/// The answers rendered from the specs' templates have the bytes of the answers this module built
+/// (kept until this comparison passed).
+#[cfg(test)]
+mod differential {
+    use std::sync::Arc;
+    use std::time::{Duration, SystemTime};
+
+    use axum::http::StatusCode;
+    use img2img_specs::Provider;
+    use serde_json::{Value, json};
+    use tokio::sync::watch;
+    use tokio::time::Instant;
+
+    use crate::answers::{ErrorScope, error_answer, job_answer};
+    use crate::config::Config;
+    use crate::error::{ApiError, ErrorKind};
+    use crate::images::{Format, RenderParams};
+    use crate::jobs::{Job, JobRequest, Phase};
+    use crate::state::Shared;
+
+    fn make(provider: Provider, id: &str, phase: Phase, body: &Value, shared: &Shared) -> Job {
+        let info = shared.info(provider);
+        let now = Instant::now();
+        let wall = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_320_626_942);
+        let (started, finished) = match phase {
+            Phase::Queued => (None, None),
+            Phase::Processing => (Some((now, wall + Duration::from_millis(312))), None),
+            _ => (
+                Some((now, wall + Duration::from_millis(312))),
+                Some((
+                    now + Duration::from_millis(1500),
+                    wall + Duration::from_millis(1812),
+                )),
+            ),
+        };
+        let seed = body["seed"].as_u64().unwrap_or(42);
+        let init_image = body
+            .get("init_image")
+            .and_then(Value::as_str)
+            .filter(|s| s.starts_with("http://") || s.starts_with("https://"));
+        let echo = json!({
+            "model_id": body.get("model_id").cloned().unwrap_or(Value::Null),
+            "scheduler": body.get("scheduler").cloned().unwrap_or(json!("DDPMScheduler")),
+            "safetychecker": body.get("safety_checker").cloned().unwrap_or(json!("no")),
+            "init_image": init_image,
+            "track_id": body.get("track_id").cloned().unwrap_or(Value::Null),
+        });
+        Job {
+            id: id.into(),
+            provider,
+            key_hash: 1,
+            request: Arc::new(JobRequest {
+                render: RenderParams {
+                    width: 512,
+                    height: 384,
+                    seed,
+                    prompt: "a fox".into(),
+                    negative_prompt: "blur".into(),
+                    strength: 0.5,
+                    noise: 0.0,
+                    steps: 20,
+                    guidance: 7.0,
+                },
+                count: 2,
+                format: if body["webp"] == true {
+                    Format::Webp
+                } else {
+                    Format::Png
+                },
+                salt: 0,
+                inline_base64: false,
+                nsfw_detection: body["nsfw"] == true,
+                webhook: None,
+                test_mode: None,
+                fail: None,
+                base_url: "http://localhost:8080".into(),
+                result_operation: info.job.result.clone(),
+                echo,
+                fields: crate::answers::request_fields(body, &info.request_pointers),
+                input_url: init_image.map(str::to_owned),
+            }),
+            phase,
+            created: now,
+            created_wall: wall,
+            processing_started: started,
+            finished,
+            url_ttl: Duration::from_secs(3600),
+            webhook_status: "success".into(),
+            processing: Duration::from_secs(2),
+            queued: Duration::from_secs(1),
+            done: Arc::new(watch::channel(false).0),
+        }
+    }
+
+    async fn new(
+        shared: &Shared,
+        job: &Job,
+        template: &img2img_specs::template::Template,
+    ) -> String {
+        let info = shared.info(job.provider);
+        let url = super::result_url(shared, job);
+        let bytes = job_answer(template, job, info.stages, &url, |_| async { None }).await;
+        String::from_utf8(bytes).unwrap()
+    }
+
+    fn phases() -> Vec<Phase> {
+        vec![
+            Phase::Queued,
+            Phase::Processing,
+            Phase::Succeeded,
+            Phase::Failed("no luck".into()),
+        ]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn job_answers_and_webhooks_keep_their_bytes() {
+        let shared = Shared::new(&Provider::all().collect::<Vec<_>>(), Config::default());
+        let bodies = [
+            json!({"seed": 42}),
+            json!({"seed": u64::MAX, "nsfw": true, "webp": true}),
+            json!({"seed": 0, "model_id": "m", "scheduler": "X", "safety_checker": "yes",
+                   "init_image": "https://example.com/a.png", "track_id": 7}),
+            json!({"seed": 9, "model_id": 123, "track_id": "t", "init_image": "aGk="}),
+        ];
+        let mut compared = 0;
+        for body in &bodies {
+            for phase in phases() {
+                tokio::time::advance(Duration::from_millis(700)).await;
+                let gptproto = Provider::named("gptproto");
+                let job = make(
+                    gptproto,
+                    "0123456789abcdef0123456789abcdef",
+                    phase.clone(),
+                    body,
+                    &shared,
+                );
+                let answers = shared.info(gptproto).answers;
+                let old = serde_json::to_string(&super::gptproto::envelope(&shared, &job, false))
+                    .unwrap();
+                assert_eq!(new(&shared, &job, answers.created()).await, old);
+                assert_eq!(new(&shared, &job, &answers.result).await, old);
+
+                let novita = Provider::named("novita");
+                let job = make(
+                    novita,
+                    "1725ab44-3c7c-4735-9671-071dd0a7c9fc",
+                    phase.clone(),
+                    body,
+                    &shared,
+                );
+                let answers = shared.info(novita).answers;
+                let stages = shared.info(novita).stages;
+                let old = serde_json::to_string(&super::novita::task_result(stages, &job)).unwrap();
+                assert_eq!(new(&shared, &job, &answers.result).await, old);
+                assert_eq!(
+                    new(&shared, &job, answers.created()).await,
+                    serde_json::to_string(&json!({"task_id": &*job.id})).unwrap()
+                );
+                let old =
+                    serde_json::to_string(&super::novita::webhook_event(&shared, &job)).unwrap();
+                let webhook = answers.webhook.as_ref().unwrap();
+                assert_eq!(new(&shared, &job, &webhook.body).await, old);
+                assert_eq!(webhook.retries, 5);
+
+                let modelslab = Provider::named("modelslab");
+                let job = make(modelslab, "70000123", phase.clone(), body, &shared);
+                let answers = shared.info(modelslab).answers;
+                let old =
+                    serde_json::to_string(&super::modelslab::answer(&shared, &job).await).unwrap();
+                assert_eq!(new(&shared, &job, &answers.result).await, old);
+                if job.phase.is_terminal() {
+                    let old = serde_json::to_string(
+                        &super::modelslab::webhook_payload(&shared, &job).await,
+                    )
+                    .unwrap();
+                    let webhook = answers.webhook.as_ref().unwrap();
+                    assert_eq!(new(&shared, &job, &webhook.body).await, old);
+                    assert_eq!(webhook.retries, 0);
+                }
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 16);
+    }
+
+    #[test]
+    fn error_bodies_keep_their_bytes() {
+        let shared = Shared::new(&Provider::all().collect::<Vec<_>>(), Config::default());
+        let kinds = [
+            ErrorKind::InvalidRequest,
+            ErrorKind::MissingKey,
+            ErrorKind::WrongKey,
+            ErrorKind::TooLarge,
+            ErrorKind::RateLimited { retry_after: 30 },
+            ErrorKind::Unavailable,
+            ErrorKind::Fault,
+        ];
+        let statuses = [400, 401, 402, 403, 404, 413, 429, 500, 502, 503];
+        for provider in Provider::all() {
+            let info = shared.info(provider);
+            let errors = &info.spec.extensions().errors;
+            for kind in &kinds {
+                for status in statuses {
+                    let error = ApiError::new(
+                        StatusCode::from_u16(status).unwrap(),
+                        kind.clone(),
+                        "request.width = 4096 is above the maximum 2048",
+                    );
+                    let old = serde_json::to_string(&super::error_body(provider, &error)).unwrap();
+                    let scope = ErrorScope {
+                        error: &error,
+                        status,
+                        reason: error.reason(errors),
+                    };
+                    let new = String::from_utf8(error_answer(&info.answers.error, &scope)).unwrap();
+                    assert_eq!(new, old, "{provider} {status} {kind:?}");
+                }
+            }
+        }
+    }
 }

@@ -130,7 +130,7 @@ fn unknown(shared: &Shared, ctx: &Ctx, id: &str) -> Result<Reply, ApiError> {
 }
 
 /// The body of a create or fetch answer for a job.
-async fn answer(shared: &Shared, job: &Job) -> Value {
+pub(crate) async fn answer(shared: &Shared, job: &Job) -> Value {
     let mut body = match &job.phase {
         Phase::Succeeded => success(shared, job, inline_images(shared, job).await),
         Phase::Failed(reason) => {

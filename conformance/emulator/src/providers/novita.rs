@@ -225,6 +225,8 @@ mod tests {
                 base_url: "http://localhost:8080".into(),
                 result_operation: "get_task_result".into(),
                 echo: Value::Null,
+                fields: Value::Null,
+                input_url: None,
             }),
             phase,
             created: now,
