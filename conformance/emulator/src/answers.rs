@@ -247,9 +247,9 @@ impl Scope for ErrorScope<'_> {
             ErrorVar::Status => Value::Uint(u64::from(self.status)),
             ErrorVar::Message => Value::Str(Cow::Borrowed(&error.message)),
             ErrorVar::Reason => Value::Str(Cow::Borrowed(self.reason)),
-            ErrorVar::Cause => Value::Str(Cow::Borrowed(error.cause().as_str())),
+            ErrorVar::Cause => Value::Str(Cow::Borrowed(error.cause.as_str())),
             ErrorVar::RetryAfter => error
-                .retry_after()
+                .retry_after
                 .map_or(Value::Absent, |secs| Value::Uint(u64::from(secs))),
             ErrorVar::ServerError => Value::Bool((500..600).contains(&self.status)),
             ErrorVar::Field => text(&error.field),

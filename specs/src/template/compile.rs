@@ -439,10 +439,12 @@ impl Compiler {
                     )
                 })
             }
-            "job" | "error" | "request" if self.role == Role::Error || head != "request" => Err(error(
-                at,
-                format!("{path:?} is not known in {} templates", self.role.name()),
-            )),
+            "job" | "error" | "request" if self.role == Role::Error || head != "request" => {
+                Err(error(
+                    at,
+                    format!("{path:?} is not known in {} templates", self.role.name()),
+                ))
+            }
             _ => Err(error(
                 at,
                 format!(

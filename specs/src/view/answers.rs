@@ -221,7 +221,11 @@ mod tests {
     fn every_spec_says_what_its_emulator_answers() {
         for provider in Provider::all() {
             let emulator = Spec::embedded(provider).extensions().emulator.as_ref();
-            let answers = emulator.expect("x-emulator").answers.as_ref().expect("answers");
+            let answers = emulator
+                .expect("x-emulator")
+                .answers
+                .as_ref()
+                .expect("answers");
             assert_eq!(answers.result.role(), Role::Job, "{provider}");
             assert_eq!(answers.error.role(), Role::Error, "{provider}");
         }

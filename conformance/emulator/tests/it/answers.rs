@@ -29,10 +29,10 @@ fn slow() -> Config {
 }
 
 fn queued(config: Config) -> Config {
-    Config {
-        modelslab_mode: img2img_emulator::ModelslabMode::Queued,
-        ..config
-    }
+    config.with_answer_style(
+        Provider::named("modelslab"),
+        img2img_emulator::AnswerStyle::Queued,
+    )
 }
 
 /// Lets the job tasks run at the current paused instant.
@@ -542,7 +542,7 @@ async fn novita_answers() {
 async fn novita_answers_over_its_rate_limit() {
     let novita = Provider::named("novita");
     let mut config = slow();
-    config.rate_limit = Some(img2img_emulator::RateLimit::default());
+    config.rate_limit = true;
     let router = router(&[novita], config);
     for seed in 0..5 {
         let answer = call(
@@ -774,7 +774,7 @@ async fn modelslab_answers_sync() {
 async fn modelslab_answers_queued() {
     let modelslab = Provider::named("modelslab");
     let mut config = queued(slow());
-    config.rate_limit = Some(img2img_emulator::RateLimit::default());
+    config.rate_limit = true;
     let router = router(&[modelslab], config);
     let answer = call(
         &router,
@@ -894,4 +894,92 @@ async fn webhook_bodies() {
     assert_eq!(got[0], serde_json::to_string(&expected).unwrap());
     let expected = json!({"status": "failed", "id": failed["id"], "message": "out of memory", "track_id": "job-43"});
     assert_eq!(got[1], serde_json::to_string(&expected).unwrap());
+}
+
+/// The reasons the Novita emulator answered with when they were typed into it, now read from the
+/// spec's `x-errors` (each error of the table provoked over HTTP).
+#[tokio::test(start_paused = true)]
+async fn novita_reasons_come_from_the_spec() {
+    let novita = Provider::named("novita");
+    let config = Config {
+        max_jobs: 1,
+        ..slow()
+    };
+    let router = router(&[novita], config);
+    call(&router, create(novita, create_body(novita, 1), Key::Valid)).await;
+    let mut invalid = create_body(novita, 1);
+    invalid["request"]["width"] = json!(4096);
+    let mut huge = create(novita, create_body(novita, 1), Key::Valid);
+    huge.headers_mut()
+        .insert("content-length", "30000000".parse().unwrap());
+    let provoked = [
+        (
+            400,
+            call(&router, create(novita, invalid, Key::Valid)).await,
+            "INVALID_REQUEST_BODY",
+        ),
+        (
+            401,
+            call(&router, create(novita, create_body(novita, 1), Key::None)).await,
+            "FAILED_TO_AUTH",
+        ),
+        (
+            403,
+            call(
+                &router,
+                create(novita, create_body(novita, 1), Key::Other("sk-no")),
+            )
+            .await,
+            "INVALID_API_KEY",
+        ),
+        (404, fetch(&router, novita, "nope").await, "TASK_NOT_FOUND"),
+        (413, call(&router, huge).await, "REQUEST_ENTITY_TOO_LARGE"),
+        (
+            429,
+            call(
+                &router,
+                with_fault(
+                    create(novita, create_body(novita, 1), Key::Valid),
+                    "status=429,retry-after=1",
+                ),
+            )
+            .await,
+            "RATE_LIMIT_EXCEEDED",
+        ),
+        (
+            503,
+            call(&router, create(novita, create_body(novita, 2), Key::Valid)).await,
+            "SERVICE_NOT_AVAILABLE",
+        ),
+    ];
+    for (status, answer, reason) in provoked {
+        assert_eq!(
+            answer.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&answer.bytes)
+        );
+        assert_eq!(answer.json()["reason"], reason, "{status}");
+    }
+    for (status, reason) in [
+        (400, "INVALID_REQUEST_BODY"),
+        (401, "FAILED_TO_AUTH"),
+        (403, "NOT_ENOUGH_BALANCE"),
+        (404, "MODEL_NOT_FOUND"),
+        (429, "RATE_LIMIT_EXCEEDED"),
+        (503, "SERVICE_NOT_AVAILABLE"),
+        (500, ""),
+        (502, ""),
+    ] {
+        let answer = call(
+            &router,
+            with_fault(
+                create(novita, create_body(novita, 1), Key::Valid),
+                &format!("status={status}"),
+            ),
+        )
+        .await;
+        assert_eq!(answer.status, status);
+        assert_eq!(answer.json()["reason"], reason, "fault {status}");
+    }
 }

@@ -9,5 +9,6 @@ mod images;
 mod journal;
 mod lifecycle;
 mod responses;
+mod scenario;
 mod support;
 mod webhooks;
