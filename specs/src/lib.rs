@@ -41,6 +41,7 @@ mod provider;
 pub mod schema;
 mod secret;
 mod spec;
+pub mod template;
 mod validate;
 mod view;
 mod violation;

@@ -1,5 +1,6 @@
 //! `cargo xtask lint`: every spec against the rules of `specs/README.md`.
 
+mod answers;
 mod parity;
 mod rules;
 

@@ -60,6 +60,7 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
     check_links(spec, &mut add);
     check_not_found(spec, &mut add);
     super::parity::check(doc, &mut add);
+    super::answers::check_answers(spec, &mut add);
 
     findings.sort();
     findings.dedup();
@@ -1059,7 +1060,7 @@ fn check_runtime_expression(
 
 /// Whether a converted JSON Schema has a field at `segments` (through `oneOf`/`anyOf`/`allOf`
 /// alternatives, `properties` and array `items`).
-fn schema_has_path(schema: &Value, segments: &[&str]) -> bool {
+pub(super) fn schema_has_path(schema: &Value, segments: &[&str]) -> bool {
     let Some((first, rest)) = segments.split_first() else {
         return true;
     };
