@@ -386,6 +386,9 @@ impl Client {
         error: progenitor_client::Error<E>,
         phase: Phase,
     ) -> Error {
+        if let Some(status) = error.status() {
+            record_status(status.as_u16());
+        }
         match crate::errors::from_progenitor(self.provider, error, phase, &self.scrub) {
             ErrorOrResponse::Error(error) => error,
             ErrorOrResponse::Response(response) => self.error_of_response(response, phase).await,
@@ -399,6 +402,7 @@ impl Client {
         phase: Phase,
     ) -> Error {
         let status = response.status().as_u16();
+        record_status(status);
         let headers = response.headers().clone();
         match response.bytes().await {
             Ok(bytes) => crate::errors::from_body(
@@ -416,6 +420,12 @@ impl Client {
     pub(crate) fn scrub(&self) -> &Scrub {
         &self.scrub
     }
+}
+
+/// Records the HTTP status an error answer came with on the attempt's `request` span, so the log
+/// says the status received (a 403 stays 403 even when its reason reads as a bad key).
+fn record_status(status: u16) {
+    tracing::Span::current().record("status", status);
 }
 
 /// `body` as the generated client's request type `T`; a body that does not fit it is an invalid
