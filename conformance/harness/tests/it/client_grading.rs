@@ -1,6 +1,6 @@
 //! Client grading (`conformance client`): our own `img2img` passes every check under every
 //! scenario; the example client (`examples/graded_client.rs`) passes them all when it behaves, and
-//! each of its misbehaviours fails exactly the check made for it; the README's three-line Python
+//! each of its misbehaviours fails exactly the check made for it; the docs' three-line Python
 //! script is graded with one command. Every run is a real subprocess against an in-process
 //! emulator on loopback, with short scenario bounds.
 
@@ -528,7 +528,7 @@ fn skip(why: &str) {
     eprintln!("skipped: {why}");
 }
 
-/// The README's worked example ("Test your own integration"), graded as a user would.
+/// The worked example of docs/client-grading.md, graded as a user would.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_readme_python_script_is_graded() {
     let python = match python_with_requests() {
@@ -586,7 +586,7 @@ async fn the_readme_python_script_is_graded() {
         "{table:#?}"
     );
 
-    // The README's fixed script passes every check under every scenario.
+    // The docs' fixed script passes every check under every scenario.
     let fixed = script.with_file_name("novita_job.py");
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("novita_requests_fixed");
     std::fs::create_dir_all(&scratch).unwrap();
