@@ -184,11 +184,11 @@ pub struct RangeCell {
     /// What the bounds apply to.
     pub bounds: Option<Bounds>,
     /// The lower bound.
-    pub minimum: Option<f64>,
+    pub minimum: Option<serde_json::Number>,
     /// Whether the lower bound itself is excluded.
     pub exclusive_minimum: bool,
     /// The upper bound.
-    pub maximum: Option<f64>,
+    pub maximum: Option<serde_json::Number>,
     /// Whether the upper bound itself is excluded.
     pub exclusive_maximum: bool,
     /// `x-unit` (`pixels`, `ratio`...).

@@ -290,7 +290,10 @@ fn cells_say_what_the_specs_say() {
         .iter()
         .find(|c| c.provider == "modelslab")
         .unwrap();
-    assert_eq!((ml.minimum, ml.maximum), (Some(256.0), Some(1024.0)));
+    assert_eq!(
+        (ml.minimum.clone(), ml.maximum.clone()),
+        (Some(256.into()), Some(1024.into()))
+    );
     assert_eq!(ml.unit.as_deref(), Some("pixels"));
     // The docs give ModelsLab's width no default, so none is shown; Novita's seed has one (-1).
     assert_eq!(ml.default, None);
@@ -358,6 +361,23 @@ fn results_are_laid_out_with_links_to_failing_cases() {
     assert!(html.contains(&format!("href=\"#{anchor}\"")));
     assert!(html.contains(&format!("id=\"{anchor}\"")));
     assert!(html.contains("2025-03-04"));
+}
+
+#[test]
+fn integers_are_printed_exactly_in_every_rendering() {
+    // ModelsLab's int64 fields are bounded by int64's maximum: no float may round it.
+    let report = build(None);
+    let json = serde_json::to_string(&report).unwrap();
+    for (name, text) in [
+        ("markdown", img2img_report::markdown::render(&report)),
+        ("html", img2img_report::html::render(&report)),
+        ("json", json),
+    ] {
+        assert!(text.contains("9223372036854775807"), "{name}");
+        for rounded in ["9223372036854776000", "9223372036854775808", "e18"] {
+            assert!(!text.contains(rounded), "{name} shows {rounded}");
+        }
+    }
 }
 
 #[test]
