@@ -1,11 +1,11 @@
 //! How `wait` spaces its polls: exponential backoff with jitter, the provider's eta hint when it
 //! gives one, and an overall deadline. Which statuses end a job is read from the spec's `x-job`
-//! (`pending`, `succeeded`, `failed`), never from a list kept here.
+//! (`JobInfo::classify`: `pending`, `succeeded`, `failed`), never from a list kept here.
 
 use std::time::Duration;
 
 use img2img_specs::extensions::JobInfo;
-use img2img_specs::{JobStatus, Provider, Spec};
+use img2img_specs::{Provider, Spec};
 use serde_json::Value;
 
 /// How `wait` polls.
@@ -89,29 +89,9 @@ pub(crate) fn jittered(base: f64, fraction: f64, rng: &mut fastrand::Rng) -> f64
     (base * factor).max(0.0)
 }
 
-/// Where a job stands, by the spec's `x-job` lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusClass {
-    /// In `x-job.pending`, or unknown to the spec (polling goes on until the deadline).
-    Pending,
-    /// In `x-job.succeeded`.
-    Succeeded,
-    /// In `x-job.failed`.
-    Failed,
-}
-
 /// The spec's `x-job` of `provider`.
 pub fn job_info(provider: Provider) -> &'static JobInfo {
     &Spec::embedded(provider).extensions().job
-}
-
-/// Classifies `status` by the spec's `x-job` lists; a status the spec does not know is pending.
-pub fn classify(provider: Provider, status: &str) -> StatusClass {
-    match job_info(provider).classify(status) {
-        JobStatus::Succeeded => StatusClass::Succeeded,
-        JobStatus::Failed => StatusClass::Failed,
-        JobStatus::Pending | JobStatus::Unknown => StatusClass::Pending,
-    }
 }
 
 /// The eta hint of a result body, at the spec's `x-job.eta-pointer` (in `x-job.eta-unit`): a
@@ -126,27 +106,6 @@ pub fn eta_of(provider: Provider, body: &Value) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_word_of_the_specs_is_classified_by_its_list() {
-        for provider in Provider::all() {
-            let job = job_info(provider);
-            for (list, class) in [
-                (&job.pending, StatusClass::Pending),
-                (&job.succeeded, StatusClass::Succeeded),
-                (&job.failed, StatusClass::Failed),
-            ] {
-                for word in list {
-                    assert_eq!(classify(provider, word), class, "{provider} {word}");
-                }
-            }
-            // A word the spec does not know keeps the job pending until the deadline.
-            assert_eq!(
-                classify(provider, "no-such-status-word"),
-                StatusClass::Pending
-            );
-        }
-    }
 
     #[test]
     fn backoff_grows_to_the_maximum_within_the_jitter() {

@@ -9,14 +9,14 @@
 
 use std::time::Duration;
 
-use img2img_specs::Provider;
 use img2img_specs::extensions::ErrorRule;
+use img2img_specs::{JobStatus, Provider};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use crate::errors::{self, Error, Scrub};
 use crate::images::ImageSource;
-use crate::poll::{self, StatusClass, job_info};
+use crate::poll::{self, job_info};
 
 /// A 2xx answer of a generated client.
 pub(crate) struct Answer {
@@ -81,8 +81,8 @@ pub(crate) fn created(
     let job = job_info(provider);
     let body = &answer.body;
     let word = job.status_of(body);
-    match word.map(|w| poll::classify(provider, w)) {
-        Some(StatusClass::Failed) => {
+    match word.map(|w| job.classify(w)) {
+        Some(JobStatus::Failed) => {
             let rules = errors::errors_of(provider).rules();
             let decided =
                 errors::decided(provider, answer.status, &answer.headers, body, rules, scrub);
@@ -91,7 +91,7 @@ pub(crate) fn created(
                     .unwrap_or_else(|| format!("status {}", word.unwrap_or_default())),
             }))
         }
-        Some(StatusClass::Succeeded) => Ok(Created {
+        Some(JobStatus::Succeeded) => Ok(Created {
             id: job.id_of(body).unwrap_or_default(),
             poll_url: None,
             ready_outputs: job.outputs_of(body),
@@ -120,12 +120,12 @@ pub(crate) fn polled(provider: Provider, answer: &Answer, scrub: &Scrub) -> Resu
         if says_something {
             return Err(error_in(provider, answer, scrub));
         }
-        return Ok(pending(provider, "unknown", body));
+        return Ok(pending(provider, "unknown", JobStatus::Unknown, body));
     };
-    let class = poll::classify(provider, word);
+    let class = job.classify(word);
     let state = match class {
-        StatusClass::Pending => return Ok(pending(provider, word, body)),
-        StatusClass::Succeeded => super::PollState {
+        JobStatus::Pending | JobStatus::Unknown => return Ok(pending(provider, word, class, body)),
+        JobStatus::Succeeded => super::PollState {
             status: word.to_owned(),
             class,
             eta: None,
@@ -137,7 +137,7 @@ pub(crate) fn polled(provider: Provider, answer: &Answer, scrub: &Scrub) -> Resu
                 .collect(),
             failure: None,
         },
-        StatusClass::Failed => {
+        JobStatus::Failed => {
             let rules: Vec<ErrorRule> = errors::errors_of(provider)
                 .rules()
                 .iter()
@@ -173,13 +173,14 @@ pub(crate) fn polled(provider: Provider, answer: &Answer, scrub: &Scrub) -> Resu
     })
 }
 
-/// The state of a job still running: its word, eta, progress and the URL to poll next.
-fn pending(provider: Provider, word: &str, body: &Value) -> Polled {
+/// The state of a job still running (or whose word the spec does not list, which goes on until
+/// the deadline): its word, eta, progress and the URL to poll next.
+fn pending(provider: Provider, word: &str, class: JobStatus, body: &Value) -> Polled {
     let job = job_info(provider);
     Polled {
         state: super::PollState {
             status: word.to_owned(),
-            class: StatusClass::Pending,
+            class,
             eta: poll::eta_of(provider, body),
             progress: job.progress_of(body),
             outputs: Vec::new(),
@@ -259,13 +260,17 @@ mod tests {
             );
             let poll = polled(provider, &answer(body), &scrub).unwrap();
             assert_eq!(poll.state.status, *pending_word, "{provider}");
-            assert_eq!(poll.state.class, StatusClass::Pending, "{provider}");
+            assert_eq!(poll.state.class, JobStatus::Pending, "{provider}");
+            let unlisted = at(&job.status_pointer, json!("no-such-status-word"));
+            let poll = polled(provider, &answer(unlisted), &scrub).unwrap();
+            assert_eq!(poll.state.class, JobStatus::Unknown, "{provider}");
+            assert_eq!(poll.state.failure, None, "{provider}");
 
             let failed = at(&job.status_pointer, json!(job.failed[0]));
             let state = polled(provider, &answer(failed.clone()), &scrub)
                 .unwrap()
                 .state;
-            assert_eq!(state.class, StatusClass::Failed, "{provider}");
+            assert_eq!(state.class, JobStatus::Failed, "{provider}");
             assert!(
                 created(provider, &answer(failed), &scrub).is_err(),
                 "{provider}: a failed create is an error"

@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::Utc;
 use img2img_specs::guard::Credentials;
 use img2img_specs::operations::{CallInput, Operations, Outcome};
-use img2img_specs::{ApiKey, Provider};
+use img2img_specs::{ApiKey, JobStatus, Provider};
 use serde::Serialize;
 use tokio::time::Instant;
 
@@ -23,7 +23,7 @@ use crate::config::ClientConfig;
 use crate::errors::{self, Error, Scrub};
 use crate::handle::JobHandle;
 use crate::images::{self, GeneratedImage, ImageSource};
-use crate::poll::{Backoff, PollPolicy, StatusClass, job_info};
+use crate::poll::{Backoff, PollPolicy, job_info};
 use crate::request::{ImageRequest, PreparedRequest};
 use crate::retry::{self, Attempt, CallKind, RetryPolicy};
 
@@ -34,8 +34,8 @@ use answer::{Answer, Polled};
 pub struct PollState {
     /// The provider's status word.
     pub status: String,
-    /// What the spec's `x-job` makes of it.
-    pub class: StatusClass,
+    /// What the spec's `x-job` makes of it (a word in none of its lists: the job goes on).
+    pub class: JobStatus,
     /// The provider's estimate of the time left.
     pub eta: Option<Duration>,
     /// Progress in percent, where the provider says.
@@ -252,7 +252,7 @@ impl Client {
             };
             last_status = state.status.clone();
             match state.class {
-                StatusClass::Succeeded => {
+                JobStatus::Succeeded => {
                     return Ok(JobResult {
                         handle: handle.clone(),
                         status: state.status,
@@ -260,7 +260,7 @@ impl Client {
                         polls,
                     });
                 }
-                StatusClass::Failed => {
+                JobStatus::Failed => {
                     return Err(Error::TaskFailed {
                         reason: state
                             .failure
@@ -268,7 +268,7 @@ impl Client {
                             .unwrap_or_else(|| format!("status {}", state.status)),
                     });
                 }
-                StatusClass::Pending => {}
+                JobStatus::Pending | JobStatus::Unknown => {}
             }
             let now = Instant::now();
             if now >= deadline {
