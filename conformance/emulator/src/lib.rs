@@ -91,7 +91,9 @@
 //! With [`Config::journal`], every exchange (request headers and body, the operation it reached,
 //! the answer or the dropped connection, arrival and end times) is kept in a [`Journal`]
 //! ([`Emulator::journal`]): what a grader of clients and the SDK suite read. Its
-//! [`Journal::redacted`] form has every key replaced.
+//! [`Journal::redacted`] form has every key replaced. It is bounded: bodies above [`BODY_CUT`] are
+//! held cut (the cut marked), at most [`HELD_BYTES`] are held (the oldest let go first), and a
+//! grader that must see every exchange whole takes each as it finishes ([`Journal::stream_to`]).
 //!
 //! # Scenario file
 //! `--scenario FILE` reads JSON; every key is optional:
@@ -151,6 +153,6 @@ pub use config::{
     ScenarioRateLimit, WebhookConfig, parse_fault_list,
 };
 pub use faults::FAULT_HEADER;
-pub use journal::{Answer, Exchange, Journal, Outcome, REDACTED};
+pub use journal::{Answer, BODY_CUT, Exchange, HELD_BYTES, Journal, Outcome, REDACTED};
 pub use server::{Emulator, HEALTH_PATH, Handle, STATS_PATH, router, router_with_handle};
 pub use state::{DEFAULT_BODY_LIMIT, Stats};
