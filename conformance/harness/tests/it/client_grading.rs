@@ -99,6 +99,7 @@ fn options_for(
     command: Vec<String>,
 ) -> GradeOptions {
     let names: Vec<String> = scenarios.iter().map(|s| s.to_string()).collect();
+    let dir = scratch(&format!("{client}-{provider}"));
     GradeOptions {
         client: client.into(),
         provider,
@@ -107,7 +108,8 @@ fn options_for(
         time_limit: Duration::from_secs(30),
         bounds: bounds(),
         tail_lines: 20,
-        work_root: scratch(&format!("{client}-{provider}")),
+        work_root: dir.join("work"),
+        exchanges_dir: dir.join("exchanges"),
     }
 }
 
@@ -194,8 +196,8 @@ async fn img2img_under_every_scenario(provider: Provider) {
     let results = &graded.results;
     keep_for_report("img2img", provider, results);
     assert_eq!(results.client_runs.len(), builtin().len());
-    // Every scenario ran its four common checks, and each special one ran where it applies.
-    assert_eq!(results.results.len(), builtin().len() * 4 + 3);
+    // Every scenario ran its five common checks, and each special one ran where it applies.
+    assert_eq!(results.results.len(), builtin().len() * 5 + 3);
     assert_all_pass(results);
     let runs: BTreeMap<&str, Option<i32>> = results
         .client_runs
@@ -310,22 +312,34 @@ const MISBEHAVIOURS: &[(&str, Provider, &str, ClientCheckId)] = &[
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_misbehaviour_fails_its_check_and_only_it() {
-    // Every check is shown failing by at least one misbehaviour.
+    // Every check is shown failing by at least one misbehaviour (the request cap by the tight
+    // loop, below).
     for check in ClientCheckId::ALL {
         assert!(
-            MISBEHAVIOURS.iter().any(|(_, _, _, c)| *c == check),
+            check == ClientCheckId::WithinRequestCap
+                || MISBEHAVIOURS.iter().any(|(_, _, _, c)| *c == check),
             "{check} has no misbehaviour"
         );
     }
+    let options: Vec<GradeOptions> = MISBEHAVIOURS
+        .iter()
+        .map(|(misbehaviour, provider, scenario, _)| {
+            options_for(
+                &format!("graded_client-{misbehaviour}"),
+                *provider,
+                &[scenario],
+                example(*provider, Some(misbehaviour)),
+            )
+        })
+        .collect();
+    // The gradings go at once, as the scenarios of one grading do.
+    let graded = {
+        let _turn = ONE_AT_A_TIME.lock().await;
+        futures::future::join_all(options.iter().map(|o| grade(o, |_| {}))).await
+    };
     let mut report = Vec::new();
-    for (misbehaviour, provider, scenario, check) in MISBEHAVIOURS {
-        let options = options_for(
-            &format!("graded_client-{misbehaviour}"),
-            *provider,
-            &[scenario],
-            example(*provider, Some(misbehaviour)),
-        );
-        let results = graded(&options).await.results;
+    for ((misbehaviour, provider, scenario, check), graded) in MISBEHAVIOURS.iter().zip(graded) {
+        let results = graded.unwrap().results;
         let failed: Vec<&str> = results
             .results
             .iter()
@@ -354,6 +368,59 @@ async fn each_misbehaviour_fails_its_check_and_only_it() {
     assert!(report.is_empty(), "{}", report.join("\n\n"));
 }
 
+/// A client that never pauses, creates again after every error and never gives up is stopped
+/// as soon as it passes the cap, failing `within_request_cap` with what it sent, in how long, and
+/// what the job needed; its exchanges were written as they happened, keys redacted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tight_loop_is_stopped_at_the_request_cap() {
+    let mut options = options_for(
+        "graded_client-tight-loop",
+        Provider::Novita,
+        &["stuck"],
+        example(Provider::Novita, Some("tight-loop")),
+    );
+    options.bounds.max_requests = 500;
+    let graded = graded(&options).await;
+    let results = &graded.results;
+    let table = table(results);
+    let status = |check: ClientCheckId| table[&("stuck".to_owned(), check.id().to_owned())].clone();
+    let (cap, why) = status(ClientCheckId::WithinRequestCap);
+    assert_eq!(cap, Status::Failed, "{table:#?}\n{}", outputs(results));
+    assert!(
+        why.starts_with("sent 501 requests in ") && why.contains("; the job needed at most "),
+        "{why}"
+    );
+    assert_eq!(status(ClientCheckId::PollPacing).0, Status::Failed);
+    assert_eq!(status(ClientCheckId::RequestsValid).0, Status::Passed);
+    // Stopped at the cap, it never showed whether it would give up.
+    assert_eq!(status(ClientCheckId::GivesUp).0, Status::Skipped);
+    let run = &results.client_runs[0];
+    assert!(
+        run.exit_code.is_none() && !run.timed_out,
+        "stopped, not timed out: {run:?}"
+    );
+    assert!(
+        (501..1_000).contains(&run.requests),
+        "{} requests",
+        run.requests
+    );
+    assert!(
+        Duration::from_millis(run.duration_ms) < options.bounds.give_up_within,
+        "{run:?}"
+    );
+    let written = std::fs::read_to_string(&graded.exchanges[0]).unwrap();
+    assert_eq!(written.lines().count(), run.requests as usize);
+    assert!(!written.contains("sk-grade-"), "the key is redacted");
+    let first: serde_json::Value = serde_json::from_str(written.lines().next().unwrap()).unwrap();
+    assert_eq!(first["method"], "POST", "{first}");
+    assert!(
+        first["body"]["request"]["image_base64"]
+            .as_str()
+            .is_some_and(|s| s.contains("… (") && s.ends_with(" characters)")),
+        "a long string is cut, the cut marked: {first}"
+    );
+}
+
 #[test]
 fn the_command_writes_the_results_and_keeps_keys_out() {
     let out = scratch("cli");
@@ -369,7 +436,7 @@ fn the_command_writes_the_results_and_keeps_keys_out() {
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("client grading: 4 passed, 1 failed"),
+        stdout.contains("client grading: 5 passed, 1 failed"),
         "{stdout}"
     );
     for file in [
@@ -469,12 +536,14 @@ async fn the_readme_python_script_is_graded() {
         Err(why) => return skip(&why),
     };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/novita_requests.py");
-    let options = options_for(
+    let mut options = options_for(
         "novita_requests",
         Provider::Novita,
         &["happy", "job-fails", "stuck"],
         vec![python, script.display().to_string()],
     );
+    // Its loop never ends on a stuck job: stopped after 1,000 requests, in a second or two.
+    options.bounds.max_requests = 1_000;
     let results = graded(&options).await.results;
     let table = table(&results);
     let status = |scenario: &str, check: ClientCheckId| {
@@ -495,15 +564,22 @@ async fn the_readme_python_script_is_graded() {
             );
         }
     }
-    // ...but poll in a tight loop, never give up, and exit 0 on a failed job.
+    // ...but poll in a tight loop (seen while a job runs for half a second: under `happy` it may
+    // be done by the first poll), never give up (stopped at the request cap, so whether it would
+    // have given up is not judged), and exit 0 on a failed job.
     assert_eq!(
-        status("happy", ClientCheckId::PollPacing),
+        status("job-fails", ClientCheckId::PollPacing),
+        Status::Failed,
+        "{table:#?}"
+    );
+    assert_eq!(
+        status("stuck", ClientCheckId::WithinRequestCap),
         Status::Failed,
         "{table:#?}"
     );
     assert_eq!(
         status("stuck", ClientCheckId::GivesUp),
-        Status::Failed,
+        Status::Skipped,
         "{table:#?}"
     );
     assert_eq!(

@@ -103,6 +103,7 @@ async fn graded(sdk: &str, provider: Provider, command: Vec<String>) -> (Outcome
             ..Bounds::default()
         },
         tail_lines: 12,
+        exchanges_dir: work_root.join("exchanges"),
         work_root,
     };
     let results = {
