@@ -63,6 +63,7 @@ pub struct Recorder {
     capped: Option<Capped>,
     stop: Arc<Notify>,
     started: Instant,
+    finished: bool,
 }
 
 /// What a finished run's recorder gives.
@@ -109,11 +110,15 @@ impl Recorder {
             capped: None,
             stop,
             started: Instant::now(),
+            finished: false,
         })
     }
 
     /// Takes one finished exchange, whole and with its keys (what the journal streams).
     pub fn take(&mut self, mut exchange: Exchange) {
+        if self.finished {
+            return;
+        }
         self.received += 1;
         if self.received > self.max_requests && self.capped.is_none() {
             self.capped = Some(Capped {
@@ -197,7 +202,7 @@ impl Recorder {
         for (_, call) in std::mem::take(&mut self.waiting) {
             self.judges.observe(&call);
         }
-        self.max_requests = u64::MAX;
+        self.finished = true;
         let flushed = self.file.flush();
         let error = self.error.take().map_or(flushed, Err);
         error.map_err(|source| WriteError {

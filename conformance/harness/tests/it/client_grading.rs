@@ -16,9 +16,10 @@ use img2img_harness::client_grading::{
 use img2img_report::results::{RunResults, Status};
 use img2img_specs::Provider;
 
-/// Grading runs real subprocesses that render images: one at a time, so they do not starve each
-/// other (or the other tests of this binary) of CPU on a small machine.
-pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// Grading runs real subprocesses that render images, every scenario at once: two gradings at a
+/// time (they mostly wait out the scenarios' latencies), so they do not starve each other (or the
+/// other tests of this binary) of CPU on a small machine.
+pub static GRADINGS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// The cargo target directory and profile directory this test binary was built into.
 fn profile_dir() -> PathBuf {
@@ -114,7 +115,7 @@ fn options_for(
 }
 
 async fn graded(options: &GradeOptions) -> Graded {
-    let _turn = ONE_AT_A_TIME.lock().await;
+    let _turn = GRADINGS.acquire().await.expect("never closed");
     grade(options, |_| {}).await.unwrap()
 }
 
@@ -334,7 +335,7 @@ async fn each_misbehaviour_fails_its_check_and_only_it() {
         .collect();
     // The gradings go at once, as the scenarios of one grading do.
     let graded = {
-        let _turn = ONE_AT_A_TIME.lock().await;
+        let _turn = GRADINGS.acquire().await.expect("never closed");
         futures::future::join_all(options.iter().map(|o| grade(o, |_| {}))).await
     };
     let mut report = Vec::new();
@@ -380,6 +381,8 @@ async fn a_tight_loop_is_stopped_at_the_request_cap() {
         example(Provider::Novita, Some("tight-loop")),
     );
     options.bounds.max_requests = 500;
+    // The cap, not the time limit, must end it, however slow the machine.
+    options.bounds.give_up_within = Duration::from_secs(60);
     let graded = graded(&options).await;
     let results = &graded.results;
     let table = table(results);
@@ -403,10 +406,6 @@ async fn a_tight_loop_is_stopped_at_the_request_cap() {
         (501..1_000).contains(&run.requests),
         "{} requests",
         run.requests
-    );
-    assert!(
-        Duration::from_millis(run.duration_ms) < options.bounds.give_up_within,
-        "{run:?}"
     );
     let written = std::fs::read_to_string(&graded.exchanges[0]).unwrap();
     assert_eq!(written.lines().count(), run.requests as usize);
