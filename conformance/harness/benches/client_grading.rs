@@ -68,7 +68,10 @@ fn example_client() -> PathBuf {
         command.arg("--release");
     }
     let status = command.status().expect("cargo runs");
-    assert!(status.success(), "cargo build --example graded_client failed");
+    assert!(
+        status.success(),
+        "cargo build --example graded_client failed"
+    );
     profile.join("examples/graded_client")
 }
 
