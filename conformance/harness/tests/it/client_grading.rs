@@ -16,9 +16,10 @@ use img2img_harness::client_grading::{
 use img2img_report::results::{RunResults, Status};
 use img2img_specs::Provider;
 
-/// Grading runs real subprocesses that render images: one at a time, so they do not starve each
-/// other (or the other tests of this binary) of CPU on a small machine.
-pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// Grading runs real subprocesses that render images, every scenario at once: two gradings at a
+/// time (they mostly wait out the scenarios' latencies), so they do not starve each other (or the
+/// other tests of this binary) of CPU on a small machine.
+pub static GRADINGS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// The cargo target directory and profile directory this test binary was built into.
 fn profile_dir() -> PathBuf {
@@ -99,6 +100,7 @@ fn options_for(
     command: Vec<String>,
 ) -> GradeOptions {
     let names: Vec<String> = scenarios.iter().map(|s| s.to_string()).collect();
+    let dir = scratch(&format!("{client}-{provider}"));
     GradeOptions {
         client: client.into(),
         provider,
@@ -107,12 +109,13 @@ fn options_for(
         time_limit: Duration::from_secs(30),
         bounds: bounds(),
         tail_lines: 20,
-        work_root: scratch(&format!("{client}-{provider}")),
+        work_root: dir.join("work"),
+        exchanges_dir: dir.join("exchanges"),
     }
 }
 
 async fn graded(options: &GradeOptions) -> Graded {
-    let _turn = ONE_AT_A_TIME.lock().await;
+    let _turn = GRADINGS.acquire().await.expect("never closed");
     grade(options, |_| {}).await.unwrap()
 }
 
@@ -194,9 +197,9 @@ async fn img2img_under_every_scenario(provider: Provider) {
     let results = &graded.results;
     keep_for_report("img2img", provider, results);
     assert_eq!(results.client_runs.len(), builtin().len());
-    // Every scenario ran its four common checks, and each special one ran where it applies
+    // Every scenario ran its five common checks, and each special one ran where it applies
     // (job_completed under the five where the job can succeed).
-    assert_eq!(results.results.len(), builtin().len() * 4 + 3 + 5);
+    assert_eq!(results.results.len(), builtin().len() * 5 + 3 + 5);
     assert_all_pass(results);
     let runs: BTreeMap<&str, Option<i32>> = results
         .client_runs
@@ -316,27 +319,39 @@ const ALSO_INCOMPLETE: &[&str] = &["misplaced-key", "download-late"];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_misbehaviour_fails_its_check_and_only_it() {
-    // Every check is shown failing by at least one misbehaviour.
+    // Every check is shown failing by at least one misbehaviour (the request cap by the tight
+    // loop, below).
     for check in ClientCheckId::ALL {
         assert!(
-            MISBEHAVIOURS.iter().any(|(_, _, _, c)| *c == check),
+            check == ClientCheckId::WithinRequestCap
+                || MISBEHAVIOURS.iter().any(|(_, _, _, c)| *c == check),
             "{check} has no misbehaviour"
         );
     }
+    let options: Vec<GradeOptions> = MISBEHAVIOURS
+        .iter()
+        .map(|(misbehaviour, provider, scenario, _)| {
+            let mut command = example(Provider::named(provider), Some(misbehaviour));
+            if *scenario == "slow-queue" {
+                // Its job takes 5 s: a client giving up after 3 s would not complete it.
+                command.extend(["--deadline".into(), "8".into()]);
+            }
+            options_for(
+                &format!("graded_client-{misbehaviour}"),
+                Provider::named(provider),
+                &[scenario],
+                command,
+            )
+        })
+        .collect();
+    // The gradings go at once, as the scenarios of one grading do.
+    let graded = {
+        let _turn = GRADINGS.acquire().await.expect("never closed");
+        futures::future::join_all(options.iter().map(|o| grade(o, |_| {}))).await
+    };
     let mut report = Vec::new();
-    for (misbehaviour, provider, scenario, check) in MISBEHAVIOURS {
-        let mut command = example(Provider::named(provider), Some(misbehaviour));
-        if *scenario == "slow-queue" {
-            // Its job takes 5 s: a client giving up after 3 s would not complete it.
-            command.extend(["--deadline".into(), "8".into()]);
-        }
-        let options = options_for(
-            &format!("graded_client-{misbehaviour}"),
-            Provider::named(provider),
-            &[scenario],
-            command,
-        );
-        let results = graded(&options).await.results;
+    for ((misbehaviour, provider, scenario, check), graded) in MISBEHAVIOURS.iter().zip(graded) {
+        let results = graded.unwrap().results;
         let failed: Vec<&str> = results
             .results
             .iter()
@@ -369,6 +384,57 @@ async fn each_misbehaviour_fails_its_check_and_only_it() {
     assert!(report.is_empty(), "{}", report.join("\n\n"));
 }
 
+/// A client that never pauses, creates again after every error and never gives up is stopped
+/// as soon as it passes the cap, failing `within_request_cap` with what it sent, in how long, and
+/// what the job needed; its exchanges were written as they happened, keys redacted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tight_loop_is_stopped_at_the_request_cap() {
+    let mut options = options_for(
+        "graded_client-tight-loop",
+        Provider::named("novita"),
+        &["stuck"],
+        example(Provider::named("novita"), Some("tight-loop")),
+    );
+    options.bounds.max_requests = 500;
+    // The cap, not the time limit, must end it, however slow the machine.
+    options.bounds.give_up_within = Duration::from_secs(60);
+    let graded = graded(&options).await;
+    let results = &graded.results;
+    let table = table(results);
+    let status = |check: ClientCheckId| table[&("stuck".to_owned(), check.id().to_owned())].clone();
+    let (cap, why) = status(ClientCheckId::WithinRequestCap);
+    assert_eq!(cap, Status::Failed, "{table:#?}\n{}", outputs(results));
+    assert!(
+        why.starts_with("sent 501 requests in ") && why.contains("; the job needed at most "),
+        "{why}"
+    );
+    assert_eq!(status(ClientCheckId::PollPacing).0, Status::Failed);
+    assert_eq!(status(ClientCheckId::RequestsValid).0, Status::Passed);
+    // Stopped at the cap, it never showed whether it would give up.
+    assert_eq!(status(ClientCheckId::GivesUp).0, Status::Skipped);
+    let run = &results.client_runs[0];
+    assert!(
+        run.exit_code.is_none() && !run.timed_out,
+        "stopped, not timed out: {run:?}"
+    );
+    assert!(
+        (501..1_000).contains(&run.requests),
+        "{} requests",
+        run.requests
+    );
+    let written = std::fs::read_to_string(&graded.exchanges[0]).unwrap();
+    assert_eq!(written.lines().count(), run.requests as usize);
+    assert!(!written.contains("sk-grade-"), "the key is redacted");
+    let first: serde_json::Value = serde_json::from_str(written.lines().next().unwrap()).unwrap();
+    assert_eq!(first["method"], "POST", "{first}");
+    assert!(
+        first["body"]["request"]["image_base64"]
+            .as_str()
+            .is_some_and(|s| s.contains("… (") && s.ends_with(" characters)")),
+        "a long string is cut, the cut marked: {first}"
+    );
+}
+
 #[test]
 fn the_command_writes_the_results_and_keeps_keys_out() {
     let out = scratch("cli");
@@ -384,7 +450,7 @@ fn the_command_writes_the_results_and_keeps_keys_out() {
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("client grading: 4 passed, 1 failed"),
+        stdout.contains("client grading: 5 passed, 1 failed"),
         "{stdout}"
     );
     for file in [
@@ -537,12 +603,14 @@ async fn the_readme_python_script_is_graded() {
     };
     let script =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/novita_job_naive.py");
-    let options = options_for(
+    let mut options = options_for(
         "novita_requests",
         Provider::named("novita"),
         &["happy", "job-fails", "stuck"],
         vec![python, script.display().to_string()],
     );
+    // Its loop never ends on a stuck job: stopped after 1,000 requests, in a second or two.
+    options.bounds.max_requests = 1_000;
     let results = graded(&options).await.results;
     let table = table(&results);
     let status = |scenario: &str, check: ClientCheckId| {
@@ -577,8 +645,13 @@ async fn the_readme_python_script_is_graded() {
         "{table:#?}"
     );
     assert_eq!(
-        status("stuck", ClientCheckId::GivesUp),
+        status("stuck", ClientCheckId::WithinRequestCap),
         Status::Failed,
+        "{table:#?}"
+    );
+    assert_eq!(
+        status("stuck", ClientCheckId::GivesUp),
+        Status::Skipped,
         "{table:#?}"
     );
     assert_eq!(

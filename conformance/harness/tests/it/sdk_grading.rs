@@ -99,14 +99,18 @@ async fn graded(sdk: &str, provider: Provider, command: Vec<String>) -> (Outcome
         command,
         time_limit: Duration::from_secs(40),
         bounds: Bounds {
-            give_up_within: Duration::from_secs(10),
+            give_up_within: Duration::from_secs(5),
             ..Bounds::default()
         },
         tail_lines: 12,
+        exchanges_dir: work_root.join("exchanges"),
         work_root,
     };
     let results = {
-        let _turn = crate::client_grading::ONE_AT_A_TIME.lock().await;
+        let _turn = crate::client_grading::GRADINGS
+            .acquire()
+            .await
+            .expect("never closed");
         grade(&options, |_| {}).await.unwrap().results
     };
     crate::client_grading::keep_for_report(sdk, provider, &results);
