@@ -1,12 +1,17 @@
-//! Emulator benchmark: for each provider, creates, polls and whole jobs per second (create, poll
-//! until done with zero stage latency, download every image), each with p50/p99, one at a time
-//! and 32 at a time, and the emulator's peak memory; then a 60 s create-and-poll load at 32 in
-//! flight against the image store's bound; then, where `wrk` and Prism are installed, the same
-//! Novita create and poll requests against `prism mock` on the same spec, side by side.
+//! Emulator benchmark: for each provider (every spec in `specs/`), creates, polls and whole jobs
+//! per second (create, poll until done with zero stage latency, download every image), each with
+//! p50/p99, one at a time and 32 at a time, and the emulator's peak memory; then a 60 s
+//! create-and-poll load at 32 in flight against the image store's bound; then, where `wrk` and
+//! Prism are installed, the same create and poll requests against `prism mock` on the same spec,
+//! side by side. The load and the Prism comparison run against one reference provider (Novita's
+//! spec, the one the goals were set on; `EMULATOR_BENCH_PROVIDER` picks another).
 //!
 //! The emulator under test is the `emulator` binary of this build, run as its own process on
 //! loopback (`--latency-ms 0 --max-stored-mib 64`, one fresh process per part, so each peak RSS is
-//! its own). Every request carries a real 64x64 PNG input and asks for one 512x512 output.
+//! its own). Every request comes from the provider's spec alone: the create body is a sample of
+//! the create schema with a real 64x64 PNG input wherever `x-media` marks an image and one 512x512
+//! output (its `x-feature` size, width, height and count fields), the key where `x-auth` puts it,
+//! and each poll follows the spec's link from the create answer to `x-job.result`.
 //!
 //! ```sh
 //! cargo bench -p img2img-emulator --bench emulator
@@ -20,6 +25,8 @@
 //!   `PRISM=target/prism/node_modules/.bin/prism`. Run as `prism mock -m false` (no cluster).
 //! - `WRK=/path/to/wrk` (else `wrk` on `PATH`; Debian: `apt-get install wrk`).
 //! - `EMULATOR_BIN=/path/to/emulator`: another emulator binary than this build's.
+//! - `EMULATOR_BENCH_PROVIDER=<id>`: the reference provider of the load and the Prism comparison
+//!   (default `novita`).
 //!
 //! Without Prism or wrk the comparison is skipped, and the output says which part and why.
 
@@ -33,8 +40,12 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use base64::Engine as _;
-use img2img_specs::{Provider, Spec};
-use serde_json::{Value, json};
+use img2img_specs::{
+    CompiledSchema, Feature, KeyPlacement, Link, Location, Method, Operation, Provider, Spec,
+    media_fields,
+};
+use img2img_strategy::{Fill, sample};
+use serde_json::{Map, Value, json};
 
 /// How long and how many: every loop is bounded by both.
 #[derive(Debug, Clone, Copy)]
@@ -87,6 +98,13 @@ const STORE_MIB: u64 = 64;
 const ALLOWANCE_MIB: u64 = 64;
 /// Most polls one job may take before the bench gives up on it.
 const MAX_POLLS: usize = 10_000;
+/// The key every request carries (the emulators run without `--api-key`: any key is accepted).
+const KEY: &str = "bench";
+/// The reference provider of the load and the Prism comparison, unless `EMULATOR_BENCH_PROVIDER`
+/// names another: the spec the goals were first set on.
+const REFERENCE: &str = "novita";
+/// Jobs per second a whole job (one 512x512 download) should reach at 32 in flight.
+const JOBS_GOAL: f64 = 300.0;
 
 fn main() {
     let settings = Settings::from_env();
@@ -119,7 +137,7 @@ async fn run(settings: Settings) {
         }
     );
     println!(
-        "Each request: a real 64x64 PNG input ({} base64 characters), one 512x512 output (the provider's default format: PNG). \
+        "Each request: a real 64x64 PNG input ({} base64 characters), one 512x512 output (in the provider's default format). \
          Emulator: `{}` as its own process, `--latency-ms 0 --max-stored-mib {STORE_MIB}`, loopback. \
          Rows run for at most {:?} or {} requests each. Load average before: {load_before}.\n",
         input.len(),
@@ -128,35 +146,46 @@ async fn run(settings: Settings) {
         settings.row_cap
     );
 
+    let reference = match std::env::var("EMULATOR_BENCH_PROVIDER") {
+        Ok(id) => id
+            .parse::<Provider>()
+            .unwrap_or_else(|e| panic!("EMULATOR_BENCH_PROVIDER: {e}")),
+        Err(_) => Provider::from_id(REFERENCE).unwrap_or_else(|_| {
+            Provider::all()
+                .next()
+                .expect("specs/ holds at least one spec")
+        }),
+    };
+
     // Per provider: creates, polls and whole jobs; peak RSS of its own process.
-    let mut novita_jobs_32 = None;
+    let mut jobs_32 = Vec::new();
     println!(
         "| provider | what | in flight | done | errors | per second | p50 ms | p99 ms | emulator CPU µs each |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     let mut peaks = Vec::new();
     for provider in Provider::all() {
         let server = Server::start(&emulator_bin, provider, &[]).await;
-        let bench = Bench {
-            client: client.clone(),
-            base: server.base.clone(),
-            provider,
-            body: create_body(provider, &input).into(),
-            pid: server.pid(),
-        };
+        let bench = Bench::new(
+            &client,
+            &server.base,
+            Calls::of(provider, &input),
+            server.pid(),
+        );
         for level in LEVELS {
             let row = bench.creates(level, settings).await;
             row.print(provider, "create", level);
         }
-        let id = bench.finished_job().await;
+        let created = bench.finished_job().await;
         for level in LEVELS {
-            let row = bench.polls(&id, level, settings).await;
+            let row = bench.polls(&created, level, settings).await;
             row.print(provider, "poll", level);
         }
         for level in LEVELS {
             let row = bench.jobs(level, settings).await;
             row.print(provider, "whole job (create, polls, 1 download)", level);
-            if provider == Provider::named("novita") && level == IN_FLIGHT {
-                novita_jobs_32 = Some((
+            if level == IN_FLIGHT {
+                jobs_32.push((
+                    provider,
                     row.per_second(),
                     row.server_cpu.map(|cpu| cpu / row.done.max(1) as u32),
                 ));
@@ -175,10 +204,10 @@ async fn run(settings: Settings) {
     }
 
     // Sustained create-and-poll load against the store bound.
-    let load = sustained_load(&emulator_bin, &client, &input, settings).await;
+    let load = sustained_load(&emulator_bin, &client, reference, &input, settings).await;
 
     // Prism side by side.
-    let comparison = compare_with_prism(&emulator_bin, &client, &input, settings).await;
+    let comparison = compare_with_prism(&emulator_bin, &client, reference, &input, settings).await;
 
     // Goals.
     println!("\n## Goals\n");
@@ -213,24 +242,23 @@ async fn run(settings: Settings) {
             println!("- the three Prism goals: not measured ({why})");
         }
     }
-    match novita_jobs_32 {
-        Some((rate, cpu)) => {
-            goal_at_least(
-                "whole Novita job with one 512x512 download, 32 in flight: >= 300 jobs/s",
-                rate,
-                300.0,
-                "jobs/s",
+    for (provider, rate, cpu) in jobs_32 {
+        goal_at_least(
+            &format!(
+                "whole {provider} job with one 512x512 download, {IN_FLIGHT} in flight: >= {JOBS_GOAL:.0} jobs/s"
+            ),
+            rate,
+            JOBS_GOAL,
+            "jobs/s",
+        );
+        if let Some(cpu) = cpu.filter(|cpu| !cpu.is_zero()) {
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            println!(
+                "  (the emulator used {:.0} µs of CPU per whole job: {cores} cores given to it alone would serve at most {:.0} jobs/s)",
+                cpu.as_secs_f64() * 1e6,
+                cores as f64 / cpu.as_secs_f64()
             );
-            if let Some(cpu) = cpu.filter(|cpu| !cpu.is_zero()) {
-                let cores = std::thread::available_parallelism().map_or(1, usize::from);
-                println!(
-                    "  (the emulator used {:.0} µs of CPU per whole job: {cores} cores given to it alone would serve at most {:.0} jobs/s)",
-                    cpu.as_secs_f64() * 1e6,
-                    cores as f64 / cpu.as_secs_f64()
-                );
-            }
         }
-        None => println!("- whole Novita jobs: not measured"),
     }
     let bound_kib = (STORE_MIB + ALLOWANCE_MIB) * 1024;
     goal_at_most(
@@ -304,20 +332,215 @@ fn input_png_base64() -> String {
     base64::engine::general_purpose::STANDARD.encode(out.into_inner())
 }
 
-/// A valid create body: the 64x64 input, one 512x512 output.
-fn create_body(provider: Provider, image: &str) -> Vec<u8> {
-    let body = match provider.id() {
-        "gptproto" => json!({"prompt": "a lighthouse", "action": "img2img", "image": image,
-            "size": "512x512", "n": 1, "seed": 42, "strength": 0.6}),
-        "novita" => json!({"request": {"model_name": "sd_xl_base_1.0.safetensors",
-            "image_base64": image, "prompt": "a lighthouse", "width": 512, "height": 512,
-            "image_num": 1, "steps": 20, "guidance_scale": 7.5, "sampler_name": "Euler a",
-            "seed": 42}}),
-        "modelslab" => json!({"key": "bench", "model_id": "m", "prompt": "a lighthouse",
-            "init_image": image, "width": 512, "height": 512, "samples": 1, "seed": 42}),
-        other => panic!("no test data for {other}"),
+/// One HTTP request, ready to send again and again.
+#[derive(Debug, Clone)]
+struct Call {
+    method: Method,
+    /// Path and query.
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Option<Bytes>,
+}
+
+impl Call {
+    /// A wrk script sending this call (the URL gives the path).
+    fn wrk_script(&self) -> String {
+        let mut script = format!("wrk.method = \"{}\"\n", self.method);
+        for (name, value) in &self.headers {
+            script.push_str(&format!("wrk.headers[\"{name}\"] = \"{value}\"\n"));
+        }
+        if let Some(body) = &self.body {
+            script.push_str(&format!(
+                "wrk.body = [==[{}]==]\n",
+                String::from_utf8_lossy(body)
+            ));
+        }
+        script
+    }
+
+    /// `POST /v3/async/img2img`, for tables.
+    fn line(&self) -> String {
+        let path = self.path.split('?').next().unwrap_or_default();
+        format!("{} {path}", self.method)
+    }
+}
+
+/// What the bench sends to one provider, read from its spec alone.
+struct Calls {
+    provider: Provider,
+    create: Call,
+    result: &'static Operation,
+    /// The link from the create answer to the result operation.
+    link: Link,
+    /// The key's header, when `x-auth` puts it in one.
+    key_header: Option<(String, String)>,
+    /// The key's body field, when `x-auth` puts it in the body.
+    key_field: Option<(String, String)>,
+}
+
+impl Calls {
+    /// The calls of `provider`: its `x-job` create with `image` (base64) as input, and its result
+    /// operation reached through the spec's link.
+    fn of(provider: Provider, image: &str) -> Calls {
+        let spec = Spec::embedded(provider);
+        let job = &spec.extensions().job;
+        let operation = |id: &str| {
+            spec.operation(id)
+                .unwrap_or_else(|| panic!("{provider}: x-job names {id}, which is not in the spec"))
+        };
+        let (create, result) = (operation(&job.create), operation(&job.result));
+        let link = spec
+            .links(&create.id)
+            .into_iter()
+            .find(|l| l.operation == result.id && l.status.starts_with('2'))
+            .unwrap_or_else(|| panic!("{provider}: no link from {} to {}", create.id, result.id));
+        let (mut key_header, mut key_field) = (None, None);
+        match spec.extensions().auth.place(KEY) {
+            KeyPlacement::Header { name, value } => key_header = Some((name.to_owned(), value)),
+            KeyPlacement::BodyField { name, value } => key_field = Some((name.to_owned(), value)),
+        }
+        let mut calls = Calls {
+            provider,
+            create: Call {
+                method: create.method,
+                path: create.path.clone(),
+                headers: Vec::new(),
+                body: None,
+            },
+            result,
+            link,
+            key_header,
+            key_field,
+        };
+        let body = calls.with_key(create_body(spec, &create.id, image));
+        calls.create.headers = calls.headers(true);
+        calls.create.body = Some(serde_json::to_vec(&body).expect("JSON").into());
+        calls
+    }
+
+    /// The headers of a call: the key's, and the content type when it has a body.
+    fn headers(&self, body: bool) -> Vec<(String, String)> {
+        let mut headers: Vec<(String, String)> = self.key_header.iter().cloned().collect();
+        if body {
+            headers.push(("Content-Type".into(), "application/json".into()));
+        }
+        headers
+    }
+
+    /// `body` with the key added where `x-auth` puts it in the body.
+    fn with_key(&self, mut body: Value) -> Value {
+        if let (Some((name, value)), Value::Object(map)) = (&self.key_field, &mut body) {
+            map.insert(name.clone(), Value::String(value.clone()));
+        }
+        body
+    }
+
+    /// The poll of the job `created` (a create answer) names, built by following the link.
+    fn poll(&self, created: &Value) -> Result<Call, String> {
+        let text = |value: Value| match value {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        let resolve = |expression: &str| {
+            Link::resolve(expression, created)
+                .ok_or_else(|| format!("{expression} is not in the create answer {created}"))
+        };
+        let mut path = self.result.path.clone();
+        let mut query = Vec::new();
+        for (name, expression) in &self.link.parameters {
+            let value = text(resolve(expression)?);
+            match self
+                .result
+                .parameters
+                .iter()
+                .find(|p| p.name == *name)
+                .map(|p| p.location)
+            {
+                Some(Location::Path) => path = path.replace(&format!("{{{name}}}"), &value),
+                Some(Location::Query) => query.push(format!("{name}={value}")),
+                _ => {}
+            }
+        }
+        if !query.is_empty() {
+            path = format!("{path}?{}", query.join("&"));
+        }
+        let body = match self.result.request_body {
+            Some(_) => {
+                let mut fields = Map::new();
+                for (name, expression) in &self.link.body_fields {
+                    fields.insert(name.clone(), resolve(expression)?);
+                }
+                let body = self.with_key(Value::Object(fields));
+                Some(Bytes::from(serde_json::to_vec(&body).expect("JSON")))
+            }
+            None => None,
+        };
+        Ok(Call {
+            method: self.result.method,
+            path,
+            headers: self.headers(body.is_some()),
+            body,
+        })
+    }
+}
+
+/// A valid create body of `spec`'s operation `create`: a sample of its schema, `image` wherever
+/// `x-media` marks an image, one 512x512 output, a fixed prompt and seed where the spec has them.
+fn create_body(spec: &Spec, create: &str, image: &str) -> Value {
+    let schema = spec
+        .request_schema(create)
+        .expect("the create operation has a body")
+        .expect("its schema compiles");
+    let mut body = sample(schema.schema(), Fill::Required);
+    for pointer in media_fields(schema.schema(), &body) {
+        if let Some(value) = body.pointer_mut(&pointer) {
+            *value = Value::String(image.to_owned());
+        }
+    }
+    for field in spec.features(create).iter().filter(|f| !f.in_array()) {
+        let wanted = match field.feature {
+            Feature::Width | Feature::Height => json!(512),
+            Feature::Size => json!("512x512"),
+            Feature::ImagesPerCall => json!(1),
+            Feature::Seed => json!(42),
+            Feature::Prompt => json!("a lighthouse"),
+            _ => continue,
+        };
+        set_if_valid(&schema, &mut body, &field.pointer, wanted);
+    }
+    if let Err(violations) = schema.validate(&body) {
+        panic!("the bench's {create} body breaks the spec: {violations}");
+    }
+    body
+}
+
+/// Sets `pointer` in `body` to `value` (or, for a number, to its decimal text) where the result
+/// stays valid; leaves `body` as it was otherwise.
+fn set_if_valid(schema: &CompiledSchema, body: &mut Value, pointer: &str, value: Value) {
+    let Some((parent, name)) = pointer.rsplit_once('/') else {
+        return;
     };
-    serde_json::to_vec(&body).expect("JSON")
+    let name = img2img_specs::schema::unescape(name);
+    let mut candidates = vec![value.clone()];
+    if value.is_number() {
+        candidates.push(Value::String(value.to_string()));
+    }
+    for candidate in candidates {
+        let Some(Value::Object(map)) = body.pointer_mut(parent) else {
+            return;
+        };
+        let previous = map.insert(name.clone(), candidate);
+        if schema.is_valid(body) {
+            return;
+        }
+        let Some(Value::Object(map)) = body.pointer_mut(parent) else {
+            return;
+        };
+        match previous {
+            Some(previous) => map.insert(name.clone(), previous),
+            None => map.remove(&name),
+        };
+    }
 }
 
 /// A free loopback port.
@@ -484,8 +707,7 @@ impl Row {
 struct Bench {
     client: reqwest::Client,
     base: String,
-    provider: Provider,
-    body: Bytes,
+    calls: Arc<Calls>,
     /// The emulator's process id (its CPU time is read per row).
     pid: u32,
 }
@@ -494,41 +716,33 @@ struct Bench {
 type Outcome = Result<(), String>;
 
 impl Bench {
-    fn spec(&self) -> &'static Spec {
-        Spec::embedded(self.provider)
-    }
-
-    fn create_request(&self) -> reqwest::RequestBuilder {
-        let x_job = &self.spec().extensions().job;
-        let path = &self.spec().operation(&x_job.create).expect("create").path;
-        let request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .body(self.body.clone());
-        match self.provider.id() {
-            "modelslab" => request,
-            _ => request.header("authorization", "Bearer bench"),
+    fn new(client: &reqwest::Client, base: &str, calls: Calls, pid: u32) -> Bench {
+        Bench {
+            client: client.clone(),
+            base: base.to_owned(),
+            calls: Arc::new(calls),
+            pid,
         }
     }
 
-    fn poll_request(&self, id: &str) -> reqwest::RequestBuilder {
-        let x_job = &self.spec().extensions().job;
-        let path = &self.spec().operation(&x_job.result).expect("result").path;
-        match self.provider.id() {
-            "modelslab" => self
-                .client
-                .post(format!("{}{path}", self.base))
-                .json(&json!({"key": "bench", "request_id": id})),
-            "gptproto" => self
-                .client
-                .get(format!("{}{}", self.base, path.replace("{id}", id)))
-                .header("authorization", "Bearer bench"),
-            "novita" => self
-                .client
-                .get(format!("{}{path}?task_id={id}", self.base))
-                .header("authorization", "Bearer bench"),
-            other => panic!("no test data for {other}"),
+    fn provider(&self) -> Provider {
+        self.calls.provider
+    }
+
+    fn spec(&self) -> &'static Spec {
+        Spec::embedded(self.provider())
+    }
+
+    fn request(&self, call: &Call) -> reqwest::RequestBuilder {
+        let mut request = self
+            .client
+            .request(call.method.into(), format!("{}{}", self.base, call.path));
+        for (name, value) in &call.headers {
+            request = request.header(name, value);
+        }
+        match &call.body {
+            Some(body) => request.body(body.clone()),
+            None => request,
         }
     }
 
@@ -545,67 +759,40 @@ impl Bench {
         serde_json::from_slice(&bytes).map_err(|e| e.to_string())
     }
 
-    fn id_of(&self, created: &Value) -> Result<String, String> {
-        match created.pointer(&self.spec().extensions().job.id_pointer) {
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(Value::Number(n)) => Ok(n.to_string()),
-            _ => Err(format!("no job id in {created}")),
-        }
-    }
-
     fn is_terminal(&self, state: &Value) -> bool {
         let x_job = &self.spec().extensions().job;
-        state
-            .pointer(&x_job.status_pointer)
-            .and_then(Value::as_str)
-            .is_some_and(|s| x_job.is_terminal(s))
-    }
-
-    fn image_urls(&self, state: &Value) -> Vec<String> {
-        let list = match self.provider.id() {
-            "gptproto" => state["data"]["outputs"].clone(),
-            "novita" => Value::Array(
-                state["images"]
-                    .as_array()
-                    .map(|images| images.iter().map(|i| i["image_url"].clone()).collect())
-                    .unwrap_or_default(),
-            ),
-            "modelslab" => state["output"].clone(),
-            other => panic!("no test data for {other}"),
-        };
-        list.as_array()
-            .map(|l| {
-                l.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
+        x_job.status_of(state).is_some_and(|s| x_job.is_terminal(s))
     }
 
     async fn create(&self) -> Result<Value, String> {
-        Bench::json(self.create_request()).await
+        Bench::json(self.request(&self.calls.create)).await
+    }
+
+    async fn poll(&self, created: &Value) -> Result<Value, String> {
+        Bench::json(self.request(&self.calls.poll(created)?)).await
     }
 
     /// Polls until terminal (at once, again and again: the stages take no time).
     async fn poll_to_end(&self, created: Value) -> Result<Value, String> {
-        let id = self.id_of(&created)?;
-        let mut state = created;
+        let mut state = created.clone();
         for _ in 0..MAX_POLLS {
             if self.is_terminal(&state) {
                 return Ok(state);
             }
-            state = Bench::json(self.poll_request(&id)).await?;
+            state = self.poll(&created).await?;
         }
-        Err(format!("job {id} not done after {MAX_POLLS} polls"))
+        Err(format!(
+            "the job of {created} is not done after {MAX_POLLS} polls"
+        ))
     }
 
-    /// The id of a job that has ended.
-    async fn finished_job(&self) -> String {
+    /// The create answer of a job that has ended.
+    async fn finished_job(&self) -> Value {
         let created = self.create().await.expect("a create");
-        let id = self.id_of(&created).expect("an id");
-        self.poll_to_end(created).await.expect("the job ends");
-        id
+        self.poll_to_end(created.clone())
+            .await
+            .expect("the job ends");
+        created
     }
 
     /// Runs `work` from `level` tasks until the row's time or count is up.
@@ -632,7 +819,7 @@ impl Bench {
                         Ok(()) => latencies.push(t.elapsed()),
                         Err(error) => {
                             if errors == 0 {
-                                eprintln!("{}: {error}", bench.provider);
+                                eprintln!("{}: {error}", bench.provider());
                             }
                             errors += 1;
                         }
@@ -669,16 +856,16 @@ impl Bench {
         .await
     }
 
-    async fn polls(&self, id: &str, level: usize, settings: Settings) -> Row {
-        let id: Arc<str> = id.into();
+    async fn polls(&self, created: &Value, level: usize, settings: Settings) -> Row {
+        let created = Arc::new(created.clone());
         self.row(level, settings, move |bench: Bench| {
-            let id = Arc::clone(&id);
+            let created = Arc::clone(&created);
             async move {
-                let state = Bench::json(bench.poll_request(&id)).await?;
+                let state = bench.poll(&created).await?;
                 if bench.is_terminal(&state) {
                     Ok(())
                 } else {
-                    Err(format!("job {id} is not done: {state}"))
+                    Err(format!("the job of {created} is not done: {state}"))
                 }
             }
         })
@@ -689,24 +876,34 @@ impl Bench {
         self.row(level, settings, |bench: Bench| async move {
             let created = bench.create().await?;
             let done = bench.poll_to_end(created).await?;
-            let urls = bench.image_urls(&done);
-            if urls.is_empty() {
+            let outputs = bench.spec().extensions().job.outputs_of(&done);
+            if outputs.is_empty() {
                 return Err(format!("no images in {done}"));
             }
-            for url in urls {
-                let response = bench
-                    .client
-                    .get(&url)
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if !response.status().is_success() {
-                    return Err(format!("{url}: HTTP {}", response.status()));
-                }
-                let bytes = response.bytes().await.map_err(|e| e.to_string())?;
-                if !bytes.starts_with(b"\x89PNG") {
-                    return Err(format!("{url}: not a PNG ({} bytes)", bytes.len()));
-                }
+            for output in outputs {
+                let bytes = if output.starts_with("http://") || output.starts_with("https://") {
+                    let response = bench
+                        .client
+                        .get(&output)
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if !response.status().is_success() {
+                        return Err(format!("{output}: HTTP {}", response.status()));
+                    }
+                    response.bytes().await.map_err(|e| e.to_string())?.to_vec()
+                } else {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(&output)
+                        .map_err(|e| format!("an inline image is not base64: {e}"))?
+                };
+                image::guess_format(&bytes).map_err(|e| {
+                    format!(
+                        "{}: not an image ({} bytes): {e}",
+                        short(&output),
+                        bytes.len()
+                    )
+                })?;
             }
             Ok(())
         })
@@ -714,22 +911,27 @@ impl Bench {
     }
 }
 
-/// 32 tasks create a Novita job and poll it to its end, again and again, for `settings.load`;
-/// returns the emulator's peak RSS in KiB.
+/// The start of a long text (an inline image), for messages.
+fn short(text: &str) -> &str {
+    &text[..text.char_indices().nth(80).map_or(text.len(), |(i, _)| i)]
+}
+
+/// 32 tasks create a job of `provider` and poll it to its end, again and again, for
+/// `settings.load`; returns the emulator's peak RSS in KiB.
 async fn sustained_load(
     bin: &Path,
     client: &reqwest::Client,
+    provider: Provider,
     input: &str,
     settings: Settings,
 ) -> u64 {
-    let server = Server::start(bin, Provider::named("novita"), &[]).await;
-    let bench = Bench {
-        client: client.clone(),
-        base: server.base.clone(),
-        provider: Provider::named("novita"),
-        body: create_body(Provider::named("novita"), input).into(),
-        pid: server.pid(),
-    };
+    let server = Server::start(bin, provider, &[]).await;
+    let bench = Bench::new(
+        client,
+        &server.base,
+        Calls::of(provider, input),
+        server.pid(),
+    );
     let load = Settings {
         row: settings.load,
         row_cap: u64::MAX,
@@ -758,7 +960,7 @@ async fn sustained_load(
     sampler.abort();
     let samples = samples.lock().expect("samples").clone();
     println!(
-        "\n## Sustained load: {:?} of create-and-poll Novita jobs, {IN_FLIGHT} in flight\n\n{} jobs ({:.0} jobs/s, p50 {:.2} ms, p99 {:.2} ms, {} errors); emulator RSS every second (MiB): {}; peak (VmHWM) {}; bound: store {STORE_MIB} MiB + {ALLOWANCE_MIB} MiB; held at the end: {stats}",
+        "\n## Sustained load: {:?} of create-and-poll {provider} jobs, {IN_FLIGHT} in flight\n\n{} jobs ({:.0} jobs/s, p50 {:.2} ms, p99 {:.2} ms, {} errors); emulator RSS every second (MiB): {}; peak (VmHWM) {}; bound: store {STORE_MIB} MiB + {ALLOWANCE_MIB} MiB; held at the end: {stats}",
         settings.load,
         row.done,
         row.per_second(),
@@ -821,11 +1023,12 @@ fn find_tool(var: &str, name: &str) -> Result<PathBuf, String> {
 async fn compare_with_prism(
     bin: &Path,
     client: &reqwest::Client,
+    provider: Provider,
     input: &str,
     settings: Settings,
 ) -> Comparison {
     println!(
-        "\n## Side by side with Prism (Novita, wrk -t2 -c{IN_FLIGHT} {:?}, the same body)\n",
+        "\n## Side by side with Prism ({provider}, wrk -t2 -c{IN_FLIGHT} {:?}, the same body)\n",
         settings.wrk
     );
     let (wrk, prism) = (find_tool("WRK", "wrk"), find_tool("PRISM", "prism"));
@@ -842,24 +1045,12 @@ async fn compare_with_prism(
     };
     let dir = std::env::temp_dir().join(format!("img2img-emulator-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
-    let spec_file = dir.join("novita.yaml");
-    std::fs::write(&spec_file, Provider::named("novita").embedded_yaml()).expect("the spec file");
-    let body = create_body(Provider::named("novita"), input);
+    let spec_file = dir.join(provider.spec_file());
+    std::fs::write(&spec_file, provider.embedded_yaml()).expect("the spec file");
+    let calls = Calls::of(provider, input);
+    let create_call = calls.create.clone();
     let create_script = dir.join("create.lua");
-    std::fs::write(
-        &create_script,
-        format!(
-            "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer bench\"\nwrk.body = [==[{}]==]\n",
-            String::from_utf8_lossy(&body)
-        ),
-    )
-    .expect("the wrk script");
-    let poll_script = dir.join("poll.lua");
-    std::fs::write(
-        &poll_script,
-        "wrk.headers[\"Authorization\"] = \"Bearer bench\"\n",
-    )
-    .expect("the wrk script");
+    std::fs::write(&create_script, create_call.wrk_script()).expect("the wrk script");
 
     // Prism first (it takes seconds to start), then the emulator.
     let prism_port = free_port();
@@ -879,26 +1070,20 @@ async fn compare_with_prism(
         }
     };
     let prism_base = format!("http://127.0.0.1:{prism_port}");
-    let prism_bench = Bench {
-        client: client.clone(),
-        base: prism_base.clone(),
-        provider: Provider::named("novita"),
-        body: body.clone().into(),
-        pid: 0,
-    };
+    let prism_bench = Bench::new(client, &prism_base, Calls::of(provider, input), 0);
     let deadline = Instant::now() + settings.prism_start;
-    let prism_id = loop {
+    let prism_created = loop {
         if let Ok(created) = prism_bench.create().await
-            && let Ok(id) = prism_bench.id_of(&created)
+            && let Ok(poll) = calls.poll(&created)
         {
-            break Some(id);
+            break Some((created, poll));
         }
         if Instant::now() > deadline {
             break None;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
-    let Some(prism_id) = prism_id else {
+    let Some((prism_created, prism_poll_call)) = prism_created else {
         let why = format!(
             "Prism did not accept the create request within {:?}",
             settings.prism_start
@@ -906,26 +1091,16 @@ async fn compare_with_prism(
         println!("SKIPPED: {why}");
         return Comparison::Skipped(why);
     };
-    if let Err(e) = Bench::json(prism_bench.poll_request(&prism_id)).await {
+    if let Err(e) = prism_bench.poll(&prism_created).await {
         let why = format!("Prism refused the poll: {e}");
         println!("SKIPPED: {why}");
         return Comparison::Skipped(why);
     }
 
-    let server = Server::start(bin, Provider::named("novita"), &[]).await;
-    let bench = Bench {
-        client: client.clone(),
-        base: server.base.clone(),
-        provider: Provider::named("novita"),
-        body: body.into(),
-        pid: server.pid(),
-    };
-    let spec = Spec::embedded(Provider::named("novita"));
-    let x_job = &spec.extensions().job;
-    let create_path = &spec.operation(&x_job.create).expect("create").path;
-    let result_path = &spec.operation(&x_job.result).expect("result").path;
+    let server = Server::start(bin, provider, &[]).await;
+    let bench = Bench::new(client, &server.base, calls, server.pid());
 
-    let run = |base: &str, path: String, script: &Path| {
+    let run = |base: &str, path: &str, script: &Path| {
         let url = format!("{base}{path}");
         let output = Command::new(&wrk)
             .args(["-t2", &format!("-c{IN_FLIGHT}")])
@@ -946,22 +1121,20 @@ async fn compare_with_prism(
             Err(e) => Err(format!("cannot run {}: {e}", wrk.display())),
         }
     };
-    let creates = run(&server.base, create_path.clone(), &create_script).and_then(|emulator| {
-        run(&prism_base, create_path.clone(), &create_script).map(|prism| (emulator, prism))
+    let creates = run(&server.base, &create_call.path, &create_script).and_then(|emulator| {
+        run(&prism_base, &create_call.path, &create_script).map(|prism| (emulator, prism))
     });
     // The job polled is created after the create runs (which fill the job table).
-    let id = bench.finished_job().await;
+    let created = bench.finished_job().await;
+    let poll_call = bench.calls.poll(&created).expect("the finished job's poll");
+    let poll_line = poll_call.line();
     let figures = creates.and_then(|(create, prism_create)| {
-        let poll = run(
-            &server.base,
-            format!("{result_path}?task_id={id}"),
-            &poll_script,
-        )?;
-        let prism_poll = run(
-            &prism_base,
-            format!("{result_path}?task_id={prism_id}"),
-            &poll_script,
-        )?;
+        let poll_script = dir.join("poll.lua");
+        std::fs::write(&poll_script, poll_call.wrk_script()).map_err(|e| e.to_string())?;
+        let poll = run(&server.base, &poll_call.path, &poll_script)?;
+        let prism_script = dir.join("prism-poll.lua");
+        std::fs::write(&prism_script, prism_poll_call.wrk_script()).map_err(|e| e.to_string())?;
+        let prism_poll = run(&prism_base, &prism_poll_call.path, &prism_script)?;
         Ok((create, prism_create, poll, prism_poll))
     });
     let emulator_peak = server.peak_kib();
@@ -978,19 +1151,13 @@ async fn compare_with_prism(
     println!(
         "| request | target | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
     );
+    let create_line = format!("{}, 512x512", create_call.line());
+    let prism = "Prism 5.16 (`prism mock -m false`)";
     for (what, target, f) in [
-        (
-            "POST create, 512x512",
-            "Prism 5.16 (`prism mock -m false`)",
-            &prism_create,
-        ),
-        ("POST create, 512x512", "emulator", &create),
-        (
-            "GET task-result",
-            "Prism 5.16 (`prism mock -m false`)",
-            &prism_poll,
-        ),
-        ("GET task-result", "emulator", &poll),
+        (&create_line, prism, &prism_create),
+        (&create_line, "emulator", &create),
+        (&poll_line, prism, &prism_poll),
+        (&poll_line, "emulator", &poll),
     ] {
         println!(
             "| {what} | {target} | {:.0} | {:.2} | {:.2} | {} | {} | {} |",

@@ -90,8 +90,15 @@ async fn main() -> ExitCode {
             other => return usage(&format!("unknown argument {other:?}")),
         }
     }
-    let Some(provider) = provider.and_then(|p| p.parse::<Provider>().ok()) else {
-        return usage("--provider gptproto|novita|modelslab (or IMG2IMG_PROVIDER) is required");
+    let provider = match provider.map(|p| p.parse::<Provider>()) {
+        Some(Ok(provider)) => provider,
+        Some(Err(unknown)) => return usage(&unknown.to_string()),
+        None => {
+            return usage(&format!(
+                "--provider (or IMG2IMG_PROVIDER) is required: one of {}",
+                Provider::known()
+            ));
+        }
     };
     let spec = Spec::embedded(provider);
     let (Ok(base), Ok(key)) = (

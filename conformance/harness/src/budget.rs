@@ -6,7 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::checks::{CheckId, Verdict};
-use super::http::SendError;
+/// The refusal of a request once the budget is spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the request budget of {limit} requests is spent")]
+pub struct BudgetSpent {
+    /// The budget's limit.
+    pub limit: u32,
+}
 
 /// A shared count of the requests a run may still send.
 #[derive(Debug, Clone)]
@@ -32,12 +38,12 @@ impl Budget {
     }
 
     /// Takes one request from the budget.
-    pub fn take(&self) -> Result<(), SendError> {
+    pub fn take(&self) -> Result<(), BudgetSpent> {
         let previous = self.spent.fetch_add(1, Ordering::SeqCst);
         if previous >= self.limit {
             self.spent.fetch_sub(1, Ordering::SeqCst);
             self.refused.fetch_add(1, Ordering::SeqCst);
-            return Err(SendError::BudgetSpent(self.limit));
+            return Err(BudgetSpent { limit: self.limit });
         }
         Ok(())
     }

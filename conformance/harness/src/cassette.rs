@@ -67,7 +67,7 @@ pub struct Interaction {
 /// All exchanges with one provider during a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cassette {
-    /// The provider id (`specs/<id>.yaml`).
+    /// The provider's id (`specs/<id>.yaml`).
     pub provider: String,
     /// When it was recorded (RFC 3339).
     pub recorded_at: String,
@@ -82,22 +82,28 @@ impl Cassette {
     }
 
     /// Reads a cassette.
-    pub fn load(path: &Path) -> Result<Cassette, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read cassette {}: {e}", path.display()))?;
-        serde_json::from_str(&text)
-            .map_err(|e| format!("cassette {} is not valid: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<Cassette, CassetteError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CassetteError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|source| CassetteError::Invalid {
+            path: path.to_owned(),
+            source,
+        })
     }
 
     /// Writes the cassette (pretty JSON, so a recorded run reviews as a diff).
-    pub fn save(&self, path: &Path) -> Result<(), String> {
+    pub fn save(&self, path: &Path) -> Result<(), CassetteError> {
+        let write = |source| CassetteError::Write {
+            path: path.to_owned(),
+            source,
+        };
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(write)?;
         }
-        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        std::fs::write(path, text + "\n")
-            .map_err(|e| format!("cannot write cassette {}: {e}", path.display()))
+        let text = serde_json::to_string_pretty(self).expect("a cassette is plain JSON data");
+        std::fs::write(path, text + "\n").map_err(write)
     }
 }
 
@@ -239,6 +245,35 @@ pub struct Given {
     pub cases: Option<u32>,
     /// `--max-requests`.
     pub max_requests: Option<u32>,
+}
+
+/// A cassette that could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum CassetteError {
+    /// The file could not be read.
+    #[error("cannot read cassette {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a cassette.
+    #[error("cassette {} is not valid: {source}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Where and why its JSON does not fit.
+        source: serde_json::Error,
+    },
+    /// The file (or its folder) could not be written.
+    #[error("cannot write cassette {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Replaces every occurrence of each secret in every string of `value`, and the key field of a

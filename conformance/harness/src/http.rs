@@ -9,7 +9,7 @@ use img2img_specs::extensions::{AuthPlacement, KeyPlacement};
 use img2img_specs::{ApiKey, Location, Operation, Provider, Spec};
 use serde_json::Value;
 
-use super::budget::Budget;
+use super::budget::{Budget, BudgetSpent};
 use img2img_report::results::RecordedResponse;
 
 /// Longest body text kept for a report.
@@ -71,8 +71,8 @@ impl Exchange {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SendError {
     /// The run's request budget is spent.
-    #[error("the request budget of {0} requests is spent")]
-    BudgetSpent(u32),
+    #[error(transparent)]
+    BudgetSpent(#[from] BudgetSpent),
     /// The spec has no such operation.
     #[error("the {provider} spec has no operation {operation:?}")]
     NoOperation {

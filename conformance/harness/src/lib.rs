@@ -16,9 +16,10 @@ pub mod client_grading;
 pub mod http;
 pub mod output;
 pub mod payload;
+pub mod provider_flag;
 pub mod proxy;
 pub mod runner;
 pub mod sdk;
 
 pub use checks::CheckId;
-pub use runner::{Event, Polling, RunOptions, TargetChoice, plan, run};
+pub use runner::{Event, Polling, RunError, RunOptions, Target, plan, run};

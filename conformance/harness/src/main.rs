@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use img2img_harness::cassette::{Given, Recording};
 use img2img_harness::output::write_all;
-use img2img_harness::{CheckId, Event, RunOptions, TargetChoice, plan, run};
+use img2img_harness::{CheckId, Event, RunOptions, Target, plan, provider_flag, run};
 use img2img_report::results::Status;
 use img2img_specs::{Provider, Spec};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -27,12 +27,12 @@ struct Cli {
     /// `client`: grade your own client instead of checking servers.
     #[command(subcommand)]
     command: Option<Command>,
-    /// Where to run: the in-process emulators, or the live providers (keys from the environment,
-    /// in each spec's `x-provider.key-env`).
+    /// Where to run: the in-process emulators, or the live providers (each key from the variable
+    /// its spec names in x-provider.key-env, such as NOVITA_API_KEY).
     #[arg(long, value_enum, default_value_t = TargetArg::Emulator)]
     target: TargetArg,
-    /// Providers to check (repeatable); every spec in specs/ when none is given.
-    #[arg(long = "provider", value_name = "PROVIDER")]
+    /// Providers to check (repeatable; one per spec in specs/); all when none is given.
+    #[arg(long = "provider", value_name = "PROVIDER", value_parser = provider_flag::parser())]
     providers: Vec<Provider>,
     /// With --target live: any server that speaks the provider's API (proxy, staging, an emulator
     /// started elsewhere), as scheme://host[:port].
@@ -137,10 +137,26 @@ fn main() -> ExitCode {
     if let Some(Command::Client(args)) = cli.command {
         return img2img_harness::client_grading::main(args);
     }
-    if cli.record.is_some() && !matches!(cli.target, TargetArg::Live) {
-        eprintln!("error: --record stores live exchanges: use it with --target live");
-        return ExitCode::from(2);
-    }
+    let target = match (cli.target, cli.replay, cli.record, cli.base_url) {
+        (_, Some(dir), None, None) => Target::Replay(dir),
+        (TargetArg::Live, None, record, base_url) => Target::Live { base_url, record },
+        (TargetArg::Emulator, None, None, None) => Target::Emulator,
+        (_, Some(_), _, Some(_)) => {
+            return usage("--base-url is for --target live: a replay sends nothing anywhere");
+        }
+        (TargetArg::Emulator, None, Some(_), _) => {
+            return usage("--record stores live exchanges: use it with --target live");
+        }
+        (TargetArg::Emulator, None, None, Some(_)) => {
+            return usage(
+                "--base-url names a live server: use it with --target live (the emulators start in process)",
+            );
+        }
+        // clap refuses --record with --replay.
+        (_, Some(_), Some(_), None) => {
+            return usage("--record and --replay cannot be used together");
+        }
+    };
     let seed = cli.seed.unwrap_or_else(random_seed);
     let given = Given {
         providers: dedup(cli.providers.clone()),
@@ -150,19 +166,13 @@ fn main() -> ExitCode {
         max_requests: cli.max_requests,
     };
     let mut options = RunOptions {
-        target: match cli.target {
-            TargetArg::Emulator => TargetChoice::Emulator,
-            TargetArg::Live => TargetChoice::Live,
-        },
+        target,
         providers: if cli.providers.is_empty() {
             Provider::all().collect::<Vec<_>>()
         } else {
             dedup(cli.providers)
         },
-        base_url: cli.base_url,
         max_requests: cli.max_requests.unwrap_or(60),
-        record: cli.record,
-        replay: cli.replay,
         cases: cli.cases.unwrap_or(32),
         seed,
         checks: if cli.checks.is_empty() {
@@ -176,9 +186,9 @@ fn main() -> ExitCode {
         prices: cli.prices,
         ..RunOptions::default()
     };
-    if let Some(dir) = &options.replay {
+    if let Target::Replay(dir) = options.target.clone() {
         let applied =
-            Recording::load(dir).and_then(|recording| recording.apply(&mut options, &given));
+            Recording::load(&dir).and_then(|recording| recording.apply(&mut options, &given));
         if let Err(e) = applied {
             eprintln!("error: {e}");
             return ExitCode::from(2);
@@ -286,6 +296,11 @@ fn main() -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn usage(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
 }
 
 fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {

@@ -7,8 +7,17 @@ use quick_xml::events::BytesText;
 
 use img2img_report::results::{CheckResult, RunResults, Status, schema};
 
-/// Writes every output file under `dir`; returns the paths written.
+/// Writes every output file of a server run under `dir`; returns the paths written.
 pub fn write_all(results: &RunResults, dir: &Path) -> Result<Vec<String>, String> {
+    write_with_summary(results, dir, summary(results))
+}
+
+/// [`write_all`] with another `summary.md` (a client grading run writes its own).
+pub fn write_with_summary(
+    results: &RunResults,
+    dir: &Path,
+    summary: String,
+) -> Result<Vec<String>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let files = [
         (
@@ -20,7 +29,7 @@ pub fn write_all(results: &RunResults, dir: &Path) -> Result<Vec<String>, String
             serde_json::to_string_pretty(&schema()).map_err(|e| e.to_string())?,
         ),
         ("junit.xml", junit(results)?),
-        ("summary.md", summary(results)),
+        ("summary.md", summary),
     ];
     let mut written = Vec::new();
     for (name, text) in files {
@@ -142,12 +151,9 @@ fn suite_name(r: &CheckResult) -> String {
     }
 }
 
-/// A Markdown summary for people (and CI job summaries); a client grading run gets its own
-/// ([`crate::client_grading::summary`]).
+/// A Markdown summary of a server run for people (and CI job summaries); a client grading run has
+/// its own (`client_grading::summary`).
 pub fn summary(results: &RunResults) -> String {
-    if !results.client_runs.is_empty() {
-        return crate::client_grading::summary(results);
-    }
     let mut out = String::from("# Conformance run\n\n");
     out.push_str(&format!(
         "{} passed, {} failed, {} skipped · seed `{}` · {} cases per check · {} → {}\n\n",

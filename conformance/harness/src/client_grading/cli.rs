@@ -18,8 +18,8 @@ use super::scenario;
 /// variable, e.g. NOVITA_API_KEY) and checks what it sent and how it ended.
 #[derive(Debug, Args)]
 pub struct ClientArgs {
-    /// The provider the command talks to.
-    #[arg(long, value_name = "PROVIDER")]
+    /// The provider the command talks to (one per spec in specs/).
+    #[arg(long, value_name = "PROVIDER", value_parser = crate::provider_flag::parser())]
     pub provider: Provider,
     /// Scenarios to run (repeatable); every built-in one (and every one of --scenario-file) when
     /// none is given: happy, slow-queue, job-fails, rate-limited, flaky-polls, create-dropped,
@@ -179,7 +179,8 @@ fn run_inner(args: ClientArgs) -> Result<ExitCode, String> {
             }
         }))
         .map_err(|e| e.to_string())?;
-    let files = crate::output::write_all(&graded.results, &out)?;
+    let files =
+        crate::output::write_with_summary(&graded.results, &out, super::summary(&graded.results))?;
     eprintln!(
         "wrote {} and {}/*.jsonl",
         files.join(", "),

@@ -3,12 +3,13 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use img2img_specs::{Provider, Spec};
+
 fn conformance() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_conformance"));
-    command
-        .env_remove("GPTPROTO_API_KEY")
-        .env_remove("NOVITA_API_KEY")
-        .env_remove("MODELSLAB_API_KEY");
+    for provider in Provider::all() {
+        command.env_remove(&Spec::embedded(provider).extensions().provider.key_env);
+    }
     command
 }
 
@@ -187,10 +188,38 @@ fn bad_flags_exit_with_2() {
         vec!["--check", "vibes"],
         vec!["--cases", "0"],
         vec!["--record", "/tmp/x"],
+        vec!["--base-url", "http://127.0.0.1:9"],
+        vec!["--replay", "/tmp/x", "--base-url", "http://127.0.0.1:9"],
+        vec!["client", "--provider", "midjourney", "--", "true"],
     ] {
         let output = conformance().args(&args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
         assert!(!output.stderr.is_empty(), "{args:?}: no message");
+    }
+}
+
+#[test]
+fn the_provider_flags_list_every_spec_and_refuse_an_unknown_id_naming_them() {
+    for args in [&["--help"][..], &["client", "--help"]] {
+        let help = conformance().args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&help.stdout);
+        for provider in Provider::all() {
+            assert!(
+                text.contains(provider.id()),
+                "{args:?} lacks {provider}:\n{text}"
+            );
+        }
+    }
+    for args in [
+        &["--provider", "acme"][..],
+        &["client", "--provider", "acme", "--", "true"],
+    ] {
+        let output = conformance().args(args).output().unwrap();
+        let error = String::from_utf8_lossy(&output.stderr);
+        assert!(error.contains("acme"), "{error}");
+        for provider in Provider::all() {
+            assert!(error.contains(provider.id()), "{args:?}: {error}");
+        }
     }
 }
 

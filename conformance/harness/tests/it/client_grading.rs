@@ -81,7 +81,8 @@ pub(crate) fn keep_for_report(client: &str, provider: Provider, results: &RunRes
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../target/conformance/clients")
         .join(format!("{client}-{provider}"));
-    img2img_harness::output::write_all(results, &dir).unwrap();
+    let summary = img2img_harness::client_grading::summary(results);
+    img2img_harness::output::write_with_summary(results, &dir, summary).unwrap();
 }
 
 /// Short bounds for tests: a stuck job must be given up within 6 s (the example client gives up

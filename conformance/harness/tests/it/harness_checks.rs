@@ -238,9 +238,11 @@ async fn a_live_target_answering_an_unlisted_status_fails_fast() {
     .await
     .unwrap();
     let options = RunOptions {
-        target: img2img_harness::TargetChoice::Live,
+        target: img2img_harness::Target::Live {
+            base_url: Some(emulator.base_url()),
+            record: None,
+        },
         providers: vec![Provider::named("novita")],
-        base_url: Some(emulator.base_url()),
         keys: vec![(Provider::named("novita"), key)],
         checks: vec![CheckId::JobLifecycle],
         cases: 40,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use img2img_emulator::{Config, Emulator};
 use img2img_harness::cassette::{Given, Recording};
 use img2img_harness::output::write_all;
-use img2img_harness::{Polling, RunOptions, TargetChoice, run};
+use img2img_harness::{Polling, RunOptions, Target, run};
 use img2img_report::results::Status;
 use img2img_specs::{ApiKey, Provider};
 
@@ -45,9 +45,10 @@ async fn a_recorded_run_replays_to_the_same_results_and_keeps_no_key() {
         max: Duration::from_millis(50),
     };
     let live = RunOptions {
-        target: TargetChoice::Live,
-        base_url: Some(emulator.base_url()),
-        record: Some(cassettes.clone()),
+        target: Target::Live {
+            base_url: Some(emulator.base_url()),
+            record: Some(cassettes.clone()),
+        },
         keys: Provider::all().map(|p| (p, key.clone())).collect(),
         cases: 6,
         seed: 4242,
@@ -68,7 +69,7 @@ async fn a_recorded_run_replays_to_the_same_results_and_keeps_no_key() {
     );
 
     let mut replay = RunOptions {
-        replay: Some(cassettes.clone()),
+        target: Target::Replay(cassettes.clone()),
         polling: Some(polling),
         ..RunOptions::default()
     };
@@ -115,8 +116,10 @@ async fn a_recorded_run_replays_to_the_same_results_and_keeps_no_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_runs_without_a_key_are_skipped_not_failed() {
     let options = RunOptions {
-        target: TargetChoice::Live,
-        base_url: Some("http://127.0.0.1:9".into()),
+        target: Target::Live {
+            base_url: Some("http://127.0.0.1:9".into()),
+            record: None,
+        },
         providers: vec![Provider::named("modelslab")],
         ..RunOptions::default()
     };
@@ -153,8 +156,10 @@ async fn the_request_budget_stops_a_live_run() {
     .await
     .unwrap();
     let options = RunOptions {
-        target: TargetChoice::Live,
-        base_url: Some(emulator.base_url()),
+        target: Target::Live {
+            base_url: Some(emulator.base_url()),
+            record: None,
+        },
         providers: vec![Provider::named("novita")],
         keys: vec![(Provider::named("novita"), key)],
         max_requests: 5,
@@ -186,9 +191,10 @@ async fn a_recording_replays_with_no_other_flag_and_a_small_budget_skips() {
     .unwrap();
     let cassettes = scratch("cassettes-budget");
     let live = RunOptions {
-        target: TargetChoice::Live,
-        base_url: Some(emulator.base_url()),
-        record: Some(cassettes.clone()),
+        target: Target::Live {
+            base_url: Some(emulator.base_url()),
+            record: Some(cassettes.clone()),
+        },
         providers: vec![Provider::named("novita")],
         keys: vec![(Provider::named("novita"), key)],
         cases: 8,
