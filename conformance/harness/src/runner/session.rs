@@ -78,7 +78,7 @@ pub(super) struct Session {
 /// What opening a target gave.
 pub(super) enum Opened {
     /// Ready for checks.
-    Ready(Session),
+    Ready(Box<Session>),
     /// Nothing to run against (a live run without a key); every check is skipped for this reason.
     Unavailable(String),
 }
@@ -139,7 +139,7 @@ impl Session {
                 }
             }
         };
-        Ok(Opened::Ready(session))
+        Ok(Opened::Ready(Box::new(session)))
     }
 
     async fn emulator(options: &RunOptions, provider: Provider) -> Result<Session, RunError> {
