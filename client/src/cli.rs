@@ -356,6 +356,11 @@ async fn resume(args: ResumeArgs) -> u8 {
         Ok(handle) => handle,
         Err(e) => return usage_error(e),
     };
+    let file = handle_file(&args.handle);
+    if let Some(finished) = file.as_deref().and_then(Finished::read) {
+        print_finished(&args.common, &handle, &finished);
+        return 0;
+    }
     if let Err(e) = check_out_dir(&args.common.out) {
         return usage_error(e);
     }
@@ -375,7 +380,7 @@ async fn resume(args: ResumeArgs) -> u8 {
             client.base_url()
         );
     }
-    finish(&client, &args.common, handle, None).await
+    finish(&client, &args.common, handle, file).await
 }
 
 /// Waits for the job, writes its images, prints the summary.
@@ -410,10 +415,90 @@ async fn finish(
         }
     };
     if let Some(path) = saved {
-        let _ = std::fs::remove_file(path);
+        Finished::record(&path, &handle, &result.status, &written);
     }
     print_summary(common, &result, &images, &written, started.elapsed());
     0
+}
+
+/// The path of a handle given as a file (`None` for handle JSON given inline).
+fn handle_file(text_or_path: &str) -> Option<PathBuf> {
+    let trimmed = text_or_path.trim();
+    (!trimmed.starts_with('{')).then(|| PathBuf::from(trimmed))
+}
+
+/// What a handle file says once its job has finished: its final status and the images written.
+/// The file keeps the handle's fields beside `finished`, so it still reads as a handle.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Finished {
+    /// The provider's terminal status word.
+    status: String,
+    /// The image files written, in order.
+    images: Vec<PathBuf>,
+    /// When the images were written.
+    finished_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Finished {
+    /// Rewrites the handle file at `path` with the finished state (best effort: the images are
+    /// already written, and a handle file that stays unfinished only means a `resume` polls again).
+    fn record(path: &Path, handle: &JobHandle, status: &str, images: &[PathBuf]) {
+        let finished = Finished {
+            status: status.to_owned(),
+            images: images.to_vec(),
+            finished_at: chrono::Utc::now(),
+        };
+        let mut value = serde_json::to_value(handle).unwrap_or_else(|_| json!({}));
+        if let (Some(map), Ok(state)) = (value.as_object_mut(), serde_json::to_value(finished)) {
+            map.insert("finished".into(), state);
+        }
+        let _ = std::fs::write(path, value.to_string());
+    }
+
+    /// The finished state a handle file holds, if its job has finished.
+    fn read(path: &Path) -> Option<Finished> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+        serde_json::from_value(value.get("finished")?.clone()).ok()
+    }
+}
+
+/// `resume` of a job that already finished: where its images are; nothing is sent.
+fn print_finished(common: &CommonArgs, handle: &JobHandle, finished: &Finished) {
+    let mut stdout = std::io::stdout().lock();
+    if common.json {
+        let summary = json!({
+            "provider": handle.provider.id(),
+            "job": handle,
+            "status": finished.status,
+            "already_finished": true,
+            "finished_at": finished.finished_at,
+            "images": finished.images.iter().map(|path| json!({
+                "path": path,
+                "exists": path.exists(),
+            })).collect::<Vec<_>>(),
+        });
+        let _ = writeln!(stdout, "{summary}");
+        return;
+    }
+    let _ = writeln!(
+        stdout,
+        "{} job {} already finished ({}, {}); nothing was sent. Its images:",
+        handle.provider,
+        handle.id,
+        finished.status,
+        finished
+            .finished_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    for path in &finished.images {
+        let gone = if path.exists() {
+            ""
+        } else {
+            "  (no longer there)"
+        };
+        let _ = writeln!(stdout, "  {}{gone}", path.display());
+    }
 }
 
 fn print_progress(p: &Progress) {

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use crate::view::{
-    EmulatorInfo, ErrorAnswer, ErrorDecision, ErrorRule, EtaUnit, JobStatus, KeyPlacement, Limits,
-    RateLimits, RenderDefaults, Stages, status_kind,
+    Answers, Cause, EmulatorInfo, ErrorAnswer, ErrorDecision, ErrorRule, EtaUnit, IdPlace,
+    JobIdStyle, JobStatus, KeyPlacement, Limits, RateLimits, RenderDefaults, Stages, WebhookAnswer,
+    status_kind,
 };
 
 /// `x-provider`: who the spec describes.

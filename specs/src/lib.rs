@@ -14,6 +14,7 @@
 //!   `x-auth` ([`AuthInfo::place`](extensions::AuthInfo::place)), `x-limits`, `x-emulator`, typed.
 //! - `operations` (feature `guard`): the `Operations` trait every generated client implements, so
 //!   any of them is called by operation id from JSON.
+//! - [`parity`]: `x-parity`, the differences from a provider's own published spec kept on purpose.
 
 //!
 //! ```
@@ -35,17 +36,19 @@ pub mod guard;
 mod operation;
 #[cfg(feature = "guard")]
 pub mod operations;
+pub mod parity;
 mod provider;
 pub mod schema;
 mod secret;
 mod spec;
+pub mod template;
 mod validate;
 mod view;
 mod violation;
 pub mod vocabulary;
 
 pub use operation::{
-    Location, Method, Operation, Parameter, Response, UnknownLocation, UnknownMethod,
+    Location, Method, Operation, Parameter, Response, UnknownLocation, UnknownMethod, operations_of,
 };
 pub use provider::{Provider, UnknownProvider};
 pub use schema::Reading;

@@ -260,6 +260,13 @@ impl Operation {
     }
 }
 
+/// Every operation of an OpenAPI 3.x `document` (3.0 or 3.1, a spec of this project or any other,
+/// such as a provider's own published one), in document order, read as [`crate::Spec::operations`]
+/// reads a spec; `Err` names a parameter whose `in` is none of OpenAPI's four.
+pub fn operations_of(document: &Value) -> Result<Vec<Operation>, SpecError> {
+    collect(document)
+}
+
 /// Reads every operation of `document`'s `paths`, in document order.
 pub(crate) fn collect(document: &Value) -> Result<Vec<Operation>, SpecError> {
     let mut operations = Vec::new();

@@ -8,9 +8,18 @@ use img2img_specs::operations::{NotSent, Outcome};
 
 use super::{Error, Scrub, TransportStage, answer};
 
+/// Records the HTTP status an answer came with on the attempt's `request` span, so the log says
+/// the status received (a 403 stays 403 even when its reason reads as a bad key).
+fn record_status(status: u16) {
+    tracing::Span::current().record("status", status);
+}
+
 /// The error an outcome other than [`Outcome::Success`] stands for (a success passed here is an
 /// unexpected body).
 pub(crate) fn from_outcome(provider: Provider, outcome: Outcome, scrub: &Scrub) -> Error {
+    if let Some(status) = outcome.status() {
+        record_status(status);
+    }
     match outcome {
         Outcome::NotSent(refusal) => not_sent(refusal, scrub),
         Outcome::ErrorBody {

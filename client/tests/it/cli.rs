@@ -112,9 +112,39 @@ async fn a_whole_job_writes_its_images_and_a_json_summary() {
         assert_eq!(image["width"], 32 + i as u64);
         assert_eq!(std::fs::read(file).unwrap(), png(32 + i as u32, 16));
     }
-    // The handle file written at submission is gone once the images are safe.
-    assert!(!out.join("novita-task-42.job.json").exists());
     assert!(!stdout.contains(KEY) && !stderr.contains(KEY));
+    // The handle file written at submission now says the job finished and where its images are:
+    // resuming it sends nothing and says so.
+    let handle_file = out.join("novita-task-42.job.json");
+    let sent = server.received_requests().await.unwrap().len();
+    let output = img2img(
+        args(&["resume", handle_file.to_str().unwrap()]),
+        &[("NOVITA_API_KEY", KEY)],
+    )
+    .await;
+    let resumed = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{resumed}\n{}",
+        text(&output.stderr)
+    );
+    assert!(
+        resumed.starts_with("novita job task-42 already finished (TASK_STATUS_SUCCEED, "),
+        "{resumed}"
+    );
+    assert!(
+        resumed.contains("nothing was sent. Its images:"),
+        "{resumed}"
+    );
+    for i in 0..2 {
+        let image = out.join(format!("novita-task-42-{i}.png"));
+        assert!(
+            resumed.contains(&format!("  {}\n", image.display())),
+            "{resumed}"
+        );
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), sent);
     // The body the command sent: the neutral flags where Novita wants them.
     let received = server.received_requests().await.unwrap();
     let create: Value = serde_json::from_slice(&received[0].body).unwrap();

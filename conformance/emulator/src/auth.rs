@@ -1,73 +1,79 @@
-//! The key, where each provider's spec (`x-auth`) puts it: a header with one of the accepted
-//! prefixes (GPTProto raw or `Bearer `, Novita `Bearer ` or bare), or a field of the JSON body
-//! (ModelsLab `key`). Keys are compared, hashed for per-key limits, and never logged or echoed.
+//! The key, where the spec's `x-auth` puts it: a header with one of the accepted prefixes, or a
+//! field of the JSON body. Keys are compared, hashed for per-key limits, and never logged or
+//! echoed.
 
-use axum::http::{HeaderMap, StatusCode};
-use img2img_specs::Provider;
-use img2img_specs::extensions::AuthPlacement;
+use axum::http::HeaderMap;
+use img2img_specs::ApiKey;
+use img2img_specs::extensions::{AuthInfo, AuthPlacement, Cause};
 use serde_json::Value;
 
-use super::error::{ApiError, ErrorKind};
+use super::error::ApiError;
 use super::images::stable_hash;
-use super::state::Shared;
 
-/// Whether the key travels in a header (checked before the body is read).
-pub(crate) fn in_header(shared: &Shared, provider: Provider) -> bool {
-    shared.info(provider).spec.extensions().auth.placement == AuthPlacement::Header
+/// The keys one emulator accepts.
+#[derive(Debug, Default)]
+pub(crate) struct Keys {
+    /// Accepted keys (the configured ones and those faults are bound to); none: any non-empty key.
+    accepted: Vec<ApiKey>,
+    /// Whether any key was configured.
+    any: bool,
+    /// The `skip_auth` defect: missing and wrong keys pass.
+    skip: bool,
 }
 
-/// Checks the key of a request; returns a hash of it (for per-key limits).
-pub(crate) fn check(
-    shared: &Shared,
-    provider: Provider,
-    headers: &HeaderMap,
-    body: Option<&Value>,
-) -> Result<u64, ApiError> {
-    let auth = &shared.info(provider).spec.extensions().auth;
-    let sent: Option<&str> = match auth.placement {
-        AuthPlacement::Header => headers
-            .get(auth.name.as_str())
-            .and_then(|v| v.to_str().ok())
-            .map(|value| strip_prefix(value, &auth.accepted_prefixes)),
-        AuthPlacement::Body => body
-            .and_then(|b| b.get(auth.name.as_str()))
-            .and_then(Value::as_str)
-            .map(str::trim),
-    };
-    if shared.config.defects.skip_auth {
-        return Ok(sent.map_or(0, |k| stable_hash(k.as_bytes())));
+impl Keys {
+    pub fn new(api_keys: &[ApiKey], fault_keys: impl Iterator<Item = ApiKey>, skip: bool) -> Keys {
+        if api_keys.is_empty() && !skip {
+            tracing::warn!(
+                "no API key configured: any non-empty key is accepted (set --api-key or Config::api_keys)"
+            );
+        }
+        Keys {
+            any: api_keys.is_empty(),
+            accepted: api_keys.iter().cloned().chain(fault_keys).collect(),
+            skip,
+        }
     }
-    let where_ = || match auth.placement {
-        AuthPlacement::Header => format!("the {} header", auth.name),
-        AuthPlacement::Body => format!("the body field `{}`", auth.name),
-    };
-    let Some(key) = sent.filter(|k| !k.is_empty()) else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorKind::MissingKey,
-            format!("missing API key: send it in {}", where_()),
-        ));
-    };
-    let accepted = shared.config.api_keys.is_empty()
-        || shared
-            .config
-            .api_keys
-            .iter()
-            .chain(shared.config.key_faults.iter().map(|f| &f.key))
-            .any(|k| k.expose_secret() == key);
-    if !accepted {
-        let status = if provider == Provider::named("novita") {
-            StatusCode::FORBIDDEN
-        } else {
-            StatusCode::UNAUTHORIZED
+
+    /// Checks the key of a request where `auth` puts it; returns a hash of it (for per-key
+    /// limits). The body is read only for a key in the body.
+    pub fn check(
+        &self,
+        auth: &AuthInfo,
+        headers: &HeaderMap,
+        body: Option<&Value>,
+    ) -> Result<u64, ApiError> {
+        let sent: Option<&str> = match auth.placement {
+            AuthPlacement::Header => headers
+                .get(auth.name.as_str())
+                .and_then(|v| v.to_str().ok())
+                .map(|value| strip_prefix(value, &auth.accepted_prefixes)),
+            AuthPlacement::Body => body
+                .and_then(|b| b.get(auth.name.as_str()))
+                .and_then(Value::as_str)
+                .map(str::trim),
         };
-        return Err(ApiError::new(
-            status,
-            ErrorKind::WrongKey,
-            format!("invalid API key in {}", where_()),
-        ));
+        if self.skip {
+            return Ok(sent.map_or(0, |k| stable_hash(k.as_bytes())));
+        }
+        let where_ = || match auth.placement {
+            AuthPlacement::Header => format!("the {} header", auth.name),
+            AuthPlacement::Body => format!("the body field `{}`", auth.name),
+        };
+        let Some(key) = sent.filter(|k| !k.is_empty()) else {
+            return Err(ApiError::new(
+                Cause::MissingKey,
+                format!("missing API key: send it in {}", where_()),
+            ));
+        };
+        if !(self.any || self.accepted.iter().any(|k| k.expose_secret() == key)) {
+            return Err(ApiError::new(
+                Cause::WrongKey,
+                format!("invalid API key in {}", where_()),
+            ));
+        }
+        Ok(stable_hash(key.as_bytes()))
     }
-    Ok(stable_hash(key.as_bytes()))
 }
 
 /// The key with the longest matching accepted prefix removed (`Bearer ` matched in any case).

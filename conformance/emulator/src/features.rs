@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-/// A number sent as a JSON number or as a decimal string (ModelsLab).
+/// A number sent as a JSON number or as a decimal string (both forms some specs accept).
 pub(crate) fn as_number(value: &Value) -> Option<f64> {
     match value {
         Value::Number(n) => n.as_f64(),

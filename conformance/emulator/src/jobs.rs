@@ -1,8 +1,10 @@
 //! Jobs: what was asked, where each one is in its lifecycle (queued, processing, succeeded or
-//! failed), and the bounded store that holds them until their TTL ends.
+//! failed), the bounded store that holds them until their TTL ends, and [`Jobs`], the part of an
+//! emulator that keeps them (with the rate windows and the id sequence).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use img2img_specs::Provider;
@@ -11,6 +13,8 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::images::{Format, RenderParams};
+use super::rate_limit::RateWindows;
+use super::sync::lock;
 
 /// Where a job is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +31,8 @@ impl Phase {
     }
 }
 
-/// Novita's `extra.webhook.test_mode`: send a mock event with this outcome instead of running.
+/// A webhook test mode (`x-feature: webhook_test_mode`): send a mock event with this outcome
+/// instead of running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TestMode {
     Succeed,
@@ -53,8 +58,10 @@ pub(crate) struct JobRequest {
     pub base_url: String,
     /// The result operation of the family the job was created through.
     pub result_operation: String,
-    /// Provider-specific echo (model name, track id, scheduler...).
-    pub echo: Value,
+    /// The request fields the spec's answer templates read (`request.*`), and nothing else.
+    pub fields: Value,
+    /// The init image, when the request sent it as an http(s) URL.
+    pub input_url: Option<String>,
 }
 
 /// One job. Cloning one is cheap (its request is shared), so that an answer can be built from a
@@ -72,7 +79,7 @@ pub(crate) struct Job {
     pub finished: Option<(Instant, SystemTime)>,
     /// How long the outputs' URLs live, in seconds.
     pub url_ttl: Duration,
-    /// How the webhook went (ModelsLab's `webhook_status`).
+    /// How the webhook went (`job.webhook_status`).
     pub webhook_status: String,
     /// Total planned processing time (for eta and progress).
     pub processing: Duration,
@@ -81,21 +88,6 @@ pub(crate) struct Job {
 }
 
 impl Job {
-    /// Output file names (`{id}-{i}.{ext}`), known from the start (ModelsLab's `future_links`).
-    pub fn output_names(&self) -> impl Iterator<Item = String> + '_ {
-        (0..self.request.count).map(|i| output_name(&self.id, i, self.request.format))
-    }
-
-    /// The outputs a status answer lists: every output name once succeeded, none before.
-    pub fn outputs(&self) -> impl Iterator<Item = String> + '_ {
-        let count = if self.phase == Phase::Succeeded {
-            self.request.count
-        } else {
-            0
-        };
-        (0..count).map(|i| output_name(&self.id, i, self.request.format))
-    }
-
     /// Seconds until the job should end (0 once terminal).
     pub fn eta(&self, now: Instant) -> f64 {
         if self.phase.is_terminal() {
@@ -278,5 +270,82 @@ impl JobStore {
 
     pub fn running(&self) -> usize {
         self.running.values().map(|n| *n as usize).sum()
+    }
+}
+
+/// The first number of the `sequence` id style.
+const FIRST_NUMBER: u64 = 70_000_000;
+
+/// The jobs of one emulator: the bounded table, the images created per key (for an
+/// images-per-minute limit), and the next number of the `sequence` id style.
+#[derive(Debug)]
+pub(crate) struct Jobs {
+    store: Mutex<JobStore>,
+    rate: Mutex<RateWindows>,
+    next_number: AtomicU64,
+    /// The `forget_jobs` defect: answers see no job.
+    forget: bool,
+}
+
+impl Jobs {
+    pub fn new(max_jobs: usize, forget: bool) -> Jobs {
+        Jobs {
+            store: Mutex::new(JobStore::new(max_jobs)),
+            rate: Mutex::new(RateWindows::default()),
+            next_number: AtomicU64::new(FIRST_NUMBER),
+            forget,
+        }
+    }
+
+    /// A copy of job `id` for an answer, if it is held (none under the `forget_jobs` defect).
+    pub fn snapshot(&self, id: &str) -> Option<Job> {
+        if self.forget {
+            return None;
+        }
+        self.get(id)
+    }
+
+    /// A copy of job `id`, if it is held.
+    pub fn get(&self, id: &str) -> Option<Job> {
+        lock(&self.store).get(id).cloned()
+    }
+
+    /// Changes job `id`, if it is held.
+    pub fn update(&self, id: &str, change: impl FnOnce(&mut Job)) {
+        lock(&self.store).update(id, change);
+    }
+
+    /// Adds a job (see [`JobStore::admit`]).
+    pub fn admit(&self, job: Job, queued_limit: Option<u32>) -> Result<Vec<Arc<str>>, AdmitError> {
+        lock(&self.store).admit(job, queued_limit)
+    }
+
+    /// Takes `images` from the allowance of `limit` images per minute of `key` at `provider`; on
+    /// refusal, the seconds to wait.
+    pub fn take_images(
+        &self,
+        provider: Provider,
+        key: u64,
+        images: u32,
+        limit: u32,
+        now: Instant,
+    ) -> Result<(), u64> {
+        lock(&self.rate).take((provider, key), images, limit, now)
+    }
+
+    /// The next number of the `sequence` id style.
+    pub fn next_number(&self) -> u64 {
+        self.next_number.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Removes the jobs whose TTL ended; returns their ids.
+    pub fn sweep(&self, now: Instant, job_ttl: Duration) -> Vec<Arc<str>> {
+        lock(&self.store).sweep(now, job_ttl)
+    }
+
+    /// Jobs held, and of those, not yet finished.
+    pub fn counts(&self) -> (usize, usize) {
+        let store = lock(&self.store);
+        (store.len(), store.running())
     }
 }

@@ -1,24 +1,32 @@
-//! Novita's rate limit: images created per key in any 60 s window. (ModelsLab's, running jobs per
-//! key, is counted by the job store when a job is admitted.)
+//! The images-per-minute limit (`x-limits.rate-limit.images-per-minute`): images created per key
+//! in any 60 s window. (The queued-requests limit, unfinished jobs per key, is counted by the job
+//! store when a job is admitted.)
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
+use img2img_specs::Provider;
 use tokio::time::Instant;
 
-/// The window Novita counts images in.
+/// The window images are counted in.
 pub(crate) const WINDOW: Duration = Duration::from_secs(60);
 
 /// Images created per key, with their times, for the last [`WINDOW`].
 #[derive(Debug, Default)]
 pub(crate) struct RateWindows {
-    by_key: HashMap<u64, VecDeque<(Instant, u32)>>,
+    by_key: HashMap<(Provider, u64), VecDeque<(Instant, u32)>>,
 }
 
 impl RateWindows {
     /// Takes `images` from the key's allowance of `limit` per window; on refusal, the seconds until
     /// enough of the window has passed.
-    pub fn take(&mut self, key: u64, images: u32, limit: u32, now: Instant) -> Result<(), u64> {
+    pub fn take(
+        &mut self,
+        key: (Provider, u64),
+        images: u32,
+        limit: u32,
+        now: Instant,
+    ) -> Result<(), u64> {
         self.by_key.retain(|_, entries| {
             while entries
                 .front()
@@ -48,16 +56,17 @@ mod tests {
     fn counts_images_per_key_over_a_sliding_minute() {
         let start = Instant::now();
         let mut windows = RateWindows::default();
-        assert!(windows.take(1, 8, 10, start).is_ok());
-        assert!(windows.take(1, 2, 10, start).is_ok());
-        assert!(windows.take(1, 1, 10, start).is_err());
+        let provider = Provider::all().next().unwrap();
+        assert!(windows.take((provider, 1), 8, 10, start).is_ok());
+        assert!(windows.take((provider, 1), 2, 10, start).is_ok());
+        assert!(windows.take((provider, 1), 1, 10, start).is_err());
         assert!(
-            windows.take(2, 10, 10, start).is_ok(),
+            windows.take((provider, 2), 10, 10, start).is_ok(),
             "another key has its own allowance"
         );
         assert!(
             windows
-                .take(1, 1, 10, start + Duration::from_secs(61))
+                .take((provider, 1), 1, 10, start + Duration::from_secs(61))
                 .is_ok()
         );
     }

@@ -1,5 +1,6 @@
-//! Images rendered when someone first looks: a download, a ModelsLab answer with `base64: "yes"`,
-//! or a request that names one of the emulator's own image URLs as its input. The job's stored
+//! Images rendered when someone first looks: a download, an answer that carries them inline
+//! (`<image>.base64`), or a request that names one of the emulator's own image URLs as its input.
+//! [`Images`] is the part of an emulator that holds them: the bounded store and the renderer. The job's stored
 //! parameters and input are in the image store ([`ImageStore`](super::storage::ImageStore)); the
 //! rendering runs on the blocking pool, at most one per core at a time (so memory in flight stays
 //! bounded), at most once per image at a time (concurrent downloads wait for the same one), and
@@ -18,8 +19,8 @@ use tokio::time::Instant;
 use super::images::{self, Format, RenderParams};
 use super::inputs::{Input, InputMemo};
 use super::jobs::JobRequest;
-use super::state::{Shared, lock};
-use super::storage::{Encoded, Found};
+use super::storage::{Encoded, Found, ImageStore};
+use super::sync::lock;
 
 /// Bytes of resized inputs the base cache keeps at most.
 const BASE_CACHE_BYTES: usize = 8 * 1024 * 1024;
@@ -63,14 +64,14 @@ impl BaseCache {
 
 /// The rendering machinery one emulator shares.
 #[derive(Debug)]
-pub(crate) struct Renderer {
+struct Renderer {
     bases: Arc<Mutex<BaseCache>>,
     permits: Semaphore,
     cores: usize,
     /// Pixel and encoding buffers between renderings (at most two per core).
     scratch: Mutex<Vec<Vec<u8>>>,
     /// Recently decoded inputs, by their request text.
-    pub inputs: Mutex<InputMemo>,
+    inputs: Mutex<InputMemo>,
 }
 
 impl Default for Renderer {
@@ -86,25 +87,93 @@ impl Default for Renderer {
     }
 }
 
-/// The encoded bytes and format of the image called `name` (`{job}-{i}.{ext}`), rendered now if
-/// they are not held; `Ok(None)` if no such image is held (unknown, expired or evicted).
-pub(crate) async fn image(
-    shared: &Shared,
-    name: &str,
-) -> Result<Option<(Encoded, Format)>, String> {
-    let Some(found) = lock(&shared.images).find(name, Instant::now()) else {
-        return Ok(None);
-    };
-    if let Some(encoded) = found.cell.get() {
-        return Ok(Some((encoded.clone(), found.format)));
+/// The images of one emulator: the bounded store (outputs, their inputs, the encoded bytes
+/// rendered so far) and the renderer.
+#[derive(Debug)]
+pub(crate) struct Images {
+    store: Mutex<ImageStore>,
+    renderer: Renderer,
+}
+
+impl Images {
+    pub fn new(max_stored_bytes: u64) -> Images {
+        Images {
+            store: Mutex::new(ImageStore::new(max_stored_bytes)),
+            renderer: Renderer::default(),
+        }
     }
-    let encoded = found
-        .cell
-        .get_or_try_init(|| render_on_pool(&shared.renderer, &found))
-        .await?
-        .clone();
-    lock(&shared.images).rendered(&found);
-    Ok(Some((encoded, found.format)))
+
+    /// The encoded bytes and format of the image called `name` (`{job}-{i}.{ext}`), rendered now
+    /// if they are not held; `Ok(None)` if no such image is held (unknown, expired or evicted).
+    pub async fn image(&self, name: &str) -> Result<Option<(Encoded, Format)>, String> {
+        let Some(found) = lock(&self.store).find(name, Instant::now()) else {
+            return Ok(None);
+        };
+        if let Some(encoded) = found.cell.get() {
+            return Ok(Some((encoded.clone(), found.format)));
+        }
+        let encoded = found
+            .cell
+            .get_or_try_init(|| render_on_pool(&self.renderer, &found))
+            .await?
+            .clone();
+        lock(&self.store).rendered(&found);
+        Ok(Some((encoded, found.format)))
+    }
+
+    /// The bytes of image `name`, if it can be had (for an answer that carries it inline).
+    pub async fn bytes(&self, name: String) -> Option<axum::body::Bytes> {
+        match self.image(&name).await {
+            Ok(found) => found.map(|(encoded, _)| encoded.contiguous()),
+            Err(error) => {
+                tracing::warn!("{name} could not be rendered: {error}");
+                None
+            }
+        }
+    }
+
+    /// Adds the outputs of finished job `job`, to be rendered when first asked for.
+    pub fn insert(
+        &self,
+        job: Arc<str>,
+        request: Arc<JobRequest>,
+        input: Option<Arc<Input>>,
+        expires: Instant,
+    ) {
+        lock(&self.store).insert(job, request, input, expires);
+    }
+
+    /// Drops the images of `jobs`.
+    pub fn remove(&self, jobs: &[Arc<str>]) {
+        if jobs.is_empty() {
+            return;
+        }
+        let mut store = lock(&self.store);
+        for job in jobs {
+            store.remove(job);
+        }
+    }
+
+    /// Drops the images whose TTL ended.
+    pub fn sweep(&self, now: Instant) {
+        lock(&self.store).sweep(now);
+    }
+
+    /// Images held, and the bytes they hold.
+    pub fn counts(&self) -> (usize, u64) {
+        let store = lock(&self.store);
+        (store.len(), store.bytes())
+    }
+
+    /// The decoded input remembered for exactly `text`, if any.
+    pub fn remembered_input(&self, text: &str, max_pixels: u64) -> Option<Arc<Input>> {
+        lock(&self.renderer.inputs).get(text, max_pixels)
+    }
+
+    /// Remembers that `text` decodes to `input`.
+    pub fn remember_input(&self, text: &str, max_pixels: u64, input: &Arc<Input>) {
+        lock(&self.renderer.inputs).put(text, max_pixels, input);
+    }
 }
 
 async fn render_on_pool(renderer: &Renderer, found: &Found) -> Result<Encoded, String> {

@@ -3,13 +3,14 @@
 //! validation, the operation, defects), logging, and the server that can drop a connection on
 //! demand.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
@@ -17,21 +18,24 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, get, on};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use img2img_specs::{Location, Provider};
+use img2img_specs::extensions::{AuthPlacement, Cause, IdPlace};
+use img2img_specs::{Operation, Provider};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt as _;
 
-use super::auth;
-use super::config::Config;
-use super::error::{ApiError, ErrorKind};
+use super::answers::{ErrorScope, error_answer};
+use super::catalog::ProviderInfo;
+use super::config::{Config, Defects};
+use super::error::ApiError;
 use super::faults::{ConnectionKiller, FAULT_HEADER, Plan, failing_body, forever};
 use super::journal::{self, Journal, Reached, Unsent};
-use super::providers::{self, Ctx, Reply};
-use super::rendering;
-use super::state::{Shared, Stats};
+use super::operations::{self, Reply};
+use super::rendering::Images;
+use super::request::Ctx;
+use super::state::{App, Stats};
 use super::validation;
 
 /// Path of the health route (a trivial round trip; the benchmark's baseline).
@@ -41,7 +45,7 @@ pub const STATS_PATH: &str = "/emulator/stats";
 
 /// A handle on a router's state, for its [`Stats`].
 #[derive(Debug, Clone)]
-pub struct Handle(Arc<Shared>);
+pub struct Handle(App);
 
 impl Handle {
     /// Requests served, jobs and images held.
@@ -57,33 +61,29 @@ pub fn router(providers: &[Provider], config: Config) -> Router {
 
 /// [`router`], with a [`Handle`] to read its stats.
 pub fn router_with_handle(providers: &[Provider], config: Config) -> (Router, Handle) {
-    let shared = Shared::new(providers, config);
-    (build(Arc::clone(&shared)), Handle(shared))
+    let app = App::new(providers, config);
+    (build(app.clone()), Handle(app))
 }
 
-fn build(shared: Arc<Shared>) -> Router {
-    let mut router: Router<Arc<Shared>> = Router::new();
-    let mut providers: Vec<Provider> = shared.providers.keys().copied().collect();
-    providers.sort();
-    for provider in providers {
-        for operation in shared.info(provider).spec.operations() {
-            let Ok(filter) = MethodFilter::try_from(Method::from(operation.method)) else {
+fn build(app: App) -> Router {
+    let mut router: Router<App> = Router::new();
+    for provider in app.catalog.providers() {
+        for operation in app.catalog.get(provider).spec.operations() {
+            let method = Method::from(operation.method);
+            let Ok(filter) = MethodFilter::try_from(method) else {
                 continue;
             };
             let id = operation.id.clone();
             router = router.route(
                 &operation.path,
-                on(
-                    filter,
-                    move |State(shared): State<Arc<Shared>>, request: Request| {
-                        let id = id.clone();
-                        async move { handle(shared, provider, id, request).await }
-                    },
-                ),
+                on(filter, move |State(app): State<App>, request: Request| {
+                    let id = id.clone();
+                    async move { handle(app, provider, id, request).await }
+                }),
             );
         }
     }
-    if shared.config.defects.method_not_allowed_as_not_found {
+    if app.rules.defects.method_not_allowed_as_not_found {
         router = router.method_not_allowed_fallback(not_found);
     }
     router
@@ -91,21 +91,19 @@ fn build(shared: Arc<Shared>) -> Router {
         .route(HEALTH_PATH, get(|| async { "ok" }))
         .route(STATS_PATH, get(serve_stats))
         .fallback(not_found)
-        .layer(from_fn_with_state(Arc::clone(&shared), log_request))
-        .with_state(shared)
+        .layer(from_fn_with_state(app.clone(), log_request))
+        .with_state(app)
 }
 
 /// One log line per request: method, path, status, latency (never a header or a body, so never a
 /// key).
-async fn log_request(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    shared
-        .requests
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    shared.ensure_sweeper();
+async fn log_request(State(app): State<App>, request: Request, next: Next) -> Response {
+    app.requests.count();
+    app.runner.ensure_sweeper();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = std::time::Instant::now();
-    let response = match &shared.journal {
+    let response = match &app.journal {
         Some(journal) => journal::record(journal, request, |request| next.run(request)).await,
         None => next.run(request).await,
     };
@@ -118,21 +116,20 @@ async fn log_request(State(shared): State<Arc<Shared>>, request: Request, next: 
     response
 }
 
-async fn handle(
-    shared: Arc<Shared>,
-    provider: Provider,
-    operation: String,
-    request: Request,
-) -> Response {
-    let (parts, body) = request.into_parts();
+/// The pipeline of one request to `operation` of `provider`: faults, the operation, the answer
+/// (or a dropped connection).
+async fn handle(app: App, provider: Provider, operation: String, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
     if let Some(reached) = parts.extensions.get::<Reached>() {
         reached.set(provider, &operation);
     }
-    let mut plan = match Plan::for_request(&shared, provider, &operation, &parts.headers) {
+    let info = app.catalog.get(provider);
+    let defects = app.rules.defects;
+    let mut plan = match Plan::for_request(&app.faults, provider, &operation, &parts.headers) {
         Ok(plan) => plan,
         Err(error) => {
             let error = ApiError::invalid(format!("{FAULT_HEADER}: {error}"));
-            return respond(&shared, provider, Err(error), &Plan::default());
+            return respond(info, defects, Err(error), &Plan::default());
         }
     };
     if !plan.latency.is_zero() {
@@ -142,28 +139,26 @@ async fn handle(
         return drop_connection(&parts).await;
     }
     if let Some(status) = plan.status {
-        return respond(&shared, provider, Err(fault_error(status, &plan)), &plan);
+        return respond(info, defects, Err(fault_error(status, &plan)), &plan);
     }
-    let job = shared.info(provider).job;
     let mut ctx = Ctx {
         host: parts
             .headers
             .get(HOST)
             .and_then(|h| h.to_str().ok())
             .map(str::to_owned),
+        origin: &app.origin,
         fail: plan.fail.clone(),
-        result_operation: job
-            .family_of(&operation)
-            .map_or_else(|| job.result.clone(), |family| family.result),
+        result_operation: info.family_result(&operation),
     };
     let outcome = call(
-        &shared, provider, &operation, &mut ctx, &parts, body, &mut plan,
+        &app, info, &operation, &mut ctx, &mut parts, body, &mut plan,
     )
     .await;
     if plan.drop {
         return drop_connection(&parts).await;
     }
-    let response = respond(&shared, provider, outcome, &plan);
+    let response = respond(info, defects, outcome, &plan);
     if plan.drop_after {
         // The operation ran (a create made its job); the client never gets the answer.
         if let Some(unsent) = parts.extensions.get::<Unsent>() {
@@ -180,51 +175,40 @@ async fn handle(
 /// The error a `status=` fault answers with (a 429 with the plan's `retry-after`, if it has one).
 fn fault_error(status: u16, plan: &Plan) -> ApiError {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let message = format!(
-        "emulated fault: HTTP {} {}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    );
-    let kind = match plan.retry_after {
-        Some(retry_after) if status == StatusCode::TOO_MANY_REQUESTS => {
-            ErrorKind::RateLimited { retry_after }
-        }
-        _ => ErrorKind::Fault,
-    };
-    ApiError::new(status, kind, message.trim_end())
+    ApiError::fault(status, plan.retry_after)
 }
 
 /// Auth, the faults bound to the key, body, validation and the operation itself.
-#[allow(clippy::too_many_arguments)]
 async fn call(
-    shared: &Arc<Shared>,
-    provider: Provider,
+    app: &App,
+    info: &ProviderInfo,
     operation: &str,
-    ctx: &mut Ctx,
-    parts: &Parts,
+    ctx: &mut Ctx<'_>,
+    parts: &mut Parts,
     body: Body,
     plan: &mut Plan,
 ) -> Result<Reply, ApiError> {
-    let info = shared.info(provider);
     let Some(op) = info.spec.operation(operation) else {
-        return Err(ApiError::not_found(format!("no operation {operation}")));
+        return Err(ApiError::invalid(format!("no operation {operation}")));
     };
-    let header_auth = auth::in_header(shared, provider);
+    let defects = app.rules.defects;
+    let auth = &info.spec.extensions().auth;
+    let header_auth = auth.placement == AuthPlacement::Header;
     let mut key = if header_auth {
-        auth::check(shared, provider, &parts.headers, None)?
+        app.keys.check(auth, &parts.headers, None)?
     } else {
         0
     };
     let body = match &op.request_body {
-        Some(_) => Some(validation::read_json(shared, provider, &parts.headers, body).await?),
+        Some(_) => Some(validation::read_json(info, &parts.headers, body).await?),
         None => None,
     };
     if !header_auth {
-        key = auth::check(shared, provider, &parts.headers, body.as_ref())?;
+        key = app.keys.check(auth, &parts.headers, body.as_ref())?;
     }
-    if !shared.config.key_faults.is_empty() {
+    if app.faults.has_key_faults() {
         let before = plan.clone();
-        plan.add_key_faults(shared, key);
+        plan.add_key_faults(&app.faults, key);
         if plan.latency > before.latency {
             tokio::time::sleep(plan.latency - before.latency).await;
         }
@@ -236,20 +220,53 @@ async fn call(
         }
         ctx.fail = plan.fail.clone();
     }
-    if let Some(body) = &body {
-        validation::validate(shared, provider, operation, body)?;
+    if let Some(body) = &body
+        && !defects.skip_validation
+    {
+        validation::validate(info, operation, body)?;
     }
-    // The operation's id parameter (path or query), as the spec declares it.
-    let mut id = None;
+    let id = id_parameter(info, op, parts, defects.skip_validation).await?;
+    if info.job.is_create(operation) {
+        let body = body.unwrap_or(Value::Null);
+        operations::create(&app.runner, info, app.rules, ctx, &body, key).await
+    } else if info.job.is_result(operation) {
+        operations::result(&app.runner, info, defects, operation, id, body.as_ref()).await
+    } else {
+        Err(ApiError::invalid(format!(
+            "the emulator does not implement {operation}"
+        )))
+    }
+}
+
+/// The operation's parameters (path and query, read by axum's extractors): each required one must
+/// be there (unless validation is off); returns the one that carries the job id (where the
+/// spec's links put it, else the first given).
+async fn id_parameter(
+    info: &ProviderInfo,
+    op: &Operation,
+    parts: &mut Parts,
+    lenient: bool,
+) -> Result<Option<String>, ApiError> {
+    if op.parameters.is_empty() {
+        return Ok(None);
+    }
+    let Path(path) = Path::<HashMap<String, String>>::from_request_parts(parts, &())
+        .await
+        .unwrap_or_else(|_| Path(HashMap::new()));
+    let Query(query) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+        .unwrap_or_else(|_| Query(HashMap::new()));
+    let mut first = None;
     for parameter in &op.parameters {
-        let value = match parameter.location {
-            Location::Path => path_parameter(&op.path, parts.uri.path(), &parameter.name),
-            Location::Query => query_parameter(parts.uri.query().unwrap_or(""), &parameter.name),
-            Location::Header | Location::Cookie => None,
+        let value = match parameter.location.as_str() {
+            "path" => path.get(&parameter.name),
+            "query" => query.get(&parameter.name),
+            _ => None,
         };
         match value {
-            Some(value) if !value.is_empty() => id = id.or(Some(value)),
-            _ if parameter.required && !shared.config.defects.skip_validation => {
+            Some(value) if !value.is_empty() => {
+                first = first.or_else(|| Some(value.clone()));
+            }
+            _ if parameter.required && !lenient => {
                 return Err(ApiError::invalid(format!(
                     "{} is required ({} parameter)",
                     parameter.name, parameter.location
@@ -258,68 +275,21 @@ async fn call(
             _ => {}
         }
     }
-    if info.job.is_create(operation) {
-        providers::create(shared, provider, ctx, body.unwrap_or(Value::Null), key).await
-    } else if info.job.is_result(operation) {
-        providers::result(shared, provider, ctx, id, body).await
-    } else {
-        Err(ApiError::not_found(format!(
-            "the emulator does not implement {operation}"
-        )))
-    }
-}
-
-fn path_parameter(template: &str, path: &str, name: &str) -> Option<String> {
-    let wanted = format!("{{{name}}}");
-    template
-        .split('/')
-        .zip(path.split('/'))
-        .find(|(t, _)| *t == wanted)
-        .map(|(_, value)| percent_decode(value))
-}
-
-fn query_parameter(query: &str, name: &str) -> Option<String> {
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-        .find(|(key, _)| match key.contains('%') {
-            true => percent_decode(key) == name,
-            false => *key == name,
-        })
-        .map(|(_, value)| match value.contains(['%', '+']) {
-            true => percent_decode(&value.replace('+', " ")),
-            false => value.to_owned(),
-        })
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push((high * 16 + low) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let named = match info.id_place(&op.id) {
+        Some(IdPlace::Path(name)) => path.get(name),
+        Some(IdPlace::Query(name)) => query.get(name),
+        _ => None,
+    };
+    Ok(named.filter(|v| !v.is_empty()).cloned().or(first))
 }
 
 /// The response, with defects and body faults applied (and kept in the journal when it is on).
 fn respond(
-    shared: &Shared,
-    provider: Provider,
+    info: &ProviderInfo,
+    defects: Defects,
     outcome: Result<Reply, ApiError>,
     plan: &Plan,
 ) -> Response {
-    let defects = shared.config.defects;
     let (status, body) = match outcome {
         Ok(reply) => {
             let status = if reply.created && defects.undocumented_status {
@@ -327,15 +297,25 @@ fn respond(
             } else {
                 reply.status
             };
-            (status, reply.body.into_bytes())
+            (status, reply.body)
         }
         Err(error) => {
-            let body = if defects.wrong_error_shape && error.kind == ErrorKind::InvalidRequest {
-                json!("invalid request")
+            let status = error.status(info.answers);
+            let body = if defects.wrong_error_shape && error.cause == Cause::InvalidRequest {
+                serde_json::to_vec(&json!("invalid request")).unwrap_or_default()
             } else {
-                providers::error_body(provider, &error)
+                let template = match error.cause {
+                    Cause::NotFound => info.answers.not_found(),
+                    _ => &info.answers.error,
+                };
+                let scope = ErrorScope {
+                    error: &error,
+                    status: status.as_u16(),
+                    reason: error.reason(status, &info.spec.extensions().errors),
+                };
+                error_answer(template, &scope)
             };
-            (error.status, serde_json::to_vec(&body).unwrap_or_default())
+            (status, body)
         }
     };
     let bytes = plan.mangle(body);
@@ -370,8 +350,8 @@ async fn drop_connection(parts: &Parts) -> Response {
 }
 
 /// An output image: rendered on its first download, a copy of the kept bytes after that.
-async fn serve_image(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
-    match rendering::image(&shared, &name).await {
+async fn serve_image(State(images): State<Arc<Images>>, Path(name): Path<String>) -> Response {
+    match images.image(&name).await {
         Ok(Some((encoded, format))) => {
             let mut response = Response::new(encoded.into_body());
             response
@@ -395,8 +375,8 @@ async fn serve_image(State(shared): State<Arc<Shared>>, Path(name): Path<String>
     }
 }
 
-async fn serve_stats(State(shared): State<Arc<Shared>>) -> Response {
-    let stats = shared.stats();
+async fn serve_stats(State(app): State<App>) -> Response {
+    let stats = app.stats();
     axum::Json(json!({
         "requests": stats.requests,
         "jobs_live": stats.jobs_live,
@@ -418,7 +398,7 @@ async fn not_found(request: Request) -> Response {
 #[derive(Debug)]
 pub struct Emulator {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    app: App,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -437,15 +417,15 @@ impl Emulator {
     ) -> std::io::Result<Emulator> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let shared = Shared::new(providers, config);
-        let _ = shared.bound.set(addr);
-        shared.ensure_sweeper();
-        let app = build(Arc::clone(&shared));
+        let app = App::new(providers, config);
+        app.origin.bind(addr);
+        app.runner.ensure_sweeper();
+        let router = build(app.clone());
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(serve(listener, app, stopped));
+        let task = tokio::spawn(serve(listener, router, stopped));
         Ok(Emulator {
             addr,
-            shared,
+            app,
             stop,
             task,
         })
@@ -463,12 +443,12 @@ impl Emulator {
 
     /// Requests served, jobs and images held.
     pub fn stats(&self) -> Stats {
-        self.shared.stats()
+        self.app.stats()
     }
 
     /// The journal of every exchange, when [`Config::journal`] is on (it outlives the emulator).
     pub fn journal(&self) -> Option<Journal> {
-        self.shared.journal.clone()
+        self.app.journal.clone()
     }
 
     /// Stops accepting, closes every connection and waits for the server task.
@@ -521,28 +501,5 @@ async fn serve_connection(
         _ = connection => {}
         _ = killer.notified() => {}
         _ = stopped.changed() => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parameters_are_read_from_path_and_query() {
-        assert_eq!(
-            path_parameter(
-                "/api/v3/predictions/{id}/result",
-                "/api/v3/predictions/ab%20c/result",
-                "id"
-            ),
-            Some("ab c".to_owned())
-        );
-        assert_eq!(
-            query_parameter("x=1&task_id=73fab7c0", "task_id"),
-            Some("73fab7c0".to_owned())
-        );
-        assert_eq!(query_parameter("x=1", "task_id"), None);
-        assert_eq!(percent_decode("100%"), "100%");
     }
 }

@@ -343,7 +343,8 @@ mod tests {
             fail: None,
             base_url: String::new(),
             result_operation: String::new(),
-            echo: serde_json::Value::Null,
+            fields: serde_json::Value::Null,
+            input_url: None,
         })
     }
 

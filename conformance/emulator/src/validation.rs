@@ -7,13 +7,14 @@
 //! client can only rely on what is documented (schemathesis reported the 415 as undocumented).
 
 use axum::body::Body;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use http_body_util::{BodyExt, Limited};
-use img2img_specs::{Provider, Reading};
+use img2img_specs::Reading;
+use img2img_specs::extensions::Cause;
 use serde_json::Value;
 
-use super::error::{ApiError, ErrorKind};
-use super::state::Shared;
+use super::catalog::ProviderInfo;
+use super::error::ApiError;
 
 /// Whether a `Content-Type` is JSON (`application/json`, parameters allowed, or `+json`).
 fn is_json(content_type: &str) -> bool {
@@ -27,10 +28,9 @@ fn is_json(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Reads the JSON body of a request.
+/// Reads the JSON body of a request to `info`'s provider.
 pub(crate) async fn read_json(
-    shared: &Shared,
-    provider: Provider,
+    info: &ProviderInfo,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Value, ApiError> {
@@ -50,11 +50,10 @@ pub(crate) async fn read_json(
             ));
         }
     }
-    let limit = shared.info(provider).body_limit;
+    let limit = info.body_limit;
     let too_large = |size: Option<u64>| {
         ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorKind::TooLarge,
+            Cause::TooLarge,
             match size {
                 Some(size) => format!("body = {size} bytes is above the maximum {limit} bytes"),
                 None => format!("body is above the maximum {limit} bytes"),
@@ -126,22 +125,10 @@ fn beyond_64_bits(root: &Value, value: &Value) -> Option<String> {
 }
 
 /// Validates a body against the request schema of `operation` as the provider accepts it
-/// ([`Reading::Accepting`]: nulls read as absent, tolerated fields; see `specs/README.md`), unless
-/// the `skip_validation` defect is on.
-pub(crate) fn validate(
-    shared: &Shared,
-    provider: Provider,
-    operation: &str,
-    body: &Value,
-) -> Result<(), ApiError> {
-    if shared.config.defects.skip_validation {
-        return Ok(());
-    }
-    let Some(schema) = shared
-        .info(provider)
-        .spec
-        .request_schema_as(operation, Reading::Accepting)
-    else {
+/// ([`Reading::Accepting`]: nulls read as absent, tolerated fields; see `specs/README.md`). The
+/// error names every violation, and its field is the first one's.
+pub(crate) fn validate(info: &ProviderInfo, operation: &str, body: &Value) -> Result<(), ApiError> {
+    let Some(schema) = info.spec.request_schema_as(operation, Reading::Accepting) else {
         return Ok(());
     };
     let schema = schema.map_err(|e| {
@@ -149,9 +136,10 @@ pub(crate) fn validate(
             "the spec's schema for {operation} does not compile: {e}"
         ))
     })?;
-    schema
-        .validate(body)
-        .map_err(|violations| ApiError::invalid(violations.to_string()))
+    schema.validate(body).map_err(|violations| ApiError {
+        field: violations.iter().next().map(|v| v.subject()),
+        ..ApiError::invalid(violations.to_string())
+    })
 }
 
 #[cfg(test)]

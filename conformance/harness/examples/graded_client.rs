@@ -1,4 +1,4 @@
-//! A client for the client-grading tests: one whole job against any of the three providers, read
+//! A client for the client-grading tests: one whole job against any provider of `specs/`, read
 //! from the provider's spec (operations and pointers from `x-job`, the key where `x-auth` puts
 //! it, a valid create request sampled from the request schema). Without flags it behaves well;
 //! each `--misbehave` flag breaks one rule, so a test can show that exactly one check fails.
@@ -13,7 +13,7 @@
 //! `Retry-After` says), `poll-after-terminal` (polls twice more after the job ended),
 //! `never-give-up` (no deadline), `ignore-failure` (a failed job exits 0, saying nothing),
 //! `download-late` (waits 5 s before downloading), `misplaced-key` (the key goes where the
-//! provider does not look for it).
+//! provider does not look for it), `skip-download` (exits 0 without downloading the images).
 //!
 //! Exit codes: 0 the job succeeded and its images were downloaded; 1 it failed (the provider's
 //! answer is printed); 2 usage.
@@ -37,6 +37,7 @@ const MISBEHAVIOURS: &[&str] = &[
     "ignore-failure",
     "download-late",
     "misplaced-key",
+    "skip-download",
 ];
 
 struct Client {
@@ -339,7 +340,7 @@ impl Client {
         }
         let outputs = job.outputs_of(&answer);
         for url in &outputs {
-            if !url.starts_with("http") {
+            if !url.starts_with("http") || self.is("skip-download") {
                 continue;
             }
             let response = self

@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `54ff0a37638ceca8bbbde6852f9b62d74b31ecb59cc5473781c00208d50f6412`
+//! Spec SHA-256: `c38b03c37a248a224e55a0e700206875d3a659ad36c34e60ded4109c1a29c5a7`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "54ff0a37638ceca8bbbde6852f9b62d74b31ecb59cc5473781c00208d50f6412";
+pub const SPEC_SHA256: &str = "c38b03c37a248a224e55a0e700206875d3a659ad36c34e60ded4109c1a29c5a7";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

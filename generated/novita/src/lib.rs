@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `355acd1cc7530b66cab1e62d29acb58101a737d2064aa5691789febd57f1c23f`
+//! Spec SHA-256: `3948b1a36599ede7032366352d4facde90ff4c19d1f1f800092f8c37d4942808`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 
 /// SHA-256 of `specs/novita.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "355acd1cc7530b66cab1e62d29acb58101a737d2064aa5691789febd57f1c23f";
+pub const SPEC_SHA256: &str = "3948b1a36599ede7032366352d4facde90ff4c19d1f1f800092f8c37d4942808";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::Spec;
 use crate::extensions::{JobFamily, JobInfo};
 
 /// Where a job stands, by the spec's `x-job` lists.
@@ -70,6 +71,61 @@ pub struct Stages {
     pub succeeded: String,
     /// Finished without.
     pub failed: String,
+}
+
+/// Where a result request carries the job id: the parameter or body field a create operation's
+/// OpenAPI link to the result operation fills ([`Spec::id_place`](crate::Spec::id_place)).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IdPlace {
+    /// A path parameter (`/predictions/{id}/result`).
+    Path(String),
+    /// A query parameter (`?task_id=`).
+    Query(String),
+    /// A top-level field of the JSON body (`{"request_id": ...}`).
+    Body(String),
+}
+
+impl IdPlace {
+    /// The parameter or field name.
+    pub fn name(&self) -> &str {
+        match self {
+            IdPlace::Path(name) | IdPlace::Query(name) | IdPlace::Body(name) => name,
+        }
+    }
+}
+
+impl Spec {
+    /// Where result operation `result` takes the job id: what a link from the create operation of
+    /// its family (or, failing that, of any family) to it fills, as a path or query parameter or
+    /// a body field. `None` when no create operation links to it.
+    pub fn id_place(&self, result: &str) -> Option<IdPlace> {
+        let job = &self.extensions().job;
+        let families = job.families();
+        let creates = families
+            .iter()
+            .filter(|f| f.result == result)
+            .chain(families.iter().filter(|f| f.result != result))
+            .map(|f| f.create.as_str());
+        let operation = self.operation(result)?;
+        creates
+            .flat_map(|create| self.links(create))
+            .filter(|link| link.operation == result)
+            .find_map(|link| {
+                let by_parameter = link.parameters.iter().find_map(|(name, _)| {
+                    let parameter = operation.parameters.iter().find(|p| p.name == *name)?;
+                    match parameter.location.as_str() {
+                        "path" => Some(IdPlace::Path(name.clone())),
+                        "query" => Some(IdPlace::Query(name.clone())),
+                        _ => None,
+                    }
+                });
+                by_parameter.or_else(|| {
+                    link.body_fields
+                        .first()
+                        .map(|(name, _)| IdPlace::Body(name.clone()))
+                })
+            })
+    }
 }
 
 impl JobInfo {
@@ -369,6 +425,36 @@ mod tests {
         assert_eq!(job.progress_of(&body(json!("soon"))), None);
         job.progress_pointer = None;
         assert_eq!(job.progress_of(&body(json!(40))), None);
+    }
+
+    #[test]
+    fn the_id_of_a_result_request_is_where_the_create_links_put_it() {
+        let spec = |id| Spec::embedded(Provider::named(id));
+        assert_eq!(
+            spec("gptproto").id_place("get_prediction_result"),
+            Some(IdPlace::Path("id".into()))
+        );
+        assert_eq!(
+            spec("novita").id_place("get_task_result"),
+            Some(IdPlace::Query("task_id".into()))
+        );
+        let modelslab = spec("modelslab");
+        assert_eq!(
+            modelslab.id_place("fetch_queued_result"),
+            Some(IdPlace::Body("request_id".into()))
+        );
+        for result in ["fetch_enterprise_images", "fetch_v6"] {
+            assert_eq!(
+                modelslab.id_place(result),
+                Some(IdPlace::Path("id".into())),
+                "{result}"
+            );
+        }
+        assert_eq!(modelslab.id_place("create_img2img"), None);
+        assert_eq!(
+            modelslab.extensions().job.poll_url_pointer.as_deref(),
+            Some("/fetch_result")
+        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::answers::Answers;
+
 /// `x-limits`: every key is optional; a key the specs do not document is an error.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -47,6 +49,10 @@ pub struct RateLimits {
 pub struct EmulatorInfo {
     /// `render-defaults`.
     pub render_defaults: RenderDefaults,
+    /// `answers`: what the emulator answers, as templates (the lint requires it; optional here
+    /// so that older specs, from before it existed, still read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers: Option<Answers>,
 }
 
 /// `x-emulator.render-defaults`: what an emulator renders with when a request carries no value

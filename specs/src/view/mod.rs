@@ -2,6 +2,7 @@
 //! live, the images a request carries, and the document-level `x-job`, `x-auth`, `x-errors`,
 //! `x-limits` and `x-emulator` read into types with the behaviour that goes with them.
 
+mod answers;
 mod auth;
 mod errors;
 mod feature;
@@ -10,11 +11,12 @@ mod job;
 mod limits;
 mod media;
 
+pub use answers::{Answers, Cause, JobIdStyle, WebhookAnswer};
 pub use auth::KeyPlacement;
 pub use errors::{ErrorAnswer, ErrorDecision, ErrorRule, status_kind};
 pub use feature::{Feature, UnknownFeature};
 pub use fields::{Condition, FeatureField, Segment};
-pub use job::{EtaUnit, JobStatus, Stages};
+pub use job::{EtaUnit, IdPlace, JobStatus, Stages};
 pub use limits::{EmulatorInfo, Limits, RateLimits, RenderDefaults};
 pub use media::media_fields;
 

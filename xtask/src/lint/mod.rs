@@ -1,5 +1,7 @@
 //! `cargo xtask lint`: every spec against the rules of `specs/README.md`.
 
+mod answers;
+mod parity;
 mod rules;
 
 use img2img_specs::Provider;

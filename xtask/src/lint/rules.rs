@@ -59,6 +59,8 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
     check_examples(spec, &mut add);
     check_links(spec, &mut add);
     check_not_found(spec, &mut add);
+    super::parity::check(doc, &mut add);
+    super::answers::check_answers(spec, &mut add);
 
     findings.sort();
     findings.dedup();
@@ -170,7 +172,7 @@ fn walk(value: &Value, pointer: &str, visit: &mut impl FnMut(&str, &Value)) {
 }
 
 /// Whether `pointer` is inside an example value (whose keys are data, not spec keywords).
-fn in_example(pointer: &str) -> bool {
+pub(super) fn in_example(pointer: &str) -> bool {
     pointer.contains("/example/")
         || pointer.ends_with("/example")
         || pointer.contains("/value")
@@ -869,7 +871,7 @@ fn check_job_aliases(spec: &Spec, add: &mut impl FnMut(&str, String)) {
 }
 
 /// `https://host[/path]`, with a host and no whitespace.
-fn is_https_url(text: &str) -> bool {
+pub(super) fn is_https_url(text: &str) -> bool {
     text.strip_prefix("https://").is_some_and(|rest| {
         let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
         !host.is_empty() && !rest.contains(char::is_whitespace)
@@ -1058,7 +1060,7 @@ fn check_runtime_expression(
 
 /// Whether a converted JSON Schema has a field at `segments` (through `oneOf`/`anyOf`/`allOf`
 /// alternatives, `properties` and array `items`).
-fn schema_has_path(schema: &Value, segments: &[&str]) -> bool {
+pub(super) fn schema_has_path(schema: &Value, segments: &[&str]) -> bool {
     let Some((first, rest)) = segments.split_first() else {
         return true;
     };

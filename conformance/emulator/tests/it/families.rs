@@ -6,16 +6,16 @@
 use std::time::Duration;
 
 use crate::support::*;
-use img2img_emulator::{Config, Fault, FaultRule, KeyFault, ModelslabMode, REDACTED, router};
+use img2img_emulator::{AnswerStyle, Config, Fault, FaultRule, KeyFault, REDACTED, router};
 use img2img_specs::{ApiKey, Provider};
 use serde_json::{Value, json};
 
 fn queued() -> Config {
     Config {
-        modelslab_mode: ModelslabMode::Queued,
         api_keys: vec![ApiKey::new(KEY)],
         ..Config::default()
     }
+    .with_answer_style(Provider::named("modelslab"), AnswerStyle::Queued)
 }
 
 /// Fetches job `id` through `fetch_result` (its path) until it leaves `processing`.

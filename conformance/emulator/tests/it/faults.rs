@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-use img2img_emulator::{Config, Emulator, Fault, FaultRule, Scenario};
+use img2img_emulator::{Config, Emulator, Fault, FaultRule, KeyFault, Scenario};
 use img2img_specs::Provider;
 use serde_json::Value;
 
@@ -303,4 +303,47 @@ async fn a_scenario_file_sets_the_run() {
         &body,
     );
     emulator.shutdown().await;
+}
+
+#[test]
+fn fault_rules_target_operations_of_one_provider_or_all() {
+    let rule = |target: &str| FaultRule {
+        operation: Some(target.into()),
+        every_nth: 1,
+        fault: Fault::Drop,
+        times: None,
+    };
+    assert!(rule("create_img2img").applies_to(Provider::named("novita"), "create_img2img"));
+    assert!(rule("create_img2img").applies_to(Provider::named("modelslab"), "create_img2img"));
+    assert!(rule("novita:create_img2img").applies_to(Provider::named("novita"), "create_img2img"));
+    for (provider, operation) in [
+        (Provider::named("modelslab"), "create_img2img"),
+        (
+            Provider::named("modelslab"),
+            "create_img2img_enterprise_images",
+        ),
+        (Provider::named("modelslab"), "create_img2img_v6"),
+        (Provider::named("novita"), "create_img2img"),
+    ] {
+        assert!(
+            rule("x-job.create").applies_to(provider, operation),
+            "{operation}"
+        );
+        assert!(
+            !rule("x-job.result").applies_to(provider, operation),
+            "{operation}"
+        );
+    }
+    assert!(rule("x-job.result").applies_to(Provider::named("modelslab"), "fetch_v6"));
+    assert!(!rule("novita:x-job.result").applies_to(Provider::named("modelslab"), "fetch_v6"));
+    assert!(
+        !rule("novita:create_img2img").applies_to(Provider::named("modelslab"), "create_img2img")
+    );
+    assert!(rule("modelslab:*").applies_to(Provider::named("modelslab"), "fetch_v6"));
+    assert!(!rule("modelslab:*").applies_to(Provider::named("novita"), "get_task_result"));
+    assert!(FaultRule::always(Fault::Drop).applies_to(Provider::named("gptproto"), "x"));
+    let parsed: KeyFault = "sk-1=fail=a=b".parse().unwrap();
+    assert_eq!(parsed.key.expose_secret(), "sk-1");
+    assert_eq!(parsed.fault, Fault::FailTask("a=b".into()));
+    assert!("=fail=x".parse::<KeyFault>().is_err());
 }

@@ -3,7 +3,10 @@
 //! `times` matching requests.
 
 use crate::support::*;
-use img2img_emulator::{Config, Emulator, Fault, FaultRule, Outcome};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use img2img_emulator::{Config, Emulator, Exchange, Fault, FaultRule, Outcome};
 use img2img_specs::Provider;
 use serde_json::Value;
 
@@ -154,4 +157,52 @@ async fn retry_after_goes_in_the_header_and_in_a_rate_limit_body() {
         assert_eq!(third.status(), 200, "{provider}: both rules are spent");
         emulator.shutdown().await;
     }
+}
+
+fn exchange(provider: Provider, headers: &[(&str, &str)], query: &str, body: &str) -> Exchange {
+    Exchange {
+        seq: 0,
+        received: Duration::ZERO,
+        finished: Duration::ZERO,
+        provider: Some(provider),
+        operation: None,
+        method: "POST".into(),
+        path: "/".into(),
+        query: Some(query.into()),
+        headers: headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect(),
+        body: Bytes::from(body.to_owned()),
+        outcome: Outcome::Dropped { unsent: None },
+    }
+}
+
+#[test]
+fn an_exchange_debug_shows_no_key_wherever_it_was_sent() {
+    let shown = format!(
+        "{:?}",
+        exchange(
+            Provider::named("novita"),
+            &[("authorization", "Bearer sk-one"), ("x-api-key", "sk-two")],
+            "page=1&api_key=sk-three",
+            r#"{"prompt": "a fox", "token": "sk-four"}"#,
+        )
+    );
+    for key in ["sk-one", "sk-two", "sk-three", "sk-four"] {
+        assert!(!shown.contains(key), "{key} in {shown}");
+    }
+    for kept in ["Bearer [redacted]", "page=1", "a fox"] {
+        assert!(shown.contains(kept), "{kept} not in {shown}");
+    }
+    let shown = format!(
+        "{:?}",
+        exchange(
+            Provider::named("modelslab"),
+            &[],
+            "",
+            r#"{"key": "sk-five", "prompt": "p"}"#
+        )
+    );
+    assert!(!shown.contains("sk-five"), "{shown}");
 }

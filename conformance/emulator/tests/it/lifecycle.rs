@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::support::*;
-use img2img_emulator::{Config, Latency, ModelslabMode, RateLimit, router, router_with_handle};
+use img2img_emulator::{AnswerStyle, Config, Latency, router, router_with_handle};
 use img2img_specs::Provider;
 use serde_json::{Value, json};
 
@@ -148,10 +148,7 @@ async fn gptproto_pending_then_processing_then_completed() {
 
 #[tokio::test(start_paused = true)]
 async fn modelslab_queued_answers_processing_with_an_absolute_fetch_url() {
-    let config = Config {
-        modelslab_mode: ModelslabMode::Queued,
-        ..slow()
-    };
+    let config = slow().with_answer_style(Provider::named("modelslab"), AnswerStyle::Queued);
     let router = router(&[Provider::named("modelslab")], config);
     let create = created(
         &router,
@@ -367,7 +364,7 @@ async fn a_full_store_of_running_jobs_answers_the_providers_503() {
 #[tokio::test(start_paused = true)]
 async fn novita_rate_limit_counts_images_per_minute() {
     let config = Config {
-        rate_limit: Some(RateLimit::default()),
+        rate_limit: true,
         ..Config::default()
     };
     let router = router(&[Provider::named("novita")], config);
@@ -425,10 +422,10 @@ async fn novita_rate_limit_counts_images_per_minute() {
 #[tokio::test(start_paused = true)]
 async fn modelslab_rate_limit_counts_queued_requests() {
     let config = Config {
-        rate_limit: Some(RateLimit::default()),
-        modelslab_mode: ModelslabMode::Queued,
+        rate_limit: true,
         ..slow()
-    };
+    }
+    .with_answer_style(Provider::named("modelslab"), AnswerStyle::Queued);
     let router = router(&[Provider::named("modelslab")], config);
     for seed in 0..5 {
         created(

@@ -1,5 +1,6 @@
 //! The emulator's integration tests, in one binary: in-process and loopback only.
 
+mod answers;
 mod defects;
 mod families;
 mod faults;
@@ -8,5 +9,6 @@ mod images;
 mod journal;
 mod lifecycle;
 mod responses;
+mod scenario;
 mod support;
 mod webhooks;

@@ -4,7 +4,7 @@
 //! lifecycle, and requests that break exactly one constraint (a documented 400 naming the field).
 
 use crate::support::*;
-use img2img_emulator::{Config, ModelslabMode, router};
+use img2img_emulator::{AnswerStyle, Config, router};
 use img2img_specs::Provider;
 use img2img_strategy::{invalid, valid};
 use proptest::prelude::*;
@@ -113,10 +113,7 @@ fn novita_valid_requests() {
 #[test]
 fn modelslab_valid_requests_sync_and_queued() {
     valid_requests_get_documented_answers(Provider::named("modelslab"), config(), 30);
-    let queued = Config {
-        modelslab_mode: ModelslabMode::Queued,
-        ..config()
-    };
+    let queued = config().with_answer_style(Provider::named("modelslab"), AnswerStyle::Queued);
     valid_requests_get_documented_answers(Provider::named("modelslab"), queued, 20);
 }
 

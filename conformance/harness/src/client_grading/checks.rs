@@ -29,11 +29,13 @@ pub enum ClientCheckId {
     FailureSurfaced,
     /// Every image of a finished job is downloaded before its URL expires.
     DownloadsInTime,
+    /// Where the job can succeed, the command exits 0 having downloaded every image of the job.
+    JobCompleted,
 }
 
 impl ClientCheckId {
     /// Every check, in report order.
-    pub const ALL: [ClientCheckId; 7] = [
+    pub const ALL: [ClientCheckId; 8] = [
         ClientCheckId::RequestsValid,
         ClientCheckId::CreateNotRepeated,
         ClientCheckId::PollPacing,
@@ -41,6 +43,7 @@ impl ClientCheckId {
         ClientCheckId::GivesUp,
         ClientCheckId::FailureSurfaced,
         ClientCheckId::DownloadsInTime,
+        ClientCheckId::JobCompleted,
     ];
 
     /// Its id in results (`poll_pacing`).
@@ -53,6 +56,7 @@ impl ClientCheckId {
             ClientCheckId::GivesUp => "gives_up",
             ClientCheckId::FailureSurfaced => "failure_surfaced",
             ClientCheckId::DownloadsInTime => "downloads_in_time",
+            ClientCheckId::JobCompleted => "job_completed",
         }
     }
 
@@ -80,6 +84,9 @@ impl ClientCheckId {
             ClientCheckId::DownloadsInTime => {
                 "every image of the finished job is downloaded before its URL expires"
             }
+            ClientCheckId::JobCompleted => {
+                "where the job can succeed, the command exits 0 having downloaded every image of the job"
+            }
         }
     }
 
@@ -89,6 +96,7 @@ impl ClientCheckId {
             ClientCheckId::GivesUp => expect.job == JobOutcome::NeverEnds,
             ClientCheckId::FailureSurfaced => expect.job == JobOutcome::Failure,
             ClientCheckId::DownloadsInTime => expect.downloads,
+            ClientCheckId::JobCompleted => expect.job == JobOutcome::Success,
             _ => true,
         }
     }
@@ -184,6 +192,7 @@ pub fn judge(check: ClientCheckId, evidence: &Evidence<'_>) -> Judgement {
         ClientCheckId::GivesUp => gives_up(evidence),
         ClientCheckId::FailureSurfaced => failure_surfaced(evidence),
         ClientCheckId::DownloadsInTime => downloads_in_time(evidence),
+        ClientCheckId::JobCompleted => job_completed(evidence),
     }
 }
 
@@ -602,6 +611,75 @@ fn downloads_in_time(evidence: &Evidence<'_>) -> Judgement {
                 None,
             ),
         };
+    }
+    Judgement::Passed
+}
+
+/// How the command ended, in words (`exited 1`, `killed at the time limit`).
+fn ending(command: &CommandOutcome) -> String {
+    match (command.exit_code, command.timed_out) {
+        (_, true) => format!(
+            "was still running at the time limit ({})",
+            secs(command.duration)
+        ),
+        (Some(code), false) => format!("exited {code} after {}", secs(command.duration)),
+        (None, false) => format!("was ended by a signal after {}", secs(command.duration)),
+    }
+}
+
+fn job_completed(evidence: &Evidence<'_>) -> Judgement {
+    let command = evidence.command;
+    let finished: Vec<&Call> = evidence
+        .calls
+        .iter()
+        .filter(|c| c.terminal == Some(Terminal::Succeeded))
+        .collect();
+    if command.timed_out || command.exit_code != Some(0) {
+        let job = match (evidence.calls.is_empty(), finished.first()) {
+            (true, _) => "before sending any request".to_owned(),
+            (false, Some(done)) => format!(
+                "although the job succeeded (an answer at {} said so)",
+                secs(done.finished())
+            ),
+            (false, None) => format!("without reading a finished job; {}", last_request(evidence)),
+        };
+        return failed(format!("{} {job}", ending(command)), None);
+    }
+    let Some(done) = finished.first() else {
+        return failed(
+            format!(
+                "exited 0 but never read a finished job ({}): it did not complete the job",
+                if evidence.calls.is_empty() {
+                    "it sent no request".to_owned()
+                } else {
+                    last_request(evidence)
+                }
+            ),
+            None,
+        );
+    };
+    let job = done.job.as_deref().unwrap_or("?");
+    for url in &done.outputs {
+        let Some(path) = url_path(url) else {
+            continue; // inline data: the answer delivered the image itself
+        };
+        let fetched = evidence.calls.iter().any(|c| {
+            c.kind == CallKind::Download
+                && c.http_status() == Some(200)
+                && match &c.exchange.query {
+                    Some(q) => format!("{}?{q}", c.exchange.path) == path,
+                    None => c.exchange.path == path,
+                }
+        });
+        if !fetched {
+            return failed(
+                format!(
+                    "exited 0 but never downloaded the image {path} of job {job} (finished at {})",
+                    secs(done.finished())
+                ),
+                None,
+            );
+        }
     }
     Judgement::Passed
 }

@@ -13,7 +13,7 @@ use tokio::process::Command;
 
 /// The variable holding the emulator's base URL, whatever the provider.
 pub const BASE_URL_ENV: &str = "IMG2IMG_BASE_URL";
-/// The variable holding the provider's id (`gptproto`, `novita`, `modelslab`).
+/// The variable holding the provider's id (`specs/<id>.yaml`).
 pub const PROVIDER_ENV: &str = "IMG2IMG_PROVIDER";
 /// The variable holding a fresh, empty directory for the run's files.
 pub const WORK_DIR_ENV: &str = "IMG2IMG_WORK_DIR";
@@ -21,8 +21,8 @@ pub const WORK_DIR_ENV: &str = "IMG2IMG_WORK_DIR";
 /// Most output kept for the checks that read it (the tail is cut from it).
 const KEPT_OUTPUT: usize = 4 * 1024 * 1024;
 
-/// The per-provider variable holding the base URL: `NOVITA_BASE_URL`, `GPTPROTO_BASE_URL`,
-/// `MODELSLAB_BASE_URL` (the provider's `x-provider.id` in upper case).
+/// The per-provider variable holding the base URL: the provider's `x-provider.id` in upper case,
+/// then `_BASE_URL` (`NOVITA_BASE_URL`).
 pub fn provider_base_url_env(provider: Provider) -> String {
     format!(
         "{}_BASE_URL",

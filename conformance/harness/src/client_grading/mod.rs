@@ -7,8 +7,8 @@
 //! | variable | value |
 //! | --- | --- |
 //! | `IMG2IMG_BASE_URL` and `<PROVIDER>_BASE_URL` (`NOVITA_BASE_URL`...) | the emulator, `http://127.0.0.1:PORT` |
-//! | the provider's `x-provider.key-env` (`NOVITA_API_KEY`, `GPTPROTO_API_KEY`, `MODELSLAB_API_KEY`) | a key the emulator accepts (fresh per run) |
-//! | `IMG2IMG_PROVIDER` | `gptproto`, `novita` or `modelslab` |
+//! | the provider's `x-provider.key-env` (`NOVITA_API_KEY`...) | a key the emulator accepts (fresh per run) |
+//! | `IMG2IMG_PROVIDER` | the provider id (`specs/<id>.yaml`) |
 //! | `IMG2IMG_WORK_DIR` | a fresh directory for the run's files |
 //!
 //! `{base_url}`, `{work_dir}` and `{provider}` in the arguments are replaced by the same values.
@@ -25,6 +25,7 @@
 //! | `gives_up` | the command exits non-zero by itself within the bound (60 s, `--give-up-within`) | `expect.job = never_ends` (`stuck`) |
 //! | `failure_surfaced` | the command exits non-zero and prints the provider's reason | `expect.job = failure` (`job-fails`) |
 //! | `downloads_in_time` | every image URL of the finished job is downloaded with a 200 before it expires | `expect.downloads` (`short-ttl`) |
+//! | `job_completed` | the command exits 0 by itself and downloaded every image URL of the job that succeeded (inline images count as delivered) | `expect.job = success` (`happy`, `slow-queue`, `rate-limited`, `flaky-polls`, `short-ttl`) |
 //!
 //! Waits are measured on the emulator's side, from the moment an answer was sent (or the
 //! connection closed) to the arrival of the next request. The results are the server harness's

@@ -1,6 +1,6 @@
 //! Client grading (`conformance client`): our own `img2img` passes every check under every
 //! scenario; the example client (`examples/graded_client.rs`) passes them all when it behaves, and
-//! each of its misbehaviours fails exactly the check made for it; the README's three-line Python
+//! each of its misbehaviours fails exactly the check made for it; the docs' three-line Python
 //! script is graded with one command. Every run is a real subprocess against an in-process
 //! emulator on loopback, with short scenario bounds.
 
@@ -194,8 +194,9 @@ async fn img2img_under_every_scenario(provider: Provider) {
     let results = &graded.results;
     keep_for_report("img2img", provider, results);
     assert_eq!(results.client_runs.len(), builtin().len());
-    // Every scenario ran its four common checks, and each special one ran where it applies.
-    assert_eq!(results.results.len(), builtin().len() * 4 + 3);
+    // Every scenario ran its four common checks, and each special one ran where it applies
+    // (job_completed under the five where the job can succeed).
+    assert_eq!(results.results.len(), builtin().len() * 4 + 3 + 5);
     assert_all_pass(results);
     let runs: BTreeMap<&str, Option<i32>> = results
         .client_runs
@@ -256,13 +257,20 @@ async fn the_well_behaved_example_client_passes_every_check() {
     assert_all_pass(&graded(&options).await.results);
 }
 
-/// Each misbehaviour, the scenario that shows it, and the one check it must fail.
+/// Each misbehaviour, the scenario that shows it, and the check made for it; a misbehaviour that
+/// also keeps the job from completing fails `job_completed` beside it ([`ALSO_INCOMPLETE`]).
 const MISBEHAVIOURS: &[(&str, &str, &str, ClientCheckId)] = &[
     (
         "misplaced-key",
         "modelslab",
         "happy",
         ClientCheckId::RequestsValid,
+    ),
+    (
+        "skip-download",
+        "novita",
+        "happy",
+        ClientCheckId::JobCompleted,
     ),
     (
         "resend-create",
@@ -303,6 +311,9 @@ const MISBEHAVIOURS: &[(&str, &str, &str, ClientCheckId)] = &[
     ),
 ];
 
+/// Misbehaviours whose job cannot complete: a refused key, and images fetched after they expired.
+const ALSO_INCOMPLETE: &[&str] = &["misplaced-key", "download-late"];
+
 #[tokio::test(flavor = "multi_thread")]
 async fn each_misbehaviour_fails_its_check_and_only_it() {
     // Every check is shown failing by at least one misbehaviour.
@@ -314,11 +325,16 @@ async fn each_misbehaviour_fails_its_check_and_only_it() {
     }
     let mut report = Vec::new();
     for (misbehaviour, provider, scenario, check) in MISBEHAVIOURS {
+        let mut command = example(Provider::named(provider), Some(misbehaviour));
+        if *scenario == "slow-queue" {
+            // Its job takes 5 s: a client giving up after 3 s would not complete it.
+            command.extend(["--deadline".into(), "8".into()]);
+        }
         let options = options_for(
             &format!("graded_client-{misbehaviour}"),
             Provider::named(provider),
             &[scenario],
-            example(Provider::named(provider), Some(misbehaviour)),
+            command,
         );
         let results = graded(&options).await.results;
         let failed: Vec<&str> = results
@@ -327,9 +343,13 @@ async fn each_misbehaviour_fails_its_check_and_only_it() {
             .filter(|r| r.status == Status::Failed)
             .map(|r| r.check.as_str())
             .collect();
-        if failed != [check.id()] {
+        let mut expected = vec![check.id()];
+        if ALSO_INCOMPLETE.contains(misbehaviour) {
+            expected.push(ClientCheckId::JobCompleted.id());
+        }
+        if failed != expected {
             report.push(format!(
-                "{misbehaviour} on {provider} under {scenario}: failed {failed:?}, expected [{check}]\n{:#?}\n{}",
+                "{misbehaviour} on {provider} under {scenario}: failed {failed:?}, expected {expected:?}\n{:#?}\n{}",
                 table(&results),
                 outputs(&results)
             ));
@@ -427,6 +447,58 @@ fn usage_errors_exit_2_naming_the_problem() {
     assert!(stderr.contains("no scenario \"sunny\""), "{stderr}");
 }
 
+/// A client that does nothing, or crashes before sending anything, fails `job_completed` under
+/// every scenario where the job could succeed, and passes nothing it did not earn there.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_do_nothing_or_crashing_client_fails_job_completed() {
+    let runs: [(&str, Vec<String>, &str); 2] = [
+        (
+            "do-nothing",
+            vec!["true".into()],
+            "exited 0 but never read a finished job (it sent no request)",
+        ),
+        (
+            "crashing",
+            vec![
+                "sh".into(),
+                "-c".into(),
+                "echo 'Traceback: boom' >&2; exit 101".into(),
+            ],
+            "exited 101 after",
+        ),
+    ];
+    for (name, command, says) in runs {
+        let options = options_for(name, Provider::named("novita"), &[], command);
+        let results = graded(&options).await.results;
+        let completed: Vec<_> = results
+            .results
+            .iter()
+            .filter(|r| r.check == ClientCheckId::JobCompleted.id())
+            .collect();
+        let scenarios: Vec<&str> = completed
+            .iter()
+            .map(|r| r.scenario.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            scenarios,
+            [
+                "happy",
+                "slow-queue",
+                "rate-limited",
+                "flaky-polls",
+                "short-ttl"
+            ],
+            "{name}"
+        );
+        for result in completed {
+            assert_eq!(result.status, Status::Failed, "{name}: {result:?}");
+            let detail = result.detail.as_deref().unwrap_or_default();
+            assert!(detail.contains(says), "{name}: {detail}");
+        }
+        assert!(!results.passed(), "{name}");
+    }
+}
+
 /// Python with `requests` (the SDK venv's first: `.ci/run` installs it), or why there is none.
 fn python_with_requests() -> Result<String, String> {
     let venv = crate::sdk_env::python().display().to_string();
@@ -456,14 +528,15 @@ fn skip(why: &str) {
     eprintln!("skipped: {why}");
 }
 
-/// The README's worked example ("Test your own integration"), graded as a user would.
+/// The worked example of docs/client-grading.md, graded as a user would.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_readme_python_script_is_graded() {
     let python = match python_with_requests() {
         Ok(python) => python,
         Err(why) => return skip(&why),
     };
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/novita_requests.py");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/novita_job_naive.py");
     let options = options_for(
         "novita_requests",
         Provider::named("novita"),
@@ -490,9 +563,16 @@ async fn the_readme_python_script_is_graded() {
             );
         }
     }
-    // ...but poll in a tight loop, never give up, and exit 0 on a failed job.
+    // ...but poll in a tight loop (shown under job-fails, whose job runs 0.5 s: under happy the
+    // first poll may already find the job done), never download the images, never give up, and
+    // exit 0 on a failed job.
     assert_eq!(
-        status("happy", ClientCheckId::PollPacing),
+        status("job-fails", ClientCheckId::PollPacing),
+        Status::Failed,
+        "{table:#?}"
+    );
+    assert_eq!(
+        status("happy", ClientCheckId::JobCompleted),
         Status::Failed,
         "{table:#?}"
     );
@@ -507,8 +587,8 @@ async fn the_readme_python_script_is_graded() {
         "{table:#?}"
     );
 
-    // The README's fixed script passes every check under every scenario.
-    let fixed = script.with_file_name("novita_requests_fixed.py");
+    // The docs' fixed script passes every check under every scenario.
+    let fixed = script.with_file_name("novita_job.py");
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("novita_requests_fixed");
     std::fs::create_dir_all(&scratch).unwrap();
     let python = options.command[0].clone();
@@ -518,29 +598,31 @@ async fn the_readme_python_script_is_graded() {
         &[],
         vec![
             "env".into(),
-            // The script saves its images in the working directory: a scratch one, not the crate.
+            // The script saves its images in IMG2IMG_WORK_DIR; run it from elsewhere to show it.
             "-C".into(),
             scratch.display().to_string(),
-            "DEADLINE=4".into(),
+            "DEADLINE=8".into(),
             python,
             fixed.display().to_string(),
         ],
     );
-    // From the command's start: the interpreter's start-up counts too.
+    // From the command's start: the interpreter's start-up counts too. DEADLINE=8 outlasts the
+    // slowest job (slow-queue's 5 s) and gives up on the stuck one within the bound.
     options.bounds.give_up_within = Duration::from_secs(15);
     assert_all_pass(&graded(&options).await.results);
 }
 
-/// The README shows both scripts as they are tested.
+/// The client-grading page shows both scripts as they are tested (and as its transcripts run
+/// them).
 #[test]
-fn the_readme_holds_the_graded_scripts() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("../../README.md")).unwrap();
-    for name in ["novita_requests.py", "novita_requests_fixed.py"] {
-        let script = std::fs::read_to_string(root.join("tests/fixtures").join(name)).unwrap();
+fn the_docs_hold_the_graded_scripts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+    let page = std::fs::read_to_string(root.join("client-grading.md")).unwrap();
+    for name in ["novita_job_naive.py", "novita_job.py"] {
+        let script = std::fs::read_to_string(root.join("examples").join(name)).unwrap();
         assert!(
-            readme.contains(&script),
-            "README.md does not show {name} as it is tested"
+            page.contains(&script),
+            "docs/client-grading.md does not show docs/examples/{name} as it is tested"
         );
     }
 }

@@ -17,12 +17,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 
-use img2img_emulator::{Config, Emulator, Exchange, KeyFault, ModelslabMode};
+use img2img_emulator::{AnswerStyle, Config, Emulator, Exchange, KeyFault};
 use img2img_harness::clients::{CallInput, call};
-use img2img_harness::sdk::{drift, violations};
+use img2img_harness::sdk::{drift, operations, violations};
 use img2img_report::sdk::{SdkCase, SdkOutcome, SdkResult, SdkRun};
 use img2img_specs::guard::Credentials;
-use img2img_specs::{ApiKey, Provider};
+use img2img_specs::{ApiKey, Provider, Spec};
 use serde_json::{Value, json};
 
 use crate::sdk_env;
@@ -135,7 +135,7 @@ fn sdks() -> Vec<Sdk> {
 }
 
 /// The emulator every SDK talks to: the key accepted, a second key whose jobs all fail, the journal on.
-fn config(mode: ModelslabMode) -> Config {
+fn config(mode: AnswerStyle) -> Config {
     Config {
         api_keys: vec![ApiKey::new(KEY)],
         key_faults: vec![
@@ -144,9 +144,9 @@ fn config(mode: ModelslabMode) -> Config {
                 .unwrap(),
         ],
         journal: true,
-        modelslab_mode: mode,
         ..Config::default()
     }
+    .with_answer_style(Provider::named("modelslab"), mode)
 }
 
 /// Runs one SDK's script; returns its cases, whether it exited 0, and its stderr.
@@ -184,16 +184,13 @@ fn run_script(sdk: &Sdk, base: &str, queued: &str) -> (Vec<SdkCase>, bool, Strin
 async fn official_sdks_complete_whole_jobs_against_the_emulator() {
     let main = Emulator::start(
         &Provider::all().collect::<Vec<_>>(),
-        config(ModelslabMode::Sync),
+        config(AnswerStyle::Sync),
     )
     .await
     .unwrap();
-    let queued = Emulator::start(
-        &[Provider::named("modelslab")],
-        config(ModelslabMode::Queued),
-    )
-    .await
-    .unwrap();
+    let queued = Emulator::start(&[Provider::named("modelslab")], config(AnswerStyle::Queued))
+        .await
+        .unwrap();
     let mut results = Vec::new();
     let mut missing = Vec::new();
     for sdk in sdks() {
@@ -207,6 +204,7 @@ async fn official_sdks_complete_whole_jobs_against_the_emulator() {
             cases: Vec::new(),
             drift: Default::default(),
             violations: Vec::new(),
+            operations: Vec::new(),
         };
         if let Some(why) = &sdk.missing {
             eprintln!("skipped {}: {why}", sdk.name);
@@ -280,6 +278,7 @@ async fn official_sdks_complete_whole_jobs_against_the_emulator() {
             cases,
             drift: drift(&traffic),
             violations: broken,
+            operations: operations(&traffic),
             ..base(&script)
         });
     }
@@ -337,6 +336,15 @@ async fn official_sdks_complete_whole_jobs_against_the_emulator() {
             "{:?}",
             novita.drift
         );
+        // The operations it reached, for the report's coverage table.
+        let novita_spec = Spec::embedded(Provider::named("novita")).extensions();
+        for operation in [&novita_spec.job.create, &novita_spec.job.result] {
+            assert!(
+                novita.operations.contains(operation),
+                "{:?}",
+                novita.operations
+            );
+        }
     }
     if let Some(js) = found("novita-sdk") {
         assert!(
@@ -397,7 +405,7 @@ fn novita_client_body() -> Value {
 async fn our_client_still_refuses_what_the_docs_rule_out_before_sending() {
     let emulator = Emulator::start(
         &Provider::all().collect::<Vec<_>>(),
-        config(ModelslabMode::Sync),
+        config(AnswerStyle::Sync),
     )
     .await
     .unwrap();

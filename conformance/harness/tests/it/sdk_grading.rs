@@ -160,11 +160,14 @@ async fn novita_sdk_js_polls_on_a_fixed_clock_never_gives_up_and_hides_failures(
     )
     .await;
     // The README's loop polls every 1000 ms whatever the eta says, logs a failure and exits 0,
-    // only logs the image URLs, and has no limit.
+    // only logs the image URLs (so no job completes), rejects on a 429 create, and has no limit.
     let expected = outcome(&[
-        ("slow-queue", &["poll_pacing"]),
+        ("happy", &["job_completed"]),
+        ("slow-queue", &["poll_pacing", "job_completed"]),
         ("job-fails", &["failure_surfaced"]),
-        ("short-ttl", &["downloads_in_time"]),
+        ("rate-limited", &["job_completed"]),
+        ("flaky-polls", &["job_completed"]),
+        ("short-ttl", &["downloads_in_time", "job_completed"]),
         ("stuck", &["gives_up"]),
     ]);
     assert_eq!(got, expected, "{why}");
@@ -189,10 +192,13 @@ async fn novita_client_python_ignores_the_eta_returns_failures_and_polls_150_s()
         "the spec accepts every request novita-client sent to the capture server (its accepting reading)"
     );
     // Polls every 0.5 s whatever the eta says; a failed task comes back without an exception;
-    // `wait_for_task_v3` gives up after 300 polls (150 s), past the bound.
+    // a 429 create and a 503 poll raise, so those jobs never complete; `wait_for_task_v3` gives
+    // up after 300 polls (150 s), past the bound.
     let expected = outcome(&[
         ("slow-queue", &["poll_pacing"]),
         ("job-fails", &["failure_surfaced"]),
+        ("rate-limited", &["job_completed"]),
+        ("flaky-polls", &["job_completed"]),
         ("stuck", &["gives_up"]),
     ]);
     assert_eq!(got, expected, "{why}");
@@ -217,15 +223,18 @@ async fn modelslab_py_fetches_at_once_and_keeps_fetching_a_failed_job() {
         "the spec accepts every request modelslab-py sent to the capture server (its accepting reading)"
     );
     // `fetch` posts at once whatever the create's eta says, keeps fetching after `failed`
-    // until its retries run out and then returns without raising, and never downloads.
+    // until its retries run out and then returns without raising, never downloads (so no job
+    // completes), and raises on a 429 create and a 503 fetch.
     let expected = outcome(&[
-        ("slow-queue", &["poll_pacing"]),
+        ("happy", &["job_completed"]),
+        ("slow-queue", &["poll_pacing", "job_completed"]),
         (
             "job-fails",
             &["poll_pacing", "stops_at_terminal", "failure_surfaced"],
         ),
-        ("flaky-polls", &["poll_pacing"]),
-        ("short-ttl", &["downloads_in_time"]),
+        ("rate-limited", &["job_completed"]),
+        ("flaky-polls", &["poll_pacing", "job_completed"]),
+        ("short-ttl", &["downloads_in_time", "job_completed"]),
         ("stuck", &["gives_up"]),
     ]);
     assert_eq!(got, expected, "{why}");

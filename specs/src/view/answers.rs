@@ -1,0 +1,267 @@
+//! `x-emulator.answers`: what an emulator of the provider answers, as templates
+//! ([`Template`](crate::template::Template)), and the few facts that go with them (the look of a
+//! job id, how long a synchronous create waits, the status an error of each cause comes with).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::template::{self, Role, Template};
+
+/// `x-emulator.answers`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Answers {
+    /// What a job id looks like.
+    pub job_id: JobIdStyle,
+    /// A `sync-or-queued` create waits for its job this much longer than the job's planned time
+    /// before it answers the job as still running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_grace_seconds: Option<u64>,
+    /// The HTTP status of an error of each cause, where it is not the usual one
+    /// ([`Cause::usual_status`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub statuses: BTreeMap<Cause, u16>,
+    /// The status word the `unlisted_status` defect answers for a succeeded job (one no `x-job`
+    /// list holds); `done` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlisted_status: Option<String>,
+    /// The create answer; absent: the `result` answer (at the job's stage).
+    #[serde(
+        default,
+        deserialize_with = "job_template_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created: Option<Template>,
+    /// The result answer, at every stage of the job.
+    #[serde(deserialize_with = "job_template")]
+    pub result: Template,
+    /// The answer to an id the emulator does not hold; absent: the `error` answer.
+    #[serde(
+        default,
+        deserialize_with = "error_template_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub not_found: Option<Template>,
+    /// The body of every error answer.
+    #[serde(deserialize_with = "error_template")]
+    pub error: Template,
+    /// The webhook a finished job sends (when the request names one); absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookAnswer>,
+}
+
+/// `x-emulator.answers.webhook`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct WebhookAnswer {
+    /// The JSON body POSTed.
+    #[serde(deserialize_with = "job_template")]
+    pub body: Template,
+    /// Headers sent with it (a header whose value is absent is not sent).
+    #[serde(
+        default,
+        deserialize_with = "job_templates",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub headers: BTreeMap<String, Template>,
+    /// How many times a failed delivery (timeout or non-2xx) is tried again.
+    #[serde(default)]
+    pub retries: u32,
+}
+
+/// What a job id looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JobIdStyle {
+    /// 32 lower-case hex digits.
+    Hex32,
+    /// A UUID version 4, lower case.
+    Uuid4,
+    /// A number, one more for each job.
+    Sequence,
+}
+
+/// Why an emulator refuses a request: the causes an `error` template can tell apart
+/// (`error.cause`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// The request breaks the spec, is not JSON, or names an image the emulator cannot use.
+    InvalidRequest,
+    /// The body is larger than the limit.
+    TooLarge,
+    /// No key was sent.
+    MissingKey,
+    /// A key was sent that is not accepted.
+    WrongKey,
+    /// No job with this id (unknown, or evicted).
+    NotFound,
+    /// Over the provider's rate limit.
+    RateLimited,
+    /// Every job slot holds a running job.
+    Unavailable,
+    /// A status asked for by a fault.
+    Fault,
+}
+
+impl Cause {
+    /// Every cause.
+    pub const ALL: &'static [Cause] = &[
+        Cause::InvalidRequest,
+        Cause::TooLarge,
+        Cause::MissingKey,
+        Cause::WrongKey,
+        Cause::NotFound,
+        Cause::RateLimited,
+        Cause::Unavailable,
+        Cause::Fault,
+    ];
+
+    /// The word a template compares (`invalid_request`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::InvalidRequest => "invalid_request",
+            Cause::TooLarge => "too_large",
+            Cause::MissingKey => "missing_key",
+            Cause::WrongKey => "wrong_key",
+            Cause::NotFound => "not_found",
+            Cause::RateLimited => "rate_limited",
+            Cause::Unavailable => "unavailable",
+            Cause::Fault => "fault",
+        }
+    }
+
+    /// The status an error of this cause comes with unless `statuses` says otherwise; `None` for
+    /// the two whose status is given elsewhere (`not_found`: `x-not-found`; `fault`: the fault).
+    pub fn usual_status(self) -> Option<u16> {
+        match self {
+            Cause::InvalidRequest => Some(400),
+            Cause::TooLarge => Some(413),
+            Cause::MissingKey | Cause::WrongKey => Some(401),
+            Cause::RateLimited => Some(429),
+            Cause::Unavailable => Some(503),
+            Cause::NotFound | Cause::Fault => None,
+        }
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Answers {
+    /// The status an error of `cause` comes with: `statuses`, else [`Cause::usual_status`].
+    pub fn status(&self, cause: Cause) -> Option<u16> {
+        self.statuses
+            .get(&cause)
+            .copied()
+            .or_else(|| cause.usual_status())
+    }
+
+    /// The word of the `unlisted_status` defect.
+    pub fn unlisted_status(&self) -> &str {
+        self.unlisted_status.as_deref().unwrap_or("done")
+    }
+
+    /// The create answer: `created`, else `result`.
+    pub fn created(&self) -> &Template {
+        self.created.as_ref().unwrap_or(&self.result)
+    }
+
+    /// The not-found answer: `not-found`, else `error`.
+    pub fn not_found(&self) -> &Template {
+        self.not_found.as_ref().unwrap_or(&self.error)
+    }
+}
+
+fn job_template<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Template, D::Error> {
+    template::deserialize(deserializer, Role::Job)
+}
+
+fn error_template<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Template, D::Error> {
+    template::deserialize(deserializer, Role::Error)
+}
+
+fn job_template_opt<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Template>, D::Error> {
+    job_template(deserializer).map(Some)
+}
+
+fn error_template_opt<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Template>, D::Error> {
+    error_template(deserializer).map(Some)
+}
+
+fn job_templates<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, Template>, D::Error> {
+    let sources = BTreeMap::<String, serde_json::Value>::deserialize(deserializer)?;
+    sources
+        .into_iter()
+        .map(|(name, source)| {
+            Template::compile(&source, Role::Job)
+                .map(|t| (name.clone(), t))
+                .map_err(|e| serde::de::Error::custom(format!("header {name}: {e}")))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Provider, Spec};
+
+    #[test]
+    fn every_spec_says_what_its_emulator_answers() {
+        for provider in Provider::all() {
+            let emulator = Spec::embedded(provider).extensions().emulator.as_ref();
+            let answers = emulator
+                .expect("x-emulator")
+                .answers
+                .as_ref()
+                .expect("answers");
+            assert_eq!(answers.result.role(), Role::Job, "{provider}");
+            assert_eq!(answers.error.role(), Role::Error, "{provider}");
+        }
+    }
+
+    #[test]
+    fn a_mistake_in_a_template_names_where_it_is() {
+        let error = serde_json::from_value::<Answers>(serde_json::json!({
+            "job-id": "uuid4",
+            "result": {"task": {"status": "${job.stauts}"}},
+            "error": {},
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("at /task/status: unknown variable \"job.stauts\""),
+            "{error}"
+        );
+        let error = serde_json::from_value::<Answers>(serde_json::json!({
+            "job-id": "uuid4", "result": {}, "error": {"status": "${job.status}"},
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("not known in error templates"), "{error}");
+    }
+
+    #[test]
+    fn statuses_default_to_the_usual_ones() {
+        let answers: Answers = serde_json::from_value(serde_json::json!({
+            "job-id": "sequence", "statuses": {"wrong_key": 403}, "result": {}, "error": {},
+        }))
+        .unwrap();
+        assert_eq!(answers.status(Cause::WrongKey), Some(403));
+        assert_eq!(answers.status(Cause::MissingKey), Some(401));
+        assert_eq!(answers.status(Cause::Fault), None);
+        assert_eq!(answers.unlisted_status(), "done");
+        assert_eq!(answers.created(), &answers.result);
+    }
+}
