@@ -65,7 +65,7 @@ pub enum Command {
 fn provider_parser() -> impl TypedValueParser<Value = Provider> {
     PossibleValuesParser::new(Provider::all().map(|provider| {
         let info = &Spec::embedded(provider).extensions().provider;
-        PossibleValue::new(provider.id()).help(format!("{} ({})", info.name, info.model))
+        PossibleValue::new(provider.id()).help(format!("{}: {}", info.name, info.model))
     }))
     .try_map(|id| id.parse::<Provider>())
 }
@@ -130,8 +130,11 @@ pub struct RunArgs {
     /// Output format (where the spec lets a request choose).
     #[arg(long, alias = "response-image-type")]
     pub output_format: Option<String>,
-    /// Any other field of the create body the spec defines: PATH=VALUE, PATH dotted
-    /// (request.loras.0.strength) or a JSON pointer, VALUE JSON or else a string. Repeatable.
+    /// Any other field of the create body the spec defines: PATH=VALUE (repeatable).
+    ///
+    /// PATH is dotted (request.loras.0.strength) or a JSON pointer (/request/loras/0/strength);
+    /// VALUE is read as JSON when it is JSON, else as a string. An unknown field is refused naming
+    /// the nearest known ones; a value out of range, naming the range.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<FieldSetting>,
     /// Options shared with `resume`.

@@ -186,7 +186,7 @@ where
 
 /// The HTTP status an error carries itself. Other errors leave the status to the attempt's span,
 /// where the call that read the answer recorded it: an error's kind never stands for a status
-/// (a 403 may read as a bad key, a ModelsLab 200 as a rate limit).
+/// (a 403 may read as a bad key, a 200 whose body says so as a rate limit).
 fn status_of(error: &Error) -> Option<u16> {
     match error {
         Error::Server { status, .. } => Some(*status),

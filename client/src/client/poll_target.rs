@@ -1,14 +1,15 @@
 //! Where a poll goes: which result operation, at which origin, with which parameters and body.
 //!
-//! The job id goes where the create operation's OpenAPI link to the result operation puts it (a
-//! path or query parameter, or a body field; a decimal id as an integer where the field's schema
-//! allows one). A URL the provider asked to be polled at (`x-job.poll-url-pointer`) is followed
+//! The job id goes where the create operations' OpenAPI links to the result operation put it
+//! (`Spec::id_place`: a path or query parameter, or a body field; a decimal id as an integer where
+//! the field's schema allows one). A URL the provider asked to be polled at (`x-job.poll-url-pointer`) is followed
 //! through the spec: the result operation whose path matches the URL's path, with the path and
 //! query parameters the URL carries, called at the URL's origin — but only when that origin is the
 //! base URL's, or an `https` host `x-job.poll-url-hosts` lists, since the key travels with every
 //! call. Any other URL, or a path no result operation has, is polled at `x-job.result` on the base
 //! URL instead.
 
+use img2img_specs::extensions::IdPlace;
 use img2img_specs::operations::CallInput;
 use img2img_specs::{Location, Operation, Provider, Spec};
 use serde_json::{Map, Value};
@@ -112,41 +113,20 @@ fn path_parameters(operation: &Operation, path: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The inputs that carry job `id` to `operation`: what a create operation's link to it fills
-/// with the id (its family's create first), and an object body for an operation that takes one.
+/// The inputs that carry job `id` to `operation`: where the create operations' links put it
+/// (`Spec::id_place`), and an object body for an operation that takes one.
 fn id_input(spec: &Spec, operation: &Operation, id: &str) -> CallInput {
-    let job = &spec.extensions().job;
-    let families = job.families();
-    let creates = families
-        .iter()
-        .filter(|f| f.result == operation.id)
-        .chain(families.iter().filter(|f| f.result != operation.id))
-        .map(|f| f.create.as_str());
-    let link = creates
-        .flat_map(|create| spec.links(create))
-        .find(|link| link.operation == operation.id);
-    let is_id = |expression: &str| {
-        expression
-            .strip_prefix("$response.body#")
-            .is_some_and(|pointer| {
-                pointer == job.id_pointer || job.id_fallback_pointers.iter().any(|p| p == pointer)
-            })
-    };
     let mut input = CallInput::default();
     let mut body = Map::new();
-    if let Some(link) = link {
-        for (name, expression) in &link.parameters {
-            if is_id(expression) {
-                input
-                    .params
-                    .insert(name.clone(), Value::String(id.to_owned()));
-            }
+    match spec.id_place(&operation.id) {
+        Some(IdPlace::Path(name) | IdPlace::Query(name)) => {
+            input.params.insert(name, Value::String(id.to_owned()));
         }
-        for (name, expression) in &link.body_fields {
-            if is_id(expression) {
-                body.insert(name.clone(), id_value(spec, operation, name, id));
-            }
+        Some(IdPlace::Body(name)) => {
+            let value = id_value(spec, operation, &name, id);
+            body.insert(name, value);
         }
+        None => {}
     }
     if operation.request_body.is_some() {
         input.body = Some(Value::Object(body));
