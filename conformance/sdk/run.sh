@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the providers' official SDKs, unmodified, against an emulator (see README.md).
+# Runs the providers' official SDKs, unmodified, against an emulator (see README.md): every check
+# script there is (python/*_check.py, node/*_check.mjs), each against every provider's emulator.
 #
 #   conformance/sdk/run.sh                      # against IMG2IMG_BASE_URL (and the optional URLs) as set
-#   conformance/sdk/run.sh --emulator PATH      # starts PATH three times on free loopback ports, runs, stops them
+#   conformance/sdk/run.sh --emulator PATH      # starts PATH twice on free loopback ports, runs, stops them
 #   conformance/sdk/run.sh --capture DIR        # the same against capture_server.py, logging every request to DIR
 #
 # Installs the pinned SDKs first when missing: into the Python at $SDK_PYTHON (default: a venv it
@@ -28,7 +29,7 @@ if [ -z "${SDK_PYTHON:-}" ] && [ ! -x "$python" ]; then
   python3 -m venv "$root/target/sdk-venv"
 fi
 "$python" -m pip install -q --disable-pip-version-check -r "$here/python/requirements.txt"
-if [ ! -d "$here/node/node_modules/novita-sdk" ]; then
+if ! (cd "$here/node" && npm ls --omit=dev >/dev/null 2>&1); then
   (cd "$here/node" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
@@ -49,7 +50,8 @@ except OSError: sys.exit(1)' "$1"; then return 0; fi
 }
 
 key="${SDK_CHECK_KEY:-sk-test}"
-export NOVITA_API_KEY="${NOVITA_API_KEY:-$key}" MODELSLAB_API_KEY="${MODELSLAB_API_KEY:-$key}"
+# Each script takes its provider's usual key variable when set, else this one.
+export IMG2IMG_API_KEY="$key"
 export IMG2IMG_FAULT_REASON="${IMG2IMG_FAULT_REASON:-sdk-check failure}"
 
 started=""
@@ -66,25 +68,25 @@ case "$mode" in
   emulator)
     logdir="$root/target/sdk-logs"; mkdir -p "$logdir"
     [ "${arg#/}" = "$arg" ] && arg="$PWD/$arg"
-    # One serving every provider (and failing every job of the fault key), one whose ModelsLab
-    # queues every job.
+    # One serving every provider (and failing every job of the fault key), one serving every
+    # provider whose jobs may be answered at once or queued (x-job style sync-or-queued) queued.
     fault_key="$key-fails"
     start main /emulator/health "$arg" --provider all --api-key "$key" \
       --key-fault "$fault_key=fail=$IMG2IMG_FAULT_REASON"
     IMG2IMG_BASE_URL="$started"
-    start queued /emulator/health "$arg" --provider modelslab --modelslab-mode queued --api-key "$key"
-    MODELSLAB_QUEUED_BASE_URL="$started"
+    start queued /emulator/health "$arg" --provider all --modelslab-mode queued --api-key "$key"
+    IMG2IMG_QUEUED_BASE_URL="$started"
     IMG2IMG_FAULT_KEY="$fault_key"
-    export IMG2IMG_BASE_URL MODELSLAB_QUEUED_BASE_URL IMG2IMG_FAULT_KEY
+    export IMG2IMG_BASE_URL IMG2IMG_QUEUED_BASE_URL IMG2IMG_FAULT_KEY
     ;;
   capture)
     logdir="$arg"; mkdir -p "$logdir"; logdir="$(cd "$logdir" && pwd)"
     server=("$python" "$here/capture_server.py" --api-key "$key")
     start main / "${server[@]}" --log "$logdir/main.jsonl"
-    IMG2IMG_BASE_URL="$started" MODELSLAB_QUEUED_BASE_URL="$started"
+    IMG2IMG_BASE_URL="$started" IMG2IMG_QUEUED_BASE_URL="$started"
     start fault / "${server[@]}" --log "$logdir/fault.jsonl" --fault "fail=$IMG2IMG_FAULT_REASON"
     IMG2IMG_FAULT_BASE_URL="$started"
-    export IMG2IMG_BASE_URL MODELSLAB_QUEUED_BASE_URL IMG2IMG_FAULT_BASE_URL
+    export IMG2IMG_BASE_URL IMG2IMG_QUEUED_BASE_URL IMG2IMG_FAULT_BASE_URL
     ;;
   env)
     : "${IMG2IMG_BASE_URL:?set IMG2IMG_BASE_URL, or pass --emulator PATH or --capture DIR}"
@@ -92,7 +94,10 @@ case "$mode" in
 esac
 
 status=0
-(cd "$here/python" && "$python" novita_client_check.py) || status=1
-(cd "$here/python" && "$python" modelslab_py_check.py) || status=1
-(cd "$here/node" && "$node" novita_sdk_check.mjs) || status=1
+for script in "$here"/python/*_check.py; do
+  (cd "$here/python" && "$python" "$(basename "$script")") || status=1
+done
+for script in "$here"/node/*_check.mjs; do
+  (cd "$here/node" && "$node" "$(basename "$script")") || status=1
+done
 exit "$status"

@@ -57,6 +57,6 @@ pub use spec::{Example, ExampleKind, Link, NotFound, Spec, SpecError, follow_ref
 pub use validate::{CompiledSchema, field_path};
 pub use view::{
     Condition, Feature, FeatureField, JobStatus, KeyPlacement, Segment, UnknownFeature,
-    media_fields,
+    carries_media, media_fields,
 };
 pub use violation::{Rule, Violation, Violations};

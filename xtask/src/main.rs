@@ -13,6 +13,8 @@
 //!   which needs neither the generated clients nor the emulator).
 //! - `cargo xtask dist [--out DIR]`: the wheel and the npm packages carrying the `emulator` and
 //!   `conformance` commands, for this platform, into `target/dist/`.
+//! - `cargo xtask peer-config DIR`: the peer check's schemathesis configuration of every spec
+//!   (`DIR/<provider>.toml`), for `conformance/peer-check.sh`.
 
 mod codegen;
 mod conformance;
@@ -56,6 +58,12 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Write the peer check's schemathesis configuration of every spec as DIR/<provider>.toml:
+    /// conformance/schemathesis.toml plus the spec's key placement and image-carrying operations.
+    PeerConfig {
+        /// Where to write the files (created if needed).
+        dir: std::path::PathBuf,
+    },
     /// Write the provider compatibility report (Markdown, JSON + schema, HTML).
     Report {
         /// Where to write it (default: target/report/).
@@ -90,6 +98,7 @@ fn main() -> ExitCode {
             codegen::Mode::Write
         }),
         Command::Lint => lint::run(),
+        Command::PeerConfig { dir } => peer_config(&dir),
         Command::Diff(args) => {
             return diff::run(args).unwrap_or_else(|error| {
                 eprintln!("error: {error:#}");
@@ -122,6 +131,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes `dir/<provider>.toml` for every spec in specs/, read from disk.
+fn peer_config(dir: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let base_path = xtask::project::root().join("conformance/schemathesis.toml");
+    let base = std::fs::read_to_string(&base_path)
+        .with_context(|| format!("cannot read {}", base_path.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for provider in img2img_specs::Provider::all() {
+        let (_, spec) = xtask::project::load_spec(provider)?;
+        let path = dir.join(format!("{}.toml", provider.id()));
+        let config = xtask::peer::schemathesis_config(&spec, &base)
+            .with_context(|| format!("{} is not TOML", base_path.display()))?;
+        std::fs::write(&path, config)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

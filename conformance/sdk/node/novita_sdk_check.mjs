@@ -21,9 +21,9 @@ const { NovitaSDK, NovitaError, TaskStatus } = require("novita-sdk");
 const axios = require("axios");
 
 const BASE_URL = (process.env.IMG2IMG_BASE_URL || "").replace(/\/+$/, "");
-const KEY = process.env.NOVITA_API_KEY || "";
+const KEY = process.env.NOVITA_API_KEY || process.env.IMG2IMG_API_KEY || "";
 if (!BASE_URL || !KEY) {
-  console.error("IMG2IMG_BASE_URL and NOVITA_API_KEY must be set (see conformance/sdk/README.md)");
+  console.error("IMG2IMG_BASE_URL and NOVITA_API_KEY (or IMG2IMG_API_KEY) must be set (see conformance/sdk/README.md)");
   process.exit(2);
 }
 const WRONG_KEY = process.env.IMG2IMG_WRONG_KEY || `${KEY}-wrong`;

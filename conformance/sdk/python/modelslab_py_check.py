@@ -9,7 +9,7 @@ Each case is `Community(enterprise=True).image_to_image`, then `fetch` while the
 `processing`, then a download of each `output` URL (the SDK has no download helper). One JSON line
 per case on stdout; exit status 1 when a case failed.
 
-Extra environment: MODELSLAB_QUEUED_BASE_URL (an emulator started with `--modelslab-mode queued`;
+Extra environment: IMG2IMG_QUEUED_BASE_URL (an emulator started with `--modelslab-mode queued`;
 default IMG2IMG_BASE_URL), IMG2IMG_FAULT_KEY (a key the emulator fails every job for, `--key-fault`), MODELSLAB_FETCH_WAIT (seconds the SDK sleeps between fetches; default 1,
 the SDK's own default is 60), MODELSLAB_FETCH_RETRY (default 30).
 """
@@ -93,10 +93,10 @@ def succeeded(first, final, samples):
 
 
 def main():
-    key = sdkcheck.env("MODELSLAB_API_KEY", required=True)
+    key = sdkcheck.api_key("MODELSLAB_API_KEY")
     bad_key = sdkcheck.wrong_key(key)
     origin = sdkcheck.base_url()
-    queued_origin = (sdkcheck.env("MODELSLAB_QUEUED_BASE_URL") or origin).rstrip("/")
+    queued_origin = sdkcheck.queued_base_url()
     runner = sdkcheck.Runner("modelslab-py", secrets=[key, bad_key, sdkcheck.fault_key()])
 
     def two_images():
@@ -117,7 +117,7 @@ def main():
         expect(
             first.get("status") == "processing",
             f"the create answered {first.get('status')!r}, not processing: start the emulator with "
-            "--modelslab-mode queued, or set MODELSLAB_QUEUED_BASE_URL to one that is",
+            "--modelslab-mode queued, or set IMG2IMG_QUEUED_BASE_URL to one that is",
         )
         detail = succeeded(first, final, 1)
         return f"{detail}; fetch_result {first.get('fetch_result')!r} (the SDK does not follow it)"

@@ -65,7 +65,7 @@ def succeeded(result, image_num, image_type):
 
 
 def main():
-    key = sdkcheck.env("NOVITA_API_KEY", required=True)
+    key = sdkcheck.api_key("NOVITA_API_KEY")
     bad_key = sdkcheck.wrong_key(key)
     runner = sdkcheck.Runner("novita-client", secrets=[key, bad_key])
 

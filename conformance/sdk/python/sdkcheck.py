@@ -48,6 +48,22 @@ def env(name, default=None, required=False):
     return value
 
 
+def api_key(name):
+    """The key: the provider's usual variable `name`, else IMG2IMG_API_KEY (what run.sh sets for
+    every SDK); exits with status 2 when neither is set."""
+    value = env(name) or env("IMG2IMG_API_KEY")
+    if not value:
+        print(f"{name} (or IMG2IMG_API_KEY) is not set (see conformance/sdk/README.md)", file=sys.stderr)
+        sys.exit(2)
+    return value
+
+
+def queued_base_url():
+    """IMG2IMG_QUEUED_BASE_URL (a server whose sync-or-queued jobs always queue) without a trailing
+    slash, else IMG2IMG_BASE_URL's."""
+    return (env("IMG2IMG_QUEUED_BASE_URL") or base_url()).rstrip("/")
+
+
 def base_url():
     """IMG2IMG_BASE_URL without a trailing slash."""
     return env("IMG2IMG_BASE_URL", required=True).rstrip("/")

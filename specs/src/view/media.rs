@@ -13,6 +13,30 @@ pub fn media_fields(schema: &Value, instance: &Value) -> Vec<String> {
     out
 }
 
+/// Whether `schema` (a converted request schema) marks any property `x-media: image`, in nested
+/// objects, array items and `oneOf`/`anyOf`/`allOf` branches: whether a request may carry an image.
+pub fn carries_media(schema: &Value) -> bool {
+    let Value::Object(map) = schema else {
+        return false;
+    };
+    if map.get("x-media").and_then(Value::as_str) == Some("image") {
+        return true;
+    }
+    let branches = ["anyOf", "oneOf", "allOf"]
+        .iter()
+        .filter_map(|key| map.get(*key).and_then(Value::as_array))
+        .flatten();
+    let properties = map
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|properties| properties.values());
+    branches
+        .chain(properties)
+        .chain(map.get("items"))
+        .any(carries_media)
+}
+
 fn walk(schema: &Value, instance: &Value, pointer: String, out: &mut Vec<String>) {
     let Value::Object(map) = schema else {
         return;
@@ -76,5 +100,16 @@ mod tests {
                 "/request/image_base64".to_owned(),
             ]
         );
+        assert!(carries_media(schema.schema()));
+    }
+
+    #[test]
+    fn a_schema_without_an_image_carries_none() {
+        let schema = json!({"type": "object", "properties": {"id": {"type": "string"},
+            "list": {"type": "array", "items": {"oneOf": [{"type": "string"}]}}}});
+        assert!(!carries_media(&schema));
+        let nested = json!({"properties": {"list": {"items": {"anyOf": [
+            {"type": "string", "x-media": "image"}]}}}});
+        assert!(carries_media(&nested));
     }
 }

@@ -18,6 +18,6 @@ pub use feature::{Feature, UnknownFeature};
 pub use fields::{Condition, FeatureField, Segment};
 pub use job::{EtaUnit, IdPlace, JobStatus, Stages};
 pub use limits::{EmulatorInfo, Limits, RateLimits, RenderDefaults};
-pub use media::media_fields;
+pub use media::{carries_media, media_fields};
 
 pub(crate) use fields::collect as collect_features;

@@ -90,16 +90,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         (None, _, _) => bail!(
             "give two spec files (`cargo xtask diff OLD NEW`), or a git revision (`cargo xtask diff --rev REV [FILE]`)"
         ),
-        (Some(rev), None, _) => Provider::all()
-            .map(|p| {
-                let path = format!("specs/{}", p.spec_file());
-                let new = Version {
-                    label: path.clone(),
-                    ..load::file(&root.join(&path))?
-                };
-                Ok((load::at_rev(&root, rev, &path)?, new))
-            })
-            .collect::<anyhow::Result<_>>()?,
+        (Some(rev), None, _) => every_spec(&root, rev)?,
         (Some(rev), Some(file), new) => {
             let file = load::spec_argument(&root, file);
             let relative = load::relative_to_root(&root, &file)?;
@@ -175,6 +166,42 @@ fn against(root: &Path, theirs: &Path, args: &DiffArgs) -> anyhow::Result<ExitCo
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Every spec of `specs/`, at `rev` and in the working tree, paired: a spec on one side only is
+/// compared with an empty one, so it shows as every operation added (or removed).
+fn every_spec(root: &std::path::Path, rev: &str) -> anyhow::Result<Vec<(Version, Version)>> {
+    let then = load::specs_at_rev(root, rev)?;
+    let now = load::specs_on_disk(root)?;
+    let mut paths: Vec<&String> = then.iter().chain(&now).collect();
+    paths.sort();
+    paths.dedup();
+    paths
+        .into_iter()
+        .map(|path| {
+            let old = then
+                .contains(path)
+                .then(|| load::at_rev(root, rev, path))
+                .transpose()?;
+            let new = now
+                .contains(path)
+                .then(|| load::file(&root.join(path)))
+                .transpose()?
+                .map(|version| Version {
+                    label: path.clone(),
+                    ..version
+                });
+            Ok(match (old, new) {
+                (Some(old), Some(new)) => (old, new),
+                (None, Some(new)) => (load::absent(&new, format!("{rev}:{path} (absent)"))?, new),
+                (Some(old), None) => {
+                    let new = load::absent(&old, format!("{path} (absent)"))?;
+                    (old, new)
+                }
+                (None, None) => unreachable!("every path comes from one side"),
+            })
+        })
+        .collect()
 }
 
 /// The text summary of what changed in `provider`'s spec since `HEAD`, for `cargo xtask codegen`;

@@ -56,6 +56,53 @@ pub fn at_rev(root: &Path, rev: &str, path: &str) -> anyhow::Result<Version> {
     })
 }
 
+/// The spec files checked in at `rev` (`specs/<id>.yaml`, relative to the workspace root).
+pub fn specs_at_rev(root: &Path, rev: &str) -> anyhow::Result<Vec<String>> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["ls-tree", "--name-only", "--full-name", rev, "--", "specs/"])
+        .output()
+        .context("cannot run git (is it installed and on PATH?)")?;
+    if !output.status.success() {
+        bail!(
+            "git ls-tree {rev} specs/ failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|path| path.ends_with(".yaml"))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// The spec files in the working tree's `specs/` (`specs/<id>.yaml`).
+pub fn specs_on_disk(root: &Path) -> anyhow::Result<Vec<String>> {
+    let dir = root.join("specs");
+    let mut found = Vec::new();
+    for entry in
+        std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?
+    {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".yaml") {
+            found.push(format!("specs/{name}"));
+        }
+    }
+    Ok(found)
+}
+
+/// What stands for a spec on the side where it does not exist: `present` with no operation, so
+/// that the comparison lists each of its operations as added (or removed), and nothing else.
+pub fn absent(present: &Version, label: String) -> anyhow::Result<Version> {
+    let mut document = present.parse()?.document().clone();
+    document["paths"] = serde_json::json!({});
+    Ok(Version {
+        label,
+        text: serde_json::to_string(&document)?,
+    })
+}
+
 /// A spec argument: a provider id (`novita`) means `specs/novita.yaml`; anything else is a path.
 pub fn spec_argument(root: &Path, argument: &Path) -> PathBuf {
     if let Some(provider) = argument
@@ -95,4 +142,42 @@ pub fn relative_to_root(root: &Path, file: &Path) -> anyhow::Result<String> {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use img2img_specs::Provider;
+
+    use super::*;
+    use crate::diff::{Class, Kind, compare_specs};
+
+    #[test]
+    fn a_spec_on_one_side_only_is_every_operation_added_or_removed() {
+        let root = crate::project::root();
+        let on_disk = specs_on_disk(&root).unwrap();
+        assert_eq!(on_disk.len(), Provider::all().len());
+        for provider in Provider::all() {
+            let present = file(&crate::project::spec_path(provider)).unwrap();
+            let spec = present.parse().unwrap();
+            let empty = absent(&present, "HEAD:specs/x.yaml (absent)".into()).unwrap();
+            let added = compare_specs(&empty.parse().unwrap(), &spec).unwrap();
+            assert_eq!(
+                added.len(),
+                spec.operations().len(),
+                "{provider}: {added:#?}"
+            );
+            assert!(
+                added
+                    .iter()
+                    .all(|c| c.kind == Kind::OperationAdded && c.class == Class::NonBreaking)
+            );
+            let removed = compare_specs(&spec, &empty.parse().unwrap()).unwrap();
+            assert!(
+                removed
+                    .iter()
+                    .all(|c| c.kind == Kind::OperationRemoved && c.class == Class::Breaking),
+                "{provider}: {removed:#?}"
+            );
+        }
+    }
 }

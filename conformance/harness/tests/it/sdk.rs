@@ -155,7 +155,7 @@ fn run_script(sdk: &Sdk, base: &str, queued: &str) -> (Vec<SdkCase>, bool, Strin
         .args(&sdk.args)
         .current_dir(&sdk.dir)
         .env("IMG2IMG_BASE_URL", base)
-        .env("MODELSLAB_QUEUED_BASE_URL", queued)
+        .env("IMG2IMG_QUEUED_BASE_URL", queued)
         .env("NOVITA_API_KEY", KEY)
         .env("MODELSLAB_API_KEY", KEY)
         .env("IMG2IMG_FAULT_KEY", FAULT_KEY)
