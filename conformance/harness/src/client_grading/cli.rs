@@ -138,6 +138,11 @@ fn run_inner(args: ClientArgs) -> Result<ExitCode, String> {
         options.provider,
         options.scenarios.len()
     );
+    // Scenarios run at once; each one's lines are shown as soon as every scenario before it (in
+    // the order asked) has been shown, so the output is the same whatever order they end in.
+    let order: Vec<String> = options.scenarios.iter().map(|s| s.name.clone()).collect();
+    let mut shown = 0;
+    let mut waiting: std::collections::BTreeMap<usize, String> = std::collections::BTreeMap::new();
     let graded = runtime
         .block_on(grade(&options, |event| match event {
             GradeEvent::Started { .. } => {}
@@ -146,7 +151,7 @@ fn run_inner(args: ClientArgs) -> Result<ExitCode, String> {
                 run,
                 results,
             } => {
-                eprintln!("  {:<16} {}", scenario.name, scenario.description);
+                let mut block = format!("  {:<16} {}\n", scenario.name, scenario.description);
                 let capped = results.iter().any(|r| {
                     r.check == ClientCheckId::WithinRequestCap.id() && r.status == Status::Failed
                 });
@@ -156,12 +161,12 @@ fn run_inner(args: ClientArgs) -> Result<ExitCode, String> {
                     (Some(code), _) => format!("exit {code}"),
                     (None, _) => "ended by a signal".to_owned(),
                 };
-                eprintln!(
-                    "  {:<16} {exit}, {:.1} s, {} requests",
+                block.push_str(&format!(
+                    "  {:<16} {exit}, {:.1} s, {} requests\n",
                     "",
                     run.duration_ms as f64 / 1000.0,
                     run.requests
-                );
+                ));
                 for r in results {
                     let status = match r.status {
                         Status::Passed => "passed",
@@ -174,11 +179,25 @@ fn run_inner(args: ClientArgs) -> Result<ExitCode, String> {
                         r.check,
                         r.detail.as_deref().unwrap_or_default()
                     );
-                    eprintln!("{}", line.trim_end());
+                    block.push_str(line.trim_end());
+                    block.push('\n');
+                }
+                let at = order
+                    .iter()
+                    .position(|name| *name == scenario.name)
+                    .unwrap_or(order.len());
+                waiting.insert(at, block);
+                while let Some(block) = waiting.remove(&shown) {
+                    eprint!("{block}");
+                    shown += 1;
                 }
             }
         }))
         .map_err(|e| e.to_string())?;
+    // Any scenario not in the asked order (none, unless a name repeats) comes last.
+    for block in waiting.into_values() {
+        eprint!("{block}");
+    }
     let files =
         crate::output::write_with_summary(&graded.results, &out, super::summary(&graded.results))?;
     eprintln!(
