@@ -312,6 +312,17 @@ fn resolve<'s, S: Scope>(var: &Var, scope: &'s S, items: &[Item<'s>]) -> Value<'
             Some(Item::Output(index)) => scope.output(*index, *field),
             _ => Value::Absent,
         },
+        Var::OutputAt {
+            future,
+            index,
+            field,
+        } => {
+            if *index < scope.outputs(*future) {
+                scope.output(*index, *field)
+            } else {
+                Value::Absent
+            }
+        }
         Var::Item { depth, pointer } => match items.get(*depth) {
             Some(Item::Json(json)) => json.pointer(pointer).map_or(Value::Absent, Value::Json),
             _ => Value::Absent,
