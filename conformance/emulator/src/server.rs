@@ -3,14 +3,13 @@
 //! validation, the operation, defects), logging, and the server that can drop a connection on
 //! demand.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequestParts, Path, Query, RawPathParams, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
@@ -252,21 +251,40 @@ async fn id_parameter(
     if op.parameters.is_empty() {
         return Ok(None);
     }
-    let Path(path) = Path::<HashMap<String, String>>::from_request_parts(parts, &())
-        .await
-        .unwrap_or_else(|_| Path(HashMap::new()));
-    let Query(query) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
-        .unwrap_or_else(|_| Query(HashMap::new()));
+    let has = |location: &str| op.parameters.iter().any(|p| p.location == location);
+    let path: Vec<(String, String)> = if has("path") {
+        RawPathParams::from_request_parts(parts, &())
+            .await
+            .map(|params| {
+                params
+                    .iter()
+                    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let query: Vec<(String, String)> = if has("query") {
+        Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+            .map(|Query(pairs)| pairs)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let find = |list: &[(String, String)], name: &str| {
+        list.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    };
     let mut first = None;
     for parameter in &op.parameters {
         let value = match parameter.location.as_str() {
-            "path" => path.get(&parameter.name),
-            "query" => query.get(&parameter.name),
+            "path" => find(&path, &parameter.name),
+            "query" => find(&query, &parameter.name),
             _ => None,
         };
         match value {
             Some(value) if !value.is_empty() => {
-                first = first.or_else(|| Some(value.clone()));
+                first = first.or(Some(value));
             }
             _ if parameter.required && !lenient => {
                 return Err(ApiError::invalid(format!(
@@ -278,11 +296,11 @@ async fn id_parameter(
         }
     }
     let named = match info.id_place(&op.id) {
-        Some(IdPlace::Path(name)) => path.get(name),
-        Some(IdPlace::Query(name)) => query.get(name),
+        Some(IdPlace::Path(name)) => find(&path, name),
+        Some(IdPlace::Query(name)) => find(&query, name),
         _ => None,
     };
-    Ok(named.filter(|v| !v.is_empty()).cloned().or(first))
+    Ok(named.filter(|v| !v.is_empty()).or(first))
 }
 
 /// The response, with defects and body faults applied (and kept in the journal when it is on).
