@@ -20,6 +20,7 @@
 //!   `PRISM=target/prism/node_modules/.bin/prism`. Run as `prism mock -m false` (no cluster).
 //! - `WRK=/path/to/wrk` (else `wrk` on `PATH`; Debian: `apt-get install wrk`).
 //! - `EMULATOR_BIN=/path/to/emulator`: another emulator binary than this build's.
+//! - `EMULATOR_BENCH_PROVIDERS=gptproto,novita`: only these providers' rows (default: every spec).
 //!
 //! Without Prism or wrk the comparison is skipped, and the output says which part and why.
 
@@ -33,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use base64::Engine as _;
+use img2img_specs::extensions::{IdPlace, KeyPlacement};
 use img2img_specs::{Provider, Spec};
 use serde_json::{Value, json};
 
@@ -134,7 +136,7 @@ async fn run(settings: Settings) {
         "| provider | what | in flight | done | errors | per second | p50 ms | p99 ms | emulator CPU µs each |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     let mut peaks = Vec::new();
-    for provider in Provider::all() {
+    for provider in providers() {
         let server = Server::start(&emulator_bin, provider, &[]).await;
         let bench = Bench {
             client: client.clone(),
@@ -292,6 +294,21 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
+/// The providers benched: `EMULATOR_BENCH_PROVIDERS` (ids, comma-separated), else every spec.
+fn providers() -> Vec<Provider> {
+    match std::env::var("EMULATOR_BENCH_PROVIDERS") {
+        Ok(ids) if !ids.trim().is_empty() => ids
+            .split(',')
+            .map(|id| {
+                id.trim()
+                    .parse()
+                    .unwrap_or_else(|e| panic!("EMULATOR_BENCH_PROVIDERS: {e}"))
+            })
+            .collect(),
+        _ => Provider::all().collect(),
+    }
+}
+
 /// A real 64x64 PNG (a gradient with a pattern), base64.
 fn input_png_base64() -> String {
     let image = image::RgbImage::from_fn(64, 64, |x, y| {
@@ -315,6 +332,8 @@ fn create_body(provider: Provider, image: &str) -> Vec<u8> {
             "seed": 42}}),
         "modelslab" => json!({"key": "bench", "model_id": "m", "prompt": "a lighthouse",
             "init_image": image, "width": 512, "height": 512, "samples": 1, "seed": 42}),
+        // BFL takes no size: its output is about one megapixel (1024x1024 here).
+        "bfl" => json!({"prompt": "a lighthouse", "input_image": image, "seed": 42}),
         other => panic!("no test data for {other}"),
     };
     serde_json::to_vec(&body).expect("JSON")
@@ -506,29 +525,45 @@ impl Bench {
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/json")
             .body(self.body.clone());
-        match self.provider.id() {
-            "modelslab" => request,
-            _ => request.header("authorization", "Bearer bench"),
+        match self.spec().extensions().auth.place("bench") {
+            KeyPlacement::Header { name, value } => request.header(name, value),
+            // The body (`create_body`) carries the key already.
+            KeyPlacement::BodyField { .. } => request,
         }
     }
 
+    /// The poll of job `id`: the id where the spec's create-to-result link puts it, the key where
+    /// `x-auth` does.
     fn poll_request(&self, id: &str) -> reqwest::RequestBuilder {
-        let x_job = &self.spec().extensions().job;
-        let path = &self.spec().operation(&x_job.result).expect("result").path;
-        match self.provider.id() {
-            "modelslab" => self
-                .client
-                .post(format!("{}{path}", self.base))
-                .json(&json!({"key": "bench", "request_id": id})),
-            "gptproto" => self
-                .client
-                .get(format!("{}{}", self.base, path.replace("{id}", id)))
-                .header("authorization", "Bearer bench"),
-            "novita" => self
-                .client
-                .get(format!("{}{path}?task_id={id}", self.base))
-                .header("authorization", "Bearer bench"),
-            other => panic!("no test data for {other}"),
+        let spec = self.spec();
+        let x_job = &spec.extensions().job;
+        let op = spec.operation(&x_job.result).expect("result");
+        let mut body = None;
+        let url = match spec.id_place(&op.id).expect("the result's id place") {
+            IdPlace::Path(name) => format!(
+                "{}{}",
+                self.base,
+                op.path.replace(&format!("{{{name}}}"), id)
+            ),
+            IdPlace::Query(name) => format!("{}{}?{name}={id}", self.base, op.path),
+            IdPlace::Body(name) => {
+                let mut fields = serde_json::Map::new();
+                fields.insert(name, json!(id));
+                body = Some(Value::Object(fields));
+                format!("{}{}", self.base, op.path)
+            }
+        };
+        let method = reqwest::Method::from_bytes(op.method.as_bytes()).expect("a method");
+        let mut request = self.client.request(method, url);
+        match spec.extensions().auth.place("bench") {
+            KeyPlacement::Header { name, value } => request = request.header(name, value),
+            KeyPlacement::BodyField { name, value } => {
+                body.get_or_insert_with(|| json!({}))[name] = json!(value);
+            }
+        }
+        match body {
+            Some(body) => request.json(&body),
+            None => request,
         }
     }
 
@@ -562,25 +597,7 @@ impl Bench {
     }
 
     fn image_urls(&self, state: &Value) -> Vec<String> {
-        let list = match self.provider.id() {
-            "gptproto" => state["data"]["outputs"].clone(),
-            "novita" => Value::Array(
-                state["images"]
-                    .as_array()
-                    .map(|images| images.iter().map(|i| i["image_url"].clone()).collect())
-                    .unwrap_or_default(),
-            ),
-            "modelslab" => state["output"].clone(),
-            other => panic!("no test data for {other}"),
-        };
-        list.as_array()
-            .map(|l| {
-                l.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.spec().extensions().job.outputs_of(state)
     }
 
     async fn create(&self) -> Result<Value, String> {
