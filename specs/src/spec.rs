@@ -78,6 +78,9 @@ pub struct Operation {
     pub parameters: Vec<Parameter>,
     /// Its documented responses.
     pub responses: Vec<Response>,
+    /// Whether the key may be left out: its `security` (or the document's) lists an empty
+    /// requirement (`- {}`).
+    pub key_optional: bool,
 }
 
 impl Operation {
@@ -590,7 +593,15 @@ fn collect_operations(document: &Value) -> Vec<Operation> {
                     });
                 }
             }
+            let security = operation
+                .get("security")
+                .or_else(|| document.get("security"));
+            let key_optional = security.and_then(Value::as_array).is_some_and(|list| {
+                list.iter()
+                    .any(|r| r.as_object().is_some_and(|r| r.is_empty()))
+            });
             operations.push(Operation {
+                key_optional,
                 id: operation
                     .get("operationId")
                     .and_then(Value::as_str)

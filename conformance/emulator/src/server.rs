@@ -196,7 +196,8 @@ async fn call(
     let auth = &info.spec.extensions().auth;
     let header_auth = auth.placement == AuthPlacement::Header;
     let mut key = if header_auth {
-        app.keys.check(auth, &parts.headers, None)?
+        app.keys
+            .check(auth, op.key_optional, &parts.headers, None)?
     } else {
         0
     };
@@ -205,7 +206,9 @@ async fn call(
         None => None,
     };
     if !header_auth {
-        key = app.keys.check(auth, &parts.headers, body.as_ref())?;
+        key = app
+            .keys
+            .check(auth, op.key_optional, &parts.headers, body.as_ref())?;
     }
     if app.faults.has_key_faults() {
         let before = plan.clone();

@@ -430,7 +430,10 @@ impl Compiler {
             && let [list @ ("outputs" | "future_outputs"), index, field @ ..] = tail
         {
             let index = index.parse::<usize>().map_err(|_| {
-                error(at, format!("{path:?}: after job.{list} comes an image's index (job.{list}.0.url)"))
+                error(
+                    at,
+                    format!("{path:?}: after job.{list} comes an image's index (job.{list}.0.url)"),
+                )
             })?;
             let field = OutputField::from_word(&field.join(".")).ok_or_else(|| {
                 error(

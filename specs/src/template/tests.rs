@@ -203,8 +203,16 @@ fn mistakes_are_named_when_the_template_is_compiled() {
             "is not a strftime format",
         ),
         (json!({"a": "${}"}), Role::Job, "an empty term"),
-        (json!({"a": "${job.outputs.first.url}"}), Role::Job, "comes an image's index"),
-        (json!({"a": "${job.outputs.0.colour}"}), Role::Job, "an image has job.outputs.0.url"),
+        (
+            json!({"a": "${job.outputs.first.url}"}),
+            Role::Job,
+            "comes an image's index",
+        ),
+        (
+            json!({"a": "${job.outputs.0.colour}"}),
+            Role::Job,
+            "an image has job.outputs.0.url",
+        ),
         (json!({"a": "${job id}"}), Role::Job, "neither a variable"),
         (
             json!({"a": "${colour}"}),

@@ -167,6 +167,14 @@ async fn the_emulator_serves_bfl_from_its_spec_alone() {
         (defaults.width, defaults.height)
     );
 
+    // The poll's `security` lets the key be left out.
+    assert!(result.key_optional);
+    let (status, keyless) = answer(client().get(&poll_url)).await;
+    assert_eq!(
+        (status, keyless["status"].clone()),
+        (200, json!(stages.succeeded))
+    );
+
     // An unknown id: x-not-found's answer.
     let not_found = spec.not_found(&job.result).unwrap();
     let (status, unknown) = answer(keyed(
