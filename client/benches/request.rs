@@ -4,16 +4,18 @@
 //!
 //! Run with: `cargo bench -p img2img-client --bench request`
 //!
-//! "Full" is what `Client::submit_prepared` does before handing the body to the generated client:
-//! `ImageRequest::prepare` (base64 of the image, the body laid out by the spec's `x-feature`s,
-//! required fields filled, validation against the spec), the conversion into the generated request
-//! type, and `serde_json::to_vec` of it. "Bare" is `serde_json::to_vec` of that typed request
-//! alone.
+//! "Full" is what a create costs before it reaches the wire: `ImageRequest::prepare` (base64 of
+//! the image, the body laid out by the spec's `x-feature`s, required fields filled, validation
+//! against the spec), the conversion into the generated request type and back (through the
+//! registry, as the generated client reads the body it is handed), and `serde_json::to_vec` of it.
+//! "Bare" is `serde_json::to_vec` of that body alone.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use img2img_client::{ImageRequest, Provider, ProviderOptions, Size};
+use img2img_registry::Part;
+use img2img_specs::Spec;
 use peak_alloc::PeakAlloc;
 use serde_json::Value;
 
@@ -50,29 +52,18 @@ fn request(image: Vec<u8>) -> ImageRequest {
     }
 }
 
-/// The typed request of `provider` from a prepared body, as `Client::submit_prepared` makes it.
-enum Typed {
-    Gptproto(img2img_gptproto_client::types::ImageToImageRequest),
-    Novita(img2img_novita_client::types::Img2ImgRequest),
-    Modelslab(img2img_modelslab_client::types::Img2ImgRequest),
+/// The body as the generated request type of `provider`'s create call reads it and writes it back
+/// (what the generated client does with the body `Client::submit_prepared` hands it).
+fn typed(provider: Provider, body: Value) -> Value {
+    let create = &Spec::embedded(provider).extensions().job.create;
+    img2img_registry::generated(provider)
+        .expect("a generated client")
+        .round_trip(create, Part::Request, body)
+        .expect("fits")
 }
 
-fn typed(provider: Provider, body: Value) -> Typed {
-    match provider.id() {
-        "gptproto" => Typed::Gptproto(serde_json::from_value(body).expect("fits")),
-        "novita" => Typed::Novita(serde_json::from_value(body).expect("fits")),
-        "modelslab" => Typed::Modelslab(serde_json::from_value(body).expect("fits")),
-        other => panic!("no generated type for {other}"),
-    }
-}
-
-fn to_vec(typed: &Typed) -> Vec<u8> {
-    match typed {
-        Typed::Gptproto(t) => serde_json::to_vec(t),
-        Typed::Novita(t) => serde_json::to_vec(t),
-        Typed::Modelslab(t) => serde_json::to_vec(t),
-    }
-    .expect("serializes")
+fn to_vec(typed: &Value) -> Vec<u8> {
+    serde_json::to_vec(typed).expect("serializes")
 }
 
 fn full(provider: Provider, request: &ImageRequest) -> Vec<u8> {
@@ -119,7 +110,11 @@ fn main() {
                 continue;
             }
             let mut request = request(image.clone());
-            if provider != Provider::named("gptproto") {
+            let create = &Spec::embedded(provider).extensions().job.create;
+            if Spec::embedded(provider)
+                .feature(create, img2img_specs::Feature::Model)
+                .is_some()
+            {
                 request.options.model = Some("sd_xl_base_1.0.safetensors".into());
             }
             let prepared = request.prepare(provider).expect("valid request");

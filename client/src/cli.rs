@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! img2img --provider novita --image in.png --prompt "a fox" --model sd_xl_base_1.0.safetensors
+//! img2img --provider novita ... --set request.clip_skip=2 --set /request/loras/0/strength=0.7
 //! img2img resume '{"provider":"novita","id":"...",...}'     # or: img2img resume job.json
 //! ```
+//!
+//! `--provider` takes the id of any spec in `specs/`; the common flags land where its `x-feature`s
+//! say, `--set` sets any other field its create body defines.
 //!
 //! Exit codes: 0 done; 1 the job failed (the typed error's message, and the handle to resume it);
 //! 2 bad flags, an out-of-range value or a missing key — found before any request is sent.
@@ -13,14 +17,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use img2img_specs::{Feature, Spec};
 use serde_json::json;
 
+use crate::client::{Client, JobResult, Progress};
 use crate::errors::Error;
+use crate::fields::FieldSetting;
 use crate::handle::JobHandle;
 use crate::images::GeneratedImage;
-use crate::providers::{Client, JobResult, Progress};
 use crate::request::{ImageRequest, ProviderOptions, Size};
 use crate::{ClientConfig, PollPolicy, Provider};
 
@@ -29,9 +35,9 @@ pub const EXIT_FAILED: u8 = 1;
 /// Exit code of bad input found before any request was sent.
 pub const EXIT_USAGE: u8 = 2;
 
-/// Run one image-to-image job on GPTProto, Novita or ModelsLab.
+/// Run one image-to-image job on any provider with a spec in specs/.
 ///
-/// The key comes from GPTPROTO_API_KEY, NOVITA_API_KEY or MODELSLAB_API_KEY.
+/// The key comes from the environment variable the provider's spec names (listed below).
 #[derive(Debug, Parser)]
 #[command(
     name = "img2img",
@@ -55,33 +61,36 @@ pub enum Command {
     Resume(ResumeArgs),
 }
 
-/// The provider flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProviderArg {
-    /// GPTProto (NovelAI nai-diffusion-4-5-curated).
-    Gptproto,
-    /// Novita AI.
-    Novita,
-    /// ModelsLab enterprise.
-    Modelslab,
+/// The `--provider` values: every spec's id, its display name and model as help.
+fn provider_parser() -> impl TypedValueParser<Value = Provider> {
+    PossibleValuesParser::new(Provider::all().map(|provider| {
+        let info = &Spec::embedded(provider).extensions().provider;
+        PossibleValue::new(provider.id()).help(format!("{} ({})", info.name, info.model))
+    }))
+    .try_map(|id| id.parse::<Provider>())
 }
 
-impl From<ProviderArg> for Provider {
-    fn from(p: ProviderArg) -> Provider {
-        match p {
-            ProviderArg::Gptproto => Provider::named("gptproto"),
-            ProviderArg::Novita => Provider::named("novita"),
-            ProviderArg::Modelslab => Provider::named("modelslab"),
-        }
+/// The providers and the variable each reads its key from, for `--help`.
+fn providers_help() -> String {
+    let mut text = String::from("Providers (specs/*.yaml) and their key variables:");
+    for provider in Provider::all() {
+        let info = &Spec::embedded(provider).extensions().provider;
+        text.push_str(&format!(
+            "\n  {:<12} {} ({})",
+            provider.id(),
+            info.key_env,
+            info.name
+        ));
     }
+    text
 }
 
 /// Flags of a new job.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The provider.
-    #[arg(long, value_enum, required = true)]
-    pub provider: Option<ProviderArg>,
+    /// The provider: the id of a spec in specs/.
+    #[arg(long, value_parser = provider_parser(), required = true)]
+    pub provider: Option<Provider>,
     /// The input image (PNG, JPEG or WebP).
     #[arg(long, required = true)]
     pub image: Option<PathBuf>,
@@ -106,21 +115,25 @@ pub struct RunArgs {
     /// Sampling steps.
     #[arg(long)]
     pub steps: Option<u32>,
-    /// Model (Novita: request.model_name; ModelsLab: model_id). Required by both.
+    /// Model (where the spec has one; some require it).
     #[arg(long)]
     pub model: Option<String>,
     /// Sampler, as the provider spells it or by its common name (euler_ancestral, dpmpp_2m...).
     #[arg(long)]
     pub sampler: Option<String>,
-    /// Extra noise (GPTProto only).
+    /// Extra noise (where the spec has it).
     #[arg(long, allow_negative_numbers = true)]
     pub noise: Option<f64>,
     /// Guidance scale.
     #[arg(long, allow_negative_numbers = true)]
     pub guidance: Option<f64>,
-    /// Output format (Novita only: extra.response_image_type).
+    /// Output format (where the spec lets a request choose).
     #[arg(long, alias = "response-image-type")]
     pub output_format: Option<String>,
+    /// Any other field of the create body the spec defines: PATH=VALUE, PATH dotted
+    /// (request.loras.0.strength) or a JSON pointer, VALUE JSON or else a string. Repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<FieldSetting>,
     /// Options shared with `resume`.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -179,9 +192,10 @@ const FLAGS: &[(Feature, &str)] = &[
     (Feature::OutputFormat, "--output-format"),
 ];
 
-/// A refused request's error, with the flag that sets the field at fault: the body field the
-/// spec's feature view places a flag's feature at, or the feature the provider lacks.
-fn with_flag(provider: Provider, error: &Error) -> String {
+/// A refused request's error, with the flag that sets the field at fault: the `--set` that named
+/// it, the body field the spec's feature view places a flag's feature at, or the feature the
+/// provider lacks.
+fn with_flag(provider: Provider, error: &Error, settings: &[FieldSetting]) -> String {
     let text = error.to_string();
     let Error::InvalidRequest {
         field: Some(field), ..
@@ -189,6 +203,9 @@ fn with_flag(provider: Provider, error: &Error) -> String {
     else {
         return text;
     };
+    if let Some(setting) = settings.iter().find(|s| s.names(field)) {
+        return format!("{text} (set by --set {setting})");
+    }
     let spec = Spec::embedded(provider);
     let feature = spec
         .features(&spec.extensions().job.create)
@@ -209,7 +226,11 @@ fn parse_size(text: &str) -> Result<Size, String> {
 /// The `img2img` command: parses the process arguments, runs the job (or `resume`), and returns
 /// the exit code (0 done, 1 the job failed, 2 bad input found before any request was sent).
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().after_help(providers_help()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let verbose = match &cli.command {
         Some(Command::Resume(args)) => args.common.verbose,
         None => cli.run.common.verbose,
@@ -271,7 +292,6 @@ async fn run_job(args: RunArgs) -> u8 {
     else {
         return usage_error("--provider, --image and --prompt are required");
     };
-    let provider = Provider::from(provider);
     let image = match std::fs::read(image_path) {
         Ok(bytes) => bytes,
         Err(e) => return usage_error(format!("cannot read --image {}: {e}", image_path.display())),
@@ -291,6 +311,7 @@ async fn run_job(args: RunArgs) -> u8 {
             noise: args.noise,
             guidance: args.guidance,
             output_format: args.output_format,
+            fields: args.set,
         },
     };
     if let Err(e) = check_out_dir(&args.common.out) {
@@ -303,7 +324,10 @@ async fn run_job(args: RunArgs) -> u8 {
     // Everything the spec can check is checked here, before the paid call.
     let prepared = match client.prepare(&request) {
         Ok(prepared) => prepared,
-        Err(e) => return usage_error(format!("{provider}: {}", with_flag(provider, &e))),
+        Err(e) => {
+            let settings = &request.options.fields;
+            return usage_error(format!("{provider}: {}", with_flag(provider, &e, settings)));
+        }
     };
     drop(request);
     if !args.common.json {
@@ -332,6 +356,11 @@ async fn resume(args: ResumeArgs) -> u8 {
         Ok(handle) => handle,
         Err(e) => return usage_error(e),
     };
+    let file = handle_file(&args.handle);
+    if let Some(finished) = file.as_deref().and_then(Finished::read) {
+        print_finished(&args.common, &handle, &finished);
+        return 0;
+    }
     if let Err(e) = check_out_dir(&args.common.out) {
         return usage_error(e);
     }
@@ -351,7 +380,7 @@ async fn resume(args: ResumeArgs) -> u8 {
             client.base_url()
         );
     }
-    finish(&client, &args.common, handle, None).await
+    finish(&client, &args.common, handle, file).await
 }
 
 /// Waits for the job, writes its images, prints the summary.
@@ -386,10 +415,90 @@ async fn finish(
         }
     };
     if let Some(path) = saved {
-        let _ = std::fs::remove_file(path);
+        Finished::record(&path, &handle, &result.status, &written);
     }
     print_summary(common, &result, &images, &written, started.elapsed());
     0
+}
+
+/// The path of a handle given as a file (`None` for handle JSON given inline).
+fn handle_file(text_or_path: &str) -> Option<PathBuf> {
+    let trimmed = text_or_path.trim();
+    (!trimmed.starts_with('{')).then(|| PathBuf::from(trimmed))
+}
+
+/// What a handle file says once its job has finished: its final status and the images written.
+/// The file keeps the handle's fields beside `finished`, so it still reads as a handle.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Finished {
+    /// The provider's terminal status word.
+    status: String,
+    /// The image files written, in order.
+    images: Vec<PathBuf>,
+    /// When the images were written.
+    finished_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Finished {
+    /// Rewrites the handle file at `path` with the finished state (best effort: the images are
+    /// already written, and a handle file that stays unfinished only means a `resume` polls again).
+    fn record(path: &Path, handle: &JobHandle, status: &str, images: &[PathBuf]) {
+        let finished = Finished {
+            status: status.to_owned(),
+            images: images.to_vec(),
+            finished_at: chrono::Utc::now(),
+        };
+        let mut value = serde_json::to_value(handle).unwrap_or_else(|_| json!({}));
+        if let (Some(map), Ok(state)) = (value.as_object_mut(), serde_json::to_value(finished)) {
+            map.insert("finished".into(), state);
+        }
+        let _ = std::fs::write(path, value.to_string());
+    }
+
+    /// The finished state a handle file holds, if its job has finished.
+    fn read(path: &Path) -> Option<Finished> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+        serde_json::from_value(value.get("finished")?.clone()).ok()
+    }
+}
+
+/// `resume` of a job that already finished: where its images are; nothing is sent.
+fn print_finished(common: &CommonArgs, handle: &JobHandle, finished: &Finished) {
+    let mut stdout = std::io::stdout().lock();
+    if common.json {
+        let summary = json!({
+            "provider": handle.provider.id(),
+            "job": handle,
+            "status": finished.status,
+            "already_finished": true,
+            "finished_at": finished.finished_at,
+            "images": finished.images.iter().map(|path| json!({
+                "path": path,
+                "exists": path.exists(),
+            })).collect::<Vec<_>>(),
+        });
+        let _ = writeln!(stdout, "{summary}");
+        return;
+    }
+    let _ = writeln!(
+        stdout,
+        "{} job {} already finished ({}, {}); nothing was sent. Its images:",
+        handle.provider,
+        handle.id,
+        finished.status,
+        finished
+            .finished_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    for path in &finished.images {
+        let gone = if path.exists() {
+            ""
+        } else {
+            "  (no longer there)"
+        };
+        let _ = writeln!(stdout, "  {}{gone}", path.display());
+    }
 }
 
 fn print_progress(p: &Progress) {
@@ -531,51 +640,5 @@ fn report_failure(
         EXIT_USAGE
     } else {
         EXIT_FAILED
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request() -> ImageRequest {
-        let mut image = Vec::new();
-        image::RgbImage::new(512, 384)
-            .write_to(
-                &mut std::io::Cursor::new(&mut image),
-                image::ImageFormat::Png,
-            )
-            .unwrap();
-        ImageRequest {
-            prompt: "a cat".into(),
-            image,
-            ..ImageRequest::default()
-        }
-    }
-
-    fn refusal(provider: Provider, request: &ImageRequest) -> String {
-        with_flag(provider, &request.prepare(provider).unwrap_err())
-    }
-
-    #[test]
-    fn a_refusal_names_the_flag_that_sets_the_field() {
-        let message = refusal(Provider::named("novita"), &request());
-        assert!(message.contains("model_name"), "{message}");
-        assert!(message.contains("--model"), "{message}");
-
-        let mut r = request();
-        r.options.model = Some("m".into());
-        r.n = Some(9);
-        let message = refusal(Provider::named("novita"), &r);
-        assert!(
-            message.contains("request.image_num = 9 is above the maximum 8"),
-            "{message}"
-        );
-        assert!(message.contains("--n"), "{message}");
-
-        let mut r = request();
-        r.options.noise = Some(0.1);
-        let message = refusal(Provider::named("novita"), &r);
-        assert!(message.contains("--noise"), "{message}");
     }
 }

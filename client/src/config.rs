@@ -41,7 +41,7 @@ impl std::fmt::Debug for ClientConfig {
         f.debug_struct("ClientConfig")
             .field("provider", &self.provider)
             .field("base_url", &self.base_url)
-            .field("key", &self.key.as_ref().map(|_| "[redacted]"))
+            .field("key", &self.key.as_ref().map(|_| img2img_specs::REDACTED))
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
@@ -140,6 +140,12 @@ impl ClientConfig {
     /// crate's decision; see the crate docs).
     pub fn http_client(&self) -> Result<reqwest::Client, Error> {
         let url = self.effective_base_url();
+        if url.is_empty() {
+            return Err(Error::config(format!(
+                "the {} spec names no server: give a base URL",
+                self.provider
+            )));
+        }
         let parsed = reqwest::Url::parse(&url)
             .map_err(|e| Error::config(format!("base URL {url:?} is not a URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
@@ -163,42 +169,40 @@ impl ClientConfig {
     }
 }
 
-/// The live base URL of `provider` (the spec's first server).
+/// The live base URL of `provider`: the spec's first server (empty when it names none).
 pub fn default_base_url(provider: Provider) -> &'static str {
-    match provider.id() {
-        "gptproto" => img2img_gptproto_client::DEFAULT_BASE_URL,
-        "modelslab" => img2img_modelslab_client::DEFAULT_BASE_URL,
-        _ => img2img_novita_client::DEFAULT_BASE_URL,
-    }
+    Spec::embedded(provider).default_base_url().unwrap_or("")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn any_provider() -> Provider {
+        Provider::all().next().expect("a spec in specs/")
+    }
+
     #[test]
     fn debug_never_shows_the_key() {
-        let config = ClientConfig::new(Provider::named("novita")).key("sk-very-secret");
+        let config = ClientConfig::new(any_provider()).key("sk-very-secret");
         let shown = format!("{config:?}");
         assert!(!shown.contains("very-secret"), "{shown}");
         assert!(shown.contains("[redacted]"));
     }
 
     #[test]
-    fn the_key_env_comes_from_the_spec() {
-        assert_eq!(
-            ClientConfig::new(Provider::named("modelslab")).key_env(),
-            "MODELSLAB_API_KEY"
-        );
-        assert_eq!(
-            ClientConfig::new(Provider::named("gptproto")).key_env(),
-            "GPTPROTO_API_KEY"
-        );
+    fn the_live_base_url_is_the_specs_first_server() {
+        for provider in Provider::all() {
+            let server = &Spec::embedded(provider).openapi().servers[0].url;
+            let config = ClientConfig::new(provider);
+            assert_eq!(&config.effective_base_url(), server.trim_end_matches('/'));
+            assert!(config.http_client().is_ok(), "{provider}");
+        }
     }
 
     #[test]
     fn a_bad_base_url_is_a_config_error() {
-        let err = ClientConfig::new(Provider::named("novita"))
+        let err = ClientConfig::new(any_provider())
             .base_url("ftp://example")
             .http_client()
             .unwrap_err();

@@ -13,20 +13,21 @@ pub struct JobHandle {
     /// The provider that runs the job.
     #[serde(with = "provider_id")]
     pub provider: Provider,
-    /// The provider's job id: GPTProto's prediction id, Novita's task id, ModelsLab's request id.
+    /// The provider's job id, as the create answer gave it at `x-job.id-pointer` (integers in
+    /// decimal).
     pub id: String,
     /// The base URL the job was submitted to, so a resumed job polls the same server.
     pub base_url: String,
-    /// ModelsLab: the `fetch_result` URL the queued response gave.
+    /// The URL the create answer asked to be polled at (`x-job.poll-url-pointer`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fetch_url: Option<String>,
-    /// Outputs the create call already returned (ModelsLab answers at once when it can).
+    /// Outputs the create call already returned (a provider that answers at once when it can).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ready_outputs: Vec<String>,
     /// When the job was submitted.
     pub created_at: DateTime<Utc>,
-    /// When the provider asked to be polled first (ModelsLab's queued answer gives an `eta`);
-    /// `wait` does not poll before then.
+    /// When the provider asked to be polled first (a create answer's eta); `wait` does not poll
+    /// before then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_poll_at: Option<DateTime<Utc>>,
 }
@@ -74,17 +75,21 @@ mod tests {
 
     #[test]
     fn a_handle_round_trips_through_json_and_files() {
+        let provider = Provider::all().last().expect("a spec in specs/");
         let handle = JobHandle {
-            provider: Provider::named("modelslab"),
+            provider,
             id: "13443928".into(),
             base_url: "http://127.0.0.1:9".into(),
-            fetch_url: Some("http://127.0.0.1:9/api/v1/enterprise/fetch".into()),
+            fetch_url: Some("http://127.0.0.1:9/fetch/13443928".into()),
             ready_outputs: vec![],
             created_at: Utc::now(),
             first_poll_at: None,
         };
         let json = handle.to_json();
-        assert!(json.contains("\"provider\":\"modelslab\""), "{json}");
+        assert!(
+            json.contains(&format!("\"provider\":\"{}\"", provider.id())),
+            "{json}"
+        );
         assert_eq!(JobHandle::parse(&json).unwrap(), handle);
         let file = std::env::temp_dir().join(format!("handle-{}.json", std::process::id()));
         std::fs::write(&file, &json).unwrap();

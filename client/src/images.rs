@@ -124,7 +124,7 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
         .ok_or_else(|| "not valid base64".to_owned())
 }
 
-/// An image from decoded bytes. A body that is base64 text (ModelsLab's `.base64` links) is
+/// An image from decoded bytes. A body that is base64 text (a provider's `.base64` links) is
 /// decoded first.
 pub fn image_from_bytes(
     bytes: Vec<u8>,

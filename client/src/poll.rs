@@ -1,11 +1,11 @@
 //! How `wait` spaces its polls: exponential backoff with jitter, the provider's eta hint when it
 //! gives one, and an overall deadline. Which statuses end a job is read from the spec's `x-job`
-//! (`pending`, `succeeded`, `failed`), never from a list kept here.
+//! (`JobInfo::classify`: `pending`, `succeeded`, `failed`), never from a list kept here.
 
 use std::time::Duration;
 
 use img2img_specs::extensions::JobInfo;
-use img2img_specs::{JobStatus, Provider, Spec};
+use img2img_specs::{Provider, Spec};
 use serde_json::Value;
 
 /// How `wait` polls.
@@ -89,34 +89,9 @@ pub(crate) fn jittered(base: f64, fraction: f64, rng: &mut fastrand::Rng) -> f64
     (base * factor).max(0.0)
 }
 
-/// Where a job stands, by the spec's `x-job` lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusClass {
-    /// In `x-job.pending`, or unknown to the spec (polling goes on until the deadline).
-    Pending,
-    /// In `x-job.succeeded`.
-    Succeeded,
-    /// In `x-job.failed`.
-    Failed,
-}
-
 /// The spec's `x-job` of `provider`.
 pub fn job_info(provider: Provider) -> &'static JobInfo {
     &Spec::embedded(provider).extensions().job
-}
-
-/// Classifies `status` by the spec's `x-job` lists; a status the spec does not know is pending.
-pub fn classify(provider: Provider, status: &str) -> StatusClass {
-    match job_info(provider).classify(status) {
-        JobStatus::Succeeded => StatusClass::Succeeded,
-        JobStatus::Failed => StatusClass::Failed,
-        JobStatus::Pending | JobStatus::Unknown => StatusClass::Pending,
-    }
-}
-
-/// The status of a result body, at the spec's `x-job.status-pointer`.
-pub fn status_of(provider: Provider, body: &Value) -> Option<String> {
-    job_info(provider).status_of(body).map(str::to_owned)
 }
 
 /// The eta hint of a result body, at the spec's `x-job.eta-pointer` (in `x-job.eta-unit`): a
@@ -128,67 +103,9 @@ pub fn eta_of(provider: Provider, body: &Value) -> Option<Duration> {
         .map(|eta| eta.min(Duration::from_secs(3600)))
 }
 
-/// The job id of a create response, at the spec's `x-job.id-pointer` or its fallbacks; integers
-/// are written in decimal.
-pub fn id_of(provider: Provider, body: &Value) -> Option<String> {
-    job_info(provider).id_of(body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn terminal_statuses_come_from_the_spec() {
-        for (provider, status, class) in [
-            (
-                Provider::named("gptproto"),
-                "completed",
-                StatusClass::Succeeded,
-            ),
-            (
-                Provider::named("gptproto"),
-                "succeeded",
-                StatusClass::Succeeded,
-            ),
-            (Provider::named("gptproto"), "canceled", StatusClass::Failed),
-            (Provider::named("gptproto"), "expired", StatusClass::Failed),
-            (
-                Provider::named("gptproto"),
-                "in_progress",
-                StatusClass::Pending,
-            ),
-            (
-                Provider::named("novita"),
-                "TASK_STATUS_SUCCEED",
-                StatusClass::Succeeded,
-            ),
-            (
-                Provider::named("novita"),
-                "TASK_STATUS_FAILED",
-                StatusClass::Failed,
-            ),
-            (
-                Provider::named("novita"),
-                "TASK_STATUS_UNKNOWN",
-                StatusClass::Pending,
-            ),
-            (
-                Provider::named("modelslab"),
-                "success",
-                StatusClass::Succeeded,
-            ),
-            (Provider::named("modelslab"), "error", StatusClass::Failed),
-            (Provider::named("modelslab"), "failed", StatusClass::Failed),
-            (
-                Provider::named("modelslab"),
-                "processing",
-                StatusClass::Pending,
-            ),
-        ] {
-            assert_eq!(classify(provider, status), class, "{provider} {status}");
-        }
-    }
 
     #[test]
     fn backoff_grows_to_the_maximum_within_the_jitter() {
@@ -235,20 +152,47 @@ mod tests {
 
     #[test]
     fn ids_and_etas_are_read_at_the_spec_pointers() {
-        let novita_old = serde_json::json!({"code": 0, "msg": "", "data": {"task_id": "t-1"}});
-        assert_eq!(
-            id_of(Provider::named("novita"), &novita_old).as_deref(),
-            Some("t-1")
-        );
-        let modelslab = serde_json::json!({"status": "processing", "id": 13443928, "eta": 12.5});
-        assert_eq!(
-            id_of(Provider::named("modelslab"), &modelslab).as_deref(),
-            Some("13443928")
-        );
-        assert_eq!(
-            eta_of(Provider::named("modelslab"), &modelslab),
-            Some(Duration::from_secs_f64(12.5))
-        );
-        assert_eq!(eta_of(Provider::named("gptproto"), &modelslab), None);
+        for provider in Provider::all() {
+            let job = job_info(provider);
+            let mut body = Value::Null;
+            put(&mut body, &job.id_pointer, serde_json::json!(13443928));
+            assert_eq!(
+                job_info(provider).id_of(&body).as_deref(),
+                Some("13443928"),
+                "{provider}"
+            );
+            put(&mut body, &job.id_pointer, serde_json::json!("t-1"));
+            assert_eq!(
+                job_info(provider).id_of(&body).as_deref(),
+                Some("t-1"),
+                "{provider}"
+            );
+            match &job.eta_pointer {
+                Some(pointer) => {
+                    put(&mut body, pointer, serde_json::json!(12.5));
+                    let eta = eta_of(provider, &body).expect("an eta where the spec says");
+                    assert!(eta > Duration::ZERO && eta <= Duration::from_secs(3600));
+                    put(&mut body, pointer, serde_json::json!(0));
+                    assert_eq!(eta_of(provider, &body), None, "a zero eta is no hint");
+                }
+                None => assert_eq!(eta_of(provider, &body), None),
+            }
+        }
+    }
+
+    /// Writes `value` at `pointer` in `body`, making objects on the way.
+    fn put(body: &mut Value, pointer: &str, value: Value) {
+        let mut node = body;
+        for segment in pointer.split('/').skip(1) {
+            if !node.is_object() {
+                *node = Value::Object(serde_json::Map::new());
+            }
+            node = node
+                .as_object_mut()
+                .expect("an object")
+                .entry(segment.to_owned())
+                .or_insert(Value::Null);
+        }
+        *node = value;
     }
 }

@@ -1,20 +1,23 @@
 //! The provider-neutral request, and how it becomes each provider's body.
 //!
 //! Nothing here names a provider's field: each neutral field is put where the spec's `x-feature`
-//! says (`images_per_call` is GPTProto's `n`, Novita's `request.image_num`, ModelsLab's
-//! `samples`), a sampler may be given by its common name (`x-common-names`), required fields left
-//! out take the spec's default or, failing that, the value of the spec's first request example —
-//! except the model, which a paid call never guesses. The body is then validated against the spec,
-//! so a value out of range is refused before any request is sent, naming the field, the value and
-//! the allowed range.
+//! says (`images_per_call` is, for example, `request.image_num` in one spec and `samples` in
+//! another), a sampler may be given by its common name (`x-common-names`), any other field the
+//! spec defines is set by its path ([`FieldSetting`]), the spec's `x-job.create-fields` are added,
+//! and required fields left out take the spec's default or, failing that, the value of the spec's
+//! first request example — except the model, which a paid call never guesses. The body is then
+//! validated against the spec, so a value out of range is refused before any request is sent,
+//! naming the field, the value and the allowed range.
 
 use std::str::FromStr;
 
 use base64::Engine as _;
+use img2img_specs::extensions::AuthPlacement;
 use img2img_specs::{ExampleKind, Feature, Provider, Spec};
 use serde_json::{Map, Value};
 
 use crate::errors::Error;
+use crate::fields::{self, FieldSetting};
 use crate::poll::job_info;
 
 /// An output size, `WxH` in pixels.
@@ -54,16 +57,19 @@ impl std::fmt::Display for Size {
 /// Settings only some providers have. Giving one to a provider without it is an error.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProviderOptions {
-    /// The model (`x-feature: model`: Novita `request.model_name`, ModelsLab `model_id`).
+    /// The model (`x-feature: model`).
     pub model: Option<String>,
     /// The sampler, as the provider spells it or by its common name (`euler_ancestral`).
     pub sampler: Option<String>,
-    /// Extra noise (`x-feature: noise`: GPTProto `noise`).
+    /// Extra noise (`x-feature: noise`).
     pub noise: Option<f64>,
     /// Guidance scale (`x-feature: guidance`).
     pub guidance: Option<f64>,
-    /// Output format (`x-feature: output_format`: Novita `extra.response_image_type`).
+    /// Output format (`x-feature: output_format`).
     pub output_format: Option<String>,
+    /// Any other field of the create body the spec defines, by its path; applied after the
+    /// fields above, in order.
+    pub fields: Vec<FieldSetting>,
 }
 
 /// One image-to-image job, said the same way for every provider.
@@ -127,15 +133,6 @@ impl PreparedRequest {
     /// The body, for the typed conversion.
     pub fn into_body(self) -> Value {
         self.body
-    }
-}
-
-/// Fields the create call must carry whatever the request says (GPTProto runs img2img only with
-/// `action: img2img`).
-fn fixed_fields(provider: Provider) -> &'static [(&'static str, &'static str)] {
-    match provider.id() {
-        "gptproto" => &[("action", "img2img")],
-        _ => &[],
     }
 }
 
@@ -220,14 +217,25 @@ impl ImageRequest {
         if let Some(format) = &options.output_format {
             put(Feature::OutputFormat, Value::String(format.clone()))?;
         }
-        for (field, value) in fixed_fields(provider) {
-            set_path(&mut body, &[field], Value::String(value.to_string()));
+        let schema = spec.request_schema(create).and_then(Result::ok);
+        if !options.fields.is_empty() {
+            let schema = schema.as_ref().ok_or_else(|| {
+                Error::config(format!(
+                    "the {provider} spec has no usable body for {create}"
+                ))
+            })?;
+            let auth = &spec.extensions().auth;
+            let key_field = (auth.placement == AuthPlacement::Body).then_some(auth.name.as_str());
+            for setting in &options.fields {
+                fields::apply(&mut body, schema.schema(), setting, key_field)?;
+            }
         }
+        add_create_fields(provider, &mut body)?;
         let example = first_request_example(provider);
         let model = spec
             .feature(create, Feature::Model)
             .and_then(|f| f.property_names());
-        if let Some(Ok(schema)) = spec.request_schema(create) {
+        if let Some(schema) = &schema {
             let mut at = Vec::new();
             fill_required(
                 schema.schema(),
@@ -239,6 +247,30 @@ impl ImageRequest {
         }
         Ok(body)
     }
+}
+
+/// Adds the spec's `x-job.create-fields`: what makes the create call the image-to-image job. A
+/// request that set one of them otherwise is refused.
+fn add_create_fields(provider: Provider, body: &mut Value) -> Result<(), Error> {
+    let Value::Object(map) = body else {
+        return Ok(());
+    };
+    for (name, fixed) in &job_info(provider).create_fields {
+        match map.get(name) {
+            Some(value) if value != fixed => {
+                return Err(Error::InvalidRequest {
+                    field: Some(name.clone()),
+                    message: format!(
+                        "{name} = {value} cannot be sent: {provider} runs this job with {name} = {fixed} (x-job.create-fields)"
+                    ),
+                });
+            }
+            _ => {
+                map.insert(name.clone(), fixed.clone());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn number(value: f64) -> Value {
@@ -373,92 +405,4 @@ pub fn provider_sampler(provider: Provider, sampler: &str) -> &str {
                 .find(|(_, common)| common.as_str() == Some(sampler))
         })
         .map_or(sampler, |(own, _)| own.as_str())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn png(width: u32, height: u32) -> Vec<u8> {
-        let mut out = Vec::new();
-        image::RgbImage::new(width, height)
-            .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
-            .unwrap();
-        out
-    }
-
-    fn request() -> ImageRequest {
-        ImageRequest {
-            prompt: "a cat".into(),
-            image: png(512, 384),
-            ..ImageRequest::default()
-        }
-    }
-
-    #[test]
-    fn the_size_defaults_to_the_input_image() {
-        let body = request().to_body(Provider::named("gptproto")).unwrap();
-        assert_eq!(body["size"], "512x384");
-        assert_eq!(body["action"], "img2img");
-        let body = request().to_body(Provider::named("modelslab")).unwrap();
-        assert_eq!(
-            (body["width"].as_u64(), body["height"].as_u64()),
-            (Some(512), Some(384))
-        );
-    }
-
-    #[test]
-    fn required_fields_come_from_the_spec_but_never_the_model() {
-        let body = request().to_body(Provider::named("novita")).unwrap();
-        assert!(body["request"]["steps"].is_u64(), "{body}");
-        assert!(body["request"]["sampler_name"].is_string(), "{body}");
-        assert!(body["request"].get("model_name").is_none());
-        let err = request().prepare(Provider::named("novita")).unwrap_err();
-        assert!(err.to_string().contains("model_name"), "{err}");
-    }
-
-    #[test]
-    fn out_of_range_values_name_the_field_value_and_range() {
-        let mut r = request();
-        r.options.model = Some("m".into());
-        r.n = Some(9);
-        let err = r.prepare(Provider::named("novita")).unwrap_err();
-        let Error::InvalidRequest { field, message } = &err else {
-            panic!("{err:?}")
-        };
-        assert_eq!(field.as_deref(), Some("request.image_num"));
-        assert!(
-            message.contains("request.image_num = 9 is above the maximum 8"),
-            "{message}"
-        );
-    }
-
-    #[test]
-    fn a_setting_the_provider_lacks_is_refused() {
-        let mut r = request();
-        r.options.noise = Some(0.1);
-        let err = r.to_body(Provider::named("novita")).unwrap_err();
-        assert!(
-            matches!(&err, Error::InvalidRequest { field: Some(f), .. } if f == "noise"),
-            "{err:?}"
-        );
-        assert!(err.to_string().contains("no noise setting"), "{err}");
-        assert!(r.prepare(Provider::named("gptproto")).is_ok());
-    }
-
-    #[test]
-    fn samplers_may_be_given_by_their_common_name() {
-        assert_eq!(
-            provider_sampler(Provider::named("novita"), "euler_ancestral"),
-            "Euler a"
-        );
-        assert_eq!(
-            provider_sampler(Provider::named("modelslab"), "euler_ancestral"),
-            "EulerAncestralDiscreteScheduler"
-        );
-        assert_eq!(
-            provider_sampler(Provider::named("gptproto"), "k_euler"),
-            "k_euler"
-        );
-    }
 }

@@ -184,13 +184,13 @@ where
     }
 }
 
-/// The HTTP status an error stands for, where it is known.
+/// The HTTP status an error carries itself. Other errors leave the status to the attempt's span,
+/// where the call that read the answer recorded it: an error's kind never stands for a status
+/// (a 403 may read as a bad key, a ModelsLab 200 as a rate limit).
 fn status_of(error: &Error) -> Option<u16> {
     match error {
         Error::Server { status, .. } => Some(*status),
         Error::UnexpectedBody { status, .. } => *status,
-        Error::RateLimited { .. } => Some(429),
-        Error::Unauthorized { .. } => Some(401),
         _ => None,
     }
 }

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use crate::view::{
-    Answers, Cause, EmulatorInfo, EtaUnit, IdPlace, JobIdStyle, JobStatus, KeyPlacement, Limits,
-    RateLimits, RenderDefaults, Stages, WebhookAnswer,
+    Answers, Cause, EmulatorInfo, ErrorAnswer, ErrorDecision, ErrorRule, EtaUnit, IdPlace,
+    JobIdStyle, JobStatus, KeyPlacement, Limits, RateLimits, RenderDefaults, Stages, WebhookAnswer,
+    status_kind,
 };
 
 /// `x-provider`: who the spec describes.
@@ -108,6 +109,9 @@ pub struct JobInfo {
     /// Unit of that estimate (seconds when absent).
     #[serde(default)]
     pub eta_unit: Option<EtaUnit>,
+    /// JSON pointer to how far a pending job is, in percent (see [`JobInfo::progress_of`]).
+    #[serde(default)]
+    pub progress_pointer: Option<String>,
     /// Where the output images are in a finished result: a JSON pointer in which `*` stands for
     /// every item of an array (`/images/*/image_url`); each value reached is a URL or base64 data.
     #[serde(default)]
@@ -119,11 +123,18 @@ pub struct JobInfo {
     /// The status word reported at each stage (what an emulator answers).
     #[serde(default)]
     pub stages: Option<Stages>,
-    /// Where the create answer (and a result answer of a job still running) gives an absolute URL
-    /// to poll for the job: a JSON pointer (ModelsLab `/fetch_result`). A client polls that URL as
-    /// given; an emulator answers its own URL of the family's result operation there.
+    /// Top-level fields every create body carries whatever the request says: what makes the call
+    /// the image-to-image job (GPTProto's `action: img2img`).
+    #[serde(default)]
+    pub create_fields: serde_json::Map<String, Value>,
+    /// JSON pointer into the create answer (and pending results) to an absolute URL the provider
+    /// asks to be polled at (see [`JobInfo::poll_url_of`]).
     #[serde(default)]
     pub poll_url_pointer: Option<String>,
+    /// Hosts other than the base URL's that a poll URL may name (reached over `https` only; the
+    /// key is sent there).
+    #[serde(default)]
+    pub poll_url_hosts: Vec<String>,
 }
 
 /// `x-output`: what comes back.
@@ -233,6 +244,18 @@ pub struct ErrorsInfo {
     /// the kind when it holds a word of every list.
     #[serde(default)]
     pub words: BTreeMap<ErrorKind, Vec<Vec<String>>>,
+    /// Per kind, the HTTP statuses with which its [`ErrorsInfo::words`] decide (a kind not listed:
+    /// any status).
+    #[serde(default)]
+    pub word_statuses: BTreeMap<ErrorKind, Vec<u16>>,
+    /// JSON pointers to the HTTP status an error body sent with a 2xx status stands for (a body's
+    /// own `code`), tried in order.
+    #[serde(default)]
+    pub status_pointers: Vec<String>,
+    /// The rules that decide what an error means, tried in order (see [`ErrorRule`]); `None` for
+    /// [`ErrorRule::DEFAULT`].
+    #[serde(default)]
+    pub decide_by: Option<Vec<ErrorRule>>,
 }
 
 impl ErrorsInfo {

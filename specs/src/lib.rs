@@ -12,6 +12,9 @@
 //!   vocabulary; [`media_fields`] finds the images a request carries.
 //! - [`extensions`]: `x-job` ([`JobInfo::classify`](extensions::JobInfo::classify), ids, etas),
 //!   `x-auth` ([`AuthInfo::place`](extensions::AuthInfo::place)), `x-limits`, `x-emulator`, typed.
+//! - `operations` (feature `guard`): the `Operations` trait every generated client implements, so
+//!   any of them is called by operation id from JSON.
+//! - [`parity`]: `x-parity`, the differences from a provider's own published spec kept on purpose.
 
 //!
 //! ```
@@ -30,6 +33,10 @@ pub mod extensions;
 #[cfg(feature = "guard")]
 pub mod guard;
 
+mod operation;
+#[cfg(feature = "guard")]
+pub mod operations;
+pub mod parity;
 mod provider;
 pub mod schema;
 mod secret;
@@ -40,13 +47,13 @@ mod view;
 mod violation;
 pub mod vocabulary;
 
+pub use operation::{
+    Location, Method, Operation, Parameter, Response, UnknownLocation, UnknownMethod, operations_of,
+};
 pub use provider::{Provider, UnknownProvider};
 pub use schema::Reading;
-pub use secret::ApiKey;
-pub use spec::{
-    Example, ExampleKind, Link, NotFound, Operation, Parameter, Response, Spec, SpecError,
-    follow_refs,
-};
+pub use secret::{ApiKey, REDACTED, looks_secret, redact};
+pub use spec::{Example, ExampleKind, Link, NotFound, Spec, SpecError, follow_refs};
 pub use validate::{CompiledSchema, field_path};
 pub use view::{
     Condition, Feature, FeatureField, JobStatus, KeyPlacement, Segment, UnknownFeature,

@@ -1,6 +1,40 @@
-//! The API key type: a string that never shows itself in `Debug`, `Display` or errors.
+//! The API key type, a string that never shows itself in `Debug`, `Display` or errors, and the
+//! one redaction every log, journal, cassette, snapshot and error message goes through.
 
+use std::borrow::Cow;
 use std::fmt;
+
+/// What a redaction writes in place of a key.
+pub const REDACTED: &str = "[redacted]";
+
+/// `text` with every occurrence of each non-empty key replaced by [`REDACTED`].
+pub fn redact<'a>(text: &'a str, keys: &[ApiKey]) -> Cow<'a, str> {
+    let mut out = Cow::Borrowed(text);
+    for key in keys.iter().filter(|k| !k.is_empty()) {
+        if out.contains(key.expose_secret()) {
+            out = Cow::Owned(out.replace(key.expose_secret(), REDACTED));
+        }
+    }
+    out
+}
+
+/// Whether a header, query parameter or body field name looks like it carries a credential
+/// (`Authorization`, `x-key`, `api_key`, `token`, `webhook_secret`, ...): its value is redacted
+/// wherever it is written out, whatever the spec says.
+pub fn looks_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "auth",
+        "key",
+        "token",
+        "secret",
+        "password",
+        "cookie",
+        "signature",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
 
 /// An API key. `Debug` and `Display` print `[redacted]`; only [`ApiKey::expose_secret`] gives the
 /// value, and only the request guard calls it, to put the key where the provider wants it.
@@ -44,13 +78,13 @@ impl ApiKey {
 
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey([redacted])")
+        write!(f, "ApiKey({REDACTED})")
     }
 }
 
 impl fmt::Display for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
+        f.write_str(REDACTED)
     }
 }
 
@@ -69,6 +103,17 @@ impl From<&str> for ApiKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redact_replaces_every_key_and_leaves_other_text() {
+        let keys = [ApiKey::new("sk-1"), ApiKey::new(""), ApiKey::new("k2")];
+        assert_eq!(
+            redact("a sk-1 b k2 c sk-1", &keys),
+            "a [redacted] b [redacted] c [redacted]"
+        );
+        assert!(matches!(redact("nothing here", &keys), Cow::Borrowed(_)));
+        assert!(looks_secret("X-Key") && looks_secret("webhook_secret") && !looks_secret("prompt"));
+    }
 
     #[test]
     fn debug_and_display_never_show_the_key() {

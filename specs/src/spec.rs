@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::Value;
 
 use crate::extensions::Extensions;
+use crate::operation::{Method, Operation};
 use crate::provider::Provider;
 use crate::schema::{Reading, SchemaError, escape, to_json_schema_as};
 use crate::validate::CompiledSchema;
@@ -16,99 +17,28 @@ use crate::view::{Feature, FeatureField};
 pub enum SpecError {
     /// The text is not YAML (or JSON).
     #[error("the spec is not valid YAML: {0}")]
-    Yaml(String),
+    Yaml(#[source] Box<serde_saphyr::Error>),
     /// The document is not OpenAPI 3.0.x.
     #[error("openapi = {0:?}: the tools read OpenAPI 3.0.x only")]
     Version(String),
     /// The document does not have the structure of an OpenAPI document.
-    #[error("the spec is not a well-formed OpenAPI 3.0 document: {0}")]
-    Structure(String),
+    #[error("the spec is not a well-formed OpenAPI 3.0 document: at {at}: {message}")]
+    Structure {
+        /// Where the fault stands (a dotted path or a JSON pointer into the document).
+        at: String,
+        /// What is wrong there.
+        message: String,
+    },
     /// A document-level `x-` extension is missing or malformed.
     #[error(
-        "the spec's x-provider / x-auth / x-job / x-output extensions are missing or malformed: {0}"
+        "the spec's x-provider / x-auth / x-job / x-output extensions are missing or malformed: at {at}: {message}"
     )]
-    Extensions(String),
-}
-
-/// HTTP methods an OpenAPI path item may hold, in the order the tools list them.
-pub const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
-/// A parameter of an operation (path, query, header or cookie).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Parameter {
-    /// Its name.
-    pub name: String,
-    /// `path`, `query`, `header` or `cookie`.
-    pub location: String,
-    /// Whether it must be present.
-    pub required: bool,
-    /// JSON pointer to its schema in the document.
-    pub schema: Option<String>,
-}
-
-/// One documented response of an operation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Response {
-    /// `200`, `4XX` or `default`.
-    pub status: String,
-    /// JSON pointer to the response object.
-    pub pointer: String,
-    /// JSON pointer to the `application/json` schema, if any.
-    pub schema: Option<String>,
-}
-
-/// One operation of the spec.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Operation {
-    /// Its `operationId` (empty when the spec forgot it; the lint reports that).
-    pub id: String,
-    /// Upper-case HTTP method.
-    pub method: String,
-    /// The path template (`/api/v3/predictions/{id}/result`).
-    pub path: String,
-    /// JSON pointer to the operation object.
-    pub pointer: String,
-    /// JSON pointer to the `application/json` request body schema, if any.
-    pub request_body: Option<String>,
-    /// Whether the body is required.
-    pub body_required: bool,
-    /// Its parameters, path-item ones included.
-    pub parameters: Vec<Parameter>,
-    /// Its documented responses.
-    pub responses: Vec<Response>,
-    /// Whether the key may be left out: its `security` (or the document's) lists an empty
-    /// requirement (`- {}`).
-    pub key_optional: bool,
-}
-
-impl Operation {
-    /// Whether `path` (a concrete request path) fits this operation's template.
-    pub fn matches_path(&self, path: &str) -> bool {
-        let template: Vec<&str> = self.path.trim_matches('/').split('/').collect();
-        let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
-        template.len() == actual.len()
-            && template
-                .iter()
-                .zip(&actual)
-                .all(|(t, a)| (t.starts_with('{') && t.ends_with('}') && !a.is_empty()) || t == a)
-    }
-
-    /// The response documented for `status`: the exact code, then `4XX`-style, then `default`.
-    pub fn response(&self, status: u16) -> Option<&Response> {
-        let exact = status.to_string();
-        let range = format!("{}XX", status / 100);
-        self.responses
-            .iter()
-            .find(|r| r.status == exact)
-            .or_else(|| {
-                self.responses
-                    .iter()
-                    .find(|r| r.status.eq_ignore_ascii_case(&range))
-            })
-            .or_else(|| self.responses.iter().find(|r| r.status == "default"))
-    }
+    Extensions {
+        /// Where the fault stands (a dotted path into the document).
+        at: String,
+        /// What is wrong there.
+        message: String,
+    },
 }
 
 /// What an example illustrates.
@@ -220,7 +150,7 @@ impl Spec {
     pub fn parse(text: &str) -> Result<Spec, SpecError> {
         let options = serde_saphyr::options! { strict_booleans: true };
         let document: Value = serde_saphyr::from_str_with_options(text, options)
-            .map_err(|e| SpecError::Yaml(e.to_string()))?;
+            .map_err(|e| SpecError::Yaml(Box::new(e)))?;
         Spec::from_document(document)
     }
 
@@ -234,10 +164,18 @@ impl Spec {
             return Err(SpecError::Version(version.to_owned()));
         }
         let openapi: openapiv3::OpenAPI = serde_path_to_error::deserialize(document.clone())
-            .map_err(|e| SpecError::Structure(format!("at {}: {}", e.path(), e.inner())))?;
-        let extensions: Extensions = serde_path_to_error::deserialize(document.clone())
-            .map_err(|e| SpecError::Extensions(format!("at {}: {}", e.path(), e.inner())))?;
-        let operations = collect_operations(&document);
+            .map_err(|e| SpecError::Structure {
+                at: e.path().to_string(),
+                message: e.inner().to_string(),
+            })?;
+        let extensions: Extensions =
+            serde_path_to_error::deserialize(document.clone()).map_err(|e| {
+                SpecError::Extensions {
+                    at: e.path().to_string(),
+                    message: e.inner().to_string(),
+                }
+            })?;
+        let operations = crate::operation::collect(&document)?;
         Ok(Spec {
             document,
             openapi,
@@ -268,6 +206,14 @@ impl Spec {
         self.extensions.provider.id.parse().ok()
     }
 
+    /// The live provider's base URL: the spec's first server, without a trailing slash.
+    pub fn default_base_url(&self) -> Option<&str> {
+        self.openapi
+            .servers
+            .first()
+            .map(|server| server.url.trim_end_matches('/'))
+    }
+
     /// Every operation, in document order.
     pub fn operations(&self) -> &[Operation] {
         &self.operations
@@ -296,10 +242,10 @@ impl Spec {
     }
 
     /// The operation a request with this method and concrete path calls.
-    pub fn operation_for(&self, method: &str, path: &str) -> Option<&Operation> {
+    pub fn operation_for(&self, method: Method, path: &str) -> Option<&Operation> {
         self.operations
             .iter()
-            .filter(|op| op.method.eq_ignore_ascii_case(method))
+            .filter(|op| op.method == method)
             .find(|op| op.path == path || op.matches_path(path))
     }
 
@@ -515,111 +461,6 @@ pub fn follow_refs<'a>(document: &'a Value, at: &str, value: &'a Value) -> (Stri
     (pointer, current)
 }
 
-fn collect_operations(document: &Value) -> Vec<Operation> {
-    let mut operations = Vec::new();
-    let Some(Value::Object(paths)) = document.get("paths") else {
-        return operations;
-    };
-    for (path, item) in paths {
-        let item_pointer = format!("/paths/{}", escape(path));
-        let (item_pointer, item) = follow_refs(document, &item_pointer, item);
-        let shared = item.get("parameters");
-        for method in METHODS {
-            let Some(operation) = item.get(method) else {
-                continue;
-            };
-            let pointer = format!("{item_pointer}/{method}");
-            let mut parameters = Vec::new();
-            for (base, list) in [
-                (format!("{item_pointer}/parameters"), shared),
-                (format!("{pointer}/parameters"), operation.get("parameters")),
-            ] {
-                let Some(Value::Array(list)) = list else {
-                    continue;
-                };
-                for (i, parameter) in list.iter().enumerate() {
-                    let (at, parameter) = follow_refs(document, &format!("{base}/{i}"), parameter);
-                    let name = parameter
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned();
-                    let location = parameter
-                        .get("in")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned();
-                    parameters.retain(|p: &Parameter| !(p.name == name && p.location == location));
-                    parameters.push(Parameter {
-                        required: parameter
-                            .get("required")
-                            .and_then(Value::as_bool)
-                            .unwrap_or(false),
-                        schema: parameter.get("schema").map(|_| format!("{at}/schema")),
-                        name,
-                        location,
-                    });
-                }
-            }
-            let (request_body, body_required) = match operation.get("requestBody") {
-                Some(body) => {
-                    let (at, body) = follow_refs(document, &format!("{pointer}/requestBody"), body);
-                    let schema = body
-                        .pointer("/content/application~1json/schema")
-                        .map(|_| format!("{at}/content/application~1json/schema"));
-                    (
-                        schema,
-                        body.get("required")
-                            .and_then(Value::as_bool)
-                            .unwrap_or(false),
-                    )
-                }
-                None => (None, false),
-            };
-            let mut responses = Vec::new();
-            if let Some(Value::Object(map)) = operation.get("responses") {
-                for (status, response) in map {
-                    let (at, response) = follow_refs(
-                        document,
-                        &format!("{pointer}/responses/{}", escape(status)),
-                        response,
-                    );
-                    responses.push(Response {
-                        status: status.clone(),
-                        schema: response
-                            .pointer("/content/application~1json/schema")
-                            .map(|_| format!("{at}/content/application~1json/schema")),
-                        pointer: at,
-                    });
-                }
-            }
-            let security = operation
-                .get("security")
-                .or_else(|| document.get("security"));
-            let key_optional = security.and_then(Value::as_array).is_some_and(|list| {
-                list.iter()
-                    .any(|r| r.as_object().is_some_and(|r| r.is_empty()))
-            });
-            operations.push(Operation {
-                key_optional,
-                id: operation
-                    .get("operationId")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                method: method.to_ascii_uppercase(),
-                path: path.clone(),
-                pointer,
-                request_body,
-                body_required,
-                parameters,
-                responses,
-            });
-        }
-    }
-    operations
-}
-
 #[cfg(test)]
 mod structure_tests {
     use crate::{Spec, SpecError};
@@ -643,7 +484,7 @@ mod structure_tests {
     fn structural_errors_name_the_path() {
         let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {type: [integer, 'null']}\n";
         let error = Spec::parse(text).unwrap_err();
-        assert!(matches!(error, SpecError::Structure(_)));
+        assert!(matches!(error, SpecError::Structure { .. }));
         let message = error.to_string();
         assert!(message.contains("at paths"), "{message}");
     }

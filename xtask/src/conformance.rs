@@ -17,8 +17,10 @@ use crate::report;
 /// The harness's default `--out`.
 const DEFAULT_OUT: &str = "target/conformance";
 
-/// Runs the harness; its exit code becomes ours (0 passed, 1 a check failed, 2 usage). When the
-/// run wrote a `results.json`, the compatibility report is written beside it (`<out>/../report/`).
+/// Runs the harness; its exit code becomes ours (0 passed, 1 a check failed, 2 usage). When a
+/// conformance run wrote a `results.json`, the compatibility report is written beside it
+/// (`<out>/../report/`). `conformance client` writes only under its own `--out`: its results are
+/// a client's grades, which `cargo xtask report` reads from `target/conformance/clients/`.
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest = project::root().join("Cargo.toml");
@@ -34,17 +36,22 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         .status()
         .with_context(|| format!("cannot run {cargo}"))?;
     let results = out_dir(args).join("results.json");
-    if written_since(&results, started) {
+    if !grades_a_client(args) && written_since(&results, started) {
         let out = results
             .parent()
             .and_then(|dir| dir.parent())
             .map_or_else(|| PathBuf::from("report"), |dir| dir.join("report"));
-        report::run(Some(out), Some(results), None)?;
+        report::run(Some(out), Some(results), None, None)?;
     }
     Ok(status
         .code()
         .and_then(|c| u8::try_from(c).ok())
         .map_or(ExitCode::FAILURE, ExitCode::from))
+}
+
+/// Whether the flags run `conformance client` (the subcommand comes first).
+fn grades_a_client(args: &[String]) -> bool {
+    args.first().is_some_and(|a| a == "client")
 }
 
 /// The `--out DIR` (or `--out=DIR`) among the harness flags, else its default.
@@ -91,5 +98,14 @@ mod tests {
             out_dir(&args(&["client", "--", "cmd", "--out", "q"])),
             PathBuf::from(DEFAULT_OUT)
         );
+    }
+
+    #[test]
+    fn a_client_grading_writes_no_report() {
+        assert!(grades_a_client(&args(&[
+            "client", "--out", "x", "--", "cmd"
+        ])));
+        assert!(!grades_a_client(&args(&["--out", "x"])));
+        assert!(!grades_a_client(&args(&[])));
     }
 }

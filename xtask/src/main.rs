@@ -4,14 +4,19 @@
 //!   with `--check`, change nothing and fail naming each stale file.
 //! - `cargo xtask lint`: check the specs against the rules of `specs/README.md`.
 //! - `cargo xtask diff OLD NEW [--rev REV] [--format text|md|json] [--fail-on breaking|any]`: what
-//!   changed between two versions of a spec, each change classed breaking or not for a client user.
+//!   changed between two versions of a spec, each change classed breaking or not for a client user;
+//!   `cargo xtask diff --against THEIRS [OURS | --provider ID] [--save [FILE]]`: where our spec
+//!   disagrees with the provider's own published one, field by field.
 //! - `cargo xtask conformance [FLAGS]`: the conformance checks, against the emulators by default
 //!   (runs the `img2img-harness` crate's `conformance` binary).
-//! - `cargo xtask report [--out DIR]`: the provider compatibility report (links `img2img-report`,
+//! - `cargo xtask report [--out DIR] [--cassettes DIR]`: the provider compatibility report (links `img2img-report`,
 //!   which needs neither the generated clients nor the emulator).
+//! - `cargo xtask dist [--out DIR]`: the wheel and the npm packages carrying the `emulator` and
+//!   `conformance` commands, for this platform, into `target/dist/`.
 
 mod codegen;
 mod conformance;
+mod dist;
 mod lint;
 mod report;
 
@@ -63,6 +68,16 @@ enum Command {
         /// target/conformance/clients/*/results.json).
         #[arg(long = "client-results", value_name = "FILE")]
         client_results: Vec<std::path::PathBuf>,
+        /// Cassettes of live runs for the coverage table's "live recording" (default: cassettes/).
+        #[arg(long, value_name = "DIR")]
+        cassettes: Option<std::path::PathBuf>,
+    },
+    /// Build the Python wheel and the npm packages (the emulator, the client grader, the helpers)
+    /// for this platform.
+    Dist {
+        /// Where to write them (default: target/dist/).
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
     },
 }
 
@@ -91,11 +106,14 @@ fn main() -> ExitCode {
             out,
             results,
             client_results,
+            cassettes,
         } => report::run(
             out,
             results,
             (!client_results.is_empty()).then_some(client_results),
+            cassettes,
         ),
+        Command::Dist { out } => dist::run(out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,13 @@ use std::path::{Path, PathBuf};
 
 use img2img_specs::{Provider, Spec};
 
+/// The folder of the generated crates, relative to the workspace root: `generated/<id>/` for each
+/// spec, and the registry.
+pub const GENERATED: &str = "generated";
+
+/// The registry crate's folder inside [`GENERATED`]; no provider may take this id.
+pub const REGISTRY: &str = "registry";
+
 /// The workspace root (the parent of `xtask/`).
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

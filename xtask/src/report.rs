@@ -1,4 +1,4 @@
-//! `cargo xtask report [--out DIR] [--results FILE] [--client-results FILE]...`: writes the provider compatibility report
+//! `cargo xtask report [--out DIR] [--results FILE] [--client-results FILE]... [--cassettes DIR]`: writes the provider compatibility report
 //! (`compatibility.md`, `compatibility.json`, `compatibility.schema.json`, `compatibility.html`)
 //! from the embedded specs and the latest conformance results, through `img2img-report`.
 //!
@@ -7,7 +7,10 @@
 //! as "no conformance run yet", not an error; the SDK suite's `sdk.json` is read from beside the
 //! results file, and without it the report says "SDK suite not run". `--client-results FILE`
 //! (repeatable; default every `target/conformance/clients/*/results.json`) fills the "client
-//! behaviour" table; without one it says "not run".
+//! behaviour" table; without one it says "not run". The "operation coverage" table reads
+//! `parity.json` from beside the results file (`cargo xtask diff --against THEIRS --save`) and the
+//! cassettes in `--cassettes DIR` (default `cassettes/`); without them it says "no published spec
+//! compared" and "never".
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +25,7 @@ pub fn run(
     out: Option<PathBuf>,
     results: Option<PathBuf>,
     client_results: Option<Vec<PathBuf>>,
+    cassettes: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let root = project::root();
     // Paths the user typed are relative to where they typed them, not to the workspace root.
@@ -67,6 +71,31 @@ pub fn run(
         graded.push((shown, img2img_report::load_results(file)?));
     }
     built.client_behaviour = img2img_report::clients::behaviour(&graded);
+    // `cargo xtask diff --against THEIRS --save` writes parity.json beside results.json.
+    let parity_path = results.with_file_name("parity.json");
+    let parity = img2img_report::parity::load(&parity_path)?;
+    let cassettes = match cassettes {
+        Some(dir) => absolute(&dir)?,
+        None => root.join("cassettes"),
+    };
+    let recordings = img2img_report::coverage::load_cassettes(&cassettes)?;
+    let shown = |path: &Path| {
+        path.strip_prefix(&root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    };
+    built.coverage = img2img_report::coverage::table(
+        &specs,
+        &img2img_report::coverage::Sources {
+            parity: parity.as_ref(),
+            parity_source: &shown(&parity_path),
+            sdks: sdks.as_ref(),
+            sdk_source: &sdk_shown,
+            recordings: &recordings,
+            cassette_source: &shown(&cassettes),
+        },
+    );
     let written = img2img_report::write(&built, &out)?;
     if let Some(note) = &built.conformance.note {
         println!("{note}");
@@ -122,6 +151,7 @@ mod tests {
             Some(dir.clone()),
             Some(dir.join("no-such-results.json")),
             Some(Vec::new()),
+            Some(dir.join("no-cassettes")),
         )
         .unwrap();
         for name in img2img_report::FILES {
@@ -139,7 +169,7 @@ mod tests {
         let dir = temp_dir("bad");
         let bad = dir.join("bad.json");
         std::fs::write(&bad, "{\"results\": 3}").unwrap();
-        let error = run(Some(dir.clone()), Some(bad), Some(Vec::new())).unwrap_err();
+        let error = run(Some(dir.clone()), Some(bad), Some(Vec::new()), None).unwrap_err();
         assert!(format!("{error:#}").contains("bad.json"), "{error:#}");
     }
 }

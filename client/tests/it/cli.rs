@@ -13,8 +13,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 async fn img2img(args: Vec<String>, env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_img2img"));
     command.args(args);
-    for var in ["GPTPROTO_API_KEY", "NOVITA_API_KEY", "MODELSLAB_API_KEY"] {
-        command.env_remove(var);
+    for provider in img2img_client::Provider::all() {
+        let spec = img2img_specs::Spec::embedded(provider);
+        command.env_remove(&spec.extensions().provider.key_env);
     }
     for (k, v) in env {
         command.env(k, v);
@@ -111,9 +112,39 @@ async fn a_whole_job_writes_its_images_and_a_json_summary() {
         assert_eq!(image["width"], 32 + i as u64);
         assert_eq!(std::fs::read(file).unwrap(), png(32 + i as u32, 16));
     }
-    // The handle file written at submission is gone once the images are safe.
-    assert!(!out.join("novita-task-42.job.json").exists());
     assert!(!stdout.contains(KEY) && !stderr.contains(KEY));
+    // The handle file written at submission now says the job finished and where its images are:
+    // resuming it sends nothing and says so.
+    let handle_file = out.join("novita-task-42.job.json");
+    let sent = server.received_requests().await.unwrap().len();
+    let output = img2img(
+        args(&["resume", handle_file.to_str().unwrap()]),
+        &[("NOVITA_API_KEY", KEY)],
+    )
+    .await;
+    let resumed = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{resumed}\n{}",
+        text(&output.stderr)
+    );
+    assert!(
+        resumed.starts_with("novita job task-42 already finished (TASK_STATUS_SUCCEED, "),
+        "{resumed}"
+    );
+    assert!(
+        resumed.contains("nothing was sent. Its images:"),
+        "{resumed}"
+    );
+    for i in 0..2 {
+        let image = out.join(format!("novita-task-42-{i}.png"));
+        assert!(
+            resumed.contains(&format!("  {}\n", image.display())),
+            "{resumed}"
+        );
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), sent);
     // The body the command sent: the neutral flags where Novita wants them.
     let received = server.received_requests().await.unwrap();
     let create: Value = serde_json::from_slice(&received[0].body).unwrap();
@@ -341,4 +372,138 @@ async fn a_failed_wait_prints_the_handle_and_resume_finishes_the_job() {
     let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(summary["images"][0]["width"], 8);
     assert!(dir.path().join("gptproto-p-7-0.png").exists());
+}
+
+#[tokio::test]
+async fn refusals_name_the_flag_and_providers_come_from_the_specs() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(json(500, json!({})))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let image = input(dir.path());
+    let base = server.uri();
+    let env: &[(&str, &str)] = &[("NOVITA_API_KEY", KEY)];
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (vec!["--provider", "novita"], vec!["model_name", "--model"]),
+        (
+            vec!["--provider", "novita", "--model", "m", "--n", "9"],
+            vec!["request.image_num = 9 is above the maximum 8", "--n"],
+        ),
+        (
+            vec!["--provider", "novita", "--model", "m", "--noise", "0.1"],
+            vec!["--noise"],
+        ),
+        (
+            vec![
+                "--provider",
+                "novita",
+                "--model",
+                "m",
+                "--set",
+                "request.clip_skip=20",
+            ],
+            vec![
+                "request.clip_skip = 20 is above the maximum 12",
+                "(set by --set request.clip_skip=20)",
+            ],
+        ),
+        (
+            vec![
+                "--provider",
+                "novita",
+                "--model",
+                "m",
+                "--set",
+                "request.stpes=3",
+            ],
+            vec!["nearest known: request.steps"],
+        ),
+        (
+            vec!["--provider", "novita", "--set", "steps"],
+            vec!["is not path=value"],
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut list = vec![
+            "--image",
+            image.as_str(),
+            "--prompt",
+            "a fox",
+            "--base-url",
+            base.as_str(),
+        ];
+        list.extend(extra.iter().copied());
+        let output = img2img(args(&list), env).await;
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{list:?}: {stderr}");
+        for needle in expected {
+            assert!(
+                stderr.contains(needle),
+                "{list:?}: expected {needle:?} in {stderr}"
+            );
+        }
+    }
+    let unknown = img2img(args(&["--provider", "nobody"]), &[]).await;
+    let stderr = text(&unknown.stderr);
+    assert_eq!(unknown.status.code(), Some(2), "{stderr}");
+    let help = img2img(args(&["--help"]), &[]).await;
+    let help = text(&help.stdout);
+    for provider in img2img_client::Provider::all() {
+        let key_env = &img2img_specs::Spec::embedded(provider)
+            .extensions()
+            .provider
+            .key_env;
+        assert!(stderr.contains(provider.id()), "{stderr}");
+        assert!(
+            help.contains(provider.id()) && help.contains(key_env.as_str()),
+            "{help}"
+        );
+    }
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "a request was sent"
+    );
+}
+
+#[tokio::test]
+async fn set_fields_reach_the_create_body() {
+    let server = novita_server("TASK_STATUS_SUCCEED").await;
+    let dir = tempfile::tempdir().unwrap();
+    let image = input(dir.path());
+    let output = img2img(
+        args(&[
+            "--provider",
+            "novita",
+            "--image",
+            &image,
+            "--prompt",
+            "a fox",
+            "--model",
+            "m",
+            "--set",
+            "request.clip_skip=2",
+            "--set",
+            "/request/loras/0/model_name=add_detail",
+            "--set",
+            "request.loras.0.strength=0.5",
+            "--base-url",
+            &server.uri(),
+            "--out",
+            dir.path().to_str().unwrap(),
+            "--json",
+        ]),
+        &[("NOVITA_API_KEY", KEY)],
+    )
+    .await;
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let received = server.received_requests().await.unwrap();
+    let create: Value = serde_json::from_slice(&received[0].body).unwrap();
+    assert_eq!(create["request"]["clip_skip"], 2);
+    assert_eq!(
+        create["request"]["loras"],
+        json!([{"model_name": "add_detail", "strength": 0.5}])
+    );
 }

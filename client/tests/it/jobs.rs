@@ -230,7 +230,8 @@ async fn a_create_answered_with_a_server_error_is_not_sent_again() {
 #[tokio::test(start_paused = true)]
 async fn modelslab_polls_the_fetch_result_url_it_was_given() {
     let server = MockServer::start().await;
-    let fetch_url = format!("{}/api/v6/other/fetch/123", server.uri());
+    // A fetch_result URL of the v6 family, whose result operation takes the id in the path.
+    let fetch_url = format!("{}/api/v6/images/fetch/123", server.uri());
     Mock::given(method("POST"))
         .and(path("/api/v1/enterprise/img2img"))
         .respond_with(json(
@@ -242,8 +243,8 @@ async fn modelslab_polls_the_fetch_result_url_it_was_given() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path("/api/v6/other/fetch/123"))
-        .and(body_partial_json(json!({"key": crate::support::KEY, "request_id": 123})))
+        .and(path("/api/v6/images/fetch/123"))
+        .and(body_partial_json(json!({"key": crate::support::KEY})))
         .respond_with(Sequence::new(vec![
             json(200, json!({"status": "processing", "eta": 4, "id": 123, "output": []})),
             json(200, json!({"status": "success", "id": 123, "output": [format!("{}/r.png", server.uri())]})),
@@ -429,4 +430,82 @@ async fn out_of_range_values_are_refused_before_any_request() {
         );
     }
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+/// A poll URL is read through the spec: the docs' fetch path takes the id in its body (as the
+/// create's link says, an integer where the schema allows one), a pending answer may name the next
+/// URL, and a path no result operation has falls back to `x-job.result`.
+#[tokio::test(start_paused = true)]
+async fn poll_urls_are_called_as_the_spec_describes_their_operation() {
+    let server = MockServer::start().await;
+    let next = format!("{}/api/v1/enterprise/images/fetch/77", server.uri());
+    Mock::given(method("POST"))
+        .and(path("/api/v1/enterprise/fetch"))
+        .and(body_partial_json(
+            json!({"key": crate::support::KEY, "request_id": 77}),
+        ))
+        .respond_with(json(
+            200,
+            json!({"status": "processing", "id": 77, "eta": 1, "fetch_result": next}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/enterprise/images/fetch/77"))
+        .and(body_partial_json(json!({"key": crate::support::KEY})))
+        .respond_with(json(
+            200,
+            json!({"status": "success", "id": 77, "output": [format!("{}/o.png", server.uri())]}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(Provider::named("modelslab"), &server.uri());
+    let handle = |id: &str, fetch_url: String| JobHandle {
+        provider: Provider::named("modelslab"),
+        id: id.into(),
+        base_url: server.uri(),
+        fetch_url: Some(fetch_url),
+        ready_outputs: vec![],
+        created_at: chrono::Utc::now(),
+        first_poll_at: None,
+    };
+    let result = client
+        .wait(&handle(
+            "77",
+            format!("{}/api/v1/enterprise/fetch", server.uri()),
+        ))
+        .await
+        .unwrap();
+    assert_eq!((result.polls, result.outputs.len()), (2, 1));
+
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v6/unknown/fetch/5"))
+        .respond_with(json(
+            500,
+            json!({"status": "error", "message": "wrong path"}),
+        ))
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/enterprise/fetch"))
+        .and(body_partial_json(json!({"request_id": 5})))
+        .respond_with(json(
+            200,
+            json!({"status": "success", "id": 5, "output": [format!("{}/o.png", server.uri())]}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let result = client
+        .wait(&handle(
+            "5",
+            format!("{}/api/v6/unknown/fetch/5", server.uri()),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(result.outputs.len(), 1);
 }

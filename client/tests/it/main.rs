@@ -4,5 +4,7 @@ mod cli;
 mod errors;
 mod jobs;
 mod paid_create;
+mod request;
 mod secrets;
+mod specs;
 mod support;

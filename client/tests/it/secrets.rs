@@ -134,3 +134,25 @@ async fn header_keys_stay_out_of_logs_too() {
     );
     assert!(!text.contains(KEY), "{text}");
 }
+
+#[tokio::test]
+async fn the_log_says_the_status_received_not_one_read_from_the_reason() {
+    let (logs, _guard) = capture_logs();
+    let server = MockServer::start().await;
+    // Novita answers a wrong key with 403 and a reason that reads as unauthorized.
+    Mock::given(method("POST"))
+        .respond_with(json(
+            403,
+            json!({"code": 403, "reason": "INVALID_API_KEY", "message": "invalid API key", "metadata": {}}),
+        ))
+        .mount(&server)
+        .await;
+    let err = client(Provider::named("novita"), &server.uri())
+        .submit(&request_for(Provider::named("novita")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "unauthorized");
+    let text = logs.text();
+    assert!(text.contains("status=403"), "{text}");
+    assert!(!text.contains("status=401"), "{text}");
+}

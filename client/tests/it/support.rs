@@ -137,5 +137,8 @@ pub fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
         .with_writer(move || writer.clone())
         .finish();
     let guard = tracing::subscriber::set_default(subscriber);
+    // A callsite first seen while another test's thread had no subscriber is cached as disabled
+    // for every thread; recompute each callsite's interest now that this one is in place.
+    tracing::callsite::rebuild_interest_cache();
     (captured, guard)
 }

@@ -553,7 +553,7 @@ impl Bench {
                 format!("{}{}", self.base, op.path)
             }
         };
-        let method = reqwest::Method::from_bytes(op.method.as_bytes()).expect("a method");
+        let method = reqwest::Method::from_bytes(op.method.as_str().as_bytes()).expect("a method");
         let mut request = self.client.request(method, url);
         match spec.extensions().auth.place("bench") {
             KeyPlacement::Header { name, value } => request = request.header(name, value),

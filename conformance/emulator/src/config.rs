@@ -34,8 +34,8 @@ pub struct Config {
     /// add the `x-emulator-fault` header, such as SDKs). A key listed here is also accepted.
     pub key_faults: Vec<KeyFault>,
     /// Keep a [`Journal`](crate::Journal) of every exchange (request, answer, timing, the operation
-    /// reached), for graders of clients and the SDK suite; off by default (it holds every body in
-    /// memory).
+    /// reached), for graders of clients and the SDK suite; off by default. Bounded: bodies above
+    /// 256 KiB are held cut, at most 64 MiB held (see [`Journal`](crate::Journal)).
     pub journal: bool,
     /// Deliberate defects, each breaking one promise of the spec.
     pub defects: Defects,

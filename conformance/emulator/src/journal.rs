@@ -3,9 +3,16 @@
 //! when [`Config::journal`](crate::Config::journal) is on. [`Journal::exchanges`] holds what went
 //! over the wire, keys included, and never leaves the process; [`Journal::redacted`] is the form to
 //! write anywhere.
+//!
+//! Bounded whatever a client sends: a body above [`BODY_CUT`] is held cut (the cut marked by
+//! [`Exchange::body_cut`], or an [`Answer`] without its body), and at most
+//! [`HELD_BYTES`] of exchanges are held (by default; [`Journal::hold_at_most`]), the oldest let go
+//! first and counted ([`Journal::let_go`]). A reader that must see every exchange whole takes them
+//! as they finish instead ([`Journal::stream_to`]).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
@@ -22,8 +29,15 @@ use super::sync::lock;
 /// What replaces a key in [`Journal::redacted`].
 pub const REDACTED: &str = "[redacted]";
 
-/// Response bodies larger than this are kept as their length only (images; JSON is far smaller).
-const KEPT_BODY: usize = 256 * 1024;
+/// The most of a body the journal holds: a request body above it is held cut to it (its whole
+/// length in [`Exchange::body_length`]), a response body above it as its length only (images; JSON
+/// is far smaller).
+pub const BODY_CUT: usize = 256 * 1024;
+/// The most bytes of exchanges (bodies, headers, paths) a journal holds unless told otherwise
+/// ([`Journal::hold_at_most`]).
+pub const HELD_BYTES: usize = 64 * 1024 * 1024;
+/// A key's first characters, this many or more, at the end of a cut body are redacted too.
+const KEY_HEAD: usize = 4;
 /// Request bodies above this are refused with 413 before any handler (no provider allows more).
 const MAX_BODY: usize = 64 * 1024 * 1024;
 
@@ -36,10 +50,23 @@ struct Inner {
     started: Instant,
     started_wall: SystemTime,
     next: AtomicU64,
-    entries: Mutex<Vec<Exchange>>,
+    held: Mutex<Held>,
+    limit: AtomicUsize,
+    sink: RwLock<Option<Arc<Sink>>>,
     /// The keys the emulator was configured with (redacted wherever they appear; their `Debug`
     /// shows no key).
     secrets: Vec<ApiKey>,
+}
+
+/// What takes each exchange as it finishes ([`Journal::stream_to`]).
+type Sink = dyn Fn(Exchange) + Send + Sync;
+
+/// The exchanges held, oldest first (in the order they finished), and their size.
+#[derive(Default)]
+struct Held {
+    exchanges: VecDeque<Exchange>,
+    bytes: usize,
+    let_go: u64,
 }
 
 /// One request and what became of it. Its `Debug` hides the key wherever the provider's `x-auth`
@@ -67,8 +94,13 @@ pub struct Exchange {
     pub query: Option<String>,
     /// The request headers, names in lower case, in the order sent.
     pub headers: Vec<(String, String)>,
-    /// The request body as received.
+    /// The request body as received; in what the journal holds, at most its first [`BODY_CUT`]
+    /// bytes (then `body_cut`).
     pub body: Bytes,
+    /// The request body's whole length in bytes, as received.
+    pub body_length: u64,
+    /// Whether `body` holds only the first [`BODY_CUT`] bytes of the body received.
+    pub body_cut: bool,
     /// What the client got.
     pub outcome: Outcome,
 }
@@ -93,7 +125,8 @@ pub struct Answer {
     pub status: u16,
     /// The response headers, names in lower case.
     pub headers: Vec<(String, String)>,
-    /// The body, unless it was larger than 256 KiB (then `None`; see `length`).
+    /// The body, unless it was larger than [`BODY_CUT`] in what the journal holds (then `None`;
+    /// see `length`).
     pub body: Option<Bytes>,
     /// The body's length in bytes.
     pub length: u64,
@@ -117,9 +150,20 @@ impl Exchange {
         header_in(&self.headers, name)
     }
 
-    /// The request body parsed as JSON, if it is JSON.
+    /// The request body parsed as JSON, if it is JSON (a cut body is not).
     pub fn json(&self) -> Option<serde_json::Value> {
+        if self.body_cut {
+            return None;
+        }
         serde_json::from_slice(&self.body).ok()
+    }
+
+    /// Replaces every key in place with [`REDACTED`], as [`Journal::redacted`] does: the
+    /// provider's key header keeps only the prefix it was sent with (`Bearer [redacted]`), its key
+    /// field in a JSON body is replaced, and each of `secrets` anywhere in the path, query, a
+    /// header or a body too (at the end of a cut body, a key's first four characters or more).
+    pub fn redact(&mut self, secrets: &[ApiKey]) {
+        redact(self, secrets);
     }
 
     /// The answer the client received, if one was sent.
@@ -141,8 +185,12 @@ impl Exchange {
 
 impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = lock(&self.0.held);
         f.debug_struct("Journal")
-            .field("exchanges", &lock(&self.0.entries).len())
+            .field("exchanges", &held.exchanges.len())
+            .field("held_bytes", &held.bytes)
+            .field("let_go", &held.let_go)
+            .field("streaming", &self.streaming())
             .field("secrets", &self.0.secrets.len())
             .finish_non_exhaustive()
     }
@@ -171,6 +219,12 @@ impl std::fmt::Debug for Exchange {
                 .join("&")
         });
         let body = match shown.json() {
+            // A cut body is not shown: its key field could not be found to hide it.
+            _ if shown.body_cut => format!(
+                "({} of {} bytes held; not shown)",
+                shown.body.len(),
+                shown.body_length
+            ),
             Some(serde_json::Value::Object(mut map)) => {
                 for (name, value) in map.iter_mut() {
                     if looks_secret(name) {
@@ -192,6 +246,7 @@ impl std::fmt::Debug for Exchange {
             .field("query", &query)
             .field("headers", &headers)
             .field("body", &body)
+            .field("body_length", &shown.body_length)
             .field("outcome", &shown.outcome)
             .finish()
     }
@@ -227,7 +282,9 @@ impl Journal {
             started: Instant::now(),
             started_wall: SystemTime::now(),
             next: AtomicU64::new(0),
-            entries: Mutex::new(Vec::new()),
+            held: Mutex::new(Held::default()),
+            limit: AtomicUsize::new(HELD_BYTES),
+            sink: RwLock::new(None),
             secrets: secrets
                 .into_iter()
                 .filter(|s| !s.expose_secret().is_empty())
@@ -235,9 +292,8 @@ impl Journal {
         }))
     }
 
-    /// [`Journal::exchanges`] with every key replaced by [`REDACTED`]: the provider's key header
-    /// keeps only the prefix it was sent with (`Bearer [redacted]`), its key field in a JSON body is
-    /// replaced, and a configured key anywhere else in a header or body too.
+    /// [`Journal::exchanges`] with every key replaced by [`REDACTED`] ([`Exchange::redact`] with
+    /// the configured keys).
     pub fn redacted(&self) -> Vec<Exchange> {
         let mut exchanges = self.exchanges();
         for exchange in &mut exchanges {
@@ -246,11 +302,73 @@ impl Journal {
         exchanges
     }
 
-    /// Every exchange finished so far, in arrival order.
+    /// Every exchange held, in arrival order: each one finished so far, unless it was let go
+    /// ([`Journal::let_go`]) or streamed ([`Journal::stream_to`]); bodies above [`BODY_CUT`] cut.
     pub fn exchanges(&self) -> Vec<Exchange> {
-        let mut entries = lock(&self.0.entries).clone();
+        let mut entries: Vec<Exchange> = lock(&self.0.held).exchanges.iter().cloned().collect();
         entries.sort_by_key(|e| e.seq);
         entries
+    }
+
+    /// Holds at most `bytes` of exchanges from now on ([`HELD_BYTES`] until told), letting the
+    /// oldest go first.
+    pub fn hold_at_most(&self, bytes: usize) {
+        self.0.limit.store(bytes, Ordering::Relaxed);
+        let mut held = lock(&self.0.held);
+        held.trim(bytes);
+    }
+
+    /// The bytes of exchanges held now (bodies, headers, paths and the records themselves).
+    pub fn held_bytes(&self) -> usize {
+        lock(&self.0.held).bytes
+    }
+
+    /// How many exchanges were let go to stay within the held bytes.
+    pub fn let_go(&self) -> u64 {
+        lock(&self.0.held).let_go
+    }
+
+    /// From now on, hands every exchange to `sink` as it finishes (in the order they finish, from
+    /// the task that served it), whole: bodies uncut and keys included, so `sink` keeps them in
+    /// the process or redacts them ([`Exchange::redact`]). Streamed exchanges are not held. A
+    /// slow `sink` slows the emulator's answers down, never its memory up.
+    pub fn stream_to(&self, sink: impl Fn(Exchange) + Send + Sync + 'static) {
+        *self.0.sink.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(sink));
+    }
+
+    /// Whether exchanges go to a sink ([`Journal::stream_to`]) instead of being held.
+    pub fn streaming(&self) -> bool {
+        self.0
+            .sink
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    /// The configured keys (what [`Journal::redacted`] replaces).
+    pub fn secrets(&self) -> &[ApiKey] {
+        &self.0.secrets
+    }
+
+    /// Takes a finished exchange: to the sink when one streams, else held (cut, within the limit).
+    fn take(&self, exchange: Exchange) {
+        let sink = self
+            .0
+            .sink
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        match sink {
+            Some(sink) => sink(exchange),
+            None => {
+                let exchange = cut(exchange);
+                let limit = self.0.limit.load(Ordering::Relaxed);
+                let mut held = lock(&self.0.held);
+                held.bytes += held_size(&exchange);
+                held.exchanges.push_back(exchange);
+                held.trim(limit);
+            }
+        }
     }
 
     /// The wall-clock time the journal's offsets count from.
@@ -261,6 +379,65 @@ impl Journal {
     fn since_start(&self) -> Duration {
         self.0.started.elapsed()
     }
+}
+
+impl Held {
+    /// Lets the oldest exchanges go until at most `limit` bytes are held.
+    fn trim(&mut self, limit: usize) {
+        while self.bytes > limit {
+            let Some(old) = self.exchanges.pop_front() else {
+                break;
+            };
+            self.bytes -= held_size(&old);
+            self.let_go += 1;
+        }
+    }
+}
+
+/// `exchange` as the journal holds it: a request body above [`BODY_CUT`] cut to it (copied, so the
+/// whole body is freed), an answer body above it dropped.
+fn cut(mut exchange: Exchange) -> Exchange {
+    if exchange.body.len() > BODY_CUT {
+        exchange.body = Bytes::copy_from_slice(&exchange.body[..BODY_CUT]);
+        exchange.body_cut = true;
+    }
+    let answers = match &mut exchange.outcome {
+        Outcome::Answered(answer) => vec![answer],
+        Outcome::Dropped { unsent } => unsent.iter_mut().collect(),
+    };
+    for answer in answers {
+        if answer.body.as_ref().is_some_and(|b| b.len() > BODY_CUT) {
+            answer.body = None;
+        }
+    }
+    exchange
+}
+
+/// The bytes `exchange` takes when held: its record, strings, headers and bodies.
+fn held_size(exchange: &Exchange) -> usize {
+    let headers = |headers: &[(String, String)]| -> usize {
+        headers
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 2 * std::mem::size_of::<String>())
+            .sum()
+    };
+    let answer = |answer: &Answer| {
+        std::mem::size_of::<Answer>()
+            + headers(&answer.headers)
+            + answer.body.as_ref().map_or(0, Bytes::len)
+    };
+    let outcome = match &exchange.outcome {
+        Outcome::Answered(a) => answer(a),
+        Outcome::Dropped { unsent } => unsent.as_ref().map_or(0, answer),
+    };
+    std::mem::size_of::<Exchange>()
+        + exchange.operation.as_ref().map_or(0, String::len)
+        + exchange.method.len()
+        + exchange.path.len()
+        + exchange.query.as_ref().map_or(0, String::len)
+        + headers(&exchange.headers)
+        + exchange.body.len()
+        + outcome
 }
 
 /// Where a handler leaves an answer that a `drop-after` fault withholds.
@@ -301,7 +478,7 @@ impl Drop for Pending {
                     unsent: lock(&self.unsent.0).take(),
                 };
             }
-            lock(&self.journal.0.entries).push(exchange);
+            self.journal.take(exchange);
         }
     }
 }
@@ -316,6 +493,8 @@ fn redact(exchange: &mut Exchange, secrets: &[ApiKey]) {
     let auth = exchange
         .provider
         .map(|p| &Spec::embedded(p).extensions().auth);
+    exchange.path = scrub(std::mem::take(&mut exchange.path));
+    exchange.query = exchange.query.take().map(scrub);
     for (name, value) in &mut exchange.headers {
         let header_auth = auth
             .filter(|a| a.placement == AuthPlacement::Header && a.name.eq_ignore_ascii_case(name));
@@ -344,7 +523,11 @@ fn redact(exchange: &mut Exchange, secrets: &[ApiKey]) {
         }
         _ => exchange.body.to_vec(),
     };
-    exchange.body = Bytes::from(scrub(String::from_utf8_lossy(&body).into_owned()));
+    let mut body = scrub(String::from_utf8_lossy(&body).into_owned());
+    if exchange.body_cut {
+        scrub_key_head(&mut body, secrets);
+    }
+    exchange.body = Bytes::from(body);
     let answers = match &mut exchange.outcome {
         Outcome::Answered(answer) => vec![answer],
         Outcome::Dropped { unsent } => unsent.iter_mut().collect(),
@@ -354,6 +537,22 @@ fn redact(exchange: &mut Exchange, secrets: &[ApiKey]) {
             answer.body = Some(Bytes::from(scrub(
                 String::from_utf8_lossy(body).into_owned(),
             )));
+        }
+    }
+}
+
+/// Replaces a key's first characters ([`KEY_HEAD`] or more) at the end of `text` (a cut body).
+fn scrub_key_head(text: &mut String, secrets: &[ApiKey]) {
+    for key in secrets {
+        let key = key.expose_secret();
+        let head = (KEY_HEAD..key.len())
+            .rev()
+            .filter(|n| key.is_char_boundary(*n))
+            .find(|n| text.ends_with(&key[..*n]));
+        if let Some(n) = head {
+            text.truncate(text.len() - n);
+            text.push_str(REDACTED);
+            return;
         }
     }
 }
@@ -415,6 +614,8 @@ where
             query: parts.uri.query().map(str::to_owned),
             headers: header_list(&parts.headers),
             body: Bytes::new(),
+            body_length: 0,
+            body_cut: false,
             outcome: Outcome::Dropped { unsent: None },
         }),
         unsent,
@@ -432,6 +633,7 @@ where
     };
     if let Some(exchange) = pending.exchange.as_mut() {
         exchange.body = bytes.clone();
+        exchange.body_length = bytes.len() as u64;
     }
     let response = next(Request::from_parts(parts, Body::from(bytes))).await;
     finish(&mut pending, response).await
@@ -446,7 +648,7 @@ async fn finish(pending: &mut Pending, response: Response) -> Response {
                     status: parts.status.as_u16(),
                     headers: header_list(&parts.headers),
                     length: bytes.len() as u64,
-                    body: (bytes.len() <= KEPT_BODY).then(|| bytes.clone()),
+                    body: Some(bytes.clone()),
                 });
             }
             Response::from_parts(parts, Body::from(bytes))
@@ -465,5 +667,118 @@ mod tests {
     fn the_journal_debug_shows_no_key() {
         let journal = Journal::new(vec![ApiKey::new("sk-journal-secret")]);
         assert!(!format!("{journal:?}").contains("sk-journal-secret"));
+    }
+
+    fn exchange(provider: Provider, headers: &[(&str, &str)], query: &str, body: &str) -> Exchange {
+        Exchange {
+            seq: 0,
+            received: Duration::ZERO,
+            finished: Duration::ZERO,
+            provider: Some(provider),
+            operation: None,
+            method: "POST".into(),
+            path: "/".into(),
+            query: Some(query.into()),
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: Bytes::from(body.to_owned()),
+            body_length: body.len() as u64,
+            body_cut: false,
+            outcome: Outcome::Dropped { unsent: None },
+        }
+    }
+
+    /// A provider whose key travels as `Authorization: Bearer <key>` (its spec's `x-auth`).
+    fn bearer_provider() -> Provider {
+        Provider::all()
+            .find(|p| {
+                let auth = &Spec::embedded(*p).extensions().auth;
+                auth.placement == AuthPlacement::Header
+                    && auth.name.eq_ignore_ascii_case("authorization")
+                    && auth
+                        .accepted_prefixes
+                        .iter()
+                        .any(|prefix| prefix == "Bearer ")
+            })
+            .expect("a spec sends the key as a Bearer token")
+    }
+
+    fn numbered(seq: u64, body: &str) -> Exchange {
+        Exchange {
+            seq,
+            ..exchange(bearer_provider(), &[("accept", "*/*")], "page=1", body)
+        }
+    }
+
+    #[test]
+    fn held_exchanges_are_cut_and_stay_within_the_limit_oldest_let_go_first() {
+        let journal = Journal::default();
+        let big = format!(r#"{{"prompt": "{}"}}"#, "x".repeat(BODY_CUT + 10));
+        journal.take(numbered(0, &big));
+        let held = journal.exchanges();
+        assert_eq!(held[0].body.len(), BODY_CUT);
+        assert_eq!(held[0].body_length, big.len() as u64);
+        assert!(held[0].body_cut && held[0].json().is_none());
+        assert!(format!("{:?}", held[0]).contains("not shown"));
+
+        let limit = 64 * 1024;
+        journal.hold_at_most(limit);
+        assert_eq!((journal.exchanges().len(), journal.let_go()), (0, 1));
+        let body = format!(r#"{{"prompt": "{}"}}"#, "y".repeat(900));
+        for seq in 1..=1000 {
+            journal.take(numbered(seq, &body));
+            assert!(journal.held_bytes() <= limit, "{}", journal.held_bytes());
+        }
+        let held = journal.exchanges();
+        assert!(held.len() > 10 && held.len() < 100, "{}", held.len());
+        assert_eq!(journal.let_go() + held.len() as u64, 1001);
+        assert_eq!(
+            held.last().map(|e| e.seq),
+            Some(1000),
+            "the newest are held"
+        );
+        assert!(format!("{journal:?}").contains("let_go"));
+    }
+
+    #[test]
+    fn a_streamed_exchange_goes_whole_to_the_sink_and_is_not_held() {
+        let journal = Journal::default();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        journal.stream_to(move |e: Exchange| lock(&sink).push(e.body_length));
+        let big = "z".repeat(BODY_CUT * 2);
+        journal.take(numbered(0, &big));
+        assert!(journal.streaming());
+        assert_eq!(*lock(&seen), [big.len() as u64]);
+        assert_eq!((journal.exchanges().len(), journal.held_bytes()), (0, 0));
+    }
+
+    #[test]
+    fn redaction_reaches_the_path_the_query_and_a_key_cut_in_half() {
+        let key = "sk-redact-me-0123456789";
+        let mut sent = exchange(
+            bearer_provider(),
+            &[("authorization", &format!("Bearer {key}"))],
+            &format!("api_key={key}&page=2"),
+            &format!("{}{}", "a".repeat(BODY_CUT - 8), key),
+        );
+        sent.path = format!("/v3/{key}/result");
+        let mut held = cut(sent.clone());
+        assert!(held.body_cut);
+        held.redact(&[ApiKey::new(key)]);
+        let written = format!(
+            "{} {:?} {:?} {}",
+            held.path,
+            held.query,
+            held.headers,
+            String::from_utf8_lossy(&held.body)
+        );
+        assert!(!written.contains(&key[..KEY_HEAD]), "{written}");
+        assert!(held.body.ends_with(REDACTED.as_bytes()));
+        assert!(written.contains("page=2") && written.contains("Bearer [redacted]"));
+        sent.redact(&[ApiKey::new(key)]);
+        assert!(!String::from_utf8_lossy(&sent.body).contains(key));
     }
 }

@@ -25,6 +25,9 @@
 //! queued for [`Latency::queued`], processes for [`Latency::processing`], then succeeds or fails,
 //! on tokio time; its images are rendered on first download ([`images`]), deterministic in the
 //! request and seed.
+//! The [`Journal`] is bounded: bodies above [`BODY_CUT`] are held cut (the cut marked), at most
+//! [`HELD_BYTES`] are held (the oldest let go first), and a grader that must see every exchange
+//! whole takes each as it finishes ([`Journal::stream_to`]).
 
 mod answers;
 mod auth;
@@ -57,7 +60,7 @@ pub use config::{
     UnknownAnswerStyle, WebhookConfig,
 };
 pub use faults::{FAULT_HEADER, Fault, FaultRule, KeyFault, ParseFaultError, parse_fault_list};
-pub use journal::{Answer, Exchange, Journal, Outcome, REDACTED};
+pub use journal::{Answer, BODY_CUT, Exchange, HELD_BYTES, Journal, Outcome, REDACTED};
 pub use scenario::{Scenario, ScenarioFault, ScenarioKeyFault, ScenarioLatency};
 pub use server::{Emulator, HEALTH_PATH, Handle, STATS_PATH, router, router_with_handle};
 pub use state::Stats;

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, get, on};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use img2img_specs::extensions::{AuthPlacement, Cause, IdPlace};
-use img2img_specs::{Operation, Provider};
+use img2img_specs::{Location, Operation, Provider};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
@@ -68,9 +68,7 @@ fn build(app: App) -> Router {
     let mut router: Router<App> = Router::new();
     for provider in app.catalog.providers() {
         for operation in app.catalog.get(provider).spec.operations() {
-            let Ok(method) = Method::from_bytes(operation.method.as_bytes()) else {
-                continue;
-            };
+            let method = Method::from(operation.method);
             let Ok(filter) = MethodFilter::try_from(method) else {
                 continue;
             };
@@ -254,8 +252,8 @@ async fn id_parameter(
     if op.parameters.is_empty() {
         return Ok(None);
     }
-    let has = |location: &str| op.parameters.iter().any(|p| p.location == location);
-    let path: Vec<(String, String)> = if has("path") {
+    let has = |location| op.parameters_in(location).next().is_some();
+    let path: Vec<(String, String)> = if has(Location::Path) {
         RawPathParams::from_request_parts(parts, &())
             .await
             .map(|params| {
@@ -268,7 +266,7 @@ async fn id_parameter(
     } else {
         Vec::new()
     };
-    let query: Vec<(String, String)> = if has("query") {
+    let query: Vec<(String, String)> = if has(Location::Query) {
         Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
             .map(|Query(pairs)| pairs)
             .unwrap_or_default()
@@ -280,9 +278,9 @@ async fn id_parameter(
     };
     let mut first = None;
     for parameter in &op.parameters {
-        let value = match parameter.location.as_str() {
-            "path" => find(&path, &parameter.name),
-            "query" => find(&query, &parameter.name),
+        let value = match parameter.location {
+            Location::Path => find(&path, &parameter.name),
+            Location::Query => find(&query, &parameter.name),
             _ => None,
         };
         match value {

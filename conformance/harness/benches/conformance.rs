@@ -1,7 +1,7 @@
 //! Cases per second of the conformance harness against the in-process emulators: the default run
-//! (every check, every provider) and each check on its own, each reported beside a baseline measured
-//! in the same run (one raw create request round trip to the same emulator), as "a case costs N
-//! round trips".
+//! (every check, every provider of `specs/`) and each check on its own, each reported beside a
+//! baseline measured in the same run (one raw create request round trip to an emulator, the median
+//! over every provider's), as "a case costs N round trips".
 //!
 //! Run with: `cargo bench -p conformance --bench conformance` (`-- --cases N` to change the size).
 
@@ -27,11 +27,17 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async move {
-        let baseline = baseline_round_trip().await;
-        println!(
-            "baseline: one raw create round trip (novita, 64x64 input) = {:.3} ms",
-            ms(baseline)
-        );
+        let mut all = Vec::new();
+        for provider in Provider::all() {
+            let times = create_round_trips(provider).await;
+            println!(
+                "baseline: one raw create round trip ({provider}, 64x64 input) = {:.3} ms",
+                ms(median(&times))
+            );
+            all.extend(times);
+        }
+        let baseline = median(&all);
+        println!("baseline: all providers = {:.3} ms", ms(baseline));
         println!("cases per check: {cases}\n");
         println!(
             "{:<28} {:>7} {:>10} {:>10} {:>14}",
@@ -79,11 +85,17 @@ fn line(name: &str, cases: u32, elapsed: Duration, baseline: Duration) {
     );
 }
 
-/// Median of 200 raw create round trips to a Novita emulator.
-async fn baseline_round_trip() -> Duration {
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted[sorted.len() / 2]
+}
+
+/// 200 raw create round trips (`x-job.create`) to an emulator of `provider`.
+async fn create_round_trips(provider: Provider) -> Vec<Duration> {
     let key = ApiKey::new("bench-key");
     let emulator = Emulator::start(
-        &[Provider::named("novita")],
+        &[provider],
         Config {
             api_keys: vec![key.clone()],
             ..Config::default()
@@ -92,31 +104,26 @@ async fn baseline_round_trip() -> Duration {
     .await
     .expect("emulator");
     let caller = Caller::new(
-        Provider::named("novita"),
+        provider,
         &emulator.base_url(),
         Some(key),
         Budget::unlimited(),
     );
-    let spec = Spec::embedded(Provider::named("novita"));
-    let schema = spec.request_schema("create_img2img").unwrap().unwrap();
+    let spec = Spec::embedded(provider);
+    let create = &spec.extensions().job.create;
+    let schema = spec.request_schema(create).unwrap().unwrap();
     let mut body = sample(schema.schema(), Fill::Required);
     Payload::default().prepare(spec, &mut body);
     let mut times = Vec::new();
     for _ in 0..200 {
         let clock = Instant::now();
         let exchange = caller
-            .call(
-                "create_img2img",
-                Some(&body),
-                &BTreeMap::new(),
-                KeyMode::Valid,
-            )
+            .call(create, Some(&body), &BTreeMap::new(), KeyMode::Valid)
             .await
             .expect("send");
-        assert!(exchange.is_success(), "{exchange:?}");
+        assert!(exchange.is_success(), "{provider}: {exchange:?}");
         times.push(clock.elapsed());
     }
     emulator.shutdown().await;
-    times.sort();
-    times[times.len() / 2]
+    times
 }

@@ -1,4 +1,4 @@
-//! A client for the client-grading tests: one whole job against any of the three providers, read
+//! A client for the client-grading tests: one whole job against any provider of `specs/`, read
 //! from the provider's spec (operations and pointers from `x-job`, the key where `x-auth` puts
 //! it, a valid create request sampled from the request schema). Without flags it behaves well;
 //! each `--misbehave` flag breaks one rule, so a test can show that exactly one check fails.
@@ -13,7 +13,9 @@
 //! `Retry-After` says), `poll-after-terminal` (polls twice more after the job ended),
 //! `never-give-up` (no deadline), `ignore-failure` (a failed job exits 0, saying nothing),
 //! `download-late` (waits 5 s before downloading), `misplaced-key` (the key goes where the
-//! provider does not look for it).
+//! provider does not look for it), `skip-download` (exits 0 without downloading the images), and `tight-loop`: a hostile first integration that never
+//! pauses, sends the create again after every error (a refused or lost create or poll), and never
+//! gives up (what `--max-requests` is for).
 //!
 //! Exit codes: 0 the job succeeded and its images were downloaded; 1 it failed (the provider's
 //! answer is printed); 2 usage.
@@ -24,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use img2img_harness::payload::Payload;
 use img2img_specs::extensions::{AuthPlacement, JobInfo};
-use img2img_specs::{Provider, Spec};
+use img2img_specs::{Location, Provider, Spec};
 use img2img_strategy::sample::{Fill, sample};
 use serde_json::{Value, json};
 
@@ -37,6 +39,8 @@ const MISBEHAVIOURS: &[&str] = &[
     "ignore-failure",
     "download-late",
     "misplaced-key",
+    "skip-download",
+    "tight-loop",
 ];
 
 struct Client {
@@ -110,7 +114,12 @@ async fn main() -> ExitCode {
     if client.bad.contains("never-give-up") {
         deadline = Duration::from_secs(24 * 3600);
     }
-    match client.run(deadline).await {
+    let ran = if client.is("tight-loop") {
+        client.tight_loop().await
+    } else {
+        client.run(deadline).await
+    };
+    match ran {
         Ok(count) => {
             println!("done: {count} image(s) downloaded");
             ExitCode::SUCCESS
@@ -147,10 +156,10 @@ impl Client {
         let mut body = body;
         for parameter in &op.parameters {
             let Some(id) = id else { continue };
-            match parameter.location.as_str() {
-                "path" => path = path.replace(&format!("{{{}}}", parameter.name), id),
-                "query" => query.push((parameter.name.clone(), id.to_owned())),
-                _ => {}
+            match parameter.location {
+                Location::Path => path = path.replace(&format!("{{{}}}", parameter.name), id),
+                Location::Query => query.push((parameter.name.clone(), id.to_owned())),
+                Location::Header | Location::Cookie => {}
             }
         }
         if let (Some(id), true) = (id, op.parameters.is_empty()) {
@@ -170,11 +179,9 @@ impl Client {
                 }
             }
         }
-        let method =
-            reqwest::Method::from_bytes(op.method.as_bytes()).map_err(|e| e.to_string())?;
         let mut request = self
             .http
-            .request(method, format!("{}{path}", self.base))
+            .request(op.method.into(), format!("{}{path}", self.base))
             .query(&query);
         let auth = &self.spec.extensions().auth;
         let misplaced = self.is("misplaced-key");
@@ -247,11 +254,11 @@ impl Client {
         }
     }
 
-    async fn create(&self) -> Result<Value, String> {
-        let create = &self.job().create;
+    /// A valid create request, sampled from the request schema, without the key.
+    fn create_body(&self) -> Result<Value, String> {
         let schema = self
             .spec
-            .request_schema(create)
+            .request_schema(&self.job().create)
             .ok_or("the create operation has no body")?
             .map_err(|e| e.to_string())?;
         let mut body = sample(schema.schema(), Fill::Required);
@@ -260,6 +267,12 @@ impl Client {
         if let Value::Object(map) = &mut body {
             map.remove(&auth.name);
         }
+        Ok(body)
+    }
+
+    async fn create(&self) -> Result<Value, String> {
+        let create = &self.job().create;
+        let body = self.create_body()?;
         for _attempt in 0..6 {
             let reply = match self.call(create, None, Some(body.clone())).await {
                 Ok(reply) => reply,
@@ -339,9 +352,14 @@ impl Client {
         if self.is("download-late") {
             tokio::time::sleep(Duration::from_secs(5)).await;
         }
-        let outputs = job.outputs_of(&answer);
+        self.download(&answer).await
+    }
+
+    /// Downloads every image URL `answer` (a finished job) lists; the number of outputs.
+    async fn download(&self, answer: &Value) -> Result<usize, String> {
+        let outputs = self.job().outputs_of(answer);
         for url in &outputs {
-            if !url.starts_with("http") {
+            if !url.starts_with("http") || self.is("skip-download") {
                 continue;
             }
             let response = self
@@ -361,5 +379,35 @@ impl Client {
             );
         }
         Ok(outputs.len())
+    }
+
+    /// `tight-loop`: create, poll without a pause until the job ends, and after any refused or
+    /// lost create or poll start again with a fresh create; never give up.
+    async fn tight_loop(&self) -> Result<usize, String> {
+        let job = self.job();
+        let body = self.create_body()?;
+        loop {
+            let created = match self.call(&job.create, None, Some(body.clone())).await {
+                Ok(reply) if (200..300).contains(&reply.status) => reply.body,
+                _ => continue,
+            };
+            let Some(id) = self.id_of(&created) else {
+                continue;
+            };
+            let mut answer = created;
+            loop {
+                let status = self.status_of(&answer).unwrap_or_default();
+                if job.succeeded.contains(&status) {
+                    return self.download(&answer).await;
+                }
+                if job.failed.contains(&status) {
+                    return Err(format!("job {id} failed: {answer}"));
+                }
+                match self.call(&job.result, Some(&id), None).await {
+                    Ok(reply) if (200..300).contains(&reply.status) => answer = reply.body,
+                    _ => break,
+                }
+            }
+        }
     }
 }

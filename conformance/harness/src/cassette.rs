@@ -2,10 +2,15 @@
 //! network. One JSON file per provider: `<dir>/<provider>.json`.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use base64::Engine as _;
+use img2img_specs::Provider;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use super::checks::CheckId;
+use super::runner::{LIVE_SHRINK_ITERS, RunOptions};
 
 /// The text that stands where a secret was.
 pub const REDACTED: &str = "[redacted]";
@@ -62,7 +67,7 @@ pub struct Interaction {
 /// All exchanges with one provider during a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cassette {
-    /// `gptproto`, `novita` or `modelslab`.
+    /// The provider id (`specs/<id>.yaml`).
     pub provider: String,
     /// When it was recorded (RFC 3339).
     pub recorded_at: String,
@@ -94,6 +99,146 @@ impl Cassette {
         std::fs::write(path, text + "\n")
             .map_err(|e| format!("cannot write cassette {}: {e}", path.display()))
     }
+}
+
+/// What a recorded run was made with, kept beside its cassettes (`<dir>/recording.json`), so that
+/// `--replay DIR` runs exactly the same cases with no other flag: the same providers, checks,
+/// seed, cases, request budget, shrink steps and job TTL, in the same order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recording {
+    /// The providers, in the order they ran.
+    pub providers: Vec<String>,
+    /// The checks, in the order they ran.
+    pub checks: Vec<String>,
+    /// The proptest seed.
+    pub seed: u64,
+    /// Cases per property check.
+    pub cases: u32,
+    /// `--max-requests`: a replay stops where the recording ran out.
+    pub max_requests: u32,
+    /// Shrink steps per failing check.
+    pub max_shrink_iters: u32,
+    /// `--job-ttl`, if it was given.
+    pub job_ttl_secs: Option<u64>,
+    /// When the recording finished (RFC 3339).
+    pub recorded_at: String,
+    /// The harness version that made it.
+    pub tool_version: String,
+}
+
+impl Recording {
+    /// The file name inside a cassette directory.
+    pub const FILE: &'static str = "recording.json";
+
+    /// Reads `<dir>/recording.json`.
+    pub fn load(dir: &Path) -> Result<Recording, String> {
+        let path = dir.join(Self::FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            format!(
+                "cannot read {} ({e}): --replay takes a directory written by --record",
+                path.display()
+            )
+        })?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a recording: {e}", path.display()))
+    }
+
+    /// What a run made with `options` records.
+    pub fn of(options: &RunOptions) -> Recording {
+        Recording {
+            providers: options
+                .providers
+                .iter()
+                .map(|p| p.id().to_owned())
+                .collect(),
+            checks: options.checks.iter().map(|c| c.id().to_owned()).collect(),
+            seed: options.seed,
+            cases: options.cases,
+            max_requests: options.max_requests,
+            max_shrink_iters: options.max_shrink_iters.unwrap_or(LIVE_SHRINK_ITERS),
+            job_ttl_secs: options.job_ttl.map(|t| t.as_secs()),
+            recorded_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+
+    /// Sets `options` to replay this recording: its providers, checks, seed, cases, budget,
+    /// shrink steps and job TTL. A value the user gave (`given`) must be the recorded one: a
+    /// replay runs what was recorded, or it would ask for exchanges nobody recorded.
+    pub fn apply(&self, options: &mut RunOptions, given: &Given) -> Result<(), String> {
+        let differs = |flag: &str, asked: String, recorded: String| {
+            Err(format!(
+                "--replay runs what was recorded: it was recorded with {flag} {recorded}, not {asked} (leave {flag} out)"
+            ))
+        };
+        let providers = self
+            .providers
+            .iter()
+            .map(|id| Provider::from_id(id).map_err(|e| format!("{}: {e}", Self::FILE)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let checks = self
+            .checks
+            .iter()
+            .map(|id| {
+                id.parse::<CheckId>()
+                    .map_err(|e| format!("{}: {e}", Self::FILE))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let ids = |list: &[Provider]| list.iter().map(|p| p.id()).collect::<Vec<_>>().join(" ");
+        if !given.providers.is_empty() && given.providers != providers {
+            return differs("--provider", ids(&given.providers), ids(&providers));
+        }
+        let names = |list: &[CheckId]| list.iter().map(|c| c.id()).collect::<Vec<_>>().join(" ");
+        if !given.checks.is_empty() && given.checks != checks {
+            return differs("--check", names(&given.checks), names(&checks));
+        }
+        if let Some(seed) = given.seed.filter(|s| *s != self.seed) {
+            return differs("--seed", seed.to_string(), self.seed.to_string());
+        }
+        if let Some(cases) = given.cases.filter(|c| *c != self.cases) {
+            return differs("--cases", cases.to_string(), self.cases.to_string());
+        }
+        if let Some(max) = given.max_requests.filter(|m| *m != self.max_requests) {
+            return differs(
+                "--max-requests",
+                max.to_string(),
+                self.max_requests.to_string(),
+            );
+        }
+        options.providers = providers;
+        options.checks = checks;
+        options.seed = self.seed;
+        options.cases = self.cases;
+        options.max_requests = self.max_requests;
+        options.max_shrink_iters = Some(self.max_shrink_iters);
+        options.job_ttl = self.job_ttl_secs.map(Duration::from_secs);
+        Ok(())
+    }
+
+    /// Writes `<dir>/recording.json`.
+    pub fn save(&self, dir: &Path) -> Result<(), String> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let path = dir.join(Self::FILE);
+        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text + "\n")
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+}
+
+/// The flags a user gave beside `--replay` (each must agree with the recording).
+#[derive(Debug, Clone, Default)]
+pub struct Given {
+    /// `--provider`, in order (empty: none given).
+    pub providers: Vec<Provider>,
+    /// `--check`, in order (empty: none given).
+    pub checks: Vec<CheckId>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--cases`.
+    pub cases: Option<u32>,
+    /// `--max-requests`.
+    pub max_requests: Option<u32>,
 }
 
 /// Replaces every occurrence of each secret in every string of `value`, and the key field of a

@@ -1,24 +1,33 @@
-//! The generated clients, driven from JSON: one call per operation of each spec, and round trips of
-//! bodies through the generated types. The harness uses this to ask "does the client accept what the
-//! spec (and the server) accept?" without knowing each provider's Rust types.
+//! The generated clients, driven from JSON through the registry (`img2img-registry`): one call per
+//! operation of each spec, and round trips of bodies through the generated types. The harness uses
+//! this to ask "does the client accept what the spec (and the server) accept?" without knowing any
+//! provider's Rust types.
 
-use std::collections::BTreeMap;
+use std::time::Duration;
 
+use img2img_registry::NotSent;
 use img2img_specs::Provider;
-use img2img_specs::guard::{Credentials, GuardRefusal};
+use img2img_specs::guard::Credentials;
 use serde_json::Value;
+
+pub use img2img_registry::{CallInput, Part};
+
+/// The timeouts of a generated client built with its `Client::new` (progenitor's default).
+const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What a call through a generated client came to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// The generated types cannot hold the body: refused before sending, at this field path.
+    /// The generated types cannot hold the body or a parameter: refused before sending, at this
+    /// field path (the parameter's name for a parameter).
     Unrepresentable {
         /// The field path serde stopped at.
         path: String,
         /// serde's message.
         message: String,
     },
-    /// The request guard refused the request before sending (what is wrong, naming the field).
+    /// The client refused the request before sending: the request guard (what is wrong, naming
+    /// the field), or the generated builder (a parameter or body missing or unknown).
     Refused(String),
     /// Sent, and answered with the documented success body.
     Success {
@@ -34,7 +43,8 @@ pub enum Outcome {
         /// The body, as the generated type serializes it.
         body: Value,
     },
-    /// Sent, and the exchange failed otherwise (transport, undocumented status, unparsable body).
+    /// Sent, and the exchange failed otherwise (transport, undocumented status, unparsable body),
+    /// or no generated client call exists for it.
     Failed {
         /// HTTP status, when a response arrived.
         status: Option<u16>,
@@ -57,66 +67,60 @@ impl Outcome {
             _ => None,
         }
     }
-}
 
-/// The inputs of one call.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CallInput {
-    /// The JSON body, for operations with one.
-    pub body: Option<Value>,
-    /// Path and query parameters by name.
-    pub params: BTreeMap<String, String>,
-}
-
-/// Which body of an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part {
-    /// The request body.
-    Request,
-    /// A success (2xx) response body.
-    Success,
-    /// An error response body.
-    Error,
-}
-
-fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Outcome> {
-    serde_path_to_error::deserialize(value).map_err(|e| Outcome::Unrepresentable {
-        path: e.path().to_string(),
-        message: e.inner().to_string(),
-    })
-}
-
-fn round<T: serde::de::DeserializeOwned + serde::Serialize>(value: Value) -> Result<Value, String> {
-    let parsed: T = serde_path_to_error::deserialize(value)
-        .map_err(|e| format!("at {}: {}", e.path(), e.inner()))?;
-    serde_json::to_value(&parsed).map_err(|e| e.to_string())
-}
-
-fn finish<T: serde::Serialize, E: serde::Serialize + std::fmt::Debug>(
-    result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
-) -> Outcome {
-    use progenitor_client::Error;
-    if let Err(Error::InvalidRequest(message) | Error::Custom(message)) = &result
-        && let Some(refusal) = GuardRefusal::from_hook_message(message)
-    {
-        return Outcome::Refused(refusal.detail.to_owned());
+    fn failed(message: impl std::fmt::Display) -> Outcome {
+        Outcome::Failed {
+            status: None,
+            message: message.to_string(),
+        }
     }
-    match result {
-        Ok(response) => Outcome::Success {
-            status: response.status().as_u16(),
-            body: serde_json::to_value(response.into_inner()).unwrap_or(Value::Null),
-        },
-        // progenitor's own refusal (a builder field left unset): nothing was sent either.
-        Err(Error::InvalidRequest(message)) => Outcome::Refused(message),
-        Err(Error::ErrorResponse(response)) => Outcome::ErrorBody {
-            status: response.status().as_u16(),
-            body: serde_json::to_value(response.into_inner()).unwrap_or(Value::Null),
-        },
-        Err(other) => Outcome::Failed {
-            status: other.status().map(|s| s.as_u16()),
-            message: other.to_string(),
-        },
+}
+
+impl From<img2img_registry::Outcome> for Outcome {
+    fn from(outcome: img2img_registry::Outcome) -> Outcome {
+        use img2img_registry::Outcome as O;
+        match outcome {
+            O::NotSent(NotSent::Body { path, message }) => {
+                Outcome::Unrepresentable { path, message }
+            }
+            O::NotSent(NotSent::Param { name, message, .. }) => Outcome::Unrepresentable {
+                path: name,
+                message,
+            },
+            O::NotSent(NotSent::Refused { detail, .. }) => Outcome::Refused(detail),
+            O::NotSent(other) => Outcome::Refused(other.to_string()),
+            O::Success { status, body, .. } => Outcome::Success { status, body },
+            O::ErrorBody { status, body, .. } => Outcome::ErrorBody { status, body },
+            O::Undocumented { status, body, .. } => Outcome::Failed {
+                status: Some(status),
+                message: format!(
+                    "undocumented status {status}: {}",
+                    String::from_utf8_lossy(&body[..body.len().min(512)])
+                ),
+            },
+            O::InvalidPayload { status, error, .. } => Outcome::Failed {
+                status,
+                message: format!("the body does not fit the generated type: {error}"),
+            },
+            O::Transport(error) => Outcome::Failed {
+                status: error.status().map(|s| s.as_u16()),
+                message: transport_message(&error),
+            },
+            O::Hook(message) => Outcome::failed(message),
+        }
     }
+}
+
+/// A transport error with its causes (`error sending request: connection refused`).
+fn transport_message(error: &reqwest::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }
 
 /// Calls `operation` of `provider`'s generated client at `base_url`.
@@ -127,76 +131,21 @@ pub async fn call(
     credentials: Credentials,
     input: CallInput,
 ) -> Outcome {
-    let param = |name: &str| input.params.get(name).cloned().unwrap_or_default();
-    let body = input.body.clone().unwrap_or(Value::Null);
-    macro_rules! send {
-        ($krate:ident, $method:ident, body: $ty:ident) => {{
-            let client = $krate::Client::new(base_url, credentials);
-            match typed::<$krate::types::$ty>(body) {
-                Ok(body) => finish(client.$method().body(body).send().await),
-                Err(refused) => refused,
-            }
-        }};
-        ($krate:ident, $method:ident, param: $name:ident, body: $ty:ident) => {{
-            let client = $krate::Client::new(base_url, credentials);
-            match typed::<$krate::types::$ty>(body) {
-                Ok(body) => finish(
-                    client
-                        .$method()
-                        .$name(param(stringify!($name)))
-                        .body(body)
-                        .send()
-                        .await,
-                ),
-                Err(refused) => refused,
-            }
-        }};
-        ($krate:ident, $method:ident, param: $name:ident) => {{
-            let client = $krate::Client::new(base_url, credentials);
-            finish(
-                client
-                    .$method()
-                    .$name(param(stringify!($name)))
-                    .send()
-                    .await,
-            )
-        }};
-    }
-    match (provider.id(), operation) {
-        ("gptproto", "create_image_to_image") => {
-            send!(img2img_gptproto_client, create_image_to_image, body: ImageToImageRequest)
-        }
-        ("gptproto", "get_prediction_result") => {
-            send!(img2img_gptproto_client, get_prediction_result, param: id)
-        }
-        ("novita", "create_img2img") => {
-            send!(img2img_novita_client, create_img2img, body: Img2ImgRequest)
-        }
-        ("novita", "get_task_result") => {
-            send!(img2img_novita_client, get_task_result, param: task_id)
-        }
-        ("modelslab", "create_img2img") => {
-            send!(img2img_modelslab_client, create_img2img, body: Img2ImgRequest)
-        }
-        ("modelslab", "fetch_queued_result") => {
-            send!(img2img_modelslab_client, fetch_queued_result, body: FetchRequest)
-        }
-        ("modelslab", "create_img2img_enterprise_images") => {
-            send!(img2img_modelslab_client, create_img2img_enterprise_images, body: Img2ImgRequest)
-        }
-        ("modelslab", "create_img2img_v6") => {
-            send!(img2img_modelslab_client, create_img2img_v6, body: Img2ImgRequest)
-        }
-        ("modelslab", "fetch_enterprise_images") => {
-            send!(img2img_modelslab_client, fetch_enterprise_images, param: id, body: FetchKeyRequest)
-        }
-        ("modelslab", "fetch_v6") => {
-            send!(img2img_modelslab_client, fetch_v6, param: id, body: FetchKeyRequest)
-        }
-        _ => Outcome::Failed {
-            status: None,
-            message: format!("no generated client call is known for {provider} {operation}"),
-        },
+    let http = match reqwest::Client::builder()
+        .connect_timeout(TIMEOUT)
+        .timeout(TIMEOUT)
+        .build()
+    {
+        Ok(http) => http,
+        Err(e) => return Outcome::failed(format!("building the HTTP client: {e}")),
+    };
+    let client = match img2img_registry::connect(provider, base_url, http, credentials) {
+        Ok(client) => client,
+        Err(e) => return Outcome::failed(e),
+    };
+    match client.call(operation, input) {
+        Ok(sent) => sent.await.into(),
+        Err(e) => Outcome::failed(e),
     }
 }
 
@@ -207,46 +156,8 @@ pub fn round_trip(
     part: Part,
     value: Value,
 ) -> Result<Value, String> {
-    use Part::{Error, Request, Success};
-    match (provider.id(), operation, part) {
-        ("gptproto", "create_image_to_image", Request) => {
-            round::<img2img_gptproto_client::types::ImageToImageRequest>(value)
-        }
-        ("gptproto", "create_image_to_image" | "get_prediction_result", Success) => {
-            round::<img2img_gptproto_client::types::PredictionResponse>(value)
-        }
-        ("gptproto", "create_image_to_image" | "get_prediction_result", Error) => {
-            round::<img2img_gptproto_client::types::GptprotoError>(value)
-        }
-        ("novita", "create_img2img", Request) => {
-            round::<img2img_novita_client::types::Img2ImgRequest>(value)
-        }
-        ("novita", "create_img2img", Success) => {
-            round::<img2img_novita_client::types::CreateTaskResponse>(value)
-        }
-        ("novita", "get_task_result", Success) => {
-            round::<img2img_novita_client::types::TaskResultResponse>(value)
-        }
-        ("novita", "create_img2img" | "get_task_result", Error) => {
-            round::<img2img_novita_client::types::NovitaError>(value)
-        }
-        (
-            "modelslab",
-            "create_img2img" | "create_img2img_enterprise_images" | "create_img2img_v6",
-            Request,
-        ) => round::<img2img_modelslab_client::types::Img2ImgRequest>(value),
-        ("modelslab", "fetch_queued_result", Request) => {
-            round::<img2img_modelslab_client::types::FetchRequest>(value)
-        }
-        ("modelslab", "fetch_enterprise_images" | "fetch_v6", Request) => {
-            round::<img2img_modelslab_client::types::FetchKeyRequest>(value)
-        }
-        ("modelslab", _, Success) => {
-            round::<img2img_modelslab_client::types::Img2ImgResponse>(value)
-        }
-        ("modelslab", _, Error) => round::<img2img_modelslab_client::types::ModelslabError>(value),
-        _ => Err(format!(
-            "no generated type is known for {provider} {operation} {part:?}"
-        )),
-    }
+    img2img_registry::generated(provider)
+        .map_err(|e| e.to_string())?
+        .round_trip(operation, part, value)
+        .map_err(|e| e.to_string())
 }

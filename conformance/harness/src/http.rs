@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use img2img_specs::extensions::{AuthPlacement, KeyPlacement};
-use img2img_specs::{ApiKey, Operation, Provider, Spec};
+use img2img_specs::{ApiKey, Location, Operation, Provider, Spec};
 use serde_json::Value;
 
 use super::budget::Budget;
@@ -275,10 +275,8 @@ impl Caller {
             KeyMode::Wrong => Some(WRONG_KEY.to_owned()),
         };
         let mut body = body.cloned();
-        let mut request = self
-            .client
-            .request(op.method.parse().unwrap_or(reqwest::Method::GET), url);
-        for parameter in op.parameters.iter().filter(|p| p.location == "query") {
+        let mut request = self.client.request(op.method.into(), url);
+        for parameter in op.parameters_in(Location::Query) {
             if let Some(value) = params.get(&parameter.name) {
                 request = request.query(&[(parameter.name.as_str(), value.as_str())]);
             }
@@ -354,7 +352,7 @@ fn transport_message(error: reqwest::Error) -> String {
 /// The operation's path with its `{name}` parameters filled in.
 fn fill_path(op: &Operation, params: &BTreeMap<String, String>) -> String {
     let mut path = op.path.clone();
-    for parameter in op.parameters.iter().filter(|p| p.location == "path") {
+    for parameter in op.parameters_in(Location::Path) {
         if let Some(value) = params.get(&parameter.name) {
             let encoded: String = url_escape(value);
             path = path.replace(&format!("{{{}}}", parameter.name), &encoded);

@@ -11,11 +11,12 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use img2img_harness::cassette::{Given, Recording};
 use img2img_harness::output::write_all;
 use img2img_harness::{CheckId, Event, RunOptions, TargetChoice, plan, run};
 use img2img_report::results::Status;
-use img2img_specs::Provider;
+use img2img_specs::{Provider, Spec};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Checks that each provider (or its emulator) still does what its spec says, and that the
@@ -26,32 +27,39 @@ struct Cli {
     /// `client`: grade your own client instead of checking servers.
     #[command(subcommand)]
     command: Option<Command>,
-    /// Where to run: the in-process emulators, or the live providers (keys from the environment:
-    /// GPTPROTO_API_KEY, NOVITA_API_KEY, MODELSLAB_API_KEY).
+    /// Where to run: the in-process emulators, or the live providers (keys from the environment,
+    /// in each spec's `x-provider.key-env`).
     #[arg(long, value_enum, default_value_t = TargetArg::Emulator)]
     target: TargetArg,
-    /// Providers to check (repeatable); all three when none is given.
+    /// Providers to check (repeatable); every spec in specs/ when none is given.
     #[arg(long = "provider", value_name = "PROVIDER")]
     providers: Vec<Provider>,
     /// With --target live: any server that speaks the provider's API (proxy, staging, an emulator
     /// started elsewhere), as scheme://host[:port].
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
-    /// With --target live: most requests the run may send (they cost money).
-    #[arg(long, default_value_t = 60)]
-    max_requests: u32,
-    /// Print the plan and what it may cost; send nothing.
+    /// With --target live: most requests the run may send (they cost money) [default: 60]. A
+    /// check the rest of the budget cannot pay for is reported skipped, with the reason.
+    #[arg(long, value_name = "N")]
+    max_requests: Option<u32>,
+    /// Print the plan: the requests each check may send and, with --price, what they may cost;
+    /// send nothing.
     #[arg(long)]
     dry_run: bool,
+    /// The price of one image of PROVIDER in USD, for the cost in --dry-run's plan (repeatable;
+    /// the specs give no prices), e.g. --price novita=0.0015.
+    #[arg(long = "price", value_name = "PROVIDER=USD", value_parser = parse_price)]
+    prices: Vec<(Provider, f64)>,
     /// With --target live: store every exchange as cassettes in DIR, secrets redacted.
     #[arg(long, value_name = "DIR", conflicts_with = "replay")]
     record: Option<PathBuf>,
-    /// Run against the cassettes in DIR instead of any network.
+    /// Run against the cassettes in DIR instead of any network, with the providers, checks,
+    /// seed, cases and budget they were recorded with (DIR/recording.json).
     #[arg(long, value_name = "DIR")]
     replay: Option<PathBuf>,
-    /// Cases per property check.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    cases: u32,
+    /// Cases per property check [default: 32].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    cases: Option<u32>,
     /// The proptest seed; the same seed runs the same cases. Random when not given (and printed).
     #[arg(long)]
     seed: Option<u64>,
@@ -102,8 +110,30 @@ enum ProgressArg {
     Quiet,
 }
 
+/// The command line, its help naming the providers of `specs/` and their key variables.
+fn parse() -> Cli {
+    let keys: Vec<&str> = Provider::all()
+        .map(|p| Spec::embedded(p).extensions().provider.key_env.as_str())
+        .collect();
+    let command = Cli::command()
+        .mut_arg("target", |arg| {
+            arg.help(format!(
+                "Where to run: the in-process emulators, or the live providers (keys from the \
+                 environment: {})",
+                keys.join(", ")
+            ))
+        })
+        .mut_arg("providers", |arg| {
+            arg.help(format!(
+                "Providers to check (repeatable: {}); all when none is given",
+                Provider::known()
+            ))
+        });
+    Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     if let Some(Command::Client(args)) = cli.command {
         return img2img_harness::client_grading::main(args);
     }
@@ -112,7 +142,14 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let seed = cli.seed.unwrap_or_else(random_seed);
-    let options = RunOptions {
+    let given = Given {
+        providers: dedup(cli.providers.clone()),
+        checks: dedup(cli.checks.clone()),
+        seed: cli.seed,
+        cases: cli.cases,
+        max_requests: cli.max_requests,
+    };
+    let mut options = RunOptions {
         target: match cli.target {
             TargetArg::Emulator => TargetChoice::Emulator,
             TargetArg::Live => TargetChoice::Live,
@@ -123,10 +160,10 @@ fn main() -> ExitCode {
             dedup(cli.providers)
         },
         base_url: cli.base_url,
-        max_requests: cli.max_requests,
+        max_requests: cli.max_requests.unwrap_or(60),
         record: cli.record,
         replay: cli.replay,
-        cases: cli.cases,
+        cases: cli.cases.unwrap_or(32),
         seed,
         checks: if cli.checks.is_empty() {
             CheckId::ALL.to_vec()
@@ -136,8 +173,17 @@ fn main() -> ExitCode {
         max_time: cli.max_time.map(std::time::Duration::from_secs),
         check_timeout: cli.check_timeout.map(std::time::Duration::from_secs),
         job_ttl: cli.job_ttl.map(std::time::Duration::from_secs),
+        prices: cli.prices,
         ..RunOptions::default()
     };
+    if let Some(dir) = &options.replay {
+        let applied =
+            Recording::load(dir).and_then(|recording| recording.apply(&mut options, &given));
+        if let Err(e) = applied {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
     if cli.dry_run {
         print!("{}", plan(&options));
         return ExitCode::SUCCESS;
@@ -171,8 +217,9 @@ fn main() -> ExitCode {
         bar
     });
     eprintln!(
-        "conformance: {:?}, seed {seed}, {} cases per check",
+        "conformance: {:?}, seed {}, {} cases per check",
         options.reported_target(),
+        options.seed,
         options.cases
     );
     let outcome = runtime.block_on(run(&options, |event| match (&bar, event) {
@@ -249,6 +296,20 @@ fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
         }
     }
     out
+}
+
+/// `PROVIDER=USD`, as `--price` takes it.
+fn parse_price(text: &str) -> Result<(Provider, f64), String> {
+    let (id, usd) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not PROVIDER=USD (e.g. novita=0.0015)"))?;
+    let provider = Provider::from_id(id).map_err(|e| e.to_string())?;
+    let usd: f64 = usd
+        .parse()
+        .ok()
+        .filter(|p: &f64| p.is_finite() && *p >= 0.0)
+        .ok_or_else(|| format!("{usd:?} is not a price in USD (a number, 0 or more)"))?;
+    Ok((provider, usd))
 }
 
 fn random_seed() -> u64 {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use img2img_specs::{ApiKey, Provider, Spec};
 
 use super::budget::Budget;
-use super::cassette::Cassette;
+use super::cassette::{Cassette, Recording};
 pub use super::checks::Polling;
 use super::checks::{self, CheckId, Context, Verdict};
 use super::http::Caller;
@@ -68,6 +68,8 @@ pub struct RunOptions {
     /// [`DEFAULT_EMULATOR_JOB_TTL`], overriding `emulator.job_ttl`); live, the target's TTL if
     /// known (`--job-ttl`), else the expiry check is skipped.
     pub job_ttl: Option<Duration>,
+    /// The price of one image per provider, in USD, for the plan's cost (`--price`).
+    pub prices: Vec<(Provider, f64)>,
 }
 
 /// Default time bound of one check against emulators and replays.
@@ -76,6 +78,8 @@ pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_LIVE_CHECK_TIMEOUT: Duration = Duration::from_secs(1800);
 /// How long the embedded emulators keep a finished job, so the expiry check waits seconds.
 pub const DEFAULT_EMULATOR_JOB_TTL: Duration = Duration::from_secs(3);
+/// Shrink steps per failing check where each step costs requests (live, and so their replays).
+pub const LIVE_SHRINK_ITERS: u32 = 16;
 /// Extra time a check gets past its deadline to report how far it came.
 const REPORT_GRACE: Duration = Duration::from_secs(2);
 
@@ -99,6 +103,7 @@ impl Default for RunOptions {
             check_timeout: None,
             max_time: None,
             job_ttl: None,
+            prices: Vec::new(),
         }
     }
 }
@@ -144,6 +149,7 @@ pub fn plan(options: &RunOptions) -> String {
         options.seed
     );
     let mut total = 0u64;
+    let mut total_cost = Some(0.0);
     for provider in &options.providers {
         let spec = Spec::embedded(*provider);
         let url = options
@@ -166,14 +172,36 @@ pub fn plan(options: &RunOptions) -> String {
                 String::new()
             }
         ));
+        let mut creates = 0u64;
         for check in &options.checks {
-            let estimate =
-                u64::from(check.cases(options.cases)) * u64::from(check.requests_per_case());
+            let cases = u64::from(check.cases(options.cases));
+            let estimate = cases * u64::from(check.requests_per_case());
+            let paid = cases * u64::from(check.creates_per_case());
             total += estimate;
+            creates += paid;
             out.push_str(&format!(
-                "    {:<24} up to ~{estimate} requests\n",
+                "    {:<24} up to ~{estimate} requests, {paid} of them creates\n",
                 check.id()
             ));
+        }
+        if options.spends() {
+            let images = creates * options.payload.max_images;
+            match options.prices.iter().find(|(p, _)| p == provider) {
+                Some((_, usd)) => {
+                    let cost = images as f64 * usd;
+                    total_cost = total_cost.map(|sum| sum + cost);
+                    out.push_str(&format!(
+                        "    cost: up to {creates} creates × {} image(s) × ${usd} = ${cost:.2} (--price)\n",
+                        options.payload.max_images
+                    ));
+                }
+                None => {
+                    total_cost = None;
+                    out.push_str(&format!(
+                        "    cost: unknown: the spec gives no price; pass --price {provider}=USD (one image)\n"
+                    ));
+                }
+            }
         }
     }
     if options.spends() {
@@ -181,6 +209,21 @@ pub fn plan(options: &RunOptions) -> String {
             "estimated requests: ~{total} (shrinking a failure costs more); the run stops at --max-requests {}\n",
             options.max_requests
         ));
+        if let Some(cost) = total_cost {
+            // However many creates the checks would send, the budget stops the run first.
+            let dearest = options
+                .prices
+                .iter()
+                .filter(|(p, _)| options.providers.contains(p))
+                .map(|(_, usd)| *usd)
+                .fold(0.0, f64::max);
+            let capped =
+                f64::from(options.max_requests) * options.payload.max_images as f64 * dearest;
+            out.push_str(&format!(
+                "estimated cost: up to ${:.2} (--max-requests {} caps it at ${capped:.2})\n",
+                cost, options.max_requests
+            ));
+        }
     } else {
         out.push_str(&format!(
             "estimated requests: ~{total}, none of them paid\n"
@@ -201,7 +244,8 @@ pub async fn run(
     mut on_event: impl FnMut(Event),
 ) -> Result<RunResults, String> {
     let started_at = now();
-    let budget = if options.spends() {
+    // A replay keeps the recording's budget, so it stops where the recording ran out.
+    let budget = if options.spends() || options.replay.is_some() {
         Budget::new(options.max_requests)
     } else {
         Budget::unlimited()
@@ -305,7 +349,7 @@ pub async fn run(
             cases: options.cases,
             seed: options.seed,
             max_shrink_iters: options.max_shrink_iters.unwrap_or(if options.spends() {
-                16
+                LIVE_SHRINK_ITERS
             } else {
                 256
             }),
@@ -316,17 +360,20 @@ pub async fn run(
                 Some(Prepared::Emulator(_)) => {
                     Some(options.job_ttl.unwrap_or(DEFAULT_EMULATOR_JOB_TTL))
                 }
-                Some(Prepared::Live(_)) => options.job_ttl,
-                Some(Prepared::Replay(_)) | None => None,
+                Some(Prepared::Live(_)) | Some(Prepared::Replay(_)) => options.job_ttl,
+                None => None,
             },
         };
         for &check in &options.checks {
             on_event(Event::Started { provider, check });
             let before = budget.spent();
+            let refused_before = budget.refused();
             let clock = Instant::now();
             let now = tokio::time::Instant::now();
             let spent = run_deadline.is_some_and(|d| now >= d);
-            let verdict = if spent {
+            let verdict = if let Some(why) = budget.too_small_for(check, options.cases) {
+                Verdict::Skipped(why)
+            } else if spent {
                 Verdict::Failed {
                     cases: 0,
                     failure: checks::failure(
@@ -369,6 +416,7 @@ pub async fn run(
                     },
                 }
             };
+            let verdict = budget.settle(refused_before, verdict);
             let result = to_result(
                 check,
                 provider,
@@ -392,6 +440,9 @@ pub async fn run(
             }
             Some(Prepared::Live(None)) | None => {}
         }
+    }
+    if let Some(dir) = &options.record {
+        Recording::of(options).save(dir)?;
     }
     Ok(RunResults {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -164,6 +164,21 @@ pub fn drift(exchanges: &[Exchange]) -> SdkDrift {
     }
 }
 
+/// The operationIds the exchanges reached, in the order first reached (the report's coverage
+/// table shows each SDK on these operations).
+pub fn operations(exchanges: &[Exchange]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for entry in &seen(exchanges) {
+        if entry.provider.is_some()
+            && !entry.operation.is_empty()
+            && !out.iter().any(|o| o == entry.operation)
+        {
+            out.push(entry.operation.to_owned());
+        }
+    }
+    out
+}
+
 /// One exchange with an SDK, as the judgement reads it.
 struct Seen<'a> {
     provider: Option<img2img_specs::Provider>,

@@ -67,6 +67,7 @@ td summary{cursor:pointer;color:var(--muted)}
 .results th[scope=row]{min-width:12rem}
 .results td{white-space:nowrap}
 .results small{display:block;color:var(--muted)}
+.coverage td{white-space:normal;min-width:9rem}
 .note{padding:.8rem 1rem;border:1px dashed var(--line);border-radius:10px;background:var(--paper)}
 .failure{background:var(--paper);border:1px solid var(--line);border-left:4px solid var(--fail);border-radius:10px;padding:.4rem 1rem .8rem;margin:.8rem 0}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f1f3f6;border-radius:8px;padding:.6rem .75rem;font-size:.8rem;margin:.3rem 0}
@@ -125,7 +126,7 @@ pub fn render(report: &Report) -> String {
             esc(&p.spec_version)
         );
     }
-    out.push_str("</ul>\n<nav aria-label=\"Sections\"><a href=\"#capabilities\">Capabilities</a><a href=\"#samplers\">Samplers</a><a href=\"#ranges\">Ranges</a><a href=\"#conformance\">Conformance</a><a href=\"#sdks\">SDKs</a><a href=\"#clients\">Clients</a></nav>\n</header>\n<main>\n");
+    out.push_str("</ul>\n<nav aria-label=\"Sections\"><a href=\"#capabilities\">Capabilities</a><a href=\"#samplers\">Samplers</a><a href=\"#ranges\">Ranges</a><a href=\"#conformance\">Conformance</a><a href=\"#sdks\">SDKs</a><a href=\"#clients\">Clients</a><a href=\"#coverage\">Coverage</a></nav>\n</header>\n<main>\n");
 
     matrix(&mut out, report);
     samplers(&mut out, report);
@@ -133,6 +134,7 @@ pub fn render(report: &Report) -> String {
     conformance(&mut out, report);
     sdks(&mut out, report);
     client_behaviour(&mut out, report);
+    crate::coverage::html::section(&mut out, report);
 
     let _ = writeln!(
         out,

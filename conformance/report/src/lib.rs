@@ -4,13 +4,17 @@
 //! `compatibility.html`.
 //!
 //! Every cell comes from the specs ([`matrix`], [`ranges`]), from `results.json`
-//! ([`crate::results`]) and from client grading runs ([`clients`]); the renderers ([`markdown`], [`json`], [`html`]) only lay it out.
+//! ([`crate::results`]), from client grading runs ([`clients`]) and, for the operation coverage
+//! table ([`coverage`]), from `parity.json` ([`parity`]), `sdk.json` and cassettes; the renderers
+//! ([`markdown`], [`json`], [`html`]) only lay it out.
 #![deny(missing_docs)]
 
+pub mod parity;
 pub mod results;
 pub mod sdk;
 
 pub mod clients;
+pub mod coverage;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -151,6 +155,16 @@ pub fn build_with_sdks(
             rows: sdks.map(|run| run.sdks.clone()).unwrap_or_default(),
         },
         client_behaviour: clients::behaviour(&[]),
+        coverage: coverage::table(
+            specs,
+            &coverage::Sources {
+                sdks,
+                sdk_source,
+                parity_source: "target/conformance/parity.json",
+                cassette_source: "cassettes/",
+                ..Default::default()
+            },
+        ),
         providers,
     })
 }

@@ -95,6 +95,7 @@ pub fn render(report: &Report) -> String {
     conformance(&mut out, report);
     sdks(&mut out, report);
     client_behaviour(&mut out, report);
+    crate::coverage::markdown::section(&mut out, report);
     out
 }
 
@@ -187,8 +188,8 @@ pub(crate) fn range_text(cell: &RangeCell) -> String {
     };
     let mut text = format!("`{field}`");
     if let Some(bounds) = cell.bounds {
-        let low = cell.minimum.map(|n| (n, cell.exclusive_minimum));
-        let high = cell.maximum.map(|n| (n, cell.exclusive_maximum));
+        let low = cell.minimum.clone().map(|n| (n, cell.exclusive_minimum));
+        let high = cell.maximum.clone().map(|n| (n, cell.exclusive_maximum));
         let what = match bounds {
             Bounds::Value => String::new(),
             Bounds::EachSide => "each side ".to_owned(),
@@ -207,7 +208,8 @@ pub(crate) fn range_text(cell: &RangeCell) -> String {
         let shown = match default {
             serde_json::Value::String(s) if s.is_empty() => "\"\"".to_owned(),
             serde_json::Value::String(s) => s.clone(),
-            other => other.as_f64().map_or_else(|| other.to_string(), number),
+            serde_json::Value::Number(n) => number(n),
+            other => other.to_string(),
         };
         let _ = write!(text, ", default {shown}");
     }

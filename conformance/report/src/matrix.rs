@@ -184,7 +184,7 @@ fn summarize(feature: Feature, facts: &Facts) -> (String, Vec<String>) {
     let mut details = Vec::new();
     let text = |v: &Value| match v {
         Value::String(s) => s.clone(),
-        Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), number),
+        Value::Number(n) => number(n),
         other => other.to_string(),
     };
     let mut summary = if !facts.values.is_empty() {
@@ -212,7 +212,7 @@ fn summarize(feature: Feature, facts: &Facts) -> (String, Vec<String>) {
         }
     } else if facts.is("boolean") {
         "on/off".to_owned()
-    } else if let Some((low, high)) = facts.dimensions {
+    } else if let Some((low, high)) = facts.dimensions.clone() {
         format!(
             "each side {}{}",
             span(low.map(|n| (n, false)), high.map(|n| (n, false))),
@@ -221,7 +221,7 @@ fn summarize(feature: Feature, facts: &Facts) -> (String, Vec<String>) {
     } else if facts.numeric() {
         format!(
             "{}{}",
-            span(facts.minimum, facts.maximum),
+            span(facts.minimum.clone(), facts.maximum.clone()),
             unit(facts.unit.as_deref())
         )
     } else if facts.is("array") {
@@ -234,16 +234,16 @@ fn summarize(feature: Feature, facts: &Facts) -> (String, Vec<String>) {
                 details.push(format!("each: {}", item.properties.join(", ")));
             }
         }
-        match facts.max_items {
+        match &facts.max_items {
             Some(n) => format!("up to {} per request", number(n)),
             None => "a list, no documented limit".to_owned(),
         }
     } else if facts.is("object") {
         format!("settings: {}", facts.properties.join(", "))
-    } else if let Some(n) = facts.max_count {
+    } else if let Some(n) = &facts.max_count {
         format!("up to {} (comma-separated)", number(n))
     } else if facts.media.as_deref() == Some("image") {
-        match facts.max_length {
+        match &facts.max_length {
             Some(n) => format!("an image (base64 or URL), ≤ {} characters", number(n)),
             None => "an image (base64 or URL)".to_owned(),
         }
@@ -251,7 +251,7 @@ fn summarize(feature: Feature, facts: &Facts) -> (String, Vec<String>) {
         details.extend(facts.known_values.iter().cloned());
         format!("free text, {} known values", facts.known_values.len())
     } else {
-        match (facts.min_length, facts.max_length) {
+        match (facts.min_length.clone(), facts.max_length.clone()) {
             (None, None) => "text".to_owned(),
             (low, high) => format!(
                 "text, {}{}",
@@ -358,10 +358,7 @@ fn limits_cell(provider: &str, ext: &Extensions) -> Cell {
                     flatten(&name, value, out);
                 }
             }
-            Value::Number(n) => out.push(format!(
-                "{prefix} = {}",
-                n.as_f64().map_or_else(|| n.to_string(), number)
-            )),
+            Value::Number(n) => out.push(format!("{prefix} = {}", number(n))),
             other => out.push(format!("{prefix} = {other}")),
         }
     }

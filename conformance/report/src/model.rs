@@ -27,6 +27,8 @@ pub struct Report {
     pub client_behaviour: crate::clients::ClientBehaviour,
     /// The official SDKs against the emulator (the SDK compatibility suite).
     pub sdks: SdkSection,
+    /// What backs each operation: examples, the provider's own spec, SDKs, live recordings.
+    pub coverage: crate::coverage::Coverage,
 }
 
 /// The official SDKs section.
@@ -182,11 +184,11 @@ pub struct RangeCell {
     /// What the bounds apply to.
     pub bounds: Option<Bounds>,
     /// The lower bound.
-    pub minimum: Option<f64>,
+    pub minimum: Option<serde_json::Number>,
     /// Whether the lower bound itself is excluded.
     pub exclusive_minimum: bool,
     /// The upper bound.
-    pub maximum: Option<f64>,
+    pub maximum: Option<serde_json::Number>,
     /// Whether the upper bound itself is excluded.
     pub exclusive_maximum: bool,
     /// `x-unit` (`pixels`, `ratio`...).

@@ -2,13 +2,13 @@
 //! bounds, unit (`x-unit`) and default, read from the converted request schemas. Also the
 //! [`Facts`] of one schema, which the matrix summarises.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use super::model::{Bounds, RangeCell, RangeRow};
 use img2img_specs::{Feature, FeatureField};
 
-/// A bound and whether it is exclusive.
-pub(crate) type Bound = (f64, bool);
+/// A bound, exactly as the spec writes it (an int64 bound stays exact), and whether it is exclusive.
+pub(crate) type Bound = (Number, bool);
 
 /// What one (converted) property schema says, with `oneOf`/`anyOf` branches merged.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -18,21 +18,21 @@ pub(crate) struct Facts {
     /// Whether `null` is accepted.
     pub nullable: bool,
     /// Lower bound and whether it is exclusive.
-    pub minimum: Option<(f64, bool)>,
+    pub minimum: Option<Bound>,
     /// Upper bound and whether it is exclusive.
-    pub maximum: Option<(f64, bool)>,
+    pub maximum: Option<Bound>,
     /// `minLength`.
-    pub min_length: Option<f64>,
+    pub min_length: Option<Number>,
     /// `maxLength`.
-    pub max_length: Option<f64>,
+    pub max_length: Option<Number>,
     /// `minItems`.
-    pub min_items: Option<f64>,
+    pub min_items: Option<Number>,
     /// `maxItems`.
-    pub max_items: Option<f64>,
+    pub max_items: Option<Number>,
     /// `x-max-count` (comma-separated lists).
-    pub max_count: Option<f64>,
+    pub max_count: Option<Number>,
     /// `x-dimensions` (each side of a `"WxH"` size).
-    pub dimensions: Option<(Option<f64>, Option<f64>)>,
+    pub dimensions: Option<(Option<Number>, Option<Number>)>,
     /// `enum` values other than `null`.
     pub values: Vec<Value>,
     /// `x-common-names`.
@@ -71,7 +71,7 @@ impl Facts {
                 .for_each(|t| self.add_type(t)),
             _ => {}
         }
-        let number = |key: &str| map.get(key).and_then(Value::as_f64);
+        let number = |key: &str| map.get(key).and_then(as_number);
         if self.minimum.is_none() {
             self.minimum = number("minimum")
                 .map(|n| (n, false))
@@ -82,13 +82,13 @@ impl Facts {
                 .map(|n| (n, false))
                 .or(number("exclusiveMaximum").map(|n| (n, true)));
         }
-        self.min_length = self.min_length.or(number("minLength"));
-        self.max_length = self.max_length.or(number("maxLength"));
-        self.min_items = self.min_items.or(number("minItems"));
-        self.max_items = self.max_items.or(number("maxItems"));
-        self.max_count = self.max_count.or(number("x-max-count"));
+        self.min_length = self.min_length.take().or(number("minLength"));
+        self.max_length = self.max_length.take().or(number("maxLength"));
+        self.min_items = self.min_items.take().or(number("minItems"));
+        self.max_items = self.max_items.take().or(number("maxItems"));
+        self.max_count = self.max_count.take().or(number("x-max-count"));
         if let Some(Value::Object(dims)) = map.get("x-dimensions") {
-            let side = |k: &str| dims.get(k).and_then(Value::as_f64);
+            let side = |k: &str| dims.get(k).and_then(as_number);
             self.dimensions = Some((side("minimum"), side("maximum")));
         }
         if let Some(Value::Array(values)) = map.get("enum") {
@@ -156,7 +156,7 @@ impl Facts {
 
     /// The bounds that matter for this schema, most specific first.
     pub fn bounds(&self) -> Option<(Bounds, Option<Bound>, Option<Bound>)> {
-        if let Some((low, high)) = self.dimensions {
+        if let Some((low, high)) = self.dimensions.clone() {
             return Some((
                 Bounds::EachSide,
                 low.map(|n| (n, false)),
@@ -164,20 +164,23 @@ impl Facts {
             ));
         }
         if self.minimum.is_some() || self.maximum.is_some() {
-            return Some((Bounds::Value, self.minimum, self.maximum));
+            return Some((Bounds::Value, self.minimum.clone(), self.maximum.clone()));
         }
         if self.min_length.is_some() || self.max_length.is_some() {
             return Some((
                 Bounds::Length,
-                self.min_length.map(|n| (n, false)),
-                self.max_length.map(|n| (n, false)),
+                self.min_length.clone().map(|n| (n, false)),
+                self.max_length.clone().map(|n| (n, false)),
             ));
         }
         if self.min_items.is_some() || self.max_items.is_some() || self.max_count.is_some() {
             return Some((
                 Bounds::Count,
-                self.min_items.map(|n| (n, false)),
-                self.max_items.or(self.max_count).map(|n| (n, false)),
+                self.min_items.clone().map(|n| (n, false)),
+                self.max_items
+                    .clone()
+                    .or(self.max_count.clone())
+                    .map(|n| (n, false)),
             ));
         }
         None
@@ -196,12 +199,19 @@ impl Facts {
     }
 }
 
-/// A number as a person writes it (`4294967295`, `0.7`).
-pub fn number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
+/// A number of a schema, kept as written: integers stay exact however large.
+fn as_number(value: &Value) -> Option<Number> {
+    value.as_number().cloned()
+}
+
+/// A number as a person writes it, exactly (`4294967295`, `9223372036854775807`, `0.7`, and `7`
+/// for a `7.0`).
+pub fn number(n: &Number) -> String {
+    match n.as_f64() {
+        Some(f) if !n.is_i64() && !n.is_u64() && f.fract() == 0.0 && f.abs() < 1e15 => {
+            format!("{}", f as i64)
+        }
+        _ => n.to_string(),
     }
 }
 
@@ -215,18 +225,18 @@ pub fn unit(unit: Option<&str>) -> String {
 }
 
 /// `0.01..0.99`, `≥ -1`, `< 1`, `any` for a pair of bounds.
-pub fn span(low: Option<(f64, bool)>, high: Option<(f64, bool)>) -> String {
+pub fn span(low: Option<(Number, bool)>, high: Option<(Number, bool)>) -> String {
     match (low, high) {
-        (Some((a, false)), Some((b, false))) => format!("{}..{}", number(a), number(b)),
+        (Some((a, false)), Some((b, false))) => format!("{}..{}", number(&a), number(&b)),
         (Some((a, ax)), Some((b, bx))) => format!(
             "{} {} x {} {}",
-            number(a),
+            number(&a),
             if ax { "<" } else { "≤" },
             if bx { "<" } else { "≤" },
-            number(b)
+            number(&b)
         ),
-        (Some((a, ax)), None) => format!("{} {}", if ax { ">" } else { "≥" }, number(a)),
-        (None, Some((b, bx))) => format!("{} {}", if bx { "<" } else { "≤" }, number(b)),
+        (Some((a, ax)), None) => format!("{} {}", if ax { ">" } else { "≥" }, number(&a)),
+        (None, Some((b, bx))) => format!("{} {}", if bx { "<" } else { "≤" }, number(&b)),
         (None, None) => "any".to_owned(),
     }
 }
@@ -252,10 +262,10 @@ pub(crate) fn rows(
                     provider: provider.clone(),
                     field: found.map(|t| t.name()),
                     bounds: kind,
+                    exclusive_minimum: low.as_ref().is_some_and(|(_, x)| *x),
                     minimum: low.map(|(n, _)| n),
-                    exclusive_minimum: low.is_some_and(|(_, x)| x),
+                    exclusive_maximum: high.as_ref().is_some_and(|(_, x)| *x),
                     maximum: high.map(|(n, _)| n),
-                    exclusive_maximum: high.is_some_and(|(_, x)| x),
                     unit: facts.as_ref().and_then(|f| f.unit.clone()),
                     default: facts.as_ref().and_then(|f| f.default.clone()),
                     notes: facts.as_ref().map(Facts::notes).unwrap_or_default(),
@@ -287,8 +297,8 @@ mod tests {
             ]}],
             "default": 512, "x-unit": "pixels"
         }));
-        assert_eq!(facts.minimum, Some((256.0, false)));
-        assert_eq!(facts.maximum, Some((1024.0, false)));
+        assert_eq!(facts.minimum, Some((256.into(), false)));
+        assert_eq!(facts.maximum, Some((1024.into(), false)));
         assert!(facts.nullable);
         assert_eq!(facts.default, Some(json!(512)));
         assert_eq!(
@@ -297,11 +307,31 @@ mod tests {
         );
     }
 
+    fn n(value: Value) -> Number {
+        value.as_number().cloned().unwrap()
+    }
+
     #[test]
     fn spans_read_like_ranges() {
-        assert_eq!(span(Some((0.01, false)), Some((0.99, false))), "0.01..0.99");
-        assert_eq!(span(Some((-1.0, false)), None), "≥ -1");
-        assert_eq!(span(Some((0.0, true)), Some((1.0, false))), "0 < x ≤ 1");
-        assert_eq!(number(4294967295.0), "4294967295");
+        assert_eq!(
+            span(Some((n(json!(0.01)), false)), Some((n(json!(0.99)), false))),
+            "0.01..0.99"
+        );
+        assert_eq!(span(Some((n(json!(-1)), false)), None), "≥ -1");
+        assert_eq!(
+            span(Some((n(json!(0.0)), true)), Some((n(json!(1)), false))),
+            "0 < x ≤ 1"
+        );
+        assert_eq!(number(&n(json!(4294967295u64))), "4294967295");
+        assert_eq!(number(&n(json!(7.0))), "7");
+    }
+
+    #[test]
+    fn integers_print_exactly_however_large() {
+        assert_eq!(number(&n(json!(i64::MAX))), "9223372036854775807");
+        assert_eq!(number(&n(json!(i64::MIN))), "-9223372036854775808");
+        assert_eq!(number(&n(json!(u64::MAX))), "18446744073709551615");
+        let facts = Facts::of(&json!({"type": "integer", "minimum": 0, "maximum": i64::MAX}));
+        assert_eq!(span(facts.minimum, facts.maximum), "0..9223372036854775807");
     }
 }

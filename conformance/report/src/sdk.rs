@@ -53,6 +53,10 @@ pub struct SdkResult {
     /// Exchanges that broke the spec: a request outside the accepting reading, an answer outside
     /// the response schema, a path no operation has.
     pub violations: Vec<String>,
+    /// The operationIds its traffic reached, in the order first reached (empty in a file written
+    /// before the suite recorded them).
+    #[serde(default)]
+    pub operations: Vec<String>,
 }
 
 /// One case of an SDK's script.

@@ -11,11 +11,17 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `8c84c0aedebcec2710b0026a1f6542bdf2dbbec09aae6d35f8bc4d10c2f06efa`
+//! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
+//! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
+//!
+//! Spec SHA-256: `606241ee45c31ba5e2e0b8818269e7bf75ad04f201998f1eaa35bfe3f5cd448f`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
 pub use img2img_specs::guard::Credentials;
+
+mod operations;
+pub use operations::{OPERATION_IDS, connect, round_trip};
 
 /// The id of the provider this client speaks to (`specs/gptproto.yaml`).
 pub const PROVIDER_ID: &str = "gptproto";
@@ -29,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "8c84c0aedebcec2710b0026a1f6542bdf2dbbec09aae6d35f8bc4d10c2f06efa";
+pub const SPEC_SHA256: &str = "606241ee45c31ba5e2e0b8818269e7bf75ad04f201998f1eaa35bfe3f5cd448f";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

@@ -11,11 +11,17 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `23cc80125dfd1eb1a935603b477d6934ba2b81bb558cc381a99de3fea70d20b0`
+//! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
+//! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
+//!
+//! Spec SHA-256: `c38b03c37a248a224e55a0e700206875d3a659ad36c34e60ded4109c1a29c5a7`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
 pub use img2img_specs::guard::Credentials;
+
+mod operations;
+pub use operations::{OPERATION_IDS, connect, round_trip};
 
 /// The id of the provider this client speaks to (`specs/modelslab.yaml`).
 pub const PROVIDER_ID: &str = "modelslab";
@@ -29,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "23cc80125dfd1eb1a935603b477d6934ba2b81bb558cc381a99de3fea70d20b0";
+pub const SPEC_SHA256: &str = "c38b03c37a248a224e55a0e700206875d3a659ad36c34e60ded4109c1a29c5a7";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

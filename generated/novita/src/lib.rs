@@ -11,11 +11,17 @@
 //! A key that is missing or cannot be sent is refused with [`Error::Custom`]; both refusals carry a
 //! kind that `img2img_specs::guard::GuardRefusal::from_hook_message` reads back.
 //!
-//! Spec SHA-256: `a474f44f06d83acec0ec5b4c1949e94b535e9af5761ebd7892f9e7b34f27ae81`
+//! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
+//! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
+//!
+//! Spec SHA-256: `3948b1a36599ede7032366352d4facde90ff4c19d1f1f800092f8c37d4942808`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
 pub use img2img_specs::guard::Credentials;
+
+mod operations;
+pub use operations::{OPERATION_IDS, connect, round_trip};
 
 /// The id of the provider this client speaks to (`specs/novita.yaml`).
 pub const PROVIDER_ID: &str = "novita";
@@ -29,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 
 /// SHA-256 of `specs/novita.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "a474f44f06d83acec0ec5b4c1949e94b535e9af5761ebd7892f9e7b34f27ae81";
+pub const SPEC_SHA256: &str = "3948b1a36599ede7032366352d4facde90ff4c19d1f1f800092f8c37d4942808";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

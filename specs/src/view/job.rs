@@ -247,6 +247,34 @@ impl JobInfo {
             })
     }
 
+    /// How far a pending job is, in percent, at `progress-pointer`: a number (or a numeric string)
+    /// kept within 0..=100.
+    pub fn progress_of(&self, body: &Value) -> Option<u8> {
+        let value = body.pointer(self.progress_pointer.as_deref()?)?;
+        let percent = value
+            .as_f64()
+            .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+            .filter(|p| p.is_finite())?;
+        Some(percent.clamp(0.0, 100.0).round() as u8)
+    }
+
+    /// The absolute URL the provider asks to be polled at, at `poll-url-pointer`: a non-empty
+    /// string; `None` when the spec names no pointer or the body holds none.
+    pub fn poll_url_of<'a>(&self, body: &'a Value) -> Option<&'a str> {
+        body.pointer(self.poll_url_pointer.as_deref()?)?
+            .as_str()
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+    }
+
+    /// Whether `poll-url-hosts` lists `host` (compared without case), a host other than the base
+    /// URL's that a poll URL may name.
+    pub fn allows_poll_host(&self, host: &str) -> bool {
+        self.poll_url_hosts
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(host))
+    }
+
     /// The provider's estimate of the time left, at `eta-pointer`, in `eta-unit` (seconds when the
     /// spec names none): a JSON number or a decimal string, finite and not negative.
     pub fn eta_of(&self, body: &Value) -> Option<Duration> {
@@ -366,6 +394,37 @@ mod tests {
                 .as_deref(),
             Some("out of memory")
         );
+    }
+
+    #[test]
+    fn poll_urls_are_read_at_the_pointer_and_hosts_allowed_by_name() {
+        let mut job = job(Provider::named("modelslab")).clone();
+        job.poll_url_pointer = Some("/fetch_result".into());
+        job.poll_url_hosts = vec!["api.eu1.example.com".into()];
+        assert_eq!(
+            job.poll_url_of(&json!({"fetch_result": " https://h/f/1 "})),
+            Some("https://h/f/1")
+        );
+        assert_eq!(job.poll_url_of(&json!({"fetch_result": ""})), None);
+        assert_eq!(job.poll_url_of(&json!({"fetch_result": 3})), None);
+        assert!(job.allows_poll_host("API.eu1.example.com"));
+        assert!(!job.allows_poll_host("example.com"));
+        job.poll_url_pointer = None;
+        assert_eq!(job.poll_url_of(&json!({"fetch_result": "https://h"})), None);
+    }
+
+    #[test]
+    fn progress_is_read_at_the_pointer_within_0_to_100() {
+        let mut job = job(Provider::named("novita")).clone();
+        job.progress_pointer = Some("/task/progress_percent".into());
+        let body = |v: serde_json::Value| json!({"task": {"progress_percent": v}});
+        assert_eq!(job.progress_of(&body(json!(40))), Some(40));
+        assert_eq!(job.progress_of(&body(json!("55.4"))), Some(55));
+        assert_eq!(job.progress_of(&body(json!(140))), Some(100));
+        assert_eq!(job.progress_of(&body(json!(-3))), Some(0));
+        assert_eq!(job.progress_of(&body(json!("soon"))), None);
+        job.progress_pointer = None;
+        assert_eq!(job.progress_of(&body(json!(40))), None);
     }
 
     #[test]

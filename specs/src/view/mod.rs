@@ -1,9 +1,10 @@
 //! One typed view of a spec, for every consumer: the features of an operation and where they
-//! live, the images a request carries, and the document-level `x-job`, `x-auth`, `x-limits` and
-//! `x-emulator` read into types with the behaviour that goes with them.
+//! live, the images a request carries, and the document-level `x-job`, `x-auth`, `x-errors`,
+//! `x-limits` and `x-emulator` read into types with the behaviour that goes with them.
 
 mod answers;
 mod auth;
+mod errors;
 mod feature;
 mod fields;
 mod job;
@@ -12,6 +13,7 @@ mod media;
 
 pub use answers::{Answers, Cause, JobIdStyle, WebhookAnswer};
 pub use auth::KeyPlacement;
+pub use errors::{ErrorAnswer, ErrorDecision, ErrorRule, status_kind};
 pub use feature::{Feature, UnknownFeature};
 pub use fields::{Condition, FeatureField, Segment};
 pub use job::{EtaUnit, IdPlace, JobStatus, Stages};

@@ -1,14 +1,16 @@
 //! The command line: `cargo xtask diff OLD NEW | --rev REV [FILE] [--format text|md|json]
-//! [--fail-on breaking|any]`, and the summary `cargo xtask codegen` prints.
+//! [--fail-on breaking|any]`, `cargo xtask diff --against THEIRS [OURS | --provider ID]
+//! [--format text|md|json] [--save [FILE]]`, and the summary `cargo xtask codegen` prints.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use img2img_specs::Provider;
 
 use super::classify::Class;
 use super::load::{self, Version};
+use super::parity;
 use super::render::{self, Diff};
 use crate::project;
 
@@ -36,10 +38,24 @@ pub enum FailOn {
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
     /// The old spec file. With --rev: the spec to compare with its version at REV (a path, or a
-    /// provider id such as `novita`); omitted, every spec in specs/ is compared.
+    /// provider id such as `novita`); omitted, every spec in specs/ is compared. With --against:
+    /// our spec (a path, or a provider id).
     pub old: Option<PathBuf>,
     /// The new spec file. With --rev it defaults to the working-tree file.
     pub new: Option<PathBuf>,
+    /// Compare our spec with the provider's own published spec at THEIRS (OpenAPI 3.0 or 3.1,
+    /// JSON or YAML), field by field. Exit 1 when a difference is open (not kept on purpose
+    /// with `x-parity`).
+    #[arg(long, value_name = "THEIRS", conflicts_with_all = ["rev", "new", "fail_on"])]
+    pub against: Option<PathBuf>,
+    /// With --against: our spec is specs/<ID>.yaml.
+    #[arg(long, value_name = "ID", requires = "against", conflicts_with = "old")]
+    pub provider: Option<Provider>,
+    /// With --against: merge the counts per operation into FILE for `cargo xtask report`
+    /// (default: target/conformance/parity.json).
+    #[arg(long, value_name = "FILE", requires = "against", num_args = 0..=1,
+          default_missing_value = super::parity::DEFAULT_RECORD)]
+    pub save: Option<PathBuf>,
     /// Read the old version from this git revision (`git show REV:./specs/<file>`).
     #[arg(long, value_name = "GITREV")]
     pub rev: Option<String>,
@@ -66,6 +82,9 @@ fn diff(old: &Version, new: &Version) -> anyhow::Result<Diff> {
 /// Runs `cargo xtask diff`; `Err` means a usage or IO error (exit 2).
 pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let root = project::root();
+    if let Some(theirs) = &args.against {
+        return against(&root, theirs, &args);
+    }
     let pairs: Vec<(Version, Version)> = match (&args.rev, &args.old, &args.new) {
         (None, Some(old), Some(new)) => vec![(load::file(old)?, load::file(new)?)],
         (None, _, _) => bail!(
@@ -109,6 +128,49 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         FailOn::Any => !d.changes.is_empty(),
     });
     Ok(if fails {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `--against THEIRS`: our spec against the provider's published one; exit 1 when a field is open.
+fn against(root: &Path, theirs: &Path, args: &DiffArgs) -> anyhow::Result<ExitCode> {
+    let ours = match (&args.provider, &args.old) {
+        (Some(provider), _) => root.join("specs").join(provider.spec_file()),
+        (None, Some(file)) => load::spec_argument(root, file),
+        (None, None) => bail!(
+            "name our spec: `cargo xtask diff --against THEIRS OURS.yaml`, or `--provider ID` (one of {})",
+            Provider::known()
+        ),
+    };
+    let version = load::file(&ours)?;
+    let label = match load::relative_to_root(root, &ours) {
+        Ok(relative) => relative,
+        Err(_) => version.label.clone(),
+    };
+    let spec = version.parse()?;
+    let published = parity::Published::load(theirs)?;
+    let report = parity::compare(&spec, &label, &published)?;
+    let output = match args.format {
+        Format::Text => parity::text(&report),
+        Format::Md => parity::markdown(&report),
+        Format::Json => parity::json(&report),
+    };
+    print!("{output}");
+    if let Some(file) = &args.save {
+        let file = if file.is_absolute() || file.as_os_str() == parity::DEFAULT_RECORD {
+            root.join(file)
+        } else {
+            std::env::current_dir()
+                .context("cannot read the current directory")?
+                .join(file)
+        };
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        parity::record(&report, &published.file_name(), &file, &now)?;
+        eprintln!("saved the counts in {}", file.display());
+    }
+    Ok(if report.counts.open > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -1,6 +1,7 @@
 //! What changed between two versions of a spec, each change classed breaking or not for a client
 //! user, with its JSON path: [`compare_specs`] as a library, `cargo xtask diff OLD NEW [--rev REV]
-//! [--format text|md|json] [--fail-on breaking|any]` ([`run`]) as a command.
+//! [--format text|md|json] [--fail-on breaking|any]` ([`run`]) as a command; and, with `--against
+//! THEIRS`, where our spec disagrees with the provider's own published one ([`parity`]).
 //!
 //! - `compare`: walks both specs and lists every difference.
 //! - `classify`: breaking or not, with a one-line explanation.
@@ -8,11 +9,14 @@
 //! - `render`: text, Markdown or JSON.
 //! - `cli`: the arguments, the exit codes (0 when no change matches `--fail-on`, 1 when one
 //!   does, 2 on usage or IO errors) and the summary `cargo xtask codegen` prints.
+//! - [`parity`]: `--against THEIRS`, our spec against the provider's own published one, field by
+//!   field, differences kept on purpose (`x-parity`) told apart from drift.
 
 mod classify;
 mod cli;
 mod compare;
 mod load;
+pub mod parity;
 mod render;
 
 use img2img_specs::Spec;

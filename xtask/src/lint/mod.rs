@@ -1,6 +1,7 @@
 //! `cargo xtask lint`: every spec against the rules of `specs/README.md`.
 
 mod answers;
+mod parity;
 mod rules;
 
 use img2img_specs::Provider;
@@ -24,9 +25,37 @@ pub fn findings() -> anyhow::Result<Vec<(String, Vec<Finding>)>> {
                     ),
                 });
             }
+            if let Some(problem) = id_problem(provider.id()) {
+                findings.push(Finding {
+                    pointer: "/x-provider/id".to_owned(),
+                    message: format!("the file name {:?} {problem}", provider.spec_file()),
+                });
+            }
             Ok((format!("specs/{}", provider.spec_file()), findings))
         })
         .collect()
+}
+
+/// What is wrong with a provider id as the name of its generated crate's folder
+/// (`generated/<id>/`) and crate (`img2img-<id>-client`), if anything.
+fn id_problem(id: &str) -> Option<String> {
+    let first_is_letter = id.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+    let allowed = id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !first_is_letter || !allowed {
+        return Some(
+            "must start with a lower-case letter and hold only lower-case letters, digits, `-` and \
+             `_`: the id names the generated crate"
+                .to_owned(),
+        );
+    }
+    (id == project::REGISTRY).then(|| {
+        format!(
+            "takes the id {id:?} of the registry crate (`{}/{id}/`): choose another file name",
+            project::GENERATED
+        )
+    })
 }
 
 /// Prints every finding; fails if there is any.
@@ -47,6 +76,17 @@ pub fn run() -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_id_must_name_a_crate_and_not_the_registry() {
+        assert_eq!(super::id_problem("novita"), None);
+        assert_eq!(super::id_problem("black-forest_labs2"), None);
+        let registry = super::id_problem("registry").unwrap();
+        assert!(registry.contains("generated/registry/"), "{registry}");
+        for bad in ["Acme", "2acme", "ac me", "acme.v2", ""] {
+            assert!(super::id_problem(bad).is_some(), "{bad:?}");
+        }
+    }
+
     #[test]
     fn specs_pass_the_lint() {
         let report: Vec<String> = super::findings()

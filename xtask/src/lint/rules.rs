@@ -6,10 +6,10 @@ use std::fmt;
 use serde_json::Value;
 
 use img2img_specs::CompiledSchema;
-use img2img_specs::extensions::{AuthPlacement, ErrorKind};
+use img2img_specs::extensions::{AuthPlacement, ErrorKind, ErrorRule, ErrorsInfo};
 use img2img_specs::schema::{escape, to_json_schema};
 use img2img_specs::vocabulary::{SAMPLERS, UNITS};
-use img2img_specs::{ExampleKind, Spec};
+use img2img_specs::{ExampleKind, Location, Spec};
 use img2img_specs::{Feature, JobStatus};
 
 /// One lint finding: where in the spec, and what is wrong.
@@ -59,6 +59,7 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
     check_examples(spec, &mut add);
     check_links(spec, &mut add);
     check_not_found(spec, &mut add);
+    super::parity::check(doc, &mut add);
     super::answers::check_answers(spec, &mut add);
 
     findings.sort();
@@ -171,7 +172,7 @@ fn walk(value: &Value, pointer: &str, visit: &mut impl FnMut(&str, &Value)) {
 }
 
 /// Whether `pointer` is inside an example value (whose keys are data, not spec keywords).
-fn in_example(pointer: &str) -> bool {
+pub(super) fn in_example(pointer: &str) -> bool {
     pointer.contains("/example/")
         || pointer.ends_with("/example")
         || pointer.contains("/value")
@@ -495,8 +496,10 @@ fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
         ("id-fallback-pointers", job.id_fallback_pointers.as_slice()),
         ("status-pointer", std::slice::from_ref(&job.status_pointer)),
         ("eta-pointer", job.eta_pointer.as_slice()),
+        ("progress-pointer", job.progress_pointer.as_slice()),
         ("outputs", job.outputs.as_slice()),
         ("failure-pointers", job.failure_pointers.as_slice()),
+        ("poll-url-pointer", job.poll_url_pointer.as_slice()),
     ];
     for (name, list) in pointers {
         for pointer in list.iter().filter(|p| !p.starts_with('/')) {
@@ -507,6 +510,8 @@ fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
         }
     }
     check_job_aliases(spec, add);
+    check_create_fields(spec, add);
+    check_poll_url(spec, add);
     if !ext.auth.accepted_prefixes.contains(&ext.auth.prefix) {
         add(
             "/x-auth/accepted-prefixes",
@@ -548,8 +553,87 @@ fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     }
 }
 
+/// `x-job.create-fields`: each a top-level property of the create body whose schema allows the
+/// value, and never the field `x-auth` puts the key in.
+fn check_create_fields(spec: &Spec, add: &mut impl FnMut(&str, String)) {
+    let ext = spec.extensions();
+    let job = &ext.job;
+    if job.create_fields.is_empty() {
+        return;
+    }
+    let schema = spec
+        .operation(&job.create)
+        .and_then(|op| op.request_body.as_deref())
+        .and_then(|at| to_json_schema(spec.document(), at).ok());
+    for (name, value) in &job.create_fields {
+        let at = format!("/x-job/create-fields/{}", escape(name));
+        let is_key = ext.auth.placement == AuthPlacement::Body && *name == ext.auth.name;
+        let property = schema
+            .as_ref()
+            .and_then(|s| s.pointer(&format!("/properties/{}", escape(name))));
+        match property {
+            _ if is_key => add(&at, format!("{name:?} carries the key (x-auth)")),
+            None => add(
+                &at,
+                format!("{name:?} is no top-level property of the create body"),
+            ),
+            Some(property) => {
+                let allowed = CompiledSchema::compile(property.clone(), &at)
+                    .is_ok_and(|compiled| compiled.is_valid(value));
+                if !allowed {
+                    add(&at, format!("{value} is not a value {name:?} allows"));
+                }
+            }
+        }
+    }
+}
+
+/// `x-job.poll-url-pointer` points at a field of the create answer's 2xx schema, and
+/// `x-job.poll-url-hosts` are bare host names.
+fn check_poll_url(spec: &Spec, add: &mut impl FnMut(&str, String)) {
+    let job = &spec.extensions().job;
+    if let Some(pointer) = job
+        .poll_url_pointer
+        .as_deref()
+        .filter(|p| p.starts_with('/'))
+    {
+        let segments: Vec<String> = pointer
+            .split('/')
+            .skip(1)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let found = spec.operation(&job.create).is_some_and(|op| {
+            op.responses
+                .iter()
+                .filter(|r| r.status.starts_with('2'))
+                .filter_map(|r| r.schema.as_deref())
+                .filter_map(|at| to_json_schema(spec.document(), at).ok())
+                .any(|schema| schema_has_path(&schema, &segments))
+        });
+        if !found {
+            add(
+                "/x-job/poll-url-pointer",
+                format!("{pointer:?} points at no field of the create answer's 2xx schema"),
+            );
+        }
+    }
+    for (i, host) in job.poll_url_hosts.iter().enumerate() {
+        let bare = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        if !bare {
+            add(
+                &format!("/x-job/poll-url-hosts/{i}"),
+                format!("{host:?} is not a bare host name (no scheme, port or path)"),
+            );
+        }
+    }
+}
+
 /// `x-errors`: JSON pointers, reasons listed once and naming fields that exist, lower-case words,
-/// and every error example readable through it.
+/// the rules of `decide-by` usable, and every error example readable through it.
 fn check_errors(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     let errors = &spec.extensions().errors;
     if errors.message_pointers.is_empty() {
@@ -562,6 +646,7 @@ fn check_errors(spec: &Spec, add: &mut impl FnMut(&str, String)) {
         ("message-pointers", &errors.message_pointers),
         ("reason-pointers", &errors.reason_pointers),
         ("retry-after-pointers", &errors.retry_after_pointers),
+        ("status-pointers", &errors.status_pointers),
     ] {
         for (i, pointer) in pointers.iter().enumerate() {
             if !pointer.starts_with('/') {
@@ -621,6 +706,7 @@ fn check_errors(spec: &Spec, add: &mut impl FnMut(&str, String)) {
             }
         }
     }
+    check_decide_by(errors, add);
     for example in spec.examples() {
         let ExampleKind::Response(status) = &example.kind else {
             continue;
@@ -648,6 +734,51 @@ fn check_errors(spec: &Spec, add: &mut impl FnMut(&str, String)) {
                     example.name
                 ),
             );
+        }
+    }
+}
+
+/// `x-errors.decide-by` names each rule once, and each can decide: `reason` needs `reasons`,
+/// `words` needs `words`, `field` needs `field-before`; `word-statuses` bounds kinds that have
+/// words, with HTTP statuses.
+fn check_decide_by(errors: &ErrorsInfo, add: &mut impl FnMut(&str, String)) {
+    if let Some(rules) = &errors.decide_by {
+        if rules.is_empty() {
+            add("/x-errors/decide-by", "names no rule".into());
+        }
+        let mut seen = BTreeSet::new();
+        for (i, rule) in rules.iter().enumerate() {
+            let at = format!("/x-errors/decide-by/{i}");
+            if !seen.insert(rule.as_str()) {
+                add(&at, format!("rule {:?} is listed twice", rule.as_str()));
+            }
+            let missing = match rule {
+                ErrorRule::Reason => errors.reasons.is_empty().then_some("reasons"),
+                ErrorRule::Words => errors.words.is_empty().then_some("words"),
+                ErrorRule::Field => errors.field_before.is_none().then_some("field-before"),
+                ErrorRule::Status => None,
+            };
+            if let Some(key) = missing {
+                add(
+                    &at,
+                    format!(
+                        "rule {:?} can never decide: x-errors has no {key}",
+                        rule.as_str()
+                    ),
+                );
+            }
+        }
+    }
+    for (kind, statuses) in &errors.word_statuses {
+        let at = format!("/x-errors/word-statuses/{}", kind_name(*kind));
+        if !errors.words.contains_key(kind) {
+            add(&at, "bounds a kind that has no words".into());
+        }
+        if statuses.is_empty() {
+            add(&at, "is an empty list of statuses".into());
+        }
+        for status in statuses.iter().filter(|s| !(100..=599).contains(*s)) {
+            add(&at, format!("{status} is not an HTTP status"));
         }
     }
 }
@@ -740,7 +871,7 @@ fn check_job_aliases(spec: &Spec, add: &mut impl FnMut(&str, String)) {
 }
 
 /// `https://host[/path]`, with a host and no whitespace.
-fn is_https_url(text: &str) -> bool {
+pub(super) fn is_https_url(text: &str) -> bool {
     text.strip_prefix("https://").is_some_and(|rest| {
         let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
         !host.is_empty() && !rest.contains(char::is_whitespace)
@@ -811,13 +942,12 @@ fn check_links(spec: &Spec, add: &mut impl FnMut(&str, String)) {
                 let status = response.status.as_str();
                 if let Some(Value::Object(parameters)) = link.get("parameters") {
                     for (key, value) in parameters {
-                        let (location, parameter) = match key.split_once('.') {
-                            Some((location, parameter))
-                                if ["path", "query", "header", "cookie"].contains(&location) =>
-                            {
-                                (Some(location), parameter)
-                            }
-                            _ => (None, key.as_str()),
+                        let located = key.split_once('.').and_then(|(location, parameter)| {
+                            Some((location.parse::<Location>().ok()?, parameter))
+                        });
+                        let (location, parameter) = match located {
+                            Some((location, parameter)) => (Some(location), parameter),
+                            None => (None, key.as_str()),
                         };
                         let known = target.parameters.iter().any(|p| {
                             p.name == parameter && location.is_none_or(|l| p.location == l)
@@ -1036,13 +1166,16 @@ info: {title: t, version: "1"}
 servers: [{url: "https://example.com/api"}]
 x-provider: {id: novita, name: N, model: m, docs: d, key-env: K}
 x-auth: {in: header, name: Authorization, prefix: "Bearer ", accepted-prefixes: [""]}
-x-job: {create: create, result: result, style: poll, id-pointer: /id, status-pointer: /s, pending: [], succeeded: [], failed: [], failure-pointers: [task.reason], stages: {queued: q, processing: p, succeeded: s, failed: f}}
+x-job: {create: create, result: result, style: poll, id-pointer: /id, status-pointer: /s, pending: [], succeeded: [], failed: [], failure-pointers: [task.reason], stages: {queued: q, processing: p, succeeded: s, failed: f}, create-fields: {mode: x}, poll-url-pointer: poll, progress-pointer: pct, poll-url-hosts: ["https://eu.example.com"]}
 x-output: {formats: [png], default-format: jpeg, inline-base64: false}
 x-errors:
   message-pointers: [message]
   reason-pointers: [/reason]
   reasons: [{reason: X, kind: unauthorized, status: 200, field: nope}, {reason: X, kind: forbidden}]
   words: {rate_limited: [[Rate Limit], []]}
+  status-pointers: [code]
+  decide-by: [status, status, field]
+  word-statuses: {content_policy: [400, 700]}
 paths:
   /a:
     post:
@@ -1121,6 +1254,15 @@ paths:
             "is an empty list of words",
             "error example \"refused\" has no message at x-errors.message-pointers",
             "error example \"refused\" sends reason \"Y\", which x-errors.reasons does not list",
+            "\"mode\" is no top-level property of the create body",
+            "\"poll\" is not a JSON pointer",
+            "\"pct\" is not a JSON pointer",
+            "\"https://eu.example.com\" is not a bare host name",
+            "\"code\" is not a JSON pointer",
+            "rule \"status\" is listed twice",
+            "rule \"field\" can never decide: x-errors has no field-before",
+            "bounds a kind that has no words",
+            "700 is not an HTTP status",
         ];
         for needle in expect {
             assert!(
@@ -1304,5 +1446,78 @@ paths:
             Some(serde_json::json!("t-1"))
         );
         assert_eq!(spec.not_found("result").unwrap().status, 404);
+    }
+}
+
+#[cfg(test)]
+mod job_field_tests {
+    use super::lint;
+    use img2img_specs::Spec;
+
+    fn spec(job_extra: &str) -> Spec {
+        Spec::parse(&format!(
+            r##"
+openapi: 3.0.3
+info: {{title: t, version: "1"}}
+servers: [{{url: "https://example.com"}}]
+x-provider: {{id: novita, name: N, model: m, docs: "https://example.com/docs", key-env: K}}
+x-auth: {{in: body, name: key, prefix: "", accepted-prefixes: [""]}}
+x-job: {{create: create, result: create, style: poll, id-pointer: /id, status-pointer: /s, pending: [], succeeded: [], failed: [], {job_extra}}}
+x-output: {{formats: [png], default-format: png, inline-base64: false}}
+paths:
+  /create:
+    post:
+      operationId: create
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                key: {{type: string, description: k}}
+                mode: {{type: string, enum: [a, b], description: m}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  fetch: {{type: string, description: f}}
+"##
+        ))
+        .unwrap()
+    }
+
+    fn findings(job_extra: &str) -> Vec<String> {
+        lint(&spec(job_extra))
+            .iter()
+            .map(ToString::to_string)
+            .filter(|f| f.contains("/x-job/"))
+            .collect()
+    }
+
+    #[test]
+    fn create_fields_and_poll_urls_are_checked() {
+        let bad = findings(
+            "create-fields: {mode: z, key: k}, poll-url-pointer: /nowhere, poll-url-hosts: [eu.example.com, 'eu.example.com:8443']",
+        );
+        for needle in [
+            "\"z\" is not a value \"mode\" allows",
+            "\"key\" carries the key (x-auth)",
+            "\"/nowhere\" points at no field of the create answer's 2xx schema",
+            "\"eu.example.com:8443\" is not a bare host name",
+        ] {
+            assert!(
+                bad.iter().any(|f| f.contains(needle)),
+                "no finding contains {needle:?}:\n{bad:#?}"
+            );
+        }
+        assert_eq!(bad.len(), 4, "{bad:#?}");
+        let good = findings(
+            "create-fields: {mode: a}, poll-url-pointer: /fetch, poll-url-hosts: [eu.example.com]",
+        );
+        assert!(good.is_empty(), "{good:#?}");
     }
 }

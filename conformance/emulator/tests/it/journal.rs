@@ -174,6 +174,8 @@ fn exchange(provider: Provider, headers: &[(&str, &str)], query: &str, body: &st
             .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
             .collect(),
         body: Bytes::from(body.to_owned()),
+        body_length: body.len() as u64,
+        body_cut: false,
         outcome: Outcome::Dropped { unsent: None },
     }
 }
@@ -205,4 +207,41 @@ fn an_exchange_debug_shows_no_key_wherever_it_was_sent() {
         )
     );
     assert!(!shown.contains("sk-five"), "{shown}");
+}
+
+#[tokio::test]
+async fn the_journal_holds_bounded_bytes_and_cuts_big_bodies() {
+    let emulator = Emulator::start(&[Provider::named("novita")], journaled(Vec::new()))
+        .await
+        .unwrap();
+    let journal = emulator.journal().unwrap();
+    let limit = 32 * 1024;
+    let big = format!(
+        r#"{{"prompt": "{}"}}"#,
+        "x".repeat(img2img_emulator::BODY_CUT)
+    );
+    let answer = client()
+        .post(format!("{}/no/such/path", emulator.base_url()))
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 404);
+    let first = journal.exchanges().remove(0);
+    assert_eq!(first.body_length, big.len() as u64);
+    assert!(first.body_cut && first.body.len() == img2img_emulator::BODY_CUT);
+    journal.hold_at_most(limit);
+    let http = client();
+    for _ in 0..300 {
+        http.get(format!("{}/no/such/path", emulator.base_url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(journal.held_bytes() <= limit, "{journal:?}");
+    }
+    emulator.shutdown().await;
+    let held = journal.exchanges();
+    assert_eq!(held.len() as u64 + journal.let_go(), 301, "{journal:?}");
+    assert!(held.len() < 100, "{journal:?}");
+    assert_eq!(held.last().map(|e| e.seq), Some(300), "the newest are held");
 }

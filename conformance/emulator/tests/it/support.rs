@@ -10,7 +10,7 @@ use base64::Engine as _;
 use http_body_util::BodyExt;
 use image::{ImageFormat, RgbImage};
 use img2img_specs::extensions::{AuthPlacement, KeyPlacement};
-use img2img_specs::{CompiledSchema, Provider, Spec, media_fields};
+use img2img_specs::{CompiledSchema, Location, Provider, Spec, media_fields};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -94,10 +94,10 @@ pub fn path(provider: Provider, operation: &str, id: Option<&str>) -> String {
     let mut path = op.path.clone();
     if let Some(id) = id {
         for parameter in &op.parameters {
-            match parameter.location.as_str() {
-                "path" => path = path.replace(&format!("{{{}}}", parameter.name), id),
-                "query" => path = format!("{path}?{}={id}", parameter.name),
-                _ => {}
+            match parameter.location {
+                Location::Path => path = path.replace(&format!("{{{}}}", parameter.name), id),
+                Location::Query => path = format!("{path}?{}={id}", parameter.name),
+                Location::Header | Location::Cookie => {}
             }
         }
     }

@@ -9,7 +9,7 @@ use std::io::Cursor;
 use std::time::Duration;
 
 use base64::Engine as _;
-use img2img_specs::{Feature, JobStatus, Spec};
+use img2img_specs::{Feature, JobStatus, Location, Spec};
 use proptest::strategy::Strategy;
 use serde_json::{Value, json};
 
@@ -55,7 +55,7 @@ pub(crate) fn result_inputs_for(
     if let Some(parameter) = op
         .parameters
         .iter()
-        .find(|p| p.location == "path" || p.location == "query")
+        .find(|p| matches!(p.location, Location::Path | Location::Query))
     {
         params.insert(parameter.name.clone(), id.to_owned());
         // A body carries only the key (ModelsLab's `.../fetch/{id}`); the caller puts it in.

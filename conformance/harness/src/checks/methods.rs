@@ -26,7 +26,7 @@ pub(crate) async fn unsupported(context: &Context) -> Verdict {
         paths
             .entry(op.path.as_str())
             .or_default()
-            .insert(op.method.to_ascii_uppercase());
+            .insert(op.method.as_str().to_owned());
     }
     let mut cases = 0;
     for (template, listed) in &paths {

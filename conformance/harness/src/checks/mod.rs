@@ -155,6 +155,17 @@ impl CheckId {
         }
     }
 
+    /// Create calls (the paid ones, each a job of up to the payload's image count) one case may
+    /// send, for the dry-run plan's cost.
+    pub fn creates_per_case(self) -> u32 {
+        match self {
+            CheckId::SeedDeterminism => 3,
+            CheckId::AuthEnforcement => 2,
+            CheckId::UnsupportedMethod => 0,
+            _ => 1,
+        }
+    }
+
     /// Cases this check runs when `cases` are asked for (job checks run fewer: each is a whole job).
     pub fn cases(self, cases: u32) -> u32 {
         match self {

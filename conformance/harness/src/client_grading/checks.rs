@@ -1,16 +1,12 @@
-//! The client checks: each judges one run of the command from the emulator's journal (read by
+//! The client checks: each judges one run of the command from what the
+//! [judges](super::judges) kept of its traffic (read as it happened by
 //! [`traffic`](super::traffic)) and from how the command ended.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use img2img_specs::extensions::AuthPlacement;
-use img2img_specs::{Provider, Spec};
-use serde_json::Value;
-
 use super::command::CommandOutcome;
+use super::judges::{Failure, Judges};
 use super::scenario::{Expect, JobOutcome};
-use super::traffic::{Call, CallKind, Terminal, url_path};
 
 /// A client check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -29,11 +25,15 @@ pub enum ClientCheckId {
     FailureSurfaced,
     /// Every image of a finished job is downloaded before its URL expires.
     DownloadsInTime,
+    /// Where the job can succeed, the command exits 0 having downloaded every image of the job.
+    JobCompleted,
+    /// The client sent at most `--max-requests` requests; a run sending more is stopped.
+    WithinRequestCap,
 }
 
 impl ClientCheckId {
     /// Every check, in report order.
-    pub const ALL: [ClientCheckId; 7] = [
+    pub const ALL: [ClientCheckId; 9] = [
         ClientCheckId::RequestsValid,
         ClientCheckId::CreateNotRepeated,
         ClientCheckId::PollPacing,
@@ -41,6 +41,8 @@ impl ClientCheckId {
         ClientCheckId::GivesUp,
         ClientCheckId::FailureSurfaced,
         ClientCheckId::DownloadsInTime,
+        ClientCheckId::JobCompleted,
+        ClientCheckId::WithinRequestCap,
     ];
 
     /// Its id in results (`poll_pacing`).
@@ -53,6 +55,8 @@ impl ClientCheckId {
             ClientCheckId::GivesUp => "gives_up",
             ClientCheckId::FailureSurfaced => "failure_surfaced",
             ClientCheckId::DownloadsInTime => "downloads_in_time",
+            ClientCheckId::JobCompleted => "job_completed",
+            ClientCheckId::WithinRequestCap => "within_request_cap",
         }
     }
 
@@ -80,15 +84,23 @@ impl ClientCheckId {
             ClientCheckId::DownloadsInTime => {
                 "every image of the finished job is downloaded before its URL expires"
             }
+            ClientCheckId::JobCompleted => {
+                "where the job can succeed, the command exits 0 having downloaded every image of the job"
+            }
+            ClientCheckId::WithinRequestCap => {
+                "the client sends at most --max-requests requests in a run; a run sending more is stopped"
+            }
         }
     }
 
-    /// Whether it applies under a scenario expecting `expect` (the first four always do).
+    /// Whether it applies under a scenario expecting `expect` (the first four and the request cap
+    /// always do).
     pub fn applies(self, expect: &Expect) -> bool {
         match self {
             ClientCheckId::GivesUp => expect.job == JobOutcome::NeverEnds,
             ClientCheckId::FailureSurfaced => expect.job == JobOutcome::Failure,
             ClientCheckId::DownloadsInTime => expect.downloads,
+            ClientCheckId::JobCompleted => expect.job == JobOutcome::Success,
             _ => true,
         }
     }
@@ -114,46 +126,50 @@ impl std::str::FromStr for ClientCheckId {
     }
 }
 
-/// The grading bounds: what "fast", "soon" and "late" mean.
+/// The grading bounds: what "fast", "soon", "late" and "too many" mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bounds {
     /// The shortest wait between two polls of one job, or two create attempts.
     pub poll_floor: Duration,
     /// How long a client may wait for a job that never ends before it gives up.
     pub give_up_within: Duration,
+    /// The most requests one run may send; a run sending more is stopped (`--max-requests`).
+    pub max_requests: u64,
 }
 
 impl Default for Bounds {
-    /// A 250 ms poll floor; 60 s to give up.
+    /// A 250 ms poll floor; 60 s to give up; 5,000 requests per run.
     fn default() -> Self {
         Bounds {
             poll_floor: Duration::from_millis(250),
             give_up_within: Duration::from_secs(60),
+            max_requests: 5_000,
         }
     }
 }
 
-/// The most of an eta a client is asked to wait: half of it, up to this.
-pub const ETA_WAIT_CAP: Duration = Duration::from_secs(10);
-/// Slack for a wait the answer asked for (`Retry-After` in whole seconds, or an eta), timed from
-/// the emulator's side: an eta of a few milliseconds asks for no wait a client could keep.
-const ASKED_WAIT_SLACK: Duration = Duration::from_millis(50);
+/// A run stopped at the request cap: the requests its client had sent by then, and in how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capped {
+    /// The requests received when the cap was passed.
+    pub requests: u64,
+    /// The time from the command's start to then.
+    pub after: Duration,
+}
 
 /// What a check judges.
 #[derive(Debug, Clone, Copy)]
 pub struct Evidence<'a> {
-    /// The provider.
-    pub provider: Provider,
-    /// Every exchange, read by the spec.
-    pub calls: &'a [Call],
+    /// What the judges kept of the traffic.
+    pub judges: &'a Judges,
     /// How the command ended.
     pub command: &'a CommandOutcome,
     /// What the scenario expects.
     pub expect: &'a Expect,
-    /// The key the command was given.
-    pub key: &'a str,
     /// The bounds.
     pub bounds: &'a Bounds,
+    /// Whether, and when, the run was stopped at the request cap.
+    pub capped: Option<Capped>,
 }
 
 /// A check's verdict.
@@ -162,28 +178,45 @@ pub enum Judgement {
     /// It held.
     Passed,
     /// It broke: what happened, and the exchange that shows it.
-    Failed {
-        /// What was wrong, naming the request, the times and the rule.
-        message: String,
-        /// The offending exchange (its index in [`Evidence::calls`]).
-        call: Option<usize>,
-    },
+    Failed(Failure),
+    /// It could not be judged (the run was stopped before it could show), and why.
+    NotJudged(String),
 }
 
-fn failed(message: String, call: Option<usize>) -> Judgement {
-    Judgement::Failed { message, call }
+fn failed(message: String) -> Judgement {
+    Judgement::Failed(Failure {
+        message,
+        shown: None,
+    })
 }
+
+fn breach(failure: Option<&Failure>) -> Judgement {
+    failure.map_or(Judgement::Passed, |f| Judgement::Failed(f.clone()))
+}
+
+/// What a stopped run cannot show.
+const STOPPED: &str = "not judged: the run was stopped at the request cap";
 
 /// Runs `check` on `evidence`.
 pub fn judge(check: ClientCheckId, evidence: &Evidence<'_>) -> Judgement {
+    let judges = evidence.judges;
+    let stopped = evidence.capped.is_some();
     match check {
-        ClientCheckId::RequestsValid => requests_valid(evidence),
-        ClientCheckId::CreateNotRepeated => create_not_repeated(evidence),
-        ClientCheckId::PollPacing => poll_pacing(evidence),
-        ClientCheckId::StopsAtTerminal => stops_at_terminal(evidence),
+        ClientCheckId::RequestsValid => breach(judges.invalid()),
+        ClientCheckId::CreateNotRepeated => breach(judges.repeated()),
+        ClientCheckId::PollPacing => breach(judges.too_soon()),
+        ClientCheckId::StopsAtTerminal => breach(judges.after_terminal()),
+        ClientCheckId::GivesUp | ClientCheckId::FailureSurfaced if stopped => {
+            Judgement::NotJudged(STOPPED.into())
+        }
         ClientCheckId::GivesUp => gives_up(evidence),
         ClientCheckId::FailureSurfaced => failure_surfaced(evidence),
-        ClientCheckId::DownloadsInTime => downloads_in_time(evidence),
+        ClientCheckId::DownloadsInTime if stopped && !judges.saw_finished_job() => {
+            Judgement::NotJudged(STOPPED.into())
+        }
+        ClientCheckId::DownloadsInTime => breach(judges.not_downloaded().as_ref()),
+        ClientCheckId::WithinRequestCap => within_request_cap(evidence),
+        ClientCheckId::JobCompleted => job_completed(evidence),
     }
 }
 
@@ -191,275 +224,63 @@ fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
 
-fn requests_valid(evidence: &Evidence<'_>) -> Judgement {
-    let spec = Spec::embedded(evidence.provider);
-    let auth = &spec.extensions().auth;
-    for (index, call) in evidence.calls.iter().enumerate() {
-        let at = secs(call.received());
-        let op = match (&call.kind, &call.operation) {
-            (CallKind::Download, _) => continue,
-            (_, Some(op)) => op,
-            (_, None) => {
-                return failed(
-                    format!(
-                        "{} at {at} is not an operation of the {} spec",
-                        call.line(),
-                        evidence.provider
-                    ),
-                    Some(index),
-                );
-            }
-        };
-        let body = if op.request_body.is_some() {
-            match serde_json::from_slice::<Value>(&call.exchange.body) {
-                Ok(body) => Some(body),
-                Err(e) => {
-                    return failed(
-                        format!(
-                            "{} ({}) at {at}: the body is not JSON: {e}",
-                            call.line(),
-                            op.id
-                        ),
-                        Some(index),
-                    );
-                }
-            }
-        } else {
-            None
-        };
-        let key_placed = match auth.placement {
-            AuthPlacement::Header => call
-                .exchange
-                .header(&auth.name.to_ascii_lowercase())
-                .is_some_and(|value| {
-                    auth.accepted_prefixes
-                        .iter()
-                        .any(|prefix| value == format!("{prefix}{}", evidence.key))
-                }),
-            AuthPlacement::Body => {
-                body.as_ref()
-                    .and_then(|b| b.get(&auth.name))
-                    .and_then(Value::as_str)
-                    == Some(evidence.key)
-            }
-        };
-        if !key_placed {
-            let prefixes: Vec<String> = auth
-                .accepted_prefixes
-                .iter()
-                .map(|p| format!("{p:?}"))
-                .collect();
-            let place = match auth.placement {
-                AuthPlacement::Header => format!(
-                    "the {} header, after one of the prefixes {}",
-                    auth.name,
-                    prefixes.join(", ")
-                ),
-                AuthPlacement::Body => format!("the body's top-level {:?} field", auth.name),
-            };
-            return failed(
-                format!(
-                    "{} ({}) at {at}: the key given in {} is not in {place}",
-                    call.line(),
-                    op.id,
-                    super::command::key_env(evidence.provider)
-                ),
-                Some(index),
-            );
-        }
-        for parameter in &op.parameters {
-            let present = match parameter.location.as_str() {
-                "query" => call.exchange.query.as_deref().is_some_and(|query| {
-                    query.split('&').any(|pair| {
-                        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                        name == parameter.name && !value.is_empty()
-                    })
-                }),
-                _ => true,
-            };
-            if parameter.required && !present {
-                return failed(
-                    format!(
-                        "{} ({}) at {at}: the required {} parameter {:?} is missing",
-                        call.line(),
-                        op.id,
-                        parameter.location,
-                        parameter.name
-                    ),
-                    Some(index),
-                );
-            }
-        }
-        if let Some(body) = &body {
-            // What the provider accepts (the accepting reading): an SDK's explicit nulls are no
-            // fault of the client when the provider reads them as absent.
-            let schema = match spec.request_schema_as(&op.id, img2img_specs::Reading::Accepting) {
-                Some(Ok(schema)) => schema,
-                Some(Err(e)) => {
-                    return failed(
-                        format!("{}: the request schema does not compile: {e}", op.id),
-                        None,
-                    );
-                }
-                None => continue,
-            };
-            if let Err(violations) = schema.validate(body) {
-                return failed(
-                    format!(
-                        "{} ({}) at {at}: invalid request: {violations}",
-                        call.line(),
-                        op.id
-                    ),
-                    Some(index),
-                );
-            }
-        }
-    }
-    Judgement::Passed
-}
-
-fn create_not_repeated(evidence: &Evidence<'_>) -> Judgement {
-    let creates = || {
-        evidence
-            .calls
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.kind == CallKind::Create)
-    };
-    let Some((_, accepted)) = creates().find(|(_, c)| c.accepted_create()) else {
-        return Judgement::Passed;
-    };
-    let lost = if accepted.exchange.answer().is_none() {
-        " (its answer was lost: the connection dropped after the job was made)"
-    } else {
-        ""
-    };
-    match creates().find(|(_, c)| c.received() > accepted.received()) {
-        Some((index, again)) => failed(
-            format!(
-                "a second create at {} after the create at {} was accepted and billed as job {}{lost}: the job was paid for twice",
-                secs(again.received()),
-                secs(accepted.received()),
-                accepted.job.as_deref().unwrap_or("?"),
-            ),
-            Some(index),
+/// How the command ended, in words (`exited 1`, `was still running at the time limit`).
+fn ending(command: &CommandOutcome) -> String {
+    match (command.exit_code, command.timed_out) {
+        (_, true) => format!(
+            "was still running at the time limit ({})",
+            secs(command.duration)
         ),
-        None => Judgement::Passed,
+        (Some(code), false) => format!("exited {code} after {}", secs(command.duration)),
+        (None, false) => format!("was ended by a signal after {}", secs(command.duration)),
     }
 }
 
-/// The shortest wait `previous`'s answer allows before the next request of its sequence, and why.
-fn required_wait(previous: &Call, floor: Duration) -> (Duration, String) {
-    let mut wait = (floor, format!("the floor of {}", secs(floor)));
-    if let Some(retry_after) = previous.retry_after {
-        let asked = retry_after.saturating_sub(ASKED_WAIT_SLACK);
-        if asked > wait.0 {
-            wait = (
-                asked,
-                format!("the answer's Retry-After of {}", secs(retry_after)),
-            );
-        }
-    }
-    if let Some(eta) = previous.eta {
-        let half = (eta.min(ETA_WAIT_CAP) / 2).saturating_sub(ASKED_WAIT_SLACK);
-        if half > wait.0 {
-            wait = (
-                half,
-                format!(
-                    "half the answer's eta of {} (at most {})",
-                    secs(eta),
-                    secs(ETA_WAIT_CAP / 2)
-                ),
-            );
-        }
-    }
-    wait
-}
-
-fn poll_pacing(evidence: &Evidence<'_>) -> Judgement {
-    let floor = evidence.bounds.poll_floor;
-    let mut sequences: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (index, call) in evidence.calls.iter().enumerate() {
-        match (call.kind, &call.job) {
-            // Create attempts are one sequence; an accepted create also starts its job's polls.
-            (CallKind::Create, job) => {
-                sequences.entry(String::new()).or_default().push(index);
-                if let Some(job) = job {
-                    sequences.entry(job.clone()).or_default().push(index);
-                }
+/// Where the job can succeed: the command exited 0 by itself, having read the finished job and
+/// downloaded every image it listed (inline images count as delivered).
+fn job_completed(evidence: &Evidence<'_>) -> Judgement {
+    let command = evidence.command;
+    let judges = evidence.judges;
+    let finished = judges.saw_finished_job();
+    if command.timed_out || command.exit_code != Some(0) {
+        let job = match (judges.last_received(), finished) {
+            (None, _) => "before sending any request".to_owned(),
+            (Some(_), true) => "although the job succeeded".to_owned(),
+            (Some(_), false) => {
+                format!("without reading a finished job; {}", last_request(evidence))
             }
-            (CallKind::Result, Some(job)) => sequences.entry(job.clone()).or_default().push(index),
-            _ => {}
-        }
+        };
+        return failed(format!("{} {job}", ending(command)));
     }
-    for (job, indices) in &sequences {
-        for pair in indices.windows(2) {
-            let (previous, next) = (&evidence.calls[pair[0]], &evidence.calls[pair[1]]);
-            // A create followed by its job's first poll needs no floor, only what its answer asked.
-            let floor = if previous.kind == CallKind::Create && next.kind == CallKind::Result {
-                Duration::ZERO
-            } else {
-                floor
-            };
-            let (wait, why) = required_wait(previous, floor);
-            let gap = next.received().saturating_sub(previous.finished());
-            if gap < wait {
-                let what = match (next.kind, job.is_empty()) {
-                    (CallKind::Create, _) => "a create attempt".to_owned(),
-                    _ => format!("a poll of job {job}"),
-                };
-                let status = previous
-                    .http_status()
-                    .map_or_else(|| "no answer".to_owned(), |s| format!("HTTP {s}"));
-                return failed(
-                    format!(
-                        "{what} at {} came {} after the previous answer ({status} at {}); it must wait {why}",
-                        secs(next.received()),
-                        secs(gap),
-                        secs(previous.finished()),
-                    ),
-                    Some(pair[1]),
-                );
-            }
-        }
+    if !finished {
+        let sent = match judges.last_received() {
+            None => "it sent no request".to_owned(),
+            Some(_) => last_request(evidence),
+        };
+        return failed(format!(
+            "exited 0 but never read a finished job ({sent}): it did not complete the job"
+        ));
     }
-    Judgement::Passed
+    breach(judges.not_downloaded().as_ref())
 }
 
-fn stops_at_terminal(evidence: &Evidence<'_>) -> Judgement {
-    let mut ended: BTreeMap<&str, (Duration, &str)> = BTreeMap::new();
-    for call in evidence.calls {
-        if let (Some(job), Some(_), Some(status)) = (&call.job, call.terminal, &call.status) {
-            ended
-                .entry(job.as_str())
-                .or_insert((call.finished(), status.as_str()));
+/// `n` with a comma between thousands (`5,001`).
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
         }
+        out.push(digit);
     }
-    for (index, call) in evidence.calls.iter().enumerate() {
-        if call.kind != CallKind::Result {
-            continue;
-        }
-        let Some(job) = &call.job else { continue };
-        if let Some((at, status)) = ended.get(job.as_str())
-            && call.received() > *at
-        {
-            return failed(
-                format!(
-                    "a poll of job {job} at {} after an answer at {} gave its terminal status {status:?}",
-                    secs(call.received()),
-                    secs(*at)
-                ),
-                Some(index),
-            );
-        }
-    }
-    Judgement::Passed
+    out
 }
 
 fn last_request(evidence: &Evidence<'_>) -> String {
-    evidence.calls.last().map_or_else(
+    evidence.judges.last_received().map_or_else(
         || "it sent no request".to_owned(),
-        |c| format!("its last request came at {}", secs(c.received())),
+        |at| format!("its last request came at {}", secs(at)),
     )
 }
 
@@ -467,39 +288,27 @@ fn gives_up(evidence: &Evidence<'_>) -> Judgement {
     let command = evidence.command;
     let bound = evidence.bounds.give_up_within;
     if command.timed_out || (command.exit_code.is_none() && command.duration > bound) {
-        return failed(
-            format!(
-                "still waiting when it was stopped after {} (the bound is {}); {}",
-                secs(command.duration),
-                secs(bound),
-                last_request(evidence)
-            ),
-            None,
-        );
+        return failed(format!(
+            "still waiting when it was stopped after {} (the bound is {}); {}",
+            secs(command.duration),
+            secs(bound),
+            last_request(evidence)
+        ));
     }
     match command.exit_code {
-        Some(0) => failed(
-            format!(
-                "exited 0 after {} although the job never finished",
-                secs(command.duration)
-            ),
-            None,
-        ),
-        _ if command.duration > bound => failed(
-            format!(
-                "gave up after {}; the bound is {}",
-                secs(command.duration),
-                secs(bound)
-            ),
-            None,
-        ),
-        None => failed(
-            format!(
-                "ended by a signal after {}, not by giving up",
-                secs(command.duration)
-            ),
-            None,
-        ),
+        Some(0) => failed(format!(
+            "exited 0 after {} although the job never finished",
+            secs(command.duration)
+        )),
+        _ if command.duration > bound => failed(format!(
+            "gave up after {}; the bound is {}",
+            secs(command.duration),
+            secs(bound)
+        )),
+        None => failed(format!(
+            "ended by a signal after {}, not by giving up",
+            secs(command.duration)
+        )),
         Some(_) => Judgement::Passed,
     }
 }
@@ -507,166 +316,122 @@ fn gives_up(evidence: &Evidence<'_>) -> Judgement {
 fn failure_surfaced(evidence: &Evidence<'_>) -> Judgement {
     let command = evidence.command;
     let Some(reason) = evidence.expect.reason.as_deref() else {
-        return failed("the scenario names no reason to look for".into(), None);
+        return failed("the scenario names no reason to look for".into());
     };
-    let failed_job = evidence
-        .calls
-        .iter()
-        .any(|c| c.terminal == Some(Terminal::Failed));
+    let failed_job = evidence.judges.saw_failed_job();
     let printed = command.output.iter().any(|line| line.contains(reason));
     match (command.failed_by_itself(), printed) {
         (true, true) => Judgement::Passed,
-        _ if command.timed_out => failed(
-            format!(
-                "still running when the time limit ended, {}",
-                if failed_job {
-                    "after the provider had reported the failure"
-                } else {
-                    "and it never read the failed status"
-                }
-            ),
-            None,
-        ),
-        (false, _) => failed(
-            format!(
-                "exited {} although the job failed{}",
-                command
-                    .exit_code
-                    .map_or_else(|| "by a signal".to_owned(), |c| c.to_string()),
-                if printed {
-                    ""
-                } else {
-                    ", and never printed the provider's reason"
-                }
-            ),
-            None,
-        ),
-        (true, false) => failed(
-            format!(
-                "exited {} but never printed the provider's reason {reason:?}",
-                command.exit_code.unwrap_or_default()
-            ),
-            None,
-        ),
+        _ if command.timed_out => failed(format!(
+            "still running when the time limit ended, {}",
+            if failed_job {
+                "after the provider had reported the failure"
+            } else {
+                "and it never read the failed status"
+            }
+        )),
+        (false, _) => failed(format!(
+            "exited {} although the job failed{}",
+            command
+                .exit_code
+                .map_or_else(|| "by a signal".to_owned(), |c| c.to_string()),
+            if printed {
+                ""
+            } else {
+                ", and never printed the provider's reason"
+            }
+        )),
+        (true, false) => failed(format!(
+            "exited {} but never printed the provider's reason {reason:?}",
+            command.exit_code.unwrap_or_default()
+        )),
     }
 }
 
-fn downloads_in_time(evidence: &Evidence<'_>) -> Judgement {
-    let Some((_, finished)) = evidence
-        .calls
-        .iter()
-        .enumerate()
-        .find(|(_, c)| c.terminal == Some(Terminal::Succeeded))
-    else {
-        return failed(
-            "the client never received a finished job, so it downloaded no image".into(),
-            None,
-        );
+/// Fails a run stopped at the cap, with what it sent and what the job needed at most: one create
+/// attempt and one poll per floor over the time it ran (each sequence paced at the floor), and
+/// its images.
+fn within_request_cap(evidence: &Evidence<'_>) -> Judgement {
+    let Some(capped) = evidence.capped else {
+        return Judgement::Passed;
     };
-    for url in &finished.outputs {
-        let Some(path) = url_path(url) else {
-            continue; // inline data: nothing to download
-        };
-        let downloads: Vec<(usize, &Call)> = evidence
-            .calls
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| {
-                c.kind == CallKind::Download
-                    && match &c.exchange.query {
-                        Some(q) => format!("{}?{q}", c.exchange.path) == path,
-                        None => c.exchange.path == path,
-                    }
-            })
-            .collect();
-        if downloads.iter().any(|(_, c)| c.http_status() == Some(200)) {
-            continue;
-        }
-        return match downloads.first() {
-            Some((index, late)) => failed(
-                format!(
-                    "{} at {}, {} after the answer listing it, was answered HTTP {}: the URL had expired",
-                    late.line(),
-                    secs(late.received()),
-                    secs(late.received().saturating_sub(finished.finished())),
-                    late.http_status()
-                        .map_or_else(|| "nothing".to_owned(), |s| s.to_string()),
-                ),
-                Some(*index),
-            ),
-            None => failed(
-                format!(
-                    "the image {path} of the job finished at {} was never downloaded",
-                    secs(finished.finished())
-                ),
-                None,
-            ),
-        };
-    }
-    Judgement::Passed
+    let floor = evidence.bounds.poll_floor.max(Duration::from_millis(1));
+    let per_sequence = (capped.after.as_nanos() / floor.as_nanos()) as u64 + 1;
+    let images = evidence.judges.images() as u64;
+    let needed = 2 * per_sequence + images;
+    failed(format!(
+        "sent {} requests in {:.1} s; the job needed at most {} (a create attempt and a poll every {} for that long{}); the run was stopped at --max-requests {}",
+        thousands(capped.requests),
+        capped.after.as_secs_f64(),
+        thousands(needed),
+        secs(floor),
+        match images {
+            0 => String::new(),
+            1 => ", and its image".to_owned(),
+            n => format!(", and its {n} images"),
+        },
+        thousands(evidence.bounds.max_requests),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
-    use img2img_emulator::{Exchange, Outcome};
-
     use super::*;
 
-    fn answer_with(eta: Option<Duration>, retry_after: Option<Duration>) -> Call {
-        Call {
-            exchange: Exchange {
-                seq: 0,
-                received: Duration::ZERO,
-                finished: Duration::ZERO,
-                provider: None,
-                operation: None,
-                method: "POST".to_owned(),
-                path: "/".to_owned(),
-                query: None,
-                headers: Vec::new(),
-                body: Default::default(),
-                outcome: Outcome::Dropped { unsent: None },
-            },
-            kind: CallKind::Create,
-            operation: None,
-            job: None,
-            status: None,
-            terminal: None,
-            eta,
-            retry_after,
-            outputs: Vec::new(),
+    #[test]
+    fn thousands_are_separated() {
+        for (n, shown) in [
+            (0, "0"),
+            (999, "999"),
+            (5_001, "5,001"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(thousands(n), shown);
         }
     }
 
     #[test]
-    fn an_eta_of_a_few_milliseconds_asks_for_no_wait() {
-        let call = answer_with(Some(Duration::from_millis(7)), None);
-        assert_eq!(required_wait(&call, Duration::ZERO).0, Duration::ZERO);
-    }
-
-    #[test]
-    fn an_eta_asks_for_half_of_it_less_the_slack_and_at_most_half_the_cap() {
-        let call = answer_with(Some(Duration::from_secs(1)), None);
-        assert_eq!(
-            required_wait(&call, Duration::ZERO).0,
-            Duration::from_millis(450)
+    fn a_capped_run_fails_with_what_it_sent_and_what_the_job_needed() {
+        let judges = Judges::new(Duration::from_millis(250));
+        let command = CommandOutcome {
+            exit_code: None,
+            timed_out: false,
+            stopped: true,
+            duration: Duration::from_millis(2150),
+            output: Vec::new(),
+            spawn_error: None,
+        };
+        let evidence = Evidence {
+            judges: &judges,
+            command: &command,
+            expect: &Expect::default(),
+            bounds: &Bounds::default(),
+            capped: Some(Capped {
+                requests: 5_001,
+                after: Duration::from_millis(2100),
+            }),
+        };
+        let Judgement::Failed(failure) = judge(ClientCheckId::WithinRequestCap, &evidence) else {
+            panic!("a capped run fails");
+        };
+        assert!(
+            failure
+                .message
+                .starts_with("sent 5,001 requests in 2.1 s; the job needed at most 18 "),
+            "{}",
+            failure.message
         );
-        let call = answer_with(Some(Duration::from_secs(60)), None);
+        assert!(matches!(
+            judge(ClientCheckId::GivesUp, &evidence),
+            Judgement::NotJudged(_)
+        ));
+        let evidence = Evidence {
+            capped: None,
+            ..evidence
+        };
         assert_eq!(
-            required_wait(&call, Duration::ZERO).0,
-            ETA_WAIT_CAP / 2 - ASKED_WAIT_SLACK
+            judge(ClientCheckId::WithinRequestCap, &evidence),
+            Judgement::Passed
         );
-    }
-
-    #[test]
-    fn retry_after_asks_for_itself_less_the_slack_and_the_floor_stays() {
-        let call = answer_with(None, Some(Duration::from_secs(1)));
-        let (wait, why) = required_wait(&call, Duration::from_millis(250));
-        assert_eq!(wait, Duration::from_millis(950));
-        assert!(why.contains("Retry-After"), "{why}");
-        let call = answer_with(Some(Duration::from_millis(100)), None);
-        let (wait, why) = required_wait(&call, Duration::from_millis(250));
-        assert_eq!(wait, Duration::from_millis(250));
-        assert!(why.contains("floor"), "{why}");
     }
 }

@@ -9,7 +9,7 @@ use clap::Args;
 use img2img_report::results::Status;
 use img2img_specs::Provider;
 
-use super::checks::Bounds;
+use super::checks::{Bounds, ClientCheckId};
 use super::grade::{GradeEvent, GradeOptions, grade};
 use super::scenario;
 
@@ -41,6 +41,9 @@ pub struct ClientArgs {
     /// The shortest wait allowed between two polls of a job, or two create attempts, in ms.
     #[arg(long, value_name = "MS", default_value_t = 250)]
     pub poll_floor_ms: u64,
+    /// A run whose client sends more requests than this is stopped and fails `within_request_cap`.
+    #[arg(long, value_name = "N", default_value_t = 5_000)]
+    pub max_requests: u64,
     /// Lines of each run's output kept in the results.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub tail: usize,
@@ -119,27 +122,36 @@ fn run_inner(args: ClientArgs) -> Result<ExitCode, String> {
         bounds: Bounds {
             poll_floor: Duration::from_millis(args.poll_floor_ms),
             give_up_within: Duration::from_secs(args.give_up_within),
+            max_requests: args.max_requests,
         },
         tail_lines: args.tail,
         work_root: out.join("work"),
+        exchanges_dir: out.join("exchanges"),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     eprintln!(
-        "grading {} against the {} emulator: {} scenario(s)",
+        "grading {} against the {} emulator: {} scenario(s) at once",
         options.client,
         options.provider,
         options.scenarios.len()
     );
     let graded = runtime
         .block_on(grade(&options, |event| match event {
-            GradeEvent::Started { scenario } => {
-                eprintln!("  {:<16} {}", scenario.name, scenario.description)
-            }
-            GradeEvent::Finished { run, results } => {
+            GradeEvent::Started { .. } => {}
+            GradeEvent::Finished {
+                scenario,
+                run,
+                results,
+            } => {
+                eprintln!("  {:<16} {}", scenario.name, scenario.description);
+                let capped = results.iter().any(|r| {
+                    r.check == ClientCheckId::WithinRequestCap.id() && r.status == Status::Failed
+                });
                 let exit = match (run.exit_code, run.timed_out) {
+                    _ if capped => "stopped at the request cap".to_owned(),
                     (_, true) => "killed at the time limit".to_owned(),
                     (Some(code), _) => format!("exit {code}"),
                     (None, _) => "ended by a signal".to_owned(),
@@ -168,14 +180,11 @@ fn run_inner(args: ClientArgs) -> Result<ExitCode, String> {
         }))
         .map_err(|e| e.to_string())?;
     let files = crate::output::write_all(&graded.results, &out)?;
-    let dir = out.join("exchanges");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for (scenario, lines) in &graded.exchanges {
-        let path = dir.join(format!("{scenario}.jsonl"));
-        let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
-    eprintln!("wrote {} and {}/*.jsonl", files.join(", "), dir.display());
+    eprintln!(
+        "wrote {} and {}/*.jsonl",
+        files.join(", "),
+        options.exchanges_dir.display()
+    );
     let results = &graded.results;
     let (passed, failed) = (results.count(Status::Passed), results.count(Status::Failed));
     println!("client grading: {passed} passed, {failed} failed");

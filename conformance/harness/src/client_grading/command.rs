@@ -13,7 +13,7 @@ use tokio::process::Command;
 
 /// The variable holding the emulator's base URL, whatever the provider.
 pub const BASE_URL_ENV: &str = "IMG2IMG_BASE_URL";
-/// The variable holding the provider's id (`gptproto`, `novita`, `modelslab`).
+/// The variable holding the provider's id (`specs/<id>.yaml`).
 pub const PROVIDER_ENV: &str = "IMG2IMG_PROVIDER";
 /// The variable holding a fresh, empty directory for the run's files.
 pub const WORK_DIR_ENV: &str = "IMG2IMG_WORK_DIR";
@@ -21,8 +21,8 @@ pub const WORK_DIR_ENV: &str = "IMG2IMG_WORK_DIR";
 /// Most output kept for the checks that read it (the tail is cut from it).
 const KEPT_OUTPUT: usize = 4 * 1024 * 1024;
 
-/// The per-provider variable holding the base URL: `NOVITA_BASE_URL`, `GPTPROTO_BASE_URL`,
-/// `MODELSLAB_BASE_URL` (the provider's `x-provider.id` in upper case).
+/// The per-provider variable holding the base URL: the provider's `x-provider.id` in upper case,
+/// then `_BASE_URL` (`NOVITA_BASE_URL`).
 pub fn provider_base_url_env(provider: Provider) -> String {
     format!(
         "{}_BASE_URL",
@@ -61,6 +61,8 @@ pub struct CommandOutcome {
     pub exit_code: Option<i32>,
     /// Whether the time limit ended it.
     pub timed_out: bool,
+    /// Whether the grader stopped it before that (its client sent more than `--max-requests`).
+    pub stopped: bool,
     /// How long it ran.
     pub duration: Duration,
     /// Everything it printed (stdout and stderr, lines in the order read; at most 4 MiB).
@@ -72,7 +74,7 @@ pub struct CommandOutcome {
 impl CommandOutcome {
     /// Whether it ended by itself with a non-zero exit code.
     pub fn failed_by_itself(&self) -> bool {
-        !self.timed_out && self.exit_code.is_some_and(|c| c != 0)
+        !self.timed_out && !self.stopped && self.exit_code.is_some_and(|c| c != 0)
     }
 
     /// The last `lines` lines of output.
@@ -89,8 +91,12 @@ pub fn expand(arg: &str, invocation: &Invocation) -> String {
         .replace("{provider}", invocation.provider.id())
 }
 
-/// Runs `command` (program and arguments) once, as `invocation` says.
-pub async fn run(command: &[String], invocation: &Invocation) -> CommandOutcome {
+/// Runs `command` (program and arguments) once, as `invocation` says; `stop` ends it early.
+pub async fn run(
+    command: &[String],
+    invocation: &Invocation,
+    stop: impl std::future::Future<Output = ()>,
+) -> CommandOutcome {
     let started = Instant::now();
     let Some((program, args)) = command.split_first() else {
         return not_started(started, "no command given".into());
@@ -134,16 +140,19 @@ pub async fn run(command: &[String], invocation: &Invocation) -> CommandOutcome 
             .take()
             .map(|s| read_lines(s, Arc::clone(&output))),
     ];
-    let (exit_code, timed_out) =
-        match tokio::time::timeout(invocation.time_limit, child.wait()).await {
-            Ok(Ok(status)) => (status.code(), false),
-            Ok(Err(_)) => (None, false),
-            Err(_) => {
-                let _ = child.start_kill();
-                let _ = child.wait().await;
-                (None, true)
-            }
-        };
+    let ended = tokio::select! {
+        ended = tokio::time::timeout(invocation.time_limit, child.wait()) => Some(ended),
+        () = stop => None,
+    };
+    let (exit_code, timed_out, stopped) = match ended {
+        Some(Ok(Ok(status))) => (status.code(), false, false),
+        Some(Ok(Err(_))) => (None, false, false),
+        Some(Err(_)) | None => {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+            (None, ended.is_some(), ended.is_none())
+        }
+    };
     let duration = started.elapsed();
     // Whatever the command left running in its process group goes with it.
     if let Some(group) = group {
@@ -156,6 +165,7 @@ pub async fn run(command: &[String], invocation: &Invocation) -> CommandOutcome 
     CommandOutcome {
         exit_code,
         timed_out,
+        stopped,
         duration,
         output: output.into(),
         spawn_error: None,
@@ -166,6 +176,7 @@ fn not_started(started: Instant, error: String) -> CommandOutcome {
     CommandOutcome {
         exit_code: None,
         timed_out: false,
+        stopped: false,
         duration: started.elapsed(),
         output: vec![error.clone()],
         spawn_error: Some(error),

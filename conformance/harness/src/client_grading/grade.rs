@@ -1,21 +1,22 @@
-//! One grading run: for each scenario, an emulator of the provider on a free loopback port with
-//! its journal on, the command run against it, and the checks that apply judged from the journal.
+//! One grading run: every scenario at once, each with an emulator of the provider on a free
+//! loopback port whose journal streams to a [recorder](super::record) (judging and writing
+//! `exchanges/<scenario>.jsonl` as the exchanges happen), the command run against it, and the
+//! checks that apply judged from what the recorder kept.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use img2img_emulator::{Emulator, Exchange, Outcome};
-use img2img_report::results::{
-    CheckResult, ClientRun, Failure, RecordedResponse, RunResults, Status, Target,
-};
+use img2img_emulator::Emulator;
+use img2img_report::results::{CheckResult, ClientRun, Failure, RunResults, Status, Target};
 use img2img_specs::Provider;
-use img2img_specs::extensions::AuthPlacement;
-use serde_json::{Value, json};
+use tokio::sync::Notify;
 
 use super::checks::{Bounds, ClientCheckId, Evidence, Judgement, judge};
 use super::command::{self, CommandOutcome, Invocation};
+use super::record::{Recorded, Recorder, WriteError};
 use super::scenario::{ClientScenario, JobOutcome, ScenarioError};
-use super::traffic::{self, Call};
 
 /// What a grading run needs.
 #[derive(Debug, Clone)]
@@ -24,19 +25,21 @@ pub struct GradeOptions {
     pub client: String,
     /// The provider whose emulator the command talks to.
     pub provider: Provider,
-    /// The scenarios, in order.
+    /// The scenarios, in order (their runs go at once).
     pub scenarios: Vec<ClientScenario>,
     /// The command and its arguments (`{base_url}`, `{work_dir}`, `{provider}` are replaced).
     pub command: Vec<String>,
     /// Each run is stopped after this long (a scenario whose job never ends stops sooner: at
     /// the give-up bound plus 2 s).
     pub time_limit: Duration,
-    /// What "fast", "soon" and "late" mean.
+    /// What "fast", "soon", "late" and "too many" mean.
     pub bounds: Bounds,
     /// Lines of output kept per run in the results.
     pub tail_lines: usize,
     /// Where each run's work directory goes (`<dir>/<scenario>`).
     pub work_root: PathBuf,
+    /// Where each run's exchanges are written as they happen (`<dir>/<scenario>.jsonl`).
+    pub exchanges_dir: PathBuf,
 }
 
 /// What happened while grading, as it happens.
@@ -49,6 +52,8 @@ pub enum GradeEvent<'a> {
     },
     /// A scenario's run was graded.
     Finished {
+        /// The scenario.
+        scenario: &'a ClientScenario,
         /// The run.
         run: &'a ClientRun,
         /// Its check results.
@@ -70,95 +75,72 @@ pub enum GradeError {
         /// The IO error.
         source: std::io::Error,
     },
+    /// A run's exchanges could not be written.
+    #[error(transparent)]
+    Exchanges(#[from] WriteError),
 }
 
-/// A graded run: the results, and each scenario's exchanges (redacted) for `exchanges/*.jsonl`.
+/// A graded run: the results, and the file of each scenario's exchanges.
 #[derive(Debug, Clone)]
 pub struct Graded {
     /// The results (`results.json`).
     pub results: RunResults,
-    /// Per scenario, one JSON line per exchange, keys redacted.
-    pub exchanges: Vec<(String, Vec<Value>)>,
+    /// Per scenario, in order, its `<scenario>.jsonl`: one JSON line per exchange, keys
+    /// redacted.
+    pub exchanges: Vec<PathBuf>,
 }
 
 /// A key nobody else knows, fresh for each run.
 fn fresh_key() -> String {
+    static RUNS: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    format!("sk-grade-{:x}{:x}", nanos, std::process::id())
+    format!(
+        "sk-grade-{:x}{:x}{:x}",
+        nanos,
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
-/// Grades `options.command` under every scenario of `options`.
+/// One scenario's run, graded.
+struct ScenarioRun {
+    run: ClientRun,
+    results: Vec<CheckResult>,
+    exchanges: PathBuf,
+}
+
+/// Grades `options.command` under every scenario of `options`, the runs going at once.
 pub async fn grade(
     options: &GradeOptions,
-    mut on_event: impl FnMut(GradeEvent<'_>),
+    on_event: impl FnMut(GradeEvent<'_>),
 ) -> Result<Graded, GradeError> {
     let started_at = now();
+    std::fs::create_dir_all(&options.exchanges_dir).map_err(|source| WriteError {
+        path: options.exchanges_dir.clone(),
+        source,
+    })?;
+    let on_event = Mutex::new(on_event);
+    let event = |event: GradeEvent<'_>| {
+        let mut on_event = on_event.lock().unwrap_or_else(|p| p.into_inner());
+        (*on_event)(event)
+    };
+    let runs = futures::future::join_all(
+        options
+            .scenarios
+            .iter()
+            .map(|scenario| run_scenario(options, scenario, &event)),
+    )
+    .await;
     let mut results = Vec::new();
-    let mut runs = Vec::new();
+    let mut client_runs = Vec::new();
     let mut exchanges = Vec::new();
-    for scenario in &options.scenarios {
-        on_event(GradeEvent::Started { scenario });
-        let key = fresh_key();
-        let config = scenario.config(&key)?;
-        let emulator = Emulator::start(&[options.provider], config)
-            .await
-            .map_err(|source| GradeError::Emulator {
-                provider: options.provider,
-                source,
-            })?;
-        let journal = emulator
-            .journal()
-            .expect("ClientScenario::config turns the journal on");
-        let time_limit = match scenario.expect.job {
-            JobOutcome::NeverEnds => options
-                .time_limit
-                .min(options.bounds.give_up_within + Duration::from_secs(2)),
-            _ => options.time_limit,
-        };
-        let invocation = Invocation {
-            provider: options.provider,
-            base_url: emulator.base_url(),
-            key: key.clone(),
-            work_dir: command::work_dir(&options.work_root, &scenario.name),
-            time_limit,
-        };
-        let clock = Instant::now();
-        let outcome = command::run(&options.command, &invocation).await;
-        emulator.shutdown().await;
-        let journaled = journal.exchanges();
-        let calls = traffic::read(options.provider, &journaled);
-        let scenario_results: Vec<CheckResult> = ClientCheckId::ALL
-            .into_iter()
-            .filter(|check| check.applies(&scenario.expect))
-            .map(|check| {
-                let evidence = Evidence {
-                    provider: options.provider,
-                    calls: &calls,
-                    command: &outcome,
-                    expect: &scenario.expect,
-                    key: &key,
-                    bounds: &options.bounds,
-                };
-                let judgement = judge(check, &evidence);
-                to_result(options, scenario, check, judgement, &calls, &key, clock)
-            })
-            .collect();
-        let run = client_run(options, scenario, &invocation, &outcome, &key, calls.len());
-        on_event(GradeEvent::Finished {
-            run: &run,
-            results: &scenario_results,
-        });
-        exchanges.push((
-            scenario.name.clone(),
-            journaled
-                .iter()
-                .map(|e| exchange_line(options.provider, e, &key))
-                .collect(),
-        ));
-        results.extend(scenario_results);
-        runs.push(run);
+    for run in runs {
+        let run = run?;
+        results.extend(run.results);
+        client_runs.push(run.run);
+        exchanges.push(run.exchanges);
     }
     Ok(Graded {
         results: RunResults {
@@ -168,9 +150,100 @@ pub async fn grade(
             seed: 0,
             cases_per_check: 1,
             results,
-            client_runs: runs,
+            client_runs,
         },
         exchanges,
+    })
+}
+
+async fn run_scenario(
+    options: &GradeOptions,
+    scenario: &ClientScenario,
+    event: &impl Fn(GradeEvent<'_>),
+) -> Result<ScenarioRun, GradeError> {
+    event(GradeEvent::Started { scenario });
+    let key = fresh_key();
+    let config = scenario.config(&key)?;
+    let emulator = Emulator::start(&[options.provider], config)
+        .await
+        .map_err(|source| GradeError::Emulator {
+            provider: options.provider,
+            source,
+        })?;
+    let journal = emulator
+        .journal()
+        .expect("ClientScenario::config turns the journal on");
+    let time_limit = match scenario.expect.job {
+        JobOutcome::NeverEnds => options
+            .time_limit
+            .min(options.bounds.give_up_within + Duration::from_secs(2)),
+        _ => options.time_limit,
+    };
+    let invocation = Invocation {
+        provider: options.provider,
+        base_url: emulator.base_url(),
+        key: key.clone(),
+        work_dir: command::work_dir(&options.work_root, &scenario.name),
+        time_limit,
+    };
+    let stop = Arc::new(Notify::new());
+    let path = options
+        .exchanges_dir
+        .join(format!("{}.jsonl", scenario.name));
+    let recorder = Recorder::create(
+        options.provider,
+        &key,
+        journal.secrets(),
+        &path,
+        &options.bounds,
+        Arc::clone(&stop),
+    )
+    .map(|r| Arc::new(Mutex::new(r)));
+    let recorder = match recorder {
+        Ok(recorder) => recorder,
+        Err(e) => {
+            emulator.shutdown().await;
+            return Err(e.into());
+        }
+    };
+    let sink = Arc::clone(&recorder);
+    journal.stream_to(move |exchange| {
+        sink.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take(exchange)
+    });
+    let clock = Instant::now();
+    let outcome = command::run(&options.command, &invocation, stop.notified()).await;
+    emulator.shutdown().await;
+    let recorded = recorder
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .finish()?;
+    let evidence = Evidence {
+        judges: &recorded.judges,
+        command: &outcome,
+        expect: &scenario.expect,
+        bounds: &options.bounds,
+        capped: recorded.capped,
+    };
+    let results: Vec<CheckResult> = ClientCheckId::ALL
+        .into_iter()
+        .filter(|check| check.applies(&scenario.expect))
+        .map(|check| {
+            let judgement = judge(check, &evidence);
+            to_result(options, scenario, check, judgement, &recorded, &key, clock)
+        })
+        .collect();
+    let run = client_run(options, scenario, &invocation, &outcome, &key, &recorded);
+    event(GradeEvent::Finished {
+        scenario,
+        run: &run,
+        results: &results,
+    });
+    Ok(ScenarioRun {
+        run,
+        results,
+        exchanges: recorded.path,
     })
 }
 
@@ -178,70 +251,14 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// `text` with every occurrence of `key` replaced by `[redacted]`.
+/// `text` with every occurrence of `key` replaced by `[redacted]` (the command's output and
+/// arguments, and messages quoting what it sent).
 pub fn redact(text: &str, key: &str) -> String {
     if key.is_empty() {
         text.to_owned()
     } else {
-        text.replace(key, "[redacted]")
+        text.replace(key, img2img_emulator::REDACTED)
     }
-}
-
-/// Longest string kept whole in a recorded body (base64 images are cut).
-const LONG_STRING: usize = 256;
-
-fn redact_value(value: Value, key: &str) -> Value {
-    match value {
-        Value::String(s) => {
-            // Redacted before it is cut, so no part of a key survives the cut.
-            let s = redact(&s, key);
-            let length = s.chars().count();
-            if length > LONG_STRING {
-                let head: String = s.chars().take(48).collect();
-                Value::String(format!("{head}… ({length} characters)"))
-            } else {
-                Value::String(s)
-            }
-        }
-        Value::Array(items) => {
-            Value::Array(items.into_iter().map(|v| redact_value(v, key)).collect())
-        }
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, redact_value(v, key)))
-                .collect(),
-        ),
-        other => other,
-    }
-}
-
-/// A body as JSON if it parses, else its text (cut to 2 KiB); keys redacted.
-fn body_value(bytes: &[u8], key: &str) -> Value {
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(value) => redact_value(value, key),
-        Err(_) => Value::String(redact(
-            &String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]),
-            key,
-        )),
-    }
-}
-
-fn recorded(exchange: &Exchange, key: &str) -> Option<RecordedResponse> {
-    let answer = exchange.produced()?;
-    Some(RecordedResponse {
-        status: answer.status,
-        content_type: answer.header("content-type").map(str::to_owned),
-        body: match &answer.body {
-            Some(bytes)
-                if answer
-                    .header("content-type")
-                    .is_some_and(|t| !t.starts_with("image/")) =>
-            {
-                body_value(bytes, key)
-            }
-            _ => json!(format!("<{} bytes>", answer.length)),
-        },
-    })
 }
 
 fn to_result(
@@ -249,26 +266,21 @@ fn to_result(
     scenario: &ClientScenario,
     check: ClientCheckId,
     judgement: Judgement,
-    calls: &[Call],
+    recorded: &Recorded,
     key: &str,
     clock: Instant,
 ) -> CheckResult {
     let (status, detail, failure) = match judgement {
         Judgement::Passed => (Status::Passed, None, None),
-        Judgement::Failed { message, call } => {
-            let message = redact(&message, key);
-            let call = call.and_then(|i| calls.get(i));
+        Judgement::NotJudged(why) => (Status::Skipped, Some(why), None),
+        Judgement::Failed(failed) => {
+            let message = redact(&failed.message, key);
+            let shown = failed.shown.unwrap_or_default();
             let failure = Failure {
                 message: message.clone(),
-                operation: call.map(|c| {
-                    c.operation
-                        .as_ref()
-                        .map_or_else(|| c.line(), |op| op.id.clone())
-                }),
-                request: call
-                    .filter(|c| !c.exchange.body.is_empty())
-                    .map(|c| body_value(&c.exchange.body, key)),
-                response: call.and_then(|c| recorded(&c.exchange, key)),
+                operation: (!shown.operation.is_empty()).then(|| redact(&shown.operation, key)),
+                request: shown.request,
+                response: shown.response,
             };
             (Status::Failed, Some(message), Some(failure))
         }
@@ -280,7 +292,7 @@ fn to_result(
         target: Target::Emulator,
         status,
         cases: 1,
-        requests: calls.len() as u32,
+        requests: requests(recorded),
         duration_ms: clock.elapsed().as_millis() as u64,
         detail,
         failure,
@@ -289,13 +301,17 @@ fn to_result(
     }
 }
 
+fn requests(recorded: &Recorded) -> u32 {
+    u32::try_from(recorded.judges.requests()).unwrap_or(u32::MAX)
+}
+
 fn client_run(
     options: &GradeOptions,
     scenario: &ClientScenario,
     invocation: &Invocation,
     outcome: &CommandOutcome,
     key: &str,
-    requests: usize,
+    recorded: &Recorded,
 ) -> ClientRun {
     ClientRun {
         client: options.client.clone(),
@@ -310,42 +326,11 @@ fn client_run(
         exit_code: outcome.exit_code,
         timed_out: outcome.timed_out,
         duration_ms: outcome.duration.as_millis() as u64,
-        requests: requests as u32,
+        requests: requests(recorded),
         output_tail: outcome
             .tail(options.tail_lines)
             .iter()
             .map(|line| redact(line, key))
             .collect(),
     }
-}
-
-/// One exchange as a JSON line of `exchanges/<scenario>.jsonl`: times in ms, the request (the key
-/// header dropped, body keys redacted) and what came back.
-fn exchange_line(provider: Provider, exchange: &Exchange, key: &str) -> Value {
-    let auth = &img2img_specs::Spec::embedded(provider).extensions().auth;
-    let headers: serde_json::Map<String, Value> = exchange
-        .headers
-        .iter()
-        .filter(|(name, _)| {
-            !(auth.placement == AuthPlacement::Header && name.eq_ignore_ascii_case(&auth.name))
-        })
-        .map(|(name, value)| (name.clone(), Value::String(redact(value, key))))
-        .collect();
-    let outcome = match &exchange.outcome {
-        Outcome::Answered(_) => "answered",
-        Outcome::Dropped { unsent: Some(_) } => "dropped after the operation ran",
-        Outcome::Dropped { unsent: None } => "dropped",
-    };
-    json!({
-        "seq": exchange.seq,
-        "received_ms": exchange.received.as_secs_f64() * 1000.0,
-        "finished_ms": exchange.finished.as_secs_f64() * 1000.0,
-        "method": exchange.method,
-        "path": exchange.path,
-        "query": exchange.query,
-        "headers": headers,
-        "body": (!exchange.body.is_empty()).then(|| body_value(&exchange.body, key)),
-        "outcome": outcome,
-        "response": recorded(exchange, key),
-    })
 }

@@ -43,7 +43,7 @@ pub fn summary(results: &RunResults) -> String {
             out.push_str(&format!(
                 "| {} | {} | {:.1} s | {} |",
                 run.scenario,
-                exit(run),
+                exit(results, run),
                 run.duration_ms as f64 / 1000.0,
                 run.requests
             ));
@@ -91,7 +91,7 @@ pub fn summary(results: &RunResults) -> String {
             out.push_str(&format!(
                 "\n`{}` ({}): {}\n\n```text\n{}\n```\n",
                 run.scenario,
-                exit(run),
+                exit(results, run),
                 run.description,
                 run.output_tail.join("\n")
             ));
@@ -100,8 +100,16 @@ pub fn summary(results: &RunResults) -> String {
     out
 }
 
-fn exit(run: &ClientRun) -> String {
+fn exit(results: &RunResults, run: &ClientRun) -> String {
+    let capped = results.results.iter().any(|r| {
+        r.check == ClientCheckId::WithinRequestCap.id()
+            && r.status == Status::Failed
+            && r.scenario.as_deref() == Some(run.scenario.as_str())
+            && r.client.as_deref() == Some(run.client.as_str())
+            && r.provider == run.provider
+    });
     match (run.exit_code, run.timed_out) {
+        _ if capped => "stopped at the request cap".to_owned(),
         (_, true) => "killed at the time limit".to_owned(),
         (Some(code), false) => code.to_string(),
         (None, false) => "signal".to_owned(),

@@ -42,6 +42,44 @@ fn dry_run_prints_the_plan_and_sends_nothing() {
     ] {
         assert!(plan.contains(needle), "the plan lacks {needle:?}:\n{plan}");
     }
+    // No price given: the cost is unknown, and the plan says how to give one.
+    assert!(plan.contains("pass --price novita=USD"), "{plan}");
+    assert!(!plan.contains("estimated cost"), "{plan}");
+}
+
+#[test]
+fn dry_run_prices_the_plan_with_price_flags() {
+    let output = conformance()
+        .args(["--target", "live", "--dry-run", "--provider", "novita"])
+        .args([
+            "--cases",
+            "3",
+            "--price",
+            "novita=0.5",
+            "--max-requests",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let plan = String::from_utf8_lossy(&output.stdout);
+    // 3 cases: positive, negative, lifecycle, agreement and the four judging checks send 3
+    // creates each, auth 2, seeds 3, three stateful checks 1 each: 32 creates of up to 2 images.
+    assert!(
+        plan.contains("cost: up to 32 creates × 2 image(s) × $0.5 = $32.00 (--price)"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("estimated cost: up to $32.00 (--max-requests 10 caps it at $10.00)"),
+        "{plan}"
+    );
+    for bad in ["novita", "novita=-1", "nobody=1"] {
+        let output = conformance()
+            .args(["--target", "live", "--dry-run", "--price", bad])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{bad}: {output:?}");
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Client grading (`conformance client`): our own `img2img` passes every check under every
 //! scenario; the example client (`examples/graded_client.rs`) passes them all when it behaves, and
-//! each of its misbehaviours fails exactly the check made for it; the README's three-line Python
+//! each of its misbehaviours fails exactly the check made for it; the docs' three-line Python
 //! script is graded with one command. Every run is a real subprocess against an in-process
 //! emulator on loopback, with short scenario bounds.
 
@@ -16,9 +16,10 @@ use img2img_harness::client_grading::{
 use img2img_report::results::{RunResults, Status};
 use img2img_specs::Provider;
 
-/// Grading runs real subprocesses that render images: one at a time, so they do not starve each
-/// other (or the other tests of this binary) of CPU on a small machine.
-pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// Grading runs real subprocesses that render images, every scenario at once: two gradings at a
+/// time (they mostly wait out the scenarios' latencies), so they do not starve each other (or the
+/// other tests of this binary) of CPU on a small machine.
+pub static GRADINGS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// The cargo target directory and profile directory this test binary was built into.
 fn profile_dir() -> PathBuf {
@@ -99,6 +100,7 @@ fn options_for(
     command: Vec<String>,
 ) -> GradeOptions {
     let names: Vec<String> = scenarios.iter().map(|s| s.to_string()).collect();
+    let dir = scratch(&format!("{client}-{provider}"));
     GradeOptions {
         client: client.into(),
         provider,
@@ -107,12 +109,13 @@ fn options_for(
         time_limit: Duration::from_secs(30),
         bounds: bounds(),
         tail_lines: 20,
-        work_root: scratch(&format!("{client}-{provider}")),
+        work_root: dir.join("work"),
+        exchanges_dir: dir.join("exchanges"),
     }
 }
 
 async fn graded(options: &GradeOptions) -> Graded {
-    let _turn = ONE_AT_A_TIME.lock().await;
+    let _turn = GRADINGS.acquire().await.expect("never closed");
     grade(options, |_| {}).await.unwrap()
 }
 
@@ -194,8 +197,9 @@ async fn img2img_under_every_scenario(provider: Provider) {
     let results = &graded.results;
     keep_for_report("img2img", provider, results);
     assert_eq!(results.client_runs.len(), builtin().len());
-    // Every scenario ran its four common checks, and each special one ran where it applies.
-    assert_eq!(results.results.len(), builtin().len() * 4 + 3);
+    // Every scenario ran its five common checks, and each special one ran where it applies
+    // (job_completed under the five where the job can succeed).
+    assert_eq!(results.results.len(), builtin().len() * 5 + 3 + 5);
     assert_all_pass(results);
     let runs: BTreeMap<&str, Option<i32>> = results
         .client_runs
@@ -256,13 +260,20 @@ async fn the_well_behaved_example_client_passes_every_check() {
     assert_all_pass(&graded(&options).await.results);
 }
 
-/// Each misbehaviour, the scenario that shows it, and the one check it must fail.
+/// Each misbehaviour, the scenario that shows it, and the check made for it; a misbehaviour that
+/// also keeps the job from completing fails `job_completed` beside it ([`ALSO_INCOMPLETE`]).
 const MISBEHAVIOURS: &[(&str, &str, &str, ClientCheckId)] = &[
     (
         "misplaced-key",
         "modelslab",
         "happy",
         ClientCheckId::RequestsValid,
+    ),
+    (
+        "skip-download",
+        "novita",
+        "happy",
+        ClientCheckId::JobCompleted,
     ),
     (
         "resend-create",
@@ -303,33 +314,57 @@ const MISBEHAVIOURS: &[(&str, &str, &str, ClientCheckId)] = &[
     ),
 ];
 
+/// Misbehaviours whose job cannot complete: a refused key, and images fetched after they expired.
+const ALSO_INCOMPLETE: &[&str] = &["misplaced-key", "download-late"];
+
 #[tokio::test(flavor = "multi_thread")]
 async fn each_misbehaviour_fails_its_check_and_only_it() {
-    // Every check is shown failing by at least one misbehaviour.
+    // Every check is shown failing by at least one misbehaviour (the request cap by the tight
+    // loop, below).
     for check in ClientCheckId::ALL {
         assert!(
-            MISBEHAVIOURS.iter().any(|(_, _, _, c)| *c == check),
+            check == ClientCheckId::WithinRequestCap
+                || MISBEHAVIOURS.iter().any(|(_, _, _, c)| *c == check),
             "{check} has no misbehaviour"
         );
     }
+    let options: Vec<GradeOptions> = MISBEHAVIOURS
+        .iter()
+        .map(|(misbehaviour, provider, scenario, _)| {
+            let mut command = example(Provider::named(provider), Some(misbehaviour));
+            if *scenario == "slow-queue" {
+                // Its job takes 5 s: a client giving up after 3 s would not complete it.
+                command.extend(["--deadline".into(), "8".into()]);
+            }
+            options_for(
+                &format!("graded_client-{misbehaviour}"),
+                Provider::named(provider),
+                &[scenario],
+                command,
+            )
+        })
+        .collect();
+    // The gradings go at once, as the scenarios of one grading do.
+    let graded = {
+        let _turn = GRADINGS.acquire().await.expect("never closed");
+        futures::future::join_all(options.iter().map(|o| grade(o, |_| {}))).await
+    };
     let mut report = Vec::new();
-    for (misbehaviour, provider, scenario, check) in MISBEHAVIOURS {
-        let options = options_for(
-            &format!("graded_client-{misbehaviour}"),
-            Provider::named(provider),
-            &[scenario],
-            example(Provider::named(provider), Some(misbehaviour)),
-        );
-        let results = graded(&options).await.results;
+    for ((misbehaviour, provider, scenario, check), graded) in MISBEHAVIOURS.iter().zip(graded) {
+        let results = graded.unwrap().results;
         let failed: Vec<&str> = results
             .results
             .iter()
             .filter(|r| r.status == Status::Failed)
             .map(|r| r.check.as_str())
             .collect();
-        if failed != [check.id()] {
+        let mut expected = vec![check.id()];
+        if ALSO_INCOMPLETE.contains(misbehaviour) {
+            expected.push(ClientCheckId::JobCompleted.id());
+        }
+        if failed != expected {
             report.push(format!(
-                "{misbehaviour} on {provider} under {scenario}: failed {failed:?}, expected [{check}]\n{:#?}\n{}",
+                "{misbehaviour} on {provider} under {scenario}: failed {failed:?}, expected {expected:?}\n{:#?}\n{}",
                 table(&results),
                 outputs(&results)
             ));
@@ -349,6 +384,57 @@ async fn each_misbehaviour_fails_its_check_and_only_it() {
     assert!(report.is_empty(), "{}", report.join("\n\n"));
 }
 
+/// A client that never pauses, creates again after every error and never gives up is stopped
+/// as soon as it passes the cap, failing `within_request_cap` with what it sent, in how long, and
+/// what the job needed; its exchanges were written as they happened, keys redacted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tight_loop_is_stopped_at_the_request_cap() {
+    let mut options = options_for(
+        "graded_client-tight-loop",
+        Provider::named("novita"),
+        &["stuck"],
+        example(Provider::named("novita"), Some("tight-loop")),
+    );
+    options.bounds.max_requests = 500;
+    // The cap, not the time limit, must end it, however slow the machine.
+    options.bounds.give_up_within = Duration::from_secs(60);
+    let graded = graded(&options).await;
+    let results = &graded.results;
+    let table = table(results);
+    let status = |check: ClientCheckId| table[&("stuck".to_owned(), check.id().to_owned())].clone();
+    let (cap, why) = status(ClientCheckId::WithinRequestCap);
+    assert_eq!(cap, Status::Failed, "{table:#?}\n{}", outputs(results));
+    assert!(
+        why.starts_with("sent 501 requests in ") && why.contains("; the job needed at most "),
+        "{why}"
+    );
+    assert_eq!(status(ClientCheckId::PollPacing).0, Status::Failed);
+    assert_eq!(status(ClientCheckId::RequestsValid).0, Status::Passed);
+    // Stopped at the cap, it never showed whether it would give up.
+    assert_eq!(status(ClientCheckId::GivesUp).0, Status::Skipped);
+    let run = &results.client_runs[0];
+    assert!(
+        run.exit_code.is_none() && !run.timed_out,
+        "stopped, not timed out: {run:?}"
+    );
+    assert!(
+        (501..1_000).contains(&run.requests),
+        "{} requests",
+        run.requests
+    );
+    let written = std::fs::read_to_string(&graded.exchanges[0]).unwrap();
+    assert_eq!(written.lines().count(), run.requests as usize);
+    assert!(!written.contains("sk-grade-"), "the key is redacted");
+    let first: serde_json::Value = serde_json::from_str(written.lines().next().unwrap()).unwrap();
+    assert_eq!(first["method"], "POST", "{first}");
+    assert!(
+        first["body"]["request"]["image_base64"]
+            .as_str()
+            .is_some_and(|s| s.contains("… (") && s.ends_with(" characters)")),
+        "a long string is cut, the cut marked: {first}"
+    );
+}
+
 #[test]
 fn the_command_writes_the_results_and_keeps_keys_out() {
     let out = scratch("cli");
@@ -364,7 +450,7 @@ fn the_command_writes_the_results_and_keeps_keys_out() {
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("client grading: 4 passed, 1 failed"),
+        stdout.contains("client grading: 5 passed, 1 failed"),
         "{stdout}"
     );
     for file in [
@@ -427,6 +513,58 @@ fn usage_errors_exit_2_naming_the_problem() {
     assert!(stderr.contains("no scenario \"sunny\""), "{stderr}");
 }
 
+/// A client that does nothing, or crashes before sending anything, fails `job_completed` under
+/// every scenario where the job could succeed, and passes nothing it did not earn there.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_do_nothing_or_crashing_client_fails_job_completed() {
+    let runs: [(&str, Vec<String>, &str); 2] = [
+        (
+            "do-nothing",
+            vec!["true".into()],
+            "exited 0 but never read a finished job (it sent no request)",
+        ),
+        (
+            "crashing",
+            vec![
+                "sh".into(),
+                "-c".into(),
+                "echo 'Traceback: boom' >&2; exit 101".into(),
+            ],
+            "exited 101 after",
+        ),
+    ];
+    for (name, command, says) in runs {
+        let options = options_for(name, Provider::named("novita"), &[], command);
+        let results = graded(&options).await.results;
+        let completed: Vec<_> = results
+            .results
+            .iter()
+            .filter(|r| r.check == ClientCheckId::JobCompleted.id())
+            .collect();
+        let scenarios: Vec<&str> = completed
+            .iter()
+            .map(|r| r.scenario.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            scenarios,
+            [
+                "happy",
+                "slow-queue",
+                "rate-limited",
+                "flaky-polls",
+                "short-ttl"
+            ],
+            "{name}"
+        );
+        for result in completed {
+            assert_eq!(result.status, Status::Failed, "{name}: {result:?}");
+            let detail = result.detail.as_deref().unwrap_or_default();
+            assert!(detail.contains(says), "{name}: {detail}");
+        }
+        assert!(!results.passed(), "{name}");
+    }
+}
+
 /// Python with `requests` (the SDK venv's first: `.ci/run` installs it), or why there is none.
 fn python_with_requests() -> Result<String, String> {
     let venv = crate::sdk_env::python().display().to_string();
@@ -456,20 +594,23 @@ fn skip(why: &str) {
     eprintln!("skipped: {why}");
 }
 
-/// The README's worked example ("Test your own integration"), graded as a user would.
+/// The worked example of docs/client-grading.md, graded as a user would.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_readme_python_script_is_graded() {
     let python = match python_with_requests() {
         Ok(python) => python,
         Err(why) => return skip(&why),
     };
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/novita_requests.py");
-    let options = options_for(
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/novita_job_naive.py");
+    let mut options = options_for(
         "novita_requests",
         Provider::named("novita"),
         &["happy", "job-fails", "stuck"],
         vec![python, script.display().to_string()],
     );
+    // Its loop never ends on a stuck job: stopped after 1,000 requests, in a second or two.
+    options.bounds.max_requests = 1_000;
     let results = graded(&options).await.results;
     let table = table(&results);
     let status = |scenario: &str, check: ClientCheckId| {
@@ -490,15 +631,27 @@ async fn the_readme_python_script_is_graded() {
             );
         }
     }
-    // ...but poll in a tight loop, never give up, and exit 0 on a failed job.
+    // ...but poll in a tight loop (shown under job-fails, whose job runs 0.5 s: under happy the
+    // first poll may already find the job done), never download the images, never give up, and
+    // exit 0 on a failed job.
     assert_eq!(
-        status("happy", ClientCheckId::PollPacing),
+        status("job-fails", ClientCheckId::PollPacing),
+        Status::Failed,
+        "{table:#?}"
+    );
+    assert_eq!(
+        status("happy", ClientCheckId::JobCompleted),
+        Status::Failed,
+        "{table:#?}"
+    );
+    assert_eq!(
+        status("stuck", ClientCheckId::WithinRequestCap),
         Status::Failed,
         "{table:#?}"
     );
     assert_eq!(
         status("stuck", ClientCheckId::GivesUp),
-        Status::Failed,
+        Status::Skipped,
         "{table:#?}"
     );
     assert_eq!(
@@ -507,8 +660,8 @@ async fn the_readme_python_script_is_graded() {
         "{table:#?}"
     );
 
-    // The README's fixed script passes every check under every scenario.
-    let fixed = script.with_file_name("novita_requests_fixed.py");
+    // The docs' fixed script passes every check under every scenario.
+    let fixed = script.with_file_name("novita_job.py");
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("novita_requests_fixed");
     std::fs::create_dir_all(&scratch).unwrap();
     let python = options.command[0].clone();
@@ -518,29 +671,31 @@ async fn the_readme_python_script_is_graded() {
         &[],
         vec![
             "env".into(),
-            // The script saves its images in the working directory: a scratch one, not the crate.
+            // The script saves its images in IMG2IMG_WORK_DIR; run it from elsewhere to show it.
             "-C".into(),
             scratch.display().to_string(),
-            "DEADLINE=4".into(),
+            "DEADLINE=8".into(),
             python,
             fixed.display().to_string(),
         ],
     );
-    // From the command's start: the interpreter's start-up counts too.
+    // From the command's start: the interpreter's start-up counts too. DEADLINE=8 outlasts the
+    // slowest job (slow-queue's 5 s) and gives up on the stuck one within the bound.
     options.bounds.give_up_within = Duration::from_secs(15);
     assert_all_pass(&graded(&options).await.results);
 }
 
-/// The README shows both scripts as they are tested.
+/// The client-grading page shows both scripts as they are tested (and as its transcripts run
+/// them).
 #[test]
-fn the_readme_holds_the_graded_scripts() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("../../README.md")).unwrap();
-    for name in ["novita_requests.py", "novita_requests_fixed.py"] {
-        let script = std::fs::read_to_string(root.join("tests/fixtures").join(name)).unwrap();
+fn the_docs_hold_the_graded_scripts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+    let page = std::fs::read_to_string(root.join("client-grading.md")).unwrap();
+    for name in ["novita_job_naive.py", "novita_job.py"] {
+        let script = std::fs::read_to_string(root.join("examples").join(name)).unwrap();
         assert!(
-            readme.contains(&script),
-            "README.md does not show {name} as it is tested"
+            page.contains(&script),
+            "docs/client-grading.md does not show docs/examples/{name} as it is tested"
         );
     }
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod client_grading;
+mod clients;
 mod docs_examples;
 mod harness_checks;
 mod record_replay;

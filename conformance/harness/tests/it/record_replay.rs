@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use img2img_emulator::{Config, Emulator};
+use img2img_harness::cassette::{Given, Recording};
 use img2img_harness::output::write_all;
 use img2img_harness::{Polling, RunOptions, TargetChoice, run};
 use img2img_report::results::Status;
@@ -66,13 +67,17 @@ async fn a_recorded_run_replays_to_the_same_results_and_keeps_no_key() {
             .collect::<Vec<_>>()
     );
 
-    let replay = RunOptions {
+    let mut replay = RunOptions {
         replay: Some(cassettes.clone()),
-        cases: 6,
-        seed: 4242,
         polling: Some(polling),
         ..RunOptions::default()
     };
+    // What `conformance --replay DIR` does: the recording says what to run.
+    Recording::load(&cassettes)
+        .unwrap()
+        .apply(&mut replay, &Given::default())
+        .unwrap();
+    assert_eq!((replay.seed, replay.cases), (4242, 6));
     let replayed = run(&replay, |_| {}).await.unwrap();
     let summary = |r: &img2img_report::results::RunResults| {
         r.results
@@ -162,4 +167,93 @@ async fn the_request_budget_stops_a_live_run() {
     assert!(results.results.iter().any(|r| r.status == Status::Skipped
         && r.detail.as_deref().is_some_and(|d| d.contains("budget"))));
     emulator.shutdown().await;
+}
+
+/// A recording made with a budget too small for every check: each check it could not pay for is
+/// skipped with the reason (none fails), and `conformance --replay DIR`, with no other flag,
+/// replays the same providers, checks, seed and cases to the same results.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_replays_with_no_other_flag_and_a_small_budget_skips() {
+    let key = ApiKey::new(SECRET);
+    let emulator = Emulator::start(
+        &[Provider::named("novita")],
+        Config {
+            api_keys: vec![key.clone()],
+            ..Config::default()
+        },
+    )
+    .await
+    .unwrap();
+    let cassettes = scratch("cassettes-budget");
+    let live = RunOptions {
+        target: TargetChoice::Live,
+        base_url: Some(emulator.base_url()),
+        record: Some(cassettes.clone()),
+        providers: vec![Provider::named("novita")],
+        keys: vec![(Provider::named("novita"), key)],
+        cases: 8,
+        seed: 77,
+        max_requests: 40,
+        polling: Some(Polling {
+            deadline: Duration::from_secs(30),
+            initial: Duration::from_millis(2),
+            max: Duration::from_millis(50),
+        }),
+        ..RunOptions::default()
+    };
+    let recorded = run(&live, |_| {}).await.unwrap();
+    emulator.shutdown().await;
+    let statuses = |r: &img2img_report::results::RunResults| {
+        r.results
+            .iter()
+            .map(|c| (c.check.clone(), c.status, c.cases))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        recorded.results.iter().all(|r| r.status != Status::Failed),
+        "{:#?}",
+        recorded.results
+    );
+    let skipped: Vec<_> = recorded
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Skipped)
+        .collect();
+    assert!(!skipped.is_empty(), "a budget of 40 pays for every check?");
+    for result in skipped {
+        let why = result.detail.as_deref().unwrap_or_default();
+        assert!(why.contains("budget"), "{}: {why}", result.check);
+    }
+    let sent: u32 = recorded.results.iter().map(|r| r.requests).sum();
+    assert!(sent <= 40, "{sent} requests with a budget of 40");
+
+    let out = scratch("replayed-budget");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .arg("--replay")
+        .arg(&cassettes)
+        .arg("--out")
+        .arg(&out)
+        .args(["--progress", "quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let replayed: img2img_report::results::RunResults =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(replayed.seed, 77);
+    assert_eq!(statuses(&recorded), statuses(&replayed));
+
+    // A flag that disagrees with the recording is refused, naming the recorded value.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .arg("--replay")
+        .arg(&cassettes)
+        .args(["--seed", "5", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("recorded with --seed 77, not 5"),
+        "{stderr}"
+    );
 }

@@ -19,10 +19,10 @@ use std::process::Command;
 
 use img2img_emulator::{AnswerStyle, Config, Emulator, Exchange, KeyFault};
 use img2img_harness::clients::{CallInput, call};
-use img2img_harness::sdk::{drift, violations};
+use img2img_harness::sdk::{drift, operations, violations};
 use img2img_report::sdk::{SdkCase, SdkOutcome, SdkResult, SdkRun};
 use img2img_specs::guard::Credentials;
-use img2img_specs::{ApiKey, Provider};
+use img2img_specs::{ApiKey, Provider, Spec};
 use serde_json::{Value, json};
 
 use crate::sdk_env;
@@ -204,6 +204,7 @@ async fn official_sdks_complete_whole_jobs_against_the_emulator() {
             cases: Vec::new(),
             drift: Default::default(),
             violations: Vec::new(),
+            operations: Vec::new(),
         };
         if let Some(why) = &sdk.missing {
             eprintln!("skipped {}: {why}", sdk.name);
@@ -277,6 +278,7 @@ async fn official_sdks_complete_whole_jobs_against_the_emulator() {
             cases,
             drift: drift(&traffic),
             violations: broken,
+            operations: operations(&traffic),
             ..base(&script)
         });
     }
@@ -334,6 +336,15 @@ async fn official_sdks_complete_whole_jobs_against_the_emulator() {
             "{:?}",
             novita.drift
         );
+        // The operations it reached, for the report's coverage table.
+        let novita_spec = Spec::embedded(Provider::named("novita")).extensions();
+        for operation in [&novita_spec.job.create, &novita_spec.job.result] {
+            assert!(
+                novita.operations.contains(operation),
+                "{:?}",
+                novita.operations
+            );
+        }
     }
     if let Some(js) = found("novita-sdk") {
         assert!(

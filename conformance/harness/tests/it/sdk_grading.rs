@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use img2img_harness::client_grading::{Bounds, GradeOptions, builtin, grade};
 use img2img_report::results::Status;
-use img2img_specs::{Provider, Reading, Spec};
+use img2img_specs::{Method, Provider, Reading, Spec};
 use serde_json::Value;
 
 use crate::sdk_env;
@@ -62,7 +62,7 @@ fn spec_accepts_captured(provider: Provider, sdk: &str) -> bool {
         .filter(|request| request["method"] == "POST")
         .all(|request| {
             let path = request["path"].as_str().unwrap_or_default();
-            let Some(op) = spec.operation_for("POST", path) else {
+            let Some(op) = spec.operation_for(Method::Post, path) else {
                 return false;
             };
             match spec.request_schema_as(&op.id, Reading::Accepting) {
@@ -99,14 +99,18 @@ async fn graded(sdk: &str, provider: Provider, command: Vec<String>) -> (Outcome
         command,
         time_limit: Duration::from_secs(40),
         bounds: Bounds {
-            give_up_within: Duration::from_secs(10),
+            give_up_within: Duration::from_secs(5),
             ..Bounds::default()
         },
         tail_lines: 12,
+        exchanges_dir: work_root.join("exchanges"),
         work_root,
     };
     let results = {
-        let _turn = crate::client_grading::ONE_AT_A_TIME.lock().await;
+        let _turn = crate::client_grading::GRADINGS
+            .acquire()
+            .await
+            .expect("never closed");
         grade(&options, |_| {}).await.unwrap().results
     };
     crate::client_grading::keep_for_report(sdk, provider, &results);
@@ -160,11 +164,14 @@ async fn novita_sdk_js_polls_on_a_fixed_clock_never_gives_up_and_hides_failures(
     )
     .await;
     // The README's loop polls every 1000 ms whatever the eta says, logs a failure and exits 0,
-    // only logs the image URLs, and has no limit.
+    // only logs the image URLs (so no job completes), rejects on a 429 create, and has no limit.
     let expected = outcome(&[
-        ("slow-queue", &["poll_pacing"]),
+        ("happy", &["job_completed"]),
+        ("slow-queue", &["poll_pacing", "job_completed"]),
         ("job-fails", &["failure_surfaced"]),
-        ("short-ttl", &["downloads_in_time"]),
+        ("rate-limited", &["job_completed"]),
+        ("flaky-polls", &["job_completed"]),
+        ("short-ttl", &["downloads_in_time", "job_completed"]),
         ("stuck", &["gives_up"]),
     ]);
     assert_eq!(got, expected, "{why}");
@@ -189,10 +196,13 @@ async fn novita_client_python_ignores_the_eta_returns_failures_and_polls_150_s()
         "the spec accepts every request novita-client sent to the capture server (its accepting reading)"
     );
     // Polls every 0.5 s whatever the eta says; a failed task comes back without an exception;
-    // `wait_for_task_v3` gives up after 300 polls (150 s), past the bound.
+    // a 429 create and a 503 poll raise, so those jobs never complete; `wait_for_task_v3` gives
+    // up after 300 polls (150 s), past the bound.
     let expected = outcome(&[
         ("slow-queue", &["poll_pacing"]),
         ("job-fails", &["failure_surfaced"]),
+        ("rate-limited", &["job_completed"]),
+        ("flaky-polls", &["job_completed"]),
         ("stuck", &["gives_up"]),
     ]);
     assert_eq!(got, expected, "{why}");
@@ -217,15 +227,18 @@ async fn modelslab_py_fetches_at_once_and_keeps_fetching_a_failed_job() {
         "the spec accepts every request modelslab-py sent to the capture server (its accepting reading)"
     );
     // `fetch` posts at once whatever the create's eta says, keeps fetching after `failed`
-    // until its retries run out and then returns without raising, and never downloads.
+    // until its retries run out and then returns without raising, never downloads (so no job
+    // completes), and raises on a 429 create and a 503 fetch.
     let expected = outcome(&[
-        ("slow-queue", &["poll_pacing"]),
+        ("happy", &["job_completed"]),
+        ("slow-queue", &["poll_pacing", "job_completed"]),
         (
             "job-fails",
             &["poll_pacing", "stops_at_terminal", "failure_surfaced"],
         ),
-        ("flaky-polls", &["poll_pacing"]),
-        ("short-ttl", &["downloads_in_time"]),
+        ("rate-limited", &["job_completed"]),
+        ("flaky-polls", &["poll_pacing", "job_completed"]),
+        ("short-ttl", &["downloads_in_time", "job_completed"]),
         ("stuck", &["gives_up"]),
     ]);
     assert_eq!(got, expected, "{why}");

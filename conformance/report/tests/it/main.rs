@@ -1,4 +1,5 @@
 //! The report's integration tests.
 
 mod clients;
+mod coverage;
 mod report;

@@ -77,7 +77,7 @@ fn run() -> RunResults {
 }
 
 /// The SDK suite's findings for two SDKs, one working with drift, one failing.
-fn sdk_run() -> SdkRun {
+pub(crate) fn sdk_run() -> SdkRun {
     let case = |name: &str, ok| SdkCase {
         case: name.into(),
         ok,
@@ -101,6 +101,7 @@ fn sdk_run() -> SdkRun {
                     ..SdkDrift::default()
                 },
                 violations: vec![],
+                operations: vec!["create_img2img".into(), "get_task_result".into()],
             },
             SdkResult {
                 sdk: "modelslab-py".into(),
@@ -118,6 +119,7 @@ fn sdk_run() -> SdkRun {
                     ..SdkDrift::default()
                 },
                 violations: vec!["POST /api/v9/x: no operation of the spec".into()],
+                operations: vec![],
             },
         ],
     }
@@ -226,7 +228,8 @@ fn every_feature_in_the_specs_has_a_row_and_tagging_providers_show_supported() {
     // Every row has one cell per provider, and every provider is a column.
     for row in &report.matrix {
         let ids: Vec<&str> = row.cells.iter().map(|c| c.provider.as_str()).collect();
-        assert_eq!(ids, ["gptproto", "novita", "modelslab"], "row {}", row.id);
+        let providers: Vec<&str> = Provider::all().map(Provider::id).collect();
+        assert_eq!(ids, providers, "row {}", row.id);
     }
     // The document-level rows of the issue are there, and undeclared features are listed.
     for id in ["auth", "polling", "limits"] {
@@ -287,7 +290,10 @@ fn cells_say_what_the_specs_say() {
         .iter()
         .find(|c| c.provider == "modelslab")
         .unwrap();
-    assert_eq!((ml.minimum, ml.maximum), (Some(256.0), Some(1024.0)));
+    assert_eq!(
+        (ml.minimum.clone(), ml.maximum.clone()),
+        (Some(256.into()), Some(1024.into()))
+    );
     assert_eq!(ml.unit.as_deref(), Some("pixels"));
     // The docs give ModelsLab's width no default, so none is shown; Novita's seed has one (-1).
     assert_eq!(ml.default, None);
@@ -355,6 +361,23 @@ fn results_are_laid_out_with_links_to_failing_cases() {
     assert!(html.contains(&format!("href=\"#{anchor}\"")));
     assert!(html.contains(&format!("id=\"{anchor}\"")));
     assert!(html.contains("2025-03-04"));
+}
+
+#[test]
+fn integers_are_printed_exactly_in_every_rendering() {
+    // ModelsLab's int64 fields are bounded by int64's maximum: no float may round it.
+    let report = build(None);
+    let json = serde_json::to_string(&report).unwrap();
+    for (name, text) in [
+        ("markdown", img2img_report::markdown::render(&report)),
+        ("html", img2img_report::html::render(&report)),
+        ("json", json),
+    ] {
+        assert!(text.contains("9223372036854775807"), "{name}");
+        for rounded in ["9223372036854776000", "9223372036854775808", "e18"] {
+            assert!(!text.contains(rounded), "{name} shows {rounded}");
+        }
+    }
 }
 
 #[test]
