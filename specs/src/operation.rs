@@ -215,6 +215,9 @@ pub struct Operation {
     pub parameters: Vec<Parameter>,
     /// Its documented responses.
     pub responses: Vec<Response>,
+    /// Whether the key may be left out: its `security` (or the document's) lists an empty
+    /// requirement (`- {}`).
+    pub key_optional: bool,
 }
 
 impl Operation {
@@ -333,7 +336,15 @@ pub(crate) fn collect(document: &Value) -> Result<Vec<Operation>, SpecError> {
                     });
                 }
             }
+            let security = operation
+                .get("security")
+                .or_else(|| document.get("security"));
+            let key_optional = security.and_then(Value::as_array).is_some_and(|list| {
+                list.iter()
+                    .any(|r| r.as_object().is_some_and(|r| r.is_empty()))
+            });
             operations.push(Operation {
+                key_optional,
                 id: operation
                     .get("operationId")
                     .and_then(Value::as_str)

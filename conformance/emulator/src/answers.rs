@@ -47,7 +47,8 @@ enum Inline {
 struct JobScope<'a> {
     job: &'a Job,
     stages: &'a Stages,
-    result_url: &'a str,
+    /// The job's result URL, made when a template reads it.
+    result_url: &'a (dyn Fn() -> String + Sync),
     now: Instant,
     inline: &'a [Inline],
     /// Outputs a template read in base64 that are not rendered yet.
@@ -118,7 +119,7 @@ impl Scope for JobScope<'_> {
                 Phase::Failed(reason) => Value::Str(Cow::Borrowed(reason)),
                 _ => Value::Absent,
             },
-            JobVar::ResultUrl => Value::Str(Cow::Borrowed(self.result_url)),
+            JobVar::ResultUrl => Value::Str(Cow::Owned((self.result_url)())),
             JobVar::WebhookStatus => Value::Str(Cow::Borrowed(&job.webhook_status)),
             JobVar::NsfwDetection => Value::Bool(request.nsfw_detection),
             JobVar::InlineBase64 => Value::Bool(request.inline_base64),
@@ -167,11 +168,11 @@ impl Scope for JobScope<'_> {
             OutputField::Seed => seed(job.request.render.seed.wrapping_add(index as u64)),
             OutputField::Base64 => match self.inline.get(index) {
                 Some(Inline::Ready(text)) => Value::Str(Cow::Borrowed(text)),
-                Some(Inline::Unknown) => {
+                Some(Inline::Unavailable) => Value::Absent,
+                Some(Inline::Unknown) | None => {
                     self.wanted.borrow_mut().push(index);
                     Value::Absent
                 }
-                _ => Value::Absent,
             },
         }
     }
@@ -187,20 +188,22 @@ pub(crate) fn stage_word<'a>(stages: &'a Stages, phase: &Phase) -> &'a str {
     }
 }
 
-/// Renders `template` for `job` now. An output image the template reads in base64 is fetched
-/// with `image` (by file name) first; one that cannot be had is left out.
+/// Renders `template` for `job` now. The job's result URL is made with `result_url` if the
+/// template reads it; an output image it reads in base64 is fetched with `image` (by file name)
+/// first, and one that cannot be had is left out.
 pub(crate) async fn job_answer<F, Fut>(
     template: &Template,
     job: &Job,
     stages: &Stages,
-    result_url: &str,
+    result_url: &(dyn Fn() -> String + Sync),
     image: F,
 ) -> Vec<u8>
 where
     F: Fn(String) -> Fut,
     Fut: Future<Output = Option<Bytes>>,
 {
-    let mut inline = vec![Inline::Unknown; job.request.count as usize];
+    // Grown only when a template reads an image inline.
+    let mut inline = Vec::new();
     loop {
         let scope = JobScope {
             job,
@@ -216,6 +219,7 @@ where
         if wanted.is_empty() {
             return out;
         }
+        inline.resize(job.request.count as usize, Inline::Unknown);
         for index in wanted {
             let name = output_name(&job.id, index as u32, job.request.format);
             inline[index] = match image(name).await {

@@ -36,10 +36,12 @@ impl Keys {
     }
 
     /// Checks the key of a request where `auth` puts it; returns a hash of it (for per-key
-    /// limits). The body is read only for a key in the body.
+    /// limits). The body is read only for a key in the body. An operation whose spec lets the
+    /// key be left out (`security` lists `{}`) takes any key, or none.
     pub fn check(
         &self,
         auth: &AuthInfo,
+        optional: bool,
         headers: &HeaderMap,
         body: Option<&Value>,
     ) -> Result<u64, ApiError> {
@@ -53,7 +55,7 @@ impl Keys {
                 .and_then(Value::as_str)
                 .map(str::trim),
         };
-        if self.skip {
+        if self.skip || optional {
             return Ok(sent.map_or(0, |k| stable_hash(k.as_bytes())));
         }
         let where_ = || match auth.placement {

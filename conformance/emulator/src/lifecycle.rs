@@ -112,7 +112,7 @@ impl Runner {
 
     /// Renders `template` for `job` (reading its images inline where the template asks).
     pub async fn answer(&self, info: &ProviderInfo, template: &Template, job: &Job) -> Vec<u8> {
-        let url = info.result_url(job);
+        let url = || info.result_url(job);
         job_answer(template, job, info.stages, &url, |name| {
             self.images.bytes(name)
         })

@@ -3,14 +3,13 @@
 //! validation, the operation, defects), logging, and the server that can drop a connection on
 //! demand.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequestParts, Path, Query, RawPathParams, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
@@ -19,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, get, on};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use img2img_specs::extensions::{AuthPlacement, Cause, IdPlace};
-use img2img_specs::{Operation, Provider};
+use img2img_specs::{Location, Operation, Provider};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
@@ -195,7 +194,8 @@ async fn call(
     let auth = &info.spec.extensions().auth;
     let header_auth = auth.placement == AuthPlacement::Header;
     let mut key = if header_auth {
-        app.keys.check(auth, &parts.headers, None)?
+        app.keys
+            .check(auth, op.key_optional, &parts.headers, None)?
     } else {
         0
     };
@@ -204,7 +204,9 @@ async fn call(
         None => None,
     };
     if !header_auth {
-        key = app.keys.check(auth, &parts.headers, body.as_ref())?;
+        key = app
+            .keys
+            .check(auth, op.key_optional, &parts.headers, body.as_ref())?;
     }
     if app.faults.has_key_faults() {
         let before = plan.clone();
@@ -250,21 +252,40 @@ async fn id_parameter(
     if op.parameters.is_empty() {
         return Ok(None);
     }
-    let Path(path) = Path::<HashMap<String, String>>::from_request_parts(parts, &())
-        .await
-        .unwrap_or_else(|_| Path(HashMap::new()));
-    let Query(query) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
-        .unwrap_or_else(|_| Query(HashMap::new()));
+    let has = |location| op.parameters_in(location).next().is_some();
+    let path: Vec<(String, String)> = if has(Location::Path) {
+        RawPathParams::from_request_parts(parts, &())
+            .await
+            .map(|params| {
+                params
+                    .iter()
+                    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let query: Vec<(String, String)> = if has(Location::Query) {
+        Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+            .map(|Query(pairs)| pairs)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let find = |list: &[(String, String)], name: &str| {
+        list.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    };
     let mut first = None;
     for parameter in &op.parameters {
-        let value = match parameter.location.as_str() {
-            "path" => path.get(&parameter.name),
-            "query" => query.get(&parameter.name),
+        let value = match parameter.location {
+            Location::Path => find(&path, &parameter.name),
+            Location::Query => find(&query, &parameter.name),
             _ => None,
         };
         match value {
             Some(value) if !value.is_empty() => {
-                first = first.or_else(|| Some(value.clone()));
+                first = first.or(Some(value));
             }
             _ if parameter.required && !lenient => {
                 return Err(ApiError::invalid(format!(
@@ -276,11 +297,11 @@ async fn id_parameter(
         }
     }
     let named = match info.id_place(&op.id) {
-        Some(IdPlace::Path(name)) => path.get(name),
-        Some(IdPlace::Query(name)) => query.get(name),
+        Some(IdPlace::Path(name)) => find(&path, name),
+        Some(IdPlace::Query(name)) => find(&query, name),
         _ => None,
     };
-    Ok(named.filter(|v| !v.is_empty()).cloned().or(first))
+    Ok(named.filter(|v| !v.is_empty()).or(first))
 }
 
 /// The response, with defects and body faults applied (and kept in the journal when it is on).

@@ -47,9 +47,21 @@ impl Requests {
     }
 }
 
-/// One emulator: its parts (cheap to clone: each is shared).
+/// One emulator: its parts, shared (a clone is one reference count).
 #[derive(Debug, Clone)]
-pub(crate) struct App {
+pub(crate) struct App(Arc<Parts>);
+
+impl std::ops::Deref for App {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+/// The parts of one emulator.
+#[derive(Debug)]
+pub(crate) struct Parts {
     /// The providers served, read from their specs.
     pub catalog: Arc<Catalog>,
     /// Jobs, images and webhooks.
@@ -67,7 +79,7 @@ impl App {
     pub fn new(providers: &[Provider], config: Config) -> App {
         let catalog = Arc::new(Catalog::new(providers, &config));
         let fault_keys = config.key_faults.iter().map(|f| f.key.clone());
-        App {
+        App(Arc::new(Parts {
             keys: Arc::new(Keys::new(
                 &config.api_keys,
                 fault_keys,
@@ -92,7 +104,7 @@ impl App {
                 defects: config.defects,
             },
             faults: Arc::new(Faults::new(config.faults, config.key_faults)),
-        }
+        }))
     }
 
     pub fn stats(&self) -> Stats {

@@ -81,6 +81,15 @@ impl fmt::Debug for Generated {
 /// Every generated client, in the order of their ids.
 pub static GENERATED: &[Generated] = &[
     Generated {
+        id: "bfl",
+        crate_name: "img2img-bfl-client",
+        default_base_url: img2img_bfl_client::DEFAULT_BASE_URL,
+        spec_sha256: img2img_bfl_client::SPEC_SHA256,
+        operation_ids: img2img_bfl_client::OPERATION_IDS,
+        connect: img2img_bfl_client::connect,
+        round_trip: img2img_bfl_client::round_trip,
+    },
+    Generated {
         id: "gptproto",
         crate_name: "img2img-gptproto-client",
         default_base_url: img2img_gptproto_client::DEFAULT_BASE_URL,

@@ -23,6 +23,16 @@ pub enum Var {
         /// Which field.
         field: OutputField,
     },
+    /// A field of one output image by its index (`job.outputs.0.url`): absent when the job has
+    /// no such image (yet).
+    OutputAt {
+        /// `job.future_outputs` (every image from the start) rather than `job.outputs`.
+        future: bool,
+        /// The image's index.
+        index: usize,
+        /// Which field.
+        field: OutputField,
+    },
     /// The JSON item bound by the `$map` at this depth, or its field at this JSON pointer.
     Item {
         /// Depth of the `$map` that binds it.
@@ -415,6 +425,35 @@ impl Compiler {
             };
         }
         let word = tail.join(".");
+        if head == "job"
+            && self.role == Role::Job
+            && let [list @ ("outputs" | "future_outputs"), index, field @ ..] = tail
+        {
+            let index = index.parse::<usize>().map_err(|_| {
+                error(
+                    at,
+                    format!("{path:?}: after job.{list} comes an image's index (job.{list}.0.url)"),
+                )
+            })?;
+            let field = OutputField::from_word(&field.join(".")).ok_or_else(|| {
+                error(
+                    at,
+                    format!(
+                        "{path:?}: an image has {}",
+                        OutputField::ALL
+                            .iter()
+                            .map(|f| format!("job.{list}.{index}.{}", f.word()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?;
+            return Ok(Var::OutputAt {
+                future: *list == "future_outputs",
+                index,
+                field,
+            });
+        }
         match head {
             "request" if !tail.is_empty() && self.role == Role::Job => Ok(Var::Request(pointer())),
             "job" if self.role == Role::Job => {

@@ -213,7 +213,10 @@ fn nodes_at(node: &Node, segments: &[String], found: &mut Vec<Option<Var>>) {
 fn reads_output(node: &Node, field: OutputField) -> bool {
     let mut found = false;
     visit_vars(node, &mut |var| {
-        found |= matches!(var, Var::Output { field: f, .. } if *f == field);
+        found |= matches!(
+            var,
+            Var::Output { field: f, .. } | Var::OutputAt { field: f, .. } if *f == field
+        );
     });
     found
 }

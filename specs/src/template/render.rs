@@ -126,7 +126,7 @@ pub(crate) enum Item<'a> {
 
 /// Writes `node`; false (and nothing written) when it is absent.
 pub(crate) fn write<'s, S: Scope>(
-    node: &Node,
+    node: &'s Node,
     scope: &'s S,
     items: &mut Vec<Item<'s>>,
     out: &mut Vec<u8>,
@@ -253,7 +253,7 @@ pub(crate) fn write<'s, S: Scope>(
 
 /// Writes one array item (with its comma); returns whether the next one is still the first.
 fn write_item<'s, S: Scope>(
-    node: &Node,
+    node: &'s Node,
     scope: &'s S,
     items: &mut Vec<Item<'s>>,
     out: &mut Vec<u8>,
@@ -272,10 +272,10 @@ fn write_item<'s, S: Scope>(
 }
 
 /// The first term of `expr` that is present.
-fn eval<'s, S: Scope>(expr: &Expr, scope: &'s S, items: &[Item<'s>]) -> Value<'s> {
+fn eval<'s, S: Scope>(expr: &'s Expr, scope: &'s S, items: &[Item<'s>]) -> Value<'s> {
     for term in &expr.0 {
         let value = match term {
-            Term::Literal(json) => return literal(json),
+            Term::Literal(json) => return Value::Json(json),
             Term::Var(var) => resolve(var, scope, items),
         };
         if value != Value::Absent {
@@ -283,21 +283,6 @@ fn eval<'s, S: Scope>(expr: &Expr, scope: &'s S, items: &[Item<'s>]) -> Value<'s
         }
     }
     Value::Absent
-}
-
-fn literal(json: &Json) -> Value<'static> {
-    match json {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => n
-            .as_u64()
-            .map(Value::Uint)
-            .or_else(|| n.as_i64().map(Value::Int))
-            .or_else(|| n.as_f64().map(Value::Float))
-            .unwrap_or(Value::Null),
-        Json::String(s) => Value::Str(Cow::Owned(s.clone())),
-        _ => Value::Absent,
-    }
 }
 
 fn resolve<'s, S: Scope>(var: &Var, scope: &'s S, items: &[Item<'s>]) -> Value<'s> {
@@ -312,6 +297,17 @@ fn resolve<'s, S: Scope>(var: &Var, scope: &'s S, items: &[Item<'s>]) -> Value<'
             Some(Item::Output(index)) => scope.output(*index, *field),
             _ => Value::Absent,
         },
+        Var::OutputAt {
+            future,
+            index,
+            field,
+        } => {
+            if *index < scope.outputs(*future) {
+                scope.output(*index, *field)
+            } else {
+                Value::Absent
+            }
+        }
         Var::Item { depth, pointer } => match items.get(*depth) {
             Some(Item::Json(json)) => json.pointer(pointer).map_or(Value::Absent, Value::Json),
             _ => Value::Absent,

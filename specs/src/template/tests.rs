@@ -102,6 +102,8 @@ fn operators_branch_match_map_and_format_times() {
         "future": {"$map": "job.future_outputs", "as": "image", "to": "${image.url}"},
         "tags": {"$map": "request.tags", "as": "tag", "to": "tag:${tag}"},
         "at": {"$time": "job.created.ms", "format": "%Y-%m-%d %H:%M:%S"},
+        "first": "${job.outputs.0.url}",
+        "third": "${job.future_outputs.2.url ?? null}",
         "$$literal": "${job.id}",
         "price": "$${job.id}",
     });
@@ -112,6 +114,8 @@ fn operators_branch_match_map_and_format_times() {
             "error": null, "status": "OK",
             "images": [{"url": "http://h/0.png", "i": 0}, {"url": "http://h/1.png", "i": 1}],
             "future": ["http://h/0.png", "http://h/1.png"],
+            "first": "http://h/0.png",
+            "third": null,
             "tags": ["tag:a", "tag:b"],
             "at": "2026-11-22 04:10:26",
             "$literal": "a1",
@@ -199,6 +203,16 @@ fn mistakes_are_named_when_the_template_is_compiled() {
             "is not a strftime format",
         ),
         (json!({"a": "${}"}), Role::Job, "an empty term"),
+        (
+            json!({"a": "${job.outputs.first.url}"}),
+            Role::Job,
+            "comes an image's index",
+        ),
+        (
+            json!({"a": "${job.outputs.0.colour}"}),
+            Role::Job,
+            "an image has job.outputs.0.url",
+        ),
         (json!({"a": "${job id}"}), Role::Job, "neither a variable"),
         (
             json!({"a": "${colour}"}),

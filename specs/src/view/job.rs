@@ -455,6 +455,14 @@ mod tests {
             modelslab.extensions().job.poll_url_pointer.as_deref(),
             Some("/fetch_result")
         );
+        let bfl = spec("bfl");
+        assert!(bfl.operation("get_result").unwrap().key_optional);
+        assert!(
+            !bfl.operation("create_flux_kontext_pro")
+                .unwrap()
+                .key_optional
+        );
+        assert!(!modelslab.operation("fetch_v6").unwrap().key_optional);
     }
 
     #[test]

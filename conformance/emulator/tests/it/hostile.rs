@@ -5,7 +5,7 @@
 use crate::support::*;
 use img2img_emulator::{Config, DEFAULT_BODY_LIMIT, Emulator};
 use img2img_specs::Provider;
-use img2img_specs::extensions::AuthPlacement;
+use img2img_specs::extensions::{AuthPlacement, Cause};
 use serde_json::{Value, json};
 
 const WRONG: &str = "sk-wrong-key-never-echoed";
@@ -40,10 +40,16 @@ fn cases() -> Vec<Hostile> {
     let mut cases = Vec::new();
     for provider in Provider::all() {
         let good = create_body(provider, 1);
-        let (missing_status, wrong_status) = match provider.id() {
-            "novita" => (401, 403),
-            _ => (401, 401),
-        };
+        // The statuses each provider's spec gives these causes (x-emulator.answers.statuses).
+        let answers = spec(provider)
+            .extensions()
+            .emulator
+            .as_ref()
+            .and_then(|e| e.answers.as_ref())
+            .unwrap();
+        let status = |cause| answers.status(cause).unwrap();
+        let (missing_status, wrong_status) = (status(Cause::MissingKey), status(Cause::WrongKey));
+        let invalid_status = status(Cause::InvalidRequest);
         cases.push(Hostile {
             name: "missing key",
             provider,
@@ -68,7 +74,7 @@ fn cases() -> Vec<Hostile> {
             content_type: "text/plain",
             body: json_bytes(&good),
             key: Some(KEY),
-            status: 400,
+            status: invalid_status,
             says: "send application/json",
         });
         cases.push(Hostile {
@@ -77,7 +83,7 @@ fn cases() -> Vec<Hostile> {
             content_type: "application/json",
             body: b"{\"prompt\": \"a cat\",".to_vec(),
             key: Some(KEY),
-            status: 400,
+            status: invalid_status,
             says: "not valid JSON",
         });
         let limit = match provider.id() {
@@ -104,7 +110,7 @@ fn cases() -> Vec<Hostile> {
             content_type: "application/json",
             body: json_bytes(&foreign),
             key: Some(KEY),
-            status: 400,
+            status: invalid_status,
             says: "never fetches remote URLs, and strict images are on",
         });
         let mut garbage = good.clone();
@@ -115,7 +121,7 @@ fn cases() -> Vec<Hostile> {
             content_type: "application/json",
             body: json_bytes(&garbage),
             key: Some(KEY),
-            status: 400,
+            status: invalid_status,
             says: "is not a PNG, JPEG or WebP image",
         });
     }
@@ -223,7 +229,7 @@ async fn each_hostile_input_gets_its_documented_status_and_the_server_keeps_serv
             ))
             .json(&good);
         if auth.placement == AuthPlacement::Header {
-            again = again.header(auth.name.as_str(), format!("Bearer {KEY}"));
+            again = again.header(auth.name.as_str(), format!("{}{KEY}", auth.prefix));
         }
         let again = again.send().await.unwrap();
         assert_eq!(again.status(), 200, "{label}: the server stopped serving");

@@ -80,6 +80,10 @@ pub fn create_body(provider: Provider, seed: u64) -> Value {
             "init_image": image, "width": "256", "height": "256", "samples": "2",
             "num_inference_steps": "20", "guidance_scale": 7.5, "strength": 0.6, "seed": seed
         }),
+        "bfl" => json!({
+            "prompt": "a lighthouse at dusk", "input_image": image, "seed": seed,
+            "output_format": "png", "safety_tolerance": 2
+        }),
         other => panic!("no test data for {other}"),
     }
 }
@@ -221,15 +225,16 @@ pub fn job_status(provider: Provider, body: &Value) -> String {
         .to_owned()
 }
 
-/// Calls the result operation of a job once.
+/// Calls the result operation of a job once (the id where the spec's create-to-result link puts
+/// it).
 pub async fn fetch(router: &axum::Router, provider: Provider, id: &str) -> Answer {
     let operation = result_op(provider);
-    let request = match provider.id() {
-        "modelslab" => request(
+    let request = match spec(provider).id_place(&operation) {
+        Some(img2img_specs::extensions::IdPlace::Body(field)) => request(
             provider,
             &operation,
             None,
-            Some(json!({"request_id": id})),
+            Some(Value::Object([(field, json!(id))].into_iter().collect())),
             Key::Valid,
         ),
         _ => request(provider, &operation, Some(id), None, Key::Valid),
@@ -259,26 +264,9 @@ pub async fn poll_to_end(router: &axum::Router, provider: Provider, id: &str) ->
     panic!("{provider} job {id} never ended");
 }
 
-/// Output image URLs of a finished job's answer.
+/// Output image URLs of a finished job's answer (`x-job.outputs`).
 pub fn output_urls(provider: Provider, body: &Value) -> Vec<String> {
-    let list = match provider.id() {
-        "gptproto" => body["data"]["outputs"].clone(),
-        "novita" => Value::Array(
-            body["images"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["image_url"].clone())
-                .collect(),
-        ),
-        "modelslab" => body["output"].clone(),
-        other => panic!("no test data for {other}"),
-    };
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
-        .collect()
+    spec(provider).extensions().job.outputs_of(body)
 }
 
 /// GETs one of the emulator's image URLs through the router.
