@@ -144,9 +144,13 @@ pub async fn run_job_in(
         });
         tokio::time::sleep(hinted.min(wait.max(context.polling.initial))).await;
         wait = (wait * 2).min(context.polling.max);
-        let fetch_url = current
-            .get("fetch_result")
-            .and_then(Value::as_str)
+        // Where the spec says a pending answer names the URL to poll (`x-job.poll-url-pointer`).
+        let fetch_url = context
+            .caller
+            .spec()
+            .extensions()
+            .job
+            .poll_url_of(&current)
             .map(str::to_owned);
         let (poll_body, params) = result_inputs_for(context, &family.result, &id);
         let exchange = match fetch_url {
