@@ -12,4 +12,5 @@ mod lifecycle;
 mod responses;
 mod scenario;
 mod support;
+mod unified;
 mod webhooks;
