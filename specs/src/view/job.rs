@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::Spec;
-use crate::extensions::{JobFamily, JobInfo};
+use crate::extensions::{JobFamily, JobInfo, JobOverrides};
+
+/// The name of the docs' own family (`x-job.create` + `x-job.result`).
+pub const DOCS_FAMILY: &str = "docs";
 
 /// Where a job stands, by the spec's `x-job` lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,9 +106,9 @@ impl Spec {
         let families = job.families();
         let creates = families
             .iter()
-            .filter(|f| f.result == result)
-            .chain(families.iter().filter(|f| f.result != result))
-            .map(|f| f.create.as_str());
+            .filter(|f| f.results_with(result))
+            .chain(families.iter().filter(|f| !f.results_with(result)))
+            .flat_map(|f| f.creates.iter().map(String::as_str));
         let operation = self.operation(result)?;
         creates
             .flat_map(|create| self.links(create))
@@ -132,30 +135,87 @@ impl JobInfo {
     /// Every family: the docs' pair first (named `docs`), then the aliases.
     pub fn families(&self) -> Vec<JobFamily> {
         let docs = JobFamily {
-            name: "docs".into(),
+            name: DOCS_FAMILY.into(),
             create: self.create.clone(),
             result: self.result.clone(),
+            creates: vec![self.create.clone()],
+            results: vec![self.result.clone()],
+            overrides: JobOverrides::default(),
         };
         std::iter::once(docs)
             .chain(self.aliases.iter().cloned())
             .collect()
     }
 
-    /// The family whose create or result operation is `operation`.
+    /// The family named `name` (`docs`: the docs' pair).
+    pub fn family(&self, name: &str) -> Option<JobFamily> {
+        self.families().into_iter().find(|f| f.name == name)
+    }
+
+    /// The first family one of whose creates or results is `operation` (a result several
+    /// families share belongs to the first that lists it).
     pub fn family_of(&self, operation: &str) -> Option<JobFamily> {
-        self.families()
-            .into_iter()
-            .find(|f| f.create == operation || f.result == operation)
+        self.families().into_iter().find(|f| f.has(operation))
     }
 
     /// Whether `operation` creates a job (in any family).
     pub fn is_create(&self, operation: &str) -> bool {
-        self.families().iter().any(|f| f.create == operation)
+        self.families().iter().any(|f| f.creates_with(operation))
     }
 
     /// Whether `operation` reads a job's result (in any family).
     pub fn is_result(&self, operation: &str) -> bool {
-        self.families().iter().any(|f| f.result == operation)
+        self.families().iter().any(|f| f.results_with(operation))
+    }
+
+    /// This `x-job` as `family` reads it: the family's create and result, and each key the
+    /// family overrides in place of the top-level one (the aliases kept, so the view still
+    /// knows every family).
+    pub fn for_family(&self, family: &JobFamily) -> JobInfo {
+        let o = &family.overrides;
+        let pick = |over: &Option<String>, top: &Option<String>| over.clone().or_else(|| top.clone());
+        JobInfo {
+            create: family.create.clone(),
+            result: family.result.clone(),
+            aliases: self.aliases.clone(),
+            style: o.style.unwrap_or(self.style),
+            id_pointer: o.id_pointer.clone().unwrap_or_else(|| self.id_pointer.clone()),
+            id_fallback_pointers: o
+                .id_fallback_pointers
+                .clone()
+                .unwrap_or_else(|| self.id_fallback_pointers.clone()),
+            status_pointer: o
+                .status_pointer
+                .clone()
+                .unwrap_or_else(|| self.status_pointer.clone()),
+            pending: o.pending.clone().unwrap_or_else(|| self.pending.clone()),
+            succeeded: o.succeeded.clone().unwrap_or_else(|| self.succeeded.clone()),
+            failed: o.failed.clone().unwrap_or_else(|| self.failed.clone()),
+            eta_pointer: pick(&o.eta_pointer, &self.eta_pointer),
+            eta_unit: o.eta_unit.or(self.eta_unit),
+            progress_pointer: pick(&o.progress_pointer, &self.progress_pointer),
+            outputs: pick(&o.outputs, &self.outputs),
+            failure_pointers: o
+                .failure_pointers
+                .clone()
+                .unwrap_or_else(|| self.failure_pointers.clone()),
+            stages: o.stages.clone().or_else(|| self.stages.clone()),
+            create_fields: o
+                .create_fields
+                .clone()
+                .unwrap_or_else(|| self.create_fields.clone()),
+            poll_url_pointer: pick(&o.poll_url_pointer, &self.poll_url_pointer),
+            poll_url_hosts: self.poll_url_hosts.clone(),
+        }
+    }
+
+    /// This `x-job` as the family of `operation` reads it ([`JobInfo::for_family`]); the
+    /// top-level one for an operation of no family.
+    pub fn for_operation(&self, operation: &str) -> JobInfo {
+        match self.family_of(operation) {
+            Some(family) => self.for_family(&family),
+            None => self.clone(),
+        }
     }
 
     /// What `status` means, by the `pending`, `succeeded` and `failed` lists.

@@ -391,7 +391,7 @@ fn error_reason(spec: &Spec, cause: Cause, status: u16) -> String {
         Cause::NotFound => Some(ErrorKind::NotFound),
         Cause::RateLimited => Some(ErrorKind::RateLimited),
         Cause::Unavailable => Some(ErrorKind::Unavailable),
-        Cause::Fault => None,
+        Cause::Fault | Cause::UnknownRoute => None,
     };
     let reason = match meaning {
         Some(meaning) => errors.reason_for(meaning, status),
