@@ -273,6 +273,8 @@ pub fn check_answers(spec: &Spec, add: &mut impl FnMut(&str, String)) {
         }
     }
 
+    check_family_answers(spec, answers, &sample, add);
+
     // Errors and the not-found answer.
     let create = spec.operation(&job.create);
     let mut cases: Vec<(Cause, u16)> = Cause::ALL
@@ -377,6 +379,82 @@ pub fn check_answers(spec: &Spec, add: &mut impl FnMut(&str, String)) {
                 }
                 Err(e) => add(&format!("{at}/webhook/body"), e.to_string()),
             }
+        }
+    }
+}
+
+/// Each API family of `x-job.aliases`, as it reads `x-job`, answers as its operations document:
+/// its create answer (or `families.<name>.created`) at each create stage with the job id where
+/// the family reads it, and its result answer at each stage in every result's 200 schema with the
+/// stage's word where the family reads it.
+fn check_family_answers<'a>(
+    spec: &Spec,
+    answers: &Answers,
+    sample: &dyn Fn(&'static str) -> SampleJob<'a>,
+    add: &mut impl FnMut(&str, String),
+) {
+    let job = &spec.extensions().job;
+    for (i, family) in job.aliases.iter().enumerate() {
+        let own = job.for_family(family);
+        let at = match answers.family(&family.name) {
+            Some(_) => format!("/x-emulator/answers/families/{}", escape(&family.name)),
+            None => format!("/x-job/aliases/{i}"),
+        };
+        let Some(stages) = own.stages.clone() else {
+            continue;
+        };
+        let create_stages: &[&'static str] = match own.style {
+            img2img_specs::extensions::JobStyle::Poll => &["queued"],
+            img2img_specs::extensions::JobStyle::SyncOrQueued => &STAGES,
+        };
+        for stage in STAGES {
+            let job_sample = SampleJob {
+                stages: &stages,
+                ..sample(stage)
+            };
+            let what = |kind: &str| format!("the {kind} answer of family {} at the {stage} stage", family.name);
+            if create_stages.contains(&stage) {
+                let value = answers.created_for(&family.name).render_value(&job_sample);
+                for create in &family.creates {
+                    check_schema(spec, create, 200, &value, &at, &what("create"), add);
+                }
+                if own.id_of(&value).as_deref() != Some(job_sample.id()) {
+                    add(
+                        &at,
+                        format!(
+                            "{} has no job id at the family's id-pointer {}: {value}",
+                            what("create"),
+                            own.id_pointer
+                        ),
+                    );
+                }
+            }
+            let value = answers.result_for(&family.name).render_value(&job_sample);
+            for result in &family.results {
+                check_schema(spec, result, 200, &value, &at, &what("result"), add);
+            }
+            if own.status_of(&value) != Some(job_sample.word()) {
+                add(
+                    &at,
+                    format!(
+                        "{} does not say {:?} at the family's status-pointer {}: {value}",
+                        what("result"),
+                        job_sample.word(),
+                        own.status_pointer
+                    ),
+                );
+            }
+            if stage == "succeeded" && own.outputs.is_some() && own.outputs_of(&value).is_empty() {
+                add(&at, format!("{} lists no image at the family's outputs: {value}", what("result")));
+            }
+        }
+    }
+    for name in answers.families.keys() {
+        if job.family(name).is_none_or(|f| f.name == img2img_specs::extensions::DOCS_FAMILY) {
+            add(
+                &format!("/x-emulator/answers/families/{}", escape(name)),
+                format!("{name:?} names no family of x-job.aliases"),
+            );
         }
     }
 }
@@ -508,20 +586,18 @@ fn check_settings(spec: &Spec, answers: &Answers, add: &mut impl FnMut(&str, Str
 /// request is found (`Spec::id_place`).
 fn check_families_link(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     for (i, family) in spec.extensions().job.aliases.iter().enumerate() {
-        if spec.operation(&family.result).is_some()
-            && spec.operation(&family.create).is_some()
-            && !spec
-                .links(&family.create)
-                .iter()
-                .any(|link| link.operation == family.result)
-        {
-            add(
-                &format!("/x-job/aliases/{i}"),
-                format!(
-                    "no 2xx answer of {} links to {}: where a result request of this family carries the job id is unknown",
-                    family.create, family.result
-                ),
-            );
+        for create in family.creates.iter().filter(|c| spec.operation(c).is_some()) {
+            let links = spec.links(create);
+            for result in family.results.iter().filter(|r| spec.operation(r).is_some()) {
+                if !links.iter().any(|link| link.operation == *result) {
+                    add(
+                        &format!("/x-job/aliases/{i}"),
+                        format!(
+                            "no 2xx answer of {create} links to {result}: where a result request of this family carries the job id is unknown"
+                        ),
+                    );
+                }
+            }
         }
     }
 }
