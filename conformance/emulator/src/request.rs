@@ -140,7 +140,7 @@ pub(crate) async fn read(
         fields: super::answers::request_fields(body, &info.request_pointers),
         input_url: features
             .get(Feature::InitImage)
-            .and_then(Value::as_str)
+            .and_then(|init| init.get(0).unwrap_or(init).as_str())
             .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
             .map(str::to_owned),
     };
@@ -277,7 +277,9 @@ async fn read_images(
         let Some(text) = body.pointer(&pointer).and_then(Value::as_str) else {
             continue;
         };
-        let is_init = Some(pointer.as_str()) == init_pointer;
+        // The init image, or the first of a list of them.
+        let is_init = init_pointer
+            .is_some_and(|init| pointer == init || pointer == format!("{init}/0"));
         if is_init && let Some(known) = images.remembered_input(text, max_pixels) {
             remembered = Some(known);
             continue;
