@@ -97,8 +97,12 @@ pub fn job_info(provider: Provider) -> &'static JobInfo {
 /// The eta hint of a result body, at the spec's `x-job.eta-pointer` (in `x-job.eta-unit`): a
 /// positive estimate, at most an hour.
 pub fn eta_of(provider: Provider, body: &Value) -> Option<Duration> {
-    job_info(provider)
-        .eta_of(body)
+    eta_in(job_info(provider), body)
+}
+
+/// [`eta_of`] by a given view of `x-job` (an API family's, [`JobInfo::for_operation`]).
+pub fn eta_in(job: &JobInfo, body: &Value) -> Option<Duration> {
+    job.eta_of(body)
         .filter(|eta| !eta.is_zero())
         .map(|eta| eta.min(Duration::from_secs(3600)))
 }

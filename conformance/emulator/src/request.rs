@@ -244,7 +244,12 @@ fn webhook(features: &Features<'_>) -> Option<String> {
 /// A webhook test mode that is on: it ends the job at once with the failed stage's word if that
 /// is the status it names, else with success.
 fn test_mode(features: &Features<'_>) -> Option<TestMode> {
-    let failed = features.info.family_job(features.family).stages.failed.as_str();
+    let failed = features
+        .info
+        .family_job(features.family)
+        .stages
+        .failed
+        .as_str();
     features
         .get(Feature::WebhookTestMode)
         .filter(|mode| mode.get("enabled") == Some(&Value::Bool(true)))
@@ -278,8 +283,8 @@ async fn read_images(
             continue;
         };
         // The init image, or the first of a list of them.
-        let is_init = init_pointer
-            .is_some_and(|init| pointer == init || pointer == format!("{init}/0"));
+        let is_init =
+            init_pointer.is_some_and(|init| pointer == init || pointer == format!("{init}/0"));
         if is_init && let Some(known) = images.remembered_input(text, max_pixels) {
             remembered = Some(known);
             continue;

@@ -33,7 +33,11 @@ fn family(name: &str) -> JobFamily {
 /// Creates a job through `create` and fetches it through `result` (the id where the spec's links
 /// put it) until it ends; returns the last answer.
 async fn whole_job(router: &axum::Router, create: &str, result: &str, body: Value) -> Value {
-    let answer = send(router, request(modelslab(), create, None, Some(body), Key::Valid)).await;
+    let answer = send(
+        router,
+        request(modelslab(), create, None, Some(body), Key::Valid),
+    )
+    .await;
     assert_eq!(
         answer.status,
         200,
@@ -43,10 +47,12 @@ async fn whole_job(router: &axum::Router, create: &str, result: &str, body: Valu
     let created = answer.json();
     assert_documented(modelslab(), create, 200, &created);
     let id = job_id(modelslab(), &created);
-    let in_body = spec(modelslab()).id_place(result).and_then(|place| match place {
-        img2img_specs::extensions::IdPlace::Body(field) => Some(field),
-        _ => None,
-    });
+    let in_body = spec(modelslab())
+        .id_place(result)
+        .and_then(|place| match place {
+            img2img_specs::extensions::IdPlace::Body(field) => Some(field),
+            _ => None,
+        });
     for _ in 0..400 {
         let (path_id, fetch_body) = match &in_body {
             Some(field) => (None, json!({ field.as_str(): id })),
@@ -57,7 +63,12 @@ async fn whole_job(router: &axum::Router, create: &str, result: &str, body: Valu
             request(modelslab(), result, path_id, Some(fetch_body), Key::Valid),
         )
         .await;
-        assert_eq!(answer.status, 200, "{result}: {}", String::from_utf8_lossy(&answer.bytes));
+        assert_eq!(
+            answer.status,
+            200,
+            "{result}: {}",
+            String::from_utf8_lossy(&answer.bytes)
+        );
         let value = answer.json();
         assert_documented(modelslab(), result, 200, &value);
         if job_status(modelslab(), &value) != "processing" {
@@ -104,8 +115,16 @@ async fn a_v7_job_and_a_v6_fetch_by_body_run_whole_and_render_the_docs_image() {
 
     let v7 = family("v7");
     assert_ne!(
-        spec(modelslab()).request_schema(&v7.create).unwrap().unwrap().schema(),
-        spec(modelslab()).request_schema(&docs.create).unwrap().unwrap().schema(),
+        spec(modelslab())
+            .request_schema(&v7.create)
+            .unwrap()
+            .unwrap()
+            .schema(),
+        spec(modelslab())
+            .request_schema(&docs.create)
+            .unwrap()
+            .unwrap()
+            .schema(),
         "the v7 family has a request of its own"
     );
     for init_image in [json!(image), json!([image, png_base64(32, 32)])] {
@@ -113,9 +132,18 @@ async fn a_v7_job_and_a_v6_fetch_by_body_run_whole_and_render_the_docs_image() {
             "model_id": "seedream-4.5-i2i", "prompt": "a lighthouse at dusk",
             "init_image": init_image, "aspect_ratio": "1:1", "strength": 0.6, "seed": 4242
         });
-        let created = send(&router, request(modelslab(), &v7.create, None, Some(body.clone()), Key::Valid))
-            .await
-            .json();
+        let created = send(
+            &router,
+            request(
+                modelslab(),
+                &v7.create,
+                None,
+                Some(body.clone()),
+                Key::Valid,
+            ),
+        )
+        .await
+        .json();
         let fetch_result = created["fetch_result"].as_str().unwrap();
         let id = job_id(modelslab(), &created);
         assert!(
@@ -135,13 +163,19 @@ async fn a_v7_job_and_a_v6_fetch_by_body_run_whole_and_render_the_docs_image() {
     assert_eq!(v6.results.len(), 2, "{v6:?}");
     for result in &v6.results {
         let done = whole_job(&router, &v6.create, result, docs_body(&image)).await;
-        assert_eq!(job_status(modelslab(), &done), "success", "{result}: {done}");
+        assert_eq!(
+            job_status(modelslab(), &done),
+            "success",
+            "{result}: {done}"
+        );
         assert_eq!(first_image(&router, &done).await, expected, "{result}");
     }
     let by_body = spec(modelslab()).id_place(&v6.results[1]);
     assert_eq!(
         by_body,
-        Some(img2img_specs::extensions::IdPlace::Body("request_id".into()))
+        Some(img2img_specs::extensions::IdPlace::Body(
+            "request_id".into()
+        ))
     );
 }
 
@@ -160,11 +194,24 @@ async fn a_v7_request_is_held_to_its_own_schema() {
             "init_image",
         ),
     ] {
-        let answer = send(&router, request(modelslab(), &v7.create, None, Some(body), Key::Valid)).await;
-        assert_eq!(answer.status, 400, "{}", String::from_utf8_lossy(&answer.bytes));
+        let answer = send(
+            &router,
+            request(modelslab(), &v7.create, None, Some(body), Key::Valid),
+        )
+        .await;
+        assert_eq!(
+            answer.status,
+            400,
+            "{}",
+            String::from_utf8_lossy(&answer.bytes)
+        );
         let text = String::from_utf8_lossy(&answer.bytes);
         assert!(text.contains(named), "{named}: {text}");
-        assert_eq!(answer.json()["status"], "error", "ModelsLab's error shape: {text}");
+        assert_eq!(
+            answer.json()["status"],
+            "error",
+            "ModelsLab's error shape: {text}"
+        );
     }
 }
 
@@ -189,7 +236,9 @@ impl Scope for UnknownRoute<'_> {
 }
 
 fn reason_for(errors: &ErrorsInfo, status: u16) -> &str {
-    errors.reason_for_status(status).map_or("", |r| r.reason.as_str())
+    errors
+        .reason_for_status(status)
+        .map_or("", |r| r.reason.as_str())
 }
 
 #[tokio::test]
@@ -197,7 +246,14 @@ async fn an_unknown_route_is_answered_in_each_providers_error_shape() {
     for provider in Provider::all() {
         let router = router(&[provider], Config::default());
         let spec = spec(provider);
-        let answers = spec.extensions().emulator.as_ref().unwrap().answers.as_ref().unwrap();
+        let answers = spec
+            .extensions()
+            .emulator
+            .as_ref()
+            .unwrap()
+            .answers
+            .as_ref()
+            .unwrap();
         let status = answers.status(Cause::UnknownRoute).unwrap();
         let answer = send(
             &router,
@@ -234,6 +290,12 @@ async fn an_unknown_route_under_one_providers_paths_takes_its_shape_when_all_are
     .await;
     assert_eq!(answer.status, 404);
     let body = answer.json();
-    assert_eq!(body["status"], "error", "ModelsLab's {{status, message}}: {body}");
-    assert_eq!(body["message"], "no route POST /api/v7/images/no-such-endpoint");
+    assert_eq!(
+        body["status"], "error",
+        "ModelsLab's {{status, message}}: {body}"
+    );
+    assert_eq!(
+        body["message"],
+        "no route POST /api/v7/images/no-such-endpoint"
+    );
 }
