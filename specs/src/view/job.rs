@@ -131,6 +131,20 @@ impl Spec {
     }
 }
 
+impl Spec {
+    /// Whether create operation `create` takes the request body schema of the docs' create
+    /// (`x-job.create`), as written: a family of the same shape, which a docs' request fits. A
+    /// family with a body of its own maps its fields to the same `x-feature`s instead.
+    pub fn takes_docs_request(&self, create: &str) -> bool {
+        let written = |id: &str| {
+            let at = self.operation(id)?.request_body.clone()?;
+            self.document().pointer(&at).cloned()
+        };
+        let docs = &self.extensions().job.create;
+        written(create).is_some() && written(create) == written(docs)
+    }
+}
+
 impl JobInfo {
     /// Every family: the docs' pair first (named `docs`), then the aliases.
     pub fn families(&self) -> Vec<JobFamily> {
