@@ -167,7 +167,11 @@ impl TryFrom<RawFamily> for JobFamily {
             _ => return Err("an x-job family needs a `name` (a string)".into()),
         };
         let mut all = |key: &str| -> Result<Vec<String>, String> {
-            let wrong = || format!("x-job family {name:?}: `{key}` must be an operationId and `{key}s` a list of them");
+            let wrong = || {
+                format!(
+                    "x-job family {name:?}: `{key}` must be an operationId and `{key}s` a list of them"
+                )
+            };
             let mut list: Vec<String> = Vec::new();
             if let Some(first) = raw.remove(key) {
                 list.push(first.as_str().ok_or_else(wrong)?.to_owned());

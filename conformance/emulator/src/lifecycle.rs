@@ -114,10 +114,7 @@ impl Runner {
     pub async fn answer(&self, info: &ProviderInfo, template: &Template, job: &Job) -> Vec<u8> {
         let url = || info.result_url(job);
         let stages = &info.family_job(&job.request.family).stages;
-        job_answer(template, job, stages, &url, |name| {
-            self.images.bytes(name)
-        })
-        .await
+        job_answer(template, job, stages, &url, |name| self.images.bytes(name)).await
     }
 
     /// Runs job `id` to its end; `input` is its decoded init image.

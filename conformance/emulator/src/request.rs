@@ -140,7 +140,7 @@ pub(crate) async fn read(
         fields: super::answers::request_fields(body, &info.request_pointers),
         input_url: features
             .get(Feature::InitImage)
-            .and_then(Value::as_str)
+            .and_then(|init| init.get(0).unwrap_or(init).as_str())
             .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
             .map(str::to_owned),
     };
@@ -244,7 +244,12 @@ fn webhook(features: &Features<'_>) -> Option<String> {
 /// A webhook test mode that is on: it ends the job at once with the failed stage's word if that
 /// is the status it names, else with success.
 fn test_mode(features: &Features<'_>) -> Option<TestMode> {
-    let failed = features.info.family_job(features.family).stages.failed.as_str();
+    let failed = features
+        .info
+        .family_job(features.family)
+        .stages
+        .failed
+        .as_str();
     features
         .get(Feature::WebhookTestMode)
         .filter(|mode| mode.get("enabled") == Some(&Value::Bool(true)))
@@ -277,7 +282,9 @@ async fn read_images(
         let Some(text) = body.pointer(&pointer).and_then(Value::as_str) else {
             continue;
         };
-        let is_init = Some(pointer.as_str()) == init_pointer;
+        // The init image, or the first of a list of them.
+        let is_init =
+            init_pointer.is_some_and(|init| pointer == init || pointer == format!("{init}/0"));
         if is_init && let Some(known) = images.remembered_input(text, max_pixels) {
             remembered = Some(known);
             continue;

@@ -432,7 +432,13 @@ async fn unknown_route(State(app): State<App>, request: Request) -> Response {
         Some(provider) => {
             let error = ApiError::new(Cause::UnknownRoute, message);
             let info = app.catalog.get(provider);
-            respond(info, DOCS_FAMILY, app.rules.defects, Err(error), &Plan::default())
+            respond(
+                info,
+                DOCS_FAMILY,
+                app.rules.defects,
+                Err(error),
+                &Plan::default(),
+            )
         }
         None => {
             let body = json!({"error": {"message": message, "type": "not_found"}});

@@ -358,4 +358,49 @@ mod tests {
         assert_eq!(answers.unlisted_status(), "done");
         assert_eq!(answers.created(), &answers.result);
     }
+
+    #[test]
+    fn a_familys_answers_override_the_top_level_ones_of_the_same_name() {
+        let answers: Answers = serde_json::from_value(serde_json::json!({
+            "job-id": "sequence",
+            "result": {"top": "result"},
+            "error": {"top": "error"},
+            "unknown-route": {"detail": "${error.message}"},
+            "families": {
+                "unified": {"result": {"own": "result"}, "error": {"own": "error"}},
+                "edit": {"created": {"own": "created"}, "not-found": {"own": "not-found"}},
+            },
+        }))
+        .unwrap();
+        struct Empty;
+        impl crate::template::Scope for Empty {}
+        let name = |t: &Template| serde_json::to_string(&t.render_value(&Empty)).unwrap();
+        assert_eq!(name(answers.result_for("unified")), r#"{"own":"result"}"#);
+        assert_eq!(name(answers.created_for("unified")), r#"{"own":"result"}"#);
+        assert_eq!(name(answers.error_for("unified")), r#"{"own":"error"}"#);
+        assert_eq!(name(answers.not_found_for("unified")), r#"{"own":"error"}"#);
+        assert_eq!(name(answers.created_for("edit")), r#"{"own":"created"}"#);
+        assert_eq!(name(answers.result_for("edit")), r#"{"top":"result"}"#);
+        assert_eq!(
+            name(answers.not_found_for("edit")),
+            r#"{"own":"not-found"}"#
+        );
+        assert_eq!(name(answers.error_for("docs")), r#"{"top":"error"}"#);
+        assert_eq!(
+            name(answers.unknown_route()),
+            "{}",
+            "its message is absent here"
+        );
+        assert_eq!(answers.status(Cause::UnknownRoute), Some(404));
+        let error = serde_json::from_value::<Answers>(serde_json::json!({
+            "job-id": "sequence", "result": {}, "error": {},
+            "families": {"x": {"result": {"s": "${error.message}"}}},
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("not known in job templates") || error.contains("error.message"),
+            "{error}"
+        );
+    }
 }

@@ -412,7 +412,12 @@ fn check_family_answers<'a>(
                 stages: &stages,
                 ..sample(stage)
             };
-            let what = |kind: &str| format!("the {kind} answer of family {} at the {stage} stage", family.name);
+            let what = |kind: &str| {
+                format!(
+                    "the {kind} answer of family {} at the {stage} stage",
+                    family.name
+                )
+            };
             if create_stages.contains(&stage) {
                 let value = answers.created_for(&family.name).render_value(&job_sample);
                 for create in &family.creates {
@@ -445,12 +450,21 @@ fn check_family_answers<'a>(
                 );
             }
             if stage == "succeeded" && own.outputs.is_some() && own.outputs_of(&value).is_empty() {
-                add(&at, format!("{} lists no image at the family's outputs: {value}", what("result")));
+                add(
+                    &at,
+                    format!(
+                        "{} lists no image at the family's outputs: {value}",
+                        what("result")
+                    ),
+                );
             }
         }
     }
     for name in answers.families.keys() {
-        if job.family(name).is_none_or(|f| f.name == img2img_specs::extensions::DOCS_FAMILY) {
+        if job
+            .family(name)
+            .is_none_or(|f| f.name == img2img_specs::extensions::DOCS_FAMILY)
+        {
             add(
                 &format!("/x-emulator/answers/families/{}", escape(name)),
                 format!("{name:?} names no family of x-job.aliases"),
@@ -586,9 +600,17 @@ fn check_settings(spec: &Spec, answers: &Answers, add: &mut impl FnMut(&str, Str
 /// request is found (`Spec::id_place`).
 fn check_families_link(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     for (i, family) in spec.extensions().job.aliases.iter().enumerate() {
-        for create in family.creates.iter().filter(|c| spec.operation(c).is_some()) {
+        for create in family
+            .creates
+            .iter()
+            .filter(|c| spec.operation(c).is_some())
+        {
             let links = spec.links(create);
-            for result in family.results.iter().filter(|r| spec.operation(r).is_some()) {
+            for result in family
+                .results
+                .iter()
+                .filter(|r| spec.operation(r).is_some())
+            {
                 if !links.iter().any(|link| link.operation == *result) {
                     add(
                         &format!("/x-job/aliases/{i}"),

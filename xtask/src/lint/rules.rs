@@ -885,7 +885,9 @@ fn check_job_aliases(spec: &Spec, add: &mut impl FnMut(&str, String)) {
 /// Whether a family sets `key` (an `x-job` key) itself.
 fn overrides(o: &JobOverrides, key: &str) -> bool {
     match key {
-        "stages" => o.stages.is_some() || o.pending.is_some() || o.succeeded.is_some() || o.failed.is_some(),
+        "stages" => {
+            o.stages.is_some() || o.pending.is_some() || o.succeeded.is_some() || o.failed.is_some()
+        }
         "id-pointer" => o.id_pointer.is_some(),
         "id-fallback-pointers" => o.id_fallback_pointers.is_some(),
         "status-pointer" => o.status_pointer.is_some(),

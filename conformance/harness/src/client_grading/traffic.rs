@@ -127,7 +127,7 @@ impl Reader {
         let results: HashSet<&'static str> = spec
             .operations()
             .iter()
-            .filter(|op| families.iter().any(|f| f.result == op.id))
+            .filter(|op| families.iter().any(|f| f.results_with(&op.id)))
             .map(|op| op.id.as_str())
             .collect();
         // The create, or another path of it taking the same request (one API family's alias).
@@ -135,7 +135,7 @@ impl Reader {
             .operations()
             .iter()
             .filter(|op| {
-                families.iter().any(|f| f.create == op.id)
+                families.iter().any(|f| f.creates_with(&op.id))
                     || (!results.contains(op.id.as_str())
                         && create_schema.is_some()
                         && schema_of(&op.id) == create_schema)
