@@ -25,13 +25,13 @@ pub(crate) struct Reply {
     pub created: bool,
 }
 
-/// Runs the create operation.
+/// Runs create operation `operation`; its answer has the success status the operation documents.
 pub(crate) async fn create(
     runner: &Runner,
     info: &ProviderInfo,
     rules: Rules,
     ctx: &Ctx<'_>,
-    body: &Value,
+    (operation, body): (&str, &Value),
     key: u64,
 ) -> Result<Reply, ApiError> {
     let (request, input) = request::read(&runner.images, info, rules, ctx, body).await?;
@@ -47,8 +47,12 @@ pub(crate) async fn create(
     }
     let template = info.answers.created_for(&job.request.family);
     let body = runner.answer(info, template, &job).await;
+    let status = info
+        .spec
+        .operation(operation)
+        .map_or(200, |op| op.success_status());
     Ok(Reply {
-        status: StatusCode::OK,
+        status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
         body: with_defects(body, &job, info, rules.defects),
         created: true,
     })

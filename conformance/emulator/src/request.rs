@@ -138,8 +138,8 @@ pub(crate) async fn read(
         result_operation: ctx.result_operation.clone(),
         family: ctx.family.clone(),
         fields: super::answers::request_fields(body, &info.request_pointers),
-        input_url: features
-            .get(Feature::InitImage)
+        input_url: init_image_pointer(info, &ctx.operation, body)
+            .and_then(|pointer| body.pointer(&pointer))
             .and_then(|init| init.get(0).unwrap_or(init).as_str())
             .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
             .map(str::to_owned),
@@ -271,9 +271,7 @@ async fn read_images(
     ctx: &Ctx<'_>,
     body: &Value,
 ) -> Result<Option<Arc<Input>>, ApiError> {
-    let init_pointer = info
-        .feature(&ctx.operation, Feature::InitImage)
-        .map(|f| f.pointer.as_str());
+    let init_pointer = init_image_pointer(info, &ctx.operation, body);
     let max_pixels = info.max_input_pixels;
     let mut own = None;
     let mut init = None;
@@ -283,8 +281,9 @@ async fn read_images(
             continue;
         };
         // The init image, or the first of a list of them.
-        let is_init =
-            init_pointer.is_some_and(|init| pointer == init || pointer == format!("{init}/0"));
+        let is_init = init_pointer
+            .as_deref()
+            .is_some_and(|init| pointer == init || pointer == format!("{init}/0"));
         if is_init && let Some(known) = images.remembered_input(text, max_pixels) {
             remembered = Some(known);
             continue;
@@ -306,6 +305,21 @@ async fn read_images(
         images.remember_input(text, max_pixels, &decoded);
     }
     Ok(Some(decoded))
+}
+
+/// Where `body` holds its init image: the `init_image` feature's pointer, inside arrays the first
+/// item's (GPTProto's unified `/input_references/*/image_url/url`: the first reference).
+fn init_image_pointer(info: &ProviderInfo, operation: &str, body: &Value) -> Option<String> {
+    let field = info
+        .spec
+        .features(operation)
+        .iter()
+        .find(|f| f.feature == Feature::InitImage)?;
+    if field.in_array() {
+        field.pointers_in(body).into_iter().next()
+    } else {
+        Some(field.pointer.clone())
+    }
 }
 
 /// The bytes of one image field, and whether they may be remembered by its text: inline data, a

@@ -239,7 +239,7 @@ async fn call(
     let id = id_parameter(info, op, parts, defects.skip_validation).await?;
     if info.job.is_create(operation) {
         let body = body.unwrap_or(Value::Null);
-        operations::create(&app.runner, info, app.rules, ctx, &body, key).await
+        operations::create(&app.runner, info, app.rules, ctx, (operation, &body), key).await
     } else if info.job.is_result(operation) {
         operations::result(&app.runner, info, defects, operation, id, body.as_ref()).await
     } else {
@@ -324,8 +324,13 @@ fn respond(
 ) -> Response {
     let (status, body) = match outcome {
         Ok(reply) => {
+            // A create's success answered with a status its operation does not document.
             let status = if reply.created && defects.undocumented_status {
-                StatusCode::ACCEPTED
+                if reply.status == StatusCode::ACCEPTED {
+                    StatusCode::OK
+                } else {
+                    StatusCode::ACCEPTED
+                }
             } else {
                 reply.status
             };

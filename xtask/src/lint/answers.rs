@@ -192,7 +192,8 @@ pub fn check_answers(spec: &Spec, add: &mut impl FnMut(&str, String)) {
         check_schema(
             spec,
             &job.create,
-            200,
+            spec.operation(&job.create)
+                .map_or(200, |op| op.success_status()),
             &value,
             &created_at,
             &format!("the create answer at the {stage} stage"),
@@ -421,7 +422,9 @@ fn check_family_answers<'a>(
             if create_stages.contains(&stage) {
                 let value = answers.created_for(&family.name).render_value(&job_sample);
                 for create in &family.creates {
-                    check_schema(spec, create, 200, &value, &at, &what("create"), add);
+                    // Sent with the success status the create documents (202 for GPTProto's unified API).
+                    let status = spec.operation(create).map_or(200, |op| op.success_status());
+                    check_schema(spec, create, status, &value, &at, &what("create"), add);
                 }
                 if own.id_of(&value).as_deref() != Some(job_sample.id()) {
                     add(
