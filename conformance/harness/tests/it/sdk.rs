@@ -407,7 +407,7 @@ async fn official_sdks_complete_whole_jobs_against_the_emulator() {
                 gptproto.operations
             );
         }
-        let docs = Spec::embedded(Provider::named("gptproto")).extensions().job;
+        let docs = &Spec::embedded(Provider::named("gptproto")).extensions().job;
         assert!(
             !gptproto
                 .operations
