@@ -111,8 +111,16 @@ async fn a_unified_task_renders_the_same_images_as_the_novelai_route() {
     assert_eq!(route_images.len(), 2, "{by_route}");
 
     let (seen, task) = run_unified(&router, CREATE, unified.clone()).await;
-    assert_eq!(seen.first().map(String::as_str), Some("pending"), "{seen:?}");
-    assert_eq!(seen.last().map(String::as_str), Some("completed"), "{seen:?}");
+    assert_eq!(
+        seen.first().map(String::as_str),
+        Some("pending"),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("completed"),
+        "{seen:?}"
+    );
     assert!(
         seen.iter()
             .all(|s| ["pending", "in_progress", "completed"].contains(&s.as_str())),
@@ -156,7 +164,11 @@ async fn an_image_tool_task_runs_through_the_edit_endpoint() {
         "image": format!("data:image/png;base64,{}", png_base64(64, 48))
     });
     let (seen, task) = run_unified(&router, EDIT, body).await;
-    assert_eq!(seen.last().map(String::as_str), Some("completed"), "{seen:?}");
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("completed"),
+        "{seen:?}"
+    );
     let urls = task["unsigned_urls"].as_array().unwrap();
     assert_eq!(urls.len(), 1, "{task}");
     let image = download(&router, urls[0].as_str().unwrap()).await;
@@ -172,7 +184,13 @@ async fn unified_errors_come_in_the_unified_error_shape() {
     // A wrong key: 401 with {"error": {"message", "code"}}, what GPTProto's SDKs parse.
     let answer = send(
         &router,
-        request(gptproto(), CREATE, None, Some(body.clone()), Key::Other("sk-wrong")),
+        request(
+            gptproto(),
+            CREATE,
+            None,
+            Some(body.clone()),
+            Key::Other("sk-wrong"),
+        ),
     )
     .await;
     assert_eq!(answer.status, 401);
@@ -184,7 +202,11 @@ async fn unified_errors_come_in_the_unified_error_shape() {
     // A model that is not NovelAI's, and a field the schema does not have: 400 naming it.
     for (pointer, value, named) in [
         ("/model", json!("openai/gpt-image-1"), "model"),
-        ("/provider/options/novel/parameters/steps", json!(51), "steps"),
+        (
+            "/provider/options/novel/parameters/steps",
+            json!(51),
+            "steps",
+        ),
     ] {
         let mut bad = body.clone();
         *bad.pointer_mut(pointer).unwrap() = value;
