@@ -247,8 +247,8 @@ impl Operation {
             })
     }
 
-    /// The status of its documented success: the first exact `2xx` code it documents (GPTProto's
-    /// unified creates answer `202`), else `200`.
+    /// The status of its documented success: the first exact `2xx` code it documents (a create
+    /// may answer `202`), else `200`.
     pub fn success_status(&self) -> u16 {
         self.responses
             .iter()

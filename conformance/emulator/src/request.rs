@@ -308,7 +308,7 @@ async fn read_images(
 }
 
 /// Where `body` holds its init image: the `init_image` feature's pointer, inside arrays the first
-/// item's (GPTProto's unified `/input_references/*/image_url/url`: the first reference).
+/// item's (`/input_references/*/image_url/url`: the first reference).
 fn init_image_pointer(info: &ProviderInfo, operation: &str, body: &Value) -> Option<String> {
     let field = info
         .spec

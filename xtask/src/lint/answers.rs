@@ -422,7 +422,7 @@ fn check_family_answers<'a>(
             if create_stages.contains(&stage) {
                 let value = answers.created_for(&family.name).render_value(&job_sample);
                 for create in &family.creates {
-                    // Sent with the success status the create documents (202 for GPTProto's unified API).
+                    // Sent with the success status the create documents (200, or 202 for some).
                     let status = spec.operation(create).map_or(200, |op| op.success_status());
                     check_schema(spec, create, status, &value, &at, &what("create"), add);
                 }
