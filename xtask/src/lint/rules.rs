@@ -591,7 +591,7 @@ fn check_create_fields_of(
                 _ if is_key => add(&at, format!("{name:?} carries the key (x-auth)")),
                 None => add(
                     &at,
-                    format!("{name:?} is no top-level property of the body of {create}"),
+                    format!("{name:?} is no top-level property of the create body of {create}"),
                 ),
                 Some(property) => {
                     let allowed = CompiledSchema::compile(property.clone(), &at)
@@ -1325,6 +1325,7 @@ x-job:
   aliases:
     - {name: docs, create: create_other, result: fetch}
     - {name: v6, create: missing, result: fetch_other}
+    - {name: twice, create: create, result: fetch}
 x-output: {formats: [png], default-format: png, inline-base64: false}
 paths:
   /create:
@@ -1375,8 +1376,8 @@ components:
         let findings: Vec<String> = lint(&spec).iter().map(ToString::to_string).collect();
         for needle in [
             "\"docs\" is used twice",
-            "\"create_other\" must share the request body schema of \"create\"",
-            "operationId \"fetch\" already belongs to another family",
+            "\"create_other\" has a request body of its own that marks no x-feature: init_image",
+            "operationId \"create\" already belongs to another family",
             "operationId \"missing\" does not exist",
             "nullable: true without a type is ignored",
             "2 branches of this oneOf are nullable",
