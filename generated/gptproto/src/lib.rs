@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `606241ee45c31ba5e2e0b8818269e7bf75ad04f201998f1eaa35bfe3f5cd448f`
+//! Spec SHA-256: `a33533beaf32746101cce5e25fb6353914cde3e57fc748044d4c0cf2b2038496`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "606241ee45c31ba5e2e0b8818269e7bf75ad04f201998f1eaa35bfe3f5cd448f";
+pub const SPEC_SHA256: &str = "a33533beaf32746101cce5e25fb6353914cde3e57fc748044d4c0cf2b2038496";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
