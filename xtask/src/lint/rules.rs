@@ -564,7 +564,7 @@ fn check_job_words(job: &JobInfo, at: &str, add: &mut impl FnMut(&str, String)) 
 /// value, and never the field `x-auth` puts the key in.
 fn check_create_fields(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     let job = &spec.extensions().job;
-    check_create_fields_of(spec, job, &[job.create.clone()], "/x-job", add);
+    check_create_fields_of(spec, job, std::slice::from_ref(&job.create), "/x-job", add);
 }
 
 /// `job.create-fields` against the body of each of `creates`.
@@ -811,12 +811,10 @@ fn check_job_aliases(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     let body_of = |id: &str| written(spec.operation(id)?.request_body.as_deref());
     let mut names = BTreeSet::new();
     let mut creates: BTreeSet<&str> = [job.create.as_str()].into();
-    let results: BTreeSet<&str> = job
-        .families()
+    let families = job.families();
+    let results: BTreeSet<&str> = families
         .iter()
-        .flat_map(|f| f.results.clone())
-        .filter(|id| spec.operation(id).is_some())
-        .map(|id| spec.operation(&id).map_or("", |op| op.id.as_str()))
+        .flat_map(|f| f.results.iter().map(String::as_str))
         .collect();
     for (i, alias) in job.aliases.iter().enumerate() {
         let at = format!("/x-job/aliases/{i}");
