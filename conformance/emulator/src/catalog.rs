@@ -337,7 +337,7 @@ impl Catalog {
             })
             .filter(|(most, _)| *most > 0)
             .collect();
-        best.sort_by(|a, b| b.0.cmp(&a.0));
+        best.sort_by_key(|(most, _)| std::cmp::Reverse(*most));
         match best.as_slice() {
             [(most, provider), rest @ ..] if rest.first().is_none_or(|(next, _)| next < most) => {
                 Some(*provider)

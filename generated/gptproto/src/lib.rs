@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `8c67374703b1dd26a55274b3663508ebb299eef66ea592ea22997d1b04220f49`
+//! Spec SHA-256: `422bbb6d21107b39b5c57cc6657ecbe5c25a8dd0d4b812a300c91d5b997a3b7c`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "8c67374703b1dd26a55274b3663508ebb299eef66ea592ea22997d1b04220f49";
+pub const SPEC_SHA256: &str = "422bbb6d21107b39b5c57cc6657ecbe5c25a8dd0d4b812a300c91d5b997a3b7c";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

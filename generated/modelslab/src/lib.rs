@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `e30d2c46340ac21487ae31ecb4e856384703b2364d516b4e18355c92ab8b3b12`
+//! Spec SHA-256: `91011883fe8380266c5cf43b0b95e49787199ee9fac57a679d1b180d47719472`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "e30d2c46340ac21487ae31ecb4e856384703b2364d516b4e18355c92ab8b3b12";
+pub const SPEC_SHA256: &str = "91011883fe8380266c5cf43b0b95e49787199ee9fac57a679d1b180d47719472";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -2334,7 +2334,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct V7ImageToImageRequest {
-        ///The shape of the output as width:height ("1:1 is square, 3:4 and 4:3 are slightly tall or wide, 9:16 is vertical, and 16:9 is wide", <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>); the ratios a model takes are on its page, so no list is declared.
+        ///The shape of the output as width:height ("1:1 is square, 3:4 and 4:3 are slightly tall or wide, 9:16 is vertical, and 16:9 is wide", <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>); the ratios a model takes are on its page, so no list is declared (ModelsLab's Gen4 page writes pixel ratios such as `1920:1080`, <https://modelslab.com/models/runway_ml/gen4_image/api>).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub aspect_ratio: ::std::option::Option<V7ImageToImageRequestAspectRatio>,
         ///The init image as a URL, or a list of up to 10 URLs ("Add your URLs in JPEG, PNG, You can add upto 10 Images", <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>; one URL: <https://modelslab.com/models/runway_ml/gen4_image_turbo/api>). The first image is the one edited.
@@ -2360,7 +2360,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///The shape of the output as width:height ("1:1 is square, 3:4 and 4:3 are slightly tall or wide, 9:16 is vertical, and 16:9 is wide", <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>); the ratios a model takes are on its page, so no list is declared.
+    ///The shape of the output as width:height ("1:1 is square, 3:4 and 4:3 are slightly tall or wide, 9:16 is vertical, and 16:9 is wide", <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>); the ratios a model takes are on its page, so no list is declared (ModelsLab's Gen4 page writes pixel ratios such as `1920:1080`, <https://modelslab.com/models/runway_ml/gen4_image/api>).
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct V7ImageToImageRequestAspectRatio(::std::string::String);
@@ -2380,10 +2380,10 @@ pub mod types {
         fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
                 ::std::sync::LazyLock::new(|| {
-                    ::regress::Regex::new("^[1-9][0-9]*:[1-9][0-9]*$").unwrap()
+                    ::regress::Regex::new("^[1-9][0-9]{0,3}:[1-9][0-9]{0,3}$").unwrap()
                 });
             if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[1-9][0-9]*:[1-9][0-9]*$\"".into());
+                return Err("doesn't match pattern \"^[1-9][0-9]{0,3}:[1-9][0-9]{0,3}$\"".into());
             }
             Ok(Self(value.to_string()))
         }
