@@ -94,11 +94,10 @@ pub fn job_info(provider: Provider) -> &'static JobInfo {
     &Spec::embedded(provider).extensions().job
 }
 
-/// The eta hint of a result body, at the spec's `x-job.eta-pointer` (in `x-job.eta-unit`): a
-/// positive estimate, at most an hour.
-pub fn eta_of(provider: Provider, body: &Value) -> Option<Duration> {
-    job_info(provider)
-        .eta_of(body)
+/// The eta hint of a result body, at `x-job.eta-pointer` of `job` (the answer's API family's
+/// view, [`JobInfo::for_operation`]), in its `eta-unit`: a positive estimate, at most an hour.
+pub fn eta_in(job: &JobInfo, body: &Value) -> Option<Duration> {
+    job.eta_of(body)
         .filter(|eta| !eta.is_zero())
         .map(|eta| eta.min(Duration::from_secs(3600)))
 }
@@ -170,12 +169,17 @@ mod tests {
             match &job.eta_pointer {
                 Some(pointer) => {
                     put(&mut body, pointer, serde_json::json!(12.5));
-                    let eta = eta_of(provider, &body).expect("an eta where the spec says");
+                    let eta =
+                        eta_in(job_info(provider), &body).expect("an eta where the spec says");
                     assert!(eta > Duration::ZERO && eta <= Duration::from_secs(3600));
                     put(&mut body, pointer, serde_json::json!(0));
-                    assert_eq!(eta_of(provider, &body), None, "a zero eta is no hint");
+                    assert_eq!(
+                        eta_in(job_info(provider), &body),
+                        None,
+                        "a zero eta is no hint"
+                    );
                 }
-                None => assert_eq!(eta_of(provider, &body), None),
+                None => assert_eq!(eta_in(job_info(provider), &body), None),
             }
         }
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""A loopback stand-in for Novita and ModelsLab that records every request, for debugging the SDK
-checks and for capturing what the official SDKs really send.
+"""A loopback stand-in for Novita, ModelsLab and GPTProto's unified API that records every request,
+for debugging the SDK checks and for capturing what the official SDKs really send.
 
 It is not an emulator: it validates nothing and answers just enough of each provider's shapes for
 an SDK to finish a job. Every request is appended to the log file as one JSON line
@@ -16,6 +16,10 @@ Routes (both the paths the SDKs call and the paths of specs/*.yaml):
                                              the default) or `success`
   POST /api/v1/enterprise/images/fetch/{id}  ModelsLab fetch (modelslab-py's path, body {key}); also
   POST /api/v1/enterprise/fetch              (the spec's path, body {key, request_id})
+  POST /api/v3/images, /api/v3/images/edit   GPTProto unified create (the gptproto SDK's paths): 202
+                                             with a `pending` task
+  GET  /api/v3/tasks/result/{id}             GPTProto unified task: `in_progress` on the first poll,
+                                             then `completed` (or `failed` with the fault's reason)
   GET  /images/{name}                        the output images, in the format asked for
 
 The `x-emulator-fault: fail=<reason>` header makes the job fail with that reason, and
@@ -226,12 +230,56 @@ class Handler(BaseHTTPRequestHandler):
         TASKS[task_id]["polls"] += 1
         self.send_json(200, self.modelslab_answer(task_id))
 
+    # -------------------------------------------------------- GPTProto unified
+
+    def gptproto_key_ok(self):
+        sent = (self.headers.get("Authorization") or "").strip()
+        if sent.lower().startswith("bearer "):
+            sent = sent[7:].strip()
+        if sent != self.server.api_key:
+            self.send_json(401, {"error": {"message": "Invalid token", "code": 401}})
+            return False
+        return True
+
+    def gptproto_task(self, task_id, status, urls=None, error=None):
+        task = {"id": task_id, "status": status, "polling_url": "/api/v3/tasks/result/" + task_id,
+                "model": TASKS[task_id]["model"], "native_status": status, "unsigned_urls": urls or []}
+        if error:
+            task["error"] = error
+        return task
+
+    def gptproto_create(self, body, edit):
+        if not self.gptproto_key_ok():
+            return
+        body = body if isinstance(body, dict) else {}
+        width, _, height = str(body.get("size") or "832x1216").partition("x")
+        count = 1 if edit else as_int(body.get("n"), 1)
+        task_id = self.new_task("gptproto", count, "png", as_int(width, 832), as_int(height, 1216))
+        TASKS[task_id]["model"] = body.get("model")
+        self.send_json(202, self.gptproto_task(task_id, "pending"))
+
+    def gptproto_result(self, task_id):
+        if not self.gptproto_key_ok():
+            return
+        task = TASKS.get(task_id)
+        if task is None or task["kind"] != "gptproto":
+            self.send_json(404, {"error": {"message": "task not found", "code": 404}})
+            return
+        task["polls"] += 1
+        if task["polls"] == 1:
+            return self.send_json(200, self.gptproto_task(task_id, "in_progress"))
+        if task["fail"]:
+            return self.send_json(200, self.gptproto_task(task_id, "failed", error=task["fail"]))
+        self.send_json(200, self.gptproto_task(task_id, "completed", urls=self.outputs(task_id)))
+
     # ------------------------------------------------------------------ routes
 
     def do_GET(self):
         url, _ = self.record("")
         if url.path == "/v3/async/task-result":
             return self.novita_result(parse_qs(url.query))
+        if url.path.startswith("/api/v3/tasks/result/"):
+            return self.gptproto_result(url.path.rsplit("/", 1)[1])
         if url.path.startswith("/images/") and url.path[len("/images/"):] in IMAGES:
             kind, data = IMAGES[url.path[len("/images/"):]]
             self.send_response(200)
@@ -254,6 +302,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.modelslab_fetch(body, url.path.rsplit("/", 1)[1])
         if url.path == "/api/v1/enterprise/fetch":
             return self.modelslab_fetch(body if isinstance(body, dict) else {}, None)
+        if url.path in ("/api/v3/images", "/api/v3/images/edit"):
+            return self.gptproto_create(body, edit=url.path.endswith("/edit"))
         self.send_json(404, {"status": "error", "message": "no route " + url.path})
 
 

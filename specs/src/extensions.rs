@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use crate::view::{
-    Answers, Cause, EmulatorInfo, ErrorAnswer, ErrorDecision, ErrorRule, EtaUnit, IdPlace,
-    JobIdStyle, JobStatus, KeyPlacement, Limits, RateLimits, RenderDefaults, Stages, WebhookAnswer,
-    status_kind,
+    Answers, Cause, DOCS_FAMILY, EmulatorInfo, ErrorAnswer, ErrorDecision, ErrorRule, EtaUnit,
+    FamilyAnswers, IdPlace, JobIdStyle, JobStatus, KeyPlacement, Limits, RateLimits,
+    RenderDefaults, Stages, WebhookAnswer, status_kind,
 };
 
 /// `x-provider`: who the spec describes.
@@ -63,16 +63,167 @@ pub enum JobStyle {
     SyncOrQueued,
 }
 
-/// One API family of a job: a create operation and the result operation its answers point to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+/// One API family of a job (`x-job.aliases[]`, and the docs' pair named `docs`): its create
+/// operations, the result operations its answers are polled at, and where its answers differ from
+/// the top-level `x-job` ([`JobOverrides`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawFamily", into = "RawFamily")]
 pub struct JobFamily {
-    /// A short name for reports (`enterprise-images`, `v6`).
+    /// A short name for reports (`enterprise-images`, `v6`); `docs` names the docs' pair.
     pub name: String,
-    /// operationId of this family's create call.
+    /// operationId of this family's first create call.
     pub create: String,
-    /// operationId of the result call a create of this family points to.
+    /// operationId of the result call a create of this family points to (the first of
+    /// [`JobFamily::results`]).
     pub result: String,
+    /// Every create call of the family (`create` first).
+    pub creates: Vec<String>,
+    /// Every result call of the family (`result` first): other ways to fetch the same job (a
+    /// fetch by id in the path and a fetch by id in the body).
+    pub results: Vec<String>,
+    /// Where the family's answers differ from the top-level `x-job`.
+    pub overrides: JobOverrides,
+}
+
+impl JobFamily {
+    /// Whether `operation` is one of the family's creates.
+    pub fn creates_with(&self, operation: &str) -> bool {
+        self.creates.iter().any(|c| c == operation)
+    }
+
+    /// Whether `operation` is one of the family's results.
+    pub fn results_with(&self, operation: &str) -> bool {
+        self.results.iter().any(|r| r == operation)
+    }
+
+    /// Whether `operation` is one of the family's creates or results.
+    pub fn has(&self, operation: &str) -> bool {
+        self.creates_with(operation) || self.results_with(operation)
+    }
+}
+
+/// The keys of the top-level `x-job` an API family may set for itself (`x-job.aliases[]`); each
+/// absent one is the top-level value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct JobOverrides {
+    /// `style`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<JobStyle>,
+    /// `id-pointer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_pointer: Option<String>,
+    /// `id-fallback-pointers`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_fallback_pointers: Option<Vec<String>>,
+    /// `status-pointer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_pointer: Option<String>,
+    /// `pending`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Vec<String>>,
+    /// `succeeded`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub succeeded: Option<Vec<String>>,
+    /// `failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<Vec<String>>,
+    /// `stages`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<Stages>,
+    /// `eta-pointer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eta_pointer: Option<String>,
+    /// `eta-unit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eta_unit: Option<EtaUnit>,
+    /// `progress-pointer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress_pointer: Option<String>,
+    /// `outputs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<String>,
+    /// `failure-pointers`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_pointers: Option<Vec<String>>,
+    /// `poll-url-pointer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll_url_pointer: Option<String>,
+    /// `create-fields`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_fields: Option<serde_json::Map<String, Value>>,
+}
+
+type RawFamily = serde_json::Map<String, Value>;
+
+impl TryFrom<RawFamily> for JobFamily {
+    type Error = String;
+
+    /// `x-job.aliases[]` as written: `name`, `create` and/or `creates`, `result` and/or
+    /// `results`, and the keys of [`JobOverrides`].
+    fn try_from(mut raw: RawFamily) -> Result<Self, Self::Error> {
+        let name = match raw.remove("name") {
+            Some(Value::String(name)) => name,
+            _ => return Err("an x-job family needs a `name` (a string)".into()),
+        };
+        let mut all = |key: &str| -> Result<Vec<String>, String> {
+            let wrong = || {
+                format!(
+                    "x-job family {name:?}: `{key}` must be an operationId and `{key}s` a list of them"
+                )
+            };
+            let mut list: Vec<String> = Vec::new();
+            if let Some(first) = raw.remove(key) {
+                list.push(first.as_str().ok_or_else(wrong)?.to_owned());
+            }
+            if let Some(rest) = raw.remove(&format!("{key}s")) {
+                for item in rest.as_array().ok_or_else(wrong)? {
+                    let item = item.as_str().ok_or_else(wrong)?.to_owned();
+                    if !list.contains(&item) {
+                        list.push(item);
+                    }
+                }
+            }
+            if list.is_empty() {
+                return Err(format!(
+                    "x-job family {name:?} names no {key} (`{key}` or `{key}s`)"
+                ));
+            }
+            Ok(list)
+        };
+        let creates = all("create")?;
+        let results = all("result")?;
+        let overrides = serde_json::from_value(Value::Object(raw))
+            .map_err(|e| format!("x-job family {name:?}: {e}"))?;
+        Ok(JobFamily {
+            create: creates[0].clone(),
+            result: results[0].clone(),
+            name,
+            creates,
+            results,
+            overrides,
+        })
+    }
+}
+
+impl From<JobFamily> for RawFamily {
+    fn from(family: JobFamily) -> Self {
+        let mut raw = match serde_json::to_value(&family.overrides) {
+            Ok(Value::Object(map)) => map,
+            _ => RawFamily::new(),
+        };
+        raw.insert("name".into(), Value::String(family.name));
+        raw.insert("create".into(), Value::String(family.create));
+        raw.insert("result".into(), Value::String(family.result));
+        let rest = |list: Vec<String>| Value::from(list.into_iter().skip(1).collect::<Vec<_>>());
+        if family.creates.len() > 1 {
+            raw.insert("creates".into(), rest(family.creates));
+        }
+        if family.results.len() > 1 {
+            raw.insert("results".into(), rest(family.results));
+        }
+        raw
+    }
 }
 
 /// `x-job`: the whole-job lifecycle.
@@ -84,8 +235,8 @@ pub struct JobInfo {
     pub create: String,
     /// operationId of the poll or fetch call.
     pub result: String,
-    /// Other live API families of the same job (other paths, the same request and response
-    /// schemas), each a create and the result its answers point to.
+    /// Other live API families of the same job, each its creates, the results its answers point
+    /// to, and where its request, answers and `x-job` words differ (see [`JobFamily`]).
     #[serde(default)]
     pub aliases: Vec<JobFamily>,
     /// Poll or sync-or-queued.

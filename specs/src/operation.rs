@@ -247,6 +247,16 @@ impl Operation {
             })
     }
 
+    /// The status of its documented success: the first exact `2xx` code it documents (a create
+    /// may answer `202`), else `200`.
+    pub fn success_status(&self) -> u16 {
+        self.responses
+            .iter()
+            .filter_map(|r| r.status.parse::<u16>().ok())
+            .find(|status| (200..300).contains(status))
+            .unwrap_or(200)
+    }
+
     /// The response documented for `status`: the exact code, then `4XX`-style, then `default`.
     pub fn response(&self, status: u16) -> Option<&Response> {
         let exact = status.to_string();

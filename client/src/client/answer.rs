@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use img2img_specs::extensions::ErrorRule;
+use img2img_specs::extensions::{ErrorRule, JobInfo};
 use img2img_specs::{JobStatus, Provider};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -65,20 +65,19 @@ fn error_in(provider: Provider, answer: &Answer, scrub: &Scrub) -> Error {
     .unwrap_or_else(|| errors::unexpected(Some(answer.status), &answer.body, scrub))
 }
 
-/// Why a failed job failed: `x-job.failure-pointers`, scrubbed.
-fn failure(provider: Provider, body: &Value, scrub: &Scrub) -> Option<String> {
-    job_info(provider)
-        .failure_of(body)
-        .map(|reason| scrub.text(&reason))
+/// Why a failed job failed: `x-job.failure-pointers` (of the answer's family), scrubbed.
+fn failure(job: &JobInfo, body: &Value, scrub: &Scrub) -> Option<String> {
+    job.failure_of(body).map(|reason| scrub.text(&reason))
 }
 
-/// Reads a create answer.
+/// Reads an answer of create operation `operation`, by `x-job` as its API family reads it.
 pub(crate) fn created(
     provider: Provider,
+    operation: &str,
     answer: &Answer,
     scrub: &Scrub,
 ) -> Result<Created, Error> {
-    let job = job_info(provider);
+    let job = &job_info(provider).for_operation(operation);
     let body = &answer.body;
     let word = job.status_of(body);
     match word.map(|w| job.classify(w)) {
@@ -87,7 +86,7 @@ pub(crate) fn created(
             let decided =
                 errors::decided(provider, answer.status, &answer.headers, body, rules, scrub);
             Err(decided.unwrap_or_else(|| Error::TaskFailed {
-                reason: failure(provider, body, scrub)
+                reason: failure(job, body, scrub)
                     .unwrap_or_else(|| format!("status {}", word.unwrap_or_default())),
             }))
         }
@@ -102,16 +101,21 @@ pub(crate) fn created(
                 id,
                 poll_url: job.poll_url_of(body).map(str::to_owned),
                 ready_outputs: Vec::new(),
-                eta: poll::eta_of(provider, body),
+                eta: poll::eta_in(job, body),
             }),
             None => Err(error_in(provider, answer, scrub)),
         },
     }
 }
 
-/// Reads a poll answer.
-pub(crate) fn polled(provider: Provider, answer: &Answer, scrub: &Scrub) -> Result<Polled, Error> {
-    let job = job_info(provider);
+/// Reads an answer of result operation `operation`, by `x-job` as its API family reads it.
+pub(crate) fn polled(
+    provider: Provider,
+    operation: &str,
+    answer: &Answer,
+    scrub: &Scrub,
+) -> Result<Polled, Error> {
+    let job = &job_info(provider).for_operation(operation);
     let body = &answer.body;
     let Some(word) = job.status_of(body) else {
         let says_something = errors::errors_of(provider)
@@ -120,11 +124,11 @@ pub(crate) fn polled(provider: Provider, answer: &Answer, scrub: &Scrub) -> Resu
         if says_something {
             return Err(error_in(provider, answer, scrub));
         }
-        return Ok(pending(provider, "unknown", JobStatus::Unknown, body));
+        return Ok(pending(job, "unknown", JobStatus::Unknown, body));
     };
     let class = job.classify(word);
     let state = match class {
-        JobStatus::Pending | JobStatus::Unknown => return Ok(pending(provider, word, class, body)),
+        JobStatus::Pending | JobStatus::Unknown => return Ok(pending(job, word, class, body)),
         JobStatus::Succeeded => super::PollState {
             status: word.to_owned(),
             class,
@@ -155,7 +159,7 @@ pub(crate) fn polled(provider: Provider, answer: &Answer, scrub: &Scrub) -> Resu
             let failure = match decided {
                 Some(Error::TaskFailed { reason }) => Some(reason),
                 Some(error) => return Err(error),
-                None => failure(provider, body, scrub),
+                None => failure(job, body, scrub),
             };
             super::PollState {
                 status: word.to_owned(),
@@ -175,13 +179,12 @@ pub(crate) fn polled(provider: Provider, answer: &Answer, scrub: &Scrub) -> Resu
 
 /// The state of a job still running (or whose word the spec does not list, which goes on until
 /// the deadline): its word, eta, progress and the URL to poll next.
-fn pending(provider: Provider, word: &str, class: JobStatus, body: &Value) -> Polled {
-    let job = job_info(provider);
+fn pending(job: &JobInfo, word: &str, class: JobStatus, body: &Value) -> Polled {
     Polled {
         state: super::PollState {
             status: word.to_owned(),
             class,
-            eta: poll::eta_of(provider, body),
+            eta: poll::eta_in(job, body),
             progress: job.progress_of(body),
             outputs: Vec::new(),
             failure: None,
@@ -239,10 +242,13 @@ mod tests {
     }
 
     #[test]
-    fn every_spec_reads_its_own_words_ids_and_etas() {
+    fn every_family_reads_its_own_words_ids_and_etas() {
         let scrub = Scrub::new(None);
-        for provider in Provider::all() {
-            let job = job_info(provider);
+        for (provider, family) in
+            Provider::all().flat_map(|p| job_info(p).families().into_iter().map(move |f| (p, f)))
+        {
+            // Each API family read by its own words and pointers.
+            let job = &job_info(provider).for_family(&family);
             let pending_word = &job.pending[0];
             let mut body = merge(
                 at(&job.id_pointer, json!("job-1")),
@@ -251,28 +257,28 @@ mod tests {
             if let Some(pointer) = &job.eta_pointer {
                 body = merge(body, at(pointer, json!(4)));
             }
-            let create = created(provider, &answer(body.clone()), &scrub).unwrap();
+            let create = created(provider, &family.create, &answer(body.clone()), &scrub).unwrap();
             assert_eq!(create.id, "job-1", "{provider}");
             assert_eq!(
                 create.eta,
                 job.eta_pointer.as_ref().map(|_| Duration::from_secs(4)),
                 "{provider}"
             );
-            let poll = polled(provider, &answer(body), &scrub).unwrap();
+            let poll = polled(provider, &family.result, &answer(body), &scrub).unwrap();
             assert_eq!(poll.state.status, *pending_word, "{provider}");
             assert_eq!(poll.state.class, JobStatus::Pending, "{provider}");
             let unlisted = at(&job.status_pointer, json!("no-such-status-word"));
-            let poll = polled(provider, &answer(unlisted), &scrub).unwrap();
+            let poll = polled(provider, &family.result, &answer(unlisted), &scrub).unwrap();
             assert_eq!(poll.state.class, JobStatus::Unknown, "{provider}");
             assert_eq!(poll.state.failure, None, "{provider}");
 
             let failed = at(&job.status_pointer, json!(job.failed[0]));
-            let state = polled(provider, &answer(failed.clone()), &scrub)
+            let state = polled(provider, &family.result, &answer(failed.clone()), &scrub)
                 .unwrap()
                 .state;
             assert_eq!(state.class, JobStatus::Failed, "{provider}");
             assert!(
-                created(provider, &answer(failed), &scrub).is_err(),
+                created(provider, &family.create, &answer(failed), &scrub).is_err(),
                 "{provider}: a failed create is an error"
             );
         }
@@ -282,7 +288,14 @@ mod tests {
     fn a_create_answer_without_an_id_that_says_nothing_is_unexpected() {
         let scrub = Scrub::new(None);
         for provider in Provider::all() {
-            let err = created(provider, &answer(json!({"unrelated": true})), &scrub).unwrap_err();
+            let create = &job_info(provider).create;
+            let err = created(
+                provider,
+                create,
+                &answer(json!({"unrelated": true})),
+                &scrub,
+            )
+            .unwrap_err();
             assert_eq!(err.kind(), "unexpected_body", "{provider}");
         }
     }

@@ -155,7 +155,7 @@ impl Client {
             .call(CallKind::Create, create, None, &mut rng, || async {
                 let input = CallInput::with_body(body.clone());
                 let answer = self.answer(&*self.operations, create, input).await?;
-                let created = answer::created(self.provider, &answer, &self.scrub)?;
+                let created = answer::created(self.provider, create, &answer, &self.scrub)?;
                 Ok((answer.status, created))
             })
             .await?;
@@ -329,7 +329,7 @@ impl Client {
             let answer = self
                 .answer(operations, call.operation, call.input.clone())
                 .await?;
-            let polled = answer::polled(self.provider, &answer, &self.scrub)?;
+            let polled = answer::polled(self.provider, call.operation, &answer, &self.scrub)?;
             Ok((answer.status, polled))
         })
         .await

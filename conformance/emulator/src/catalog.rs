@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use img2img_specs::extensions::{
-    Answers, IdPlace, JobIdStyle, JobInfo, JobStyle, RenderDefaults, Stages,
+    Answers, DOCS_FAMILY, IdPlace, JobIdStyle, JobInfo, JobStyle, RenderDefaults, Stages,
 };
 use img2img_specs::{CompiledSchema, Feature, FeatureField, Provider, Reading, Spec};
 
@@ -37,6 +37,15 @@ pub(crate) struct Settings {
     pub webhook_retries: u32,
 }
 
+/// `x-job` as one API family reads it, and its stage words.
+#[derive(Debug)]
+pub(crate) struct FamilyJob {
+    /// The family's view of `x-job` ([`JobInfo::for_family`]).
+    pub job: JobInfo,
+    /// The status word of each stage.
+    pub stages: Stages,
+}
+
 /// What the emulator reads from one provider's spec, once. The embedded specs carry every
 /// extension read here (the lint checks it); a spec without one is a build of this crate that
 /// cannot run, hence the panics.
@@ -46,14 +55,14 @@ pub(crate) struct ProviderInfo {
     pub spec: &'static Spec,
     /// `x-job`: every family's create and result operations.
     pub job: &'static JobInfo,
-    /// The status word of each stage (`x-job.stages`).
-    pub stages: &'static Stages,
     /// What the emulator answers (`x-emulator.answers`).
     pub answers: &'static Answers,
     /// What to render with where the request and the spec say nothing (`x-emulator`).
     pub render_defaults: &'static RenderDefaults,
-    /// The create request schema as the provider accepts it ([`Reading::Accepting`]).
-    pub create_schema: Arc<CompiledSchema>,
+    /// Each create operation's request schema as the provider accepts it ([`Reading::Accepting`]).
+    create_schemas: HashMap<String, Arc<CompiledSchema>>,
+    /// `x-job` as each family (by name) reads it: its pointers, status words and stages.
+    family_jobs: HashMap<String, FamilyJob>,
     /// Largest accepted request body.
     pub body_limit: u64,
     /// Largest accepted input image, in pixels.
@@ -72,17 +81,30 @@ impl ProviderInfo {
         let spec = Spec::embedded(provider);
         let extensions = spec.extensions();
         let job = &extensions.job;
-        let create_schema = spec
-            .request_schema_as(&job.create, Reading::Accepting)
-            .unwrap_or_else(|| {
-                panic!(
-                    "{provider}: x-job.create {} has no request body",
-                    job.create
-                )
+        let families = job.families();
+        let create_schemas = families
+            .iter()
+            .flat_map(|family| family.creates.iter())
+            .map(|create| {
+                let schema = spec
+                    .request_schema_as(create, Reading::Accepting)
+                    .unwrap_or_else(|| panic!("{provider}: create {create} has no request body"))
+                    .unwrap_or_else(|e| {
+                        panic!("{provider}: the request schema of {create} does not compile: {e}")
+                    });
+                (create.clone(), schema)
             })
-            .unwrap_or_else(|e| {
-                panic!("{provider}: the create request schema does not compile: {e}")
-            });
+            .collect();
+        let family_jobs = families
+            .iter()
+            .map(|family| {
+                let job = job.for_family(family);
+                let stages = job.stages.clone().unwrap_or_else(|| {
+                    panic!("{provider}: x-job (family {}) has no stages", family.name)
+                });
+                (family.name.clone(), FamilyJob { job, stages })
+            })
+            .collect();
         let emulator = extensions
             .emulator
             .as_ref()
@@ -105,27 +127,30 @@ impl ProviderInfo {
             .webhook
             .iter()
             .flat_map(|w| std::iter::once(&w.body).chain(w.headers.values()));
+        let family_templates = answers.families.values().flat_map(|f| {
+            [f.created.as_ref(), f.result.as_ref()]
+                .into_iter()
+                .flatten()
+        });
         let request_pointers = request_pointers(
             [answers.created(), &answers.result]
                 .into_iter()
+                .chain(family_templates)
                 .chain(webhook_templates),
         );
-        let id_places = job
-            .families()
-            .into_iter()
-            .filter_map(|family| Some((family.result.clone(), spec.id_place(&family.result)?)))
+        let id_places = families
+            .iter()
+            .flat_map(|family| family.results.iter())
+            .filter_map(|result| Some((result.clone(), spec.id_place(result)?)))
             .collect();
         ProviderInfo {
             provider,
             spec,
             job,
-            stages: job
-                .stages
-                .as_ref()
-                .unwrap_or_else(|| panic!("{provider}: the spec's x-job has no stages")),
             answers,
             render_defaults: &emulator.render_defaults,
-            create_schema,
+            create_schemas,
+            family_jobs,
             body_limit,
             max_input_pixels: limits.max_input_pixels.unwrap_or(config.pixel_budget),
             url_ttl,
@@ -135,9 +160,33 @@ impl ProviderInfo {
         }
     }
 
-    /// Where the create request carries `feature` (the spec's feature view).
-    pub fn feature(&self, feature: Feature) -> Option<&'static FeatureField> {
-        self.spec.feature(&self.job.create, feature)
+    /// Where create operation `create` carries `feature` (the spec's feature view).
+    pub fn feature(&self, create: &str, feature: Feature) -> Option<&'static FeatureField> {
+        self.spec.feature(create, feature)
+    }
+
+    /// The request schema of create operation `create` as the provider accepts it (the docs'
+    /// create's for an operation that creates nothing).
+    pub fn create_schema(&self, create: &str) -> &CompiledSchema {
+        self.create_schemas
+            .get(create)
+            .or_else(|| self.create_schemas.get(&self.job.create))
+            .expect("the docs' create has a request schema")
+    }
+
+    /// The name of the API family `operation` belongs to (`docs` for an operation of none).
+    pub fn family_name(&self, operation: &str) -> String {
+        self.job
+            .family_of(operation)
+            .map_or_else(|| DOCS_FAMILY.to_owned(), |family| family.name)
+    }
+
+    /// `x-job` as family `name` reads it (the docs' family for an unknown name).
+    pub fn family_job(&self, name: &str) -> &FamilyJob {
+        self.family_jobs
+            .get(name)
+            .or_else(|| self.family_jobs.get(DOCS_FAMILY))
+            .expect("the docs' family is always known")
     }
 
     /// The result operation of the family `operation` belongs to (the docs' result for an
@@ -255,6 +304,46 @@ impl Catalog {
         let mut providers: Vec<Provider> = self.providers.keys().copied().collect();
         providers.sort();
         providers
+    }
+
+    /// The provider served that owns `path`, a path no operation has: the only one served, else
+    /// the one with an operation path sharing the most leading segments with it (`{param}`
+    /// segments match any), if exactly one does.
+    pub fn owner_of(&self, path: &str) -> Option<Provider> {
+        if self.providers.len() == 1 {
+            return self.providers.keys().next().copied();
+        }
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let shared = |template: &str| {
+            template
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .zip(&segments)
+                .take_while(|(t, s)| t.starts_with('{') || t == *s)
+                .count()
+        };
+        let mut best: Vec<(usize, Provider)> = self
+            .providers
+            .values()
+            .map(|info| {
+                let most = info
+                    .spec
+                    .operations()
+                    .iter()
+                    .map(|op| shared(&op.path))
+                    .max()
+                    .unwrap_or(0);
+                (most, info.provider)
+            })
+            .filter(|(most, _)| *most > 0)
+            .collect();
+        best.sort_by_key(|(most, _)| std::cmp::Reverse(*most));
+        match best.as_slice() {
+            [(most, provider), rest @ ..] if rest.first().is_none_or(|(next, _)| next < most) => {
+                Some(*provider)
+            }
+            _ => None,
+        }
     }
 
     /// The shortest output URL TTL of any provider served.

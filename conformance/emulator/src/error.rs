@@ -104,7 +104,7 @@ impl ApiError {
             Cause::NotFound => ErrorKind::NotFound,
             Cause::RateLimited => ErrorKind::RateLimited,
             Cause::Unavailable => ErrorKind::Unavailable,
-            Cause::Fault => return None,
+            Cause::Fault | Cause::UnknownRoute => return None,
         })
     }
 

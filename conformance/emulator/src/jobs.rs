@@ -58,6 +58,8 @@ pub(crate) struct JobRequest {
     pub base_url: String,
     /// The result operation of the family the job was created through.
     pub result_operation: String,
+    /// The name of that family (its answers and `x-job` words are the job's).
+    pub family: String,
     /// The request fields the spec's answer templates read (`request.*`), and nothing else.
     pub fields: Value,
     /// The init image, when the request sent it as an http(s) URL.

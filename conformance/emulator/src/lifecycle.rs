@@ -113,10 +113,8 @@ impl Runner {
     /// Renders `template` for `job` (reading its images inline where the template asks).
     pub async fn answer(&self, info: &ProviderInfo, template: &Template, job: &Job) -> Vec<u8> {
         let url = || info.result_url(job);
-        job_answer(template, job, info.stages, &url, |name| {
-            self.images.bytes(name)
-        })
-        .await
+        let stages = &info.family_job(&job.request.family).stages;
+        job_answer(template, job, stages, &url, |name| self.images.bytes(name)).await
     }
 
     /// Runs job `id` to its end; `input` is its decoded init image.
@@ -126,7 +124,10 @@ impl Runner {
         };
         let info = self.catalog.get(job.provider);
         let outcome = match job.request.test_mode {
-            Some(TestMode::Fail) => Err(format!("test mode: mock {} event", info.stages.failed)),
+            Some(TestMode::Fail) => Err(format!(
+                "test mode: mock {} event",
+                info.family_job(&job.request.family).stages.failed
+            )),
             Some(TestMode::Succeed) => Ok(()),
             None => {
                 sleep(job.queued).await;

@@ -25,13 +25,13 @@ pub(crate) struct Reply {
     pub created: bool,
 }
 
-/// Runs the create operation.
+/// Runs create operation `operation`; its answer has the success status the operation documents.
 pub(crate) async fn create(
     runner: &Runner,
     info: &ProviderInfo,
     rules: Rules,
     ctx: &Ctx<'_>,
-    body: &Value,
+    (operation, body): (&str, &Value),
     key: u64,
 ) -> Result<Reply, ApiError> {
     let (request, input) = request::read(&runner.images, info, rules, ctx, body).await?;
@@ -45,9 +45,14 @@ pub(crate) async fn create(
             job = now;
         }
     }
-    let body = runner.answer(info, info.answers.created(), &job).await;
+    let template = info.answers.created_for(&job.request.family);
+    let body = runner.answer(info, template, &job).await;
+    let status = info
+        .spec
+        .operation(operation)
+        .map_or(200, |op| op.success_status());
     Ok(Reply {
-        status: StatusCode::OK,
+        status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
         body: with_defects(body, &job, info, rules.defects),
         created: true,
     })
@@ -75,7 +80,9 @@ pub(crate) async fn result(
     let Some(job) = runner.jobs.snapshot(&id) else {
         return Err(not_found(info, defects, operation, &id));
     };
-    let body = runner.answer(info, &info.answers.result, &job).await;
+    let body = runner
+        .answer(info, info.answers.result_for(&job.request.family), &job)
+        .await;
     Ok(Reply {
         status: StatusCode::OK,
         body: with_defects(body, &job, info, defects),
@@ -85,7 +92,8 @@ pub(crate) async fn result(
 
 /// The `break_response_schema` and `unlisted_status` defects, on a job answer.
 fn with_defects(body: Vec<u8>, job: &Job, info: &ProviderInfo, defects: Defects) -> Vec<u8> {
-    answers::with_defects(body, job, info.job, info.answers.unlisted_status(), defects)
+    let job_info = &info.family_job(&job.request.family).job;
+    answers::with_defects(body, job, job_info, info.answers.unlisted_status(), defects)
 }
 
 /// The answer to an id the emulator does not hold: the family's `x-not-found` (status, status

@@ -33,6 +33,9 @@ pub(crate) struct Ctx<'a> {
     /// The result operation of the API family the request came through (where a job created by
     /// it is read).
     pub result_operation: String,
+    /// The operation called, and the name of its API family.
+    pub operation: String,
+    pub family: String,
 }
 
 impl Ctx<'_> {
@@ -50,16 +53,19 @@ pub(crate) struct Rules {
     pub defects: Defects,
 }
 
-/// The values of a create request's features, read through the spec's feature view.
+/// The values of a create request's features, read through the spec's feature view of the
+/// create operation called.
 struct Features<'a> {
     info: &'a ProviderInfo,
+    create: &'a str,
+    family: &'a str,
     body: &'a Value,
 }
 
 impl<'a> Features<'a> {
     fn get(&self, feature: Feature) -> Option<&'a Value> {
         self.info
-            .feature(feature)
+            .feature(self.create, feature)
             .and_then(|f| f.value_in(self.body))
     }
 
@@ -86,7 +92,7 @@ impl<'a> Features<'a> {
     /// The request's name for `feature` (for messages).
     fn label(&self, feature: Feature) -> String {
         self.info
-            .feature(feature)
+            .feature(self.create, feature)
             .map_or_else(|| feature.as_str().to_owned(), |f| f.name())
     }
 }
@@ -100,7 +106,12 @@ pub(crate) async fn read(
     ctx: &Ctx<'_>,
     body: &Value,
 ) -> Result<(JobRequest, Option<Arc<Input>>), ApiError> {
-    let features = Features { info, body };
+    let features = Features {
+        info,
+        create: &ctx.operation,
+        family: &ctx.family,
+        body,
+    };
     let (width, height, count) = size(&features, rules.pixel_budget)?;
     let render = render_params(&features, width, height, rules.defects);
     let input = read_images(images, info, rules.strict_images, ctx, body).await?;
@@ -125,10 +136,11 @@ pub(crate) async fn read(
         fail: ctx.fail.clone(),
         base_url: ctx.base(),
         result_operation: ctx.result_operation.clone(),
+        family: ctx.family.clone(),
         fields: super::answers::request_fields(body, &info.request_pointers),
-        input_url: features
-            .get(Feature::InitImage)
-            .and_then(Value::as_str)
+        input_url: init_image_pointer(info, &ctx.operation, body)
+            .and_then(|pointer| body.pointer(&pointer))
+            .and_then(|init| init.get(0).unwrap_or(init).as_str())
             .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
             .map(str::to_owned),
     };
@@ -232,7 +244,12 @@ fn webhook(features: &Features<'_>) -> Option<String> {
 /// A webhook test mode that is on: it ends the job at once with the failed stage's word if that
 /// is the status it names, else with success.
 fn test_mode(features: &Features<'_>) -> Option<TestMode> {
-    let failed = features.info.stages.failed.as_str();
+    let failed = features
+        .info
+        .family_job(features.family)
+        .stages
+        .failed
+        .as_str();
     features
         .get(Feature::WebhookTestMode)
         .filter(|mode| mode.get("enabled") == Some(&Value::Bool(true)))
@@ -254,16 +271,19 @@ async fn read_images(
     ctx: &Ctx<'_>,
     body: &Value,
 ) -> Result<Option<Arc<Input>>, ApiError> {
-    let init_pointer = info.feature(Feature::InitImage).map(|f| f.pointer.as_str());
+    let init_pointer = init_image_pointer(info, &ctx.operation, body);
     let max_pixels = info.max_input_pixels;
     let mut own = None;
     let mut init = None;
     let mut remembered = None;
-    for pointer in media_fields(info.create_schema.schema(), body) {
+    for pointer in media_fields(info.create_schema(&ctx.operation).schema(), body) {
         let Some(text) = body.pointer(&pointer).and_then(Value::as_str) else {
             continue;
         };
-        let is_init = Some(pointer.as_str()) == init_pointer;
+        // The init image, or the first of a list of them.
+        let is_init = init_pointer
+            .as_deref()
+            .is_some_and(|init| pointer == init || pointer == format!("{init}/0"));
         if is_init && let Some(known) = images.remembered_input(text, max_pixels) {
             remembered = Some(known);
             continue;
@@ -285,6 +305,21 @@ async fn read_images(
         images.remember_input(text, max_pixels, &decoded);
     }
     Ok(Some(decoded))
+}
+
+/// Where `body` holds its init image: the `init_image` feature's pointer, inside arrays the first
+/// item's (`/input_references/*/image_url/url`: the first reference).
+fn init_image_pointer(info: &ProviderInfo, operation: &str, body: &Value) -> Option<String> {
+    let field = info
+        .spec
+        .features(operation)
+        .iter()
+        .find(|f| f.feature == Feature::InitImage)?;
+    if field.in_array() {
+        field.pointers_in(body).into_iter().next()
+    } else {
+        Some(field.pointer.clone())
+    }
 }
 
 /// The bytes of one image field, and whether they may be remembered by its text: inline data, a

@@ -17,7 +17,7 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, get, on};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use img2img_specs::extensions::{AuthPlacement, Cause, IdPlace};
+use img2img_specs::extensions::{AuthPlacement, Cause, DOCS_FAMILY, IdPlace};
 use img2img_specs::{Location, Operation, Provider};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -83,13 +83,13 @@ fn build(app: App) -> Router {
         }
     }
     if app.rules.defects.method_not_allowed_as_not_found {
-        router = router.method_not_allowed_fallback(not_found);
+        router = router.method_not_allowed_fallback(unknown_route);
     }
     router
         .route("/emulator/images/{name}", get(serve_image))
         .route(HEALTH_PATH, get(|| async { "ok" }))
         .route(STATS_PATH, get(serve_stats))
-        .fallback(not_found)
+        .fallback(unknown_route)
         .layer(from_fn_with_state(app.clone(), log_request))
         .with_state(app)
 }
@@ -123,12 +123,13 @@ async fn handle(app: App, provider: Provider, operation: String, request: Reques
         reached.set(provider, &operation);
     }
     let info = app.catalog.get(provider);
+    let family = info.family_name(&operation);
     let defects = app.rules.defects;
     let mut plan = match Plan::for_request(&app.faults, provider, &operation, &parts.headers) {
         Ok(plan) => plan,
         Err(error) => {
             let error = ApiError::invalid(format!("{FAULT_HEADER}: {error}"));
-            return respond(info, defects, Err(error), &Plan::default());
+            return respond(info, &family, defects, Err(error), &Plan::default());
         }
     };
     if !plan.latency.is_zero() {
@@ -138,7 +139,13 @@ async fn handle(app: App, provider: Provider, operation: String, request: Reques
         return drop_connection(&parts).await;
     }
     if let Some(status) = plan.status {
-        return respond(info, defects, Err(fault_error(status, &plan)), &plan);
+        return respond(
+            info,
+            &family,
+            defects,
+            Err(fault_error(status, &plan)),
+            &plan,
+        );
     }
     let mut ctx = Ctx {
         host: parts
@@ -149,6 +156,8 @@ async fn handle(app: App, provider: Provider, operation: String, request: Reques
         origin: &app.origin,
         fail: plan.fail.clone(),
         result_operation: info.family_result(&operation),
+        family: family.clone(),
+        operation: operation.clone(),
     };
     let outcome = call(
         &app, info, &operation, &mut ctx, &mut parts, body, &mut plan,
@@ -157,7 +166,7 @@ async fn handle(app: App, provider: Provider, operation: String, request: Reques
     if plan.drop {
         return drop_connection(&parts).await;
     }
-    let response = respond(info, defects, outcome, &plan);
+    let response = respond(info, &family, defects, outcome, &plan);
     if plan.drop_after {
         // The operation ran (a create made its job); the client never gets the answer.
         if let Some(unsent) = parts.extensions.get::<Unsent>() {
@@ -230,7 +239,7 @@ async fn call(
     let id = id_parameter(info, op, parts, defects.skip_validation).await?;
     if info.job.is_create(operation) {
         let body = body.unwrap_or(Value::Null);
-        operations::create(&app.runner, info, app.rules, ctx, &body, key).await
+        operations::create(&app.runner, info, app.rules, ctx, (operation, &body), key).await
     } else if info.job.is_result(operation) {
         operations::result(&app.runner, info, defects, operation, id, body.as_ref()).await
     } else {
@@ -304,17 +313,24 @@ async fn id_parameter(
     Ok(named.filter(|v| !v.is_empty()).or(first))
 }
 
-/// The response, with defects and body faults applied (and kept in the journal when it is on).
+/// The response, with defects and body faults applied (and kept in the journal when it is on);
+/// an error in the templates of API family `family`.
 fn respond(
     info: &ProviderInfo,
+    family: &str,
     defects: Defects,
     outcome: Result<Reply, ApiError>,
     plan: &Plan,
 ) -> Response {
     let (status, body) = match outcome {
         Ok(reply) => {
+            // A create's success answered with a status its operation does not document.
             let status = if reply.created && defects.undocumented_status {
-                StatusCode::ACCEPTED
+                if reply.status == StatusCode::ACCEPTED {
+                    StatusCode::OK
+                } else {
+                    StatusCode::ACCEPTED
+                }
             } else {
                 reply.status
             };
@@ -326,8 +342,9 @@ fn respond(
                 serde_json::to_vec(&json!("invalid request")).unwrap_or_default()
             } else {
                 let template = match error.cause {
-                    Cause::NotFound => info.answers.not_found(),
-                    _ => &info.answers.error,
+                    Cause::NotFound => info.answers.not_found_for(family),
+                    Cause::UnknownRoute => info.answers.unknown_route(),
+                    _ => info.answers.error_for(family),
                 };
                 let scope = ErrorScope {
                     error: &error,
@@ -410,9 +427,29 @@ async fn serve_stats(State(app): State<App>) -> Response {
     .into_response()
 }
 
-async fn not_found(request: Request) -> Response {
-    let body = json!({"error": {"message": format!("no route {} {}", request.method(), request.uri().path()), "type": "not_found"}});
-    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+/// A method and path no operation has: answered in the error shape of the provider whose paths
+/// it is under (`x-emulator.answers.unknown-route`), or, when no provider served owns it, in the
+/// emulator's own shape.
+async fn unknown_route(State(app): State<App>, request: Request) -> Response {
+    let path = request.uri().path();
+    let message = format!("no route {} {path}", request.method());
+    match app.catalog.owner_of(path) {
+        Some(provider) => {
+            let error = ApiError::new(Cause::UnknownRoute, message);
+            let info = app.catalog.get(provider);
+            respond(
+                info,
+                DOCS_FAMILY,
+                app.rules.defects,
+                Err(error),
+                &Plan::default(),
+            )
+        }
+        None => {
+            let body = json!({"error": {"message": message, "type": "not_found"}});
+            (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+        }
+    }
 }
 
 /// An emulator serving on a socket, in a tokio task.

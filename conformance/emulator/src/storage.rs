@@ -343,6 +343,7 @@ mod tests {
             fail: None,
             base_url: String::new(),
             result_operation: String::new(),
+            family: String::new(),
             fields: serde_json::Value::Null,
             input_url: None,
         })

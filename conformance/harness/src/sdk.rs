@@ -110,12 +110,7 @@ pub fn drift(exchanges: &[Exchange]) -> SdkDrift {
         let Some(op) = spec.operation(entry.operation) else {
             continue;
         };
-        if let Some(family) = ext
-            .job
-            .aliases
-            .iter()
-            .find(|f| f.create == op.id || f.result == op.id)
-        {
+        if let Some(family) = ext.job.aliases.iter().find(|f| f.has(&op.id)) {
             paths.insert(format!(
                 "{} {} (x-job alias {})",
                 op.method, op.path, family.name

@@ -407,8 +407,14 @@ fn walk(schema: &Value, root: &Value, pointer: &str, in_branch: bool, out: &mut 
         ("maxItems", ConstraintKind::MaxItems),
     ] {
         let trivial = |n: u64| matches!(key, "minLength" | "minItems") && n == 0;
+        // An item count of a `oneOf` branch the instance is not an array of (one URL or a list of
+        // them) has no item to repeat: that branch's counts are not this instance's.
+        let other_branch = in_branch
+            && key.ends_with("Items")
+            && !root.pointer(pointer).is_some_and(Value::is_array);
         if let Some(n) = schema.get(key).and_then(Value::as_u64)
             && !trivial(n)
+            && !other_branch
         {
             add(make(n));
         }

@@ -11,7 +11,13 @@ use img2img_specs::operations::{
 use serde_json::Value;
 
 /// Every operationId of `specs/gptproto.yaml`, sorted.
-pub const OPERATION_IDS: &[&str] = &["create_image_to_image", "get_prediction_result"];
+pub const OPERATION_IDS: &[&str] = &[
+    "create_image_to_image",
+    "create_unified_image",
+    "create_unified_image_edit",
+    "get_prediction_result",
+    "get_unified_task",
+];
 
 /// A [`Client`] at `base_url` over `http` (its timeouts and user agent), as [`Operations`].
 pub fn connect(
@@ -38,6 +44,22 @@ pub fn round_trip(operation: &str, part: Part, value: Value) -> Result<Value, Ro
         ("create_image_to_image", Part::Error) => {
             support::round_trip::<types::GptprotoError>(value)
         }
+        ("create_unified_image", Part::Request) => {
+            support::round_trip::<types::UnifiedImageRequest>(value)
+        }
+        ("create_unified_image", Part::Success) => {
+            support::round_trip::<types::UnifiedTaskResult>(value)
+        }
+        ("create_unified_image", Part::Error) => support::round_trip::<types::GptprotoError>(value),
+        ("create_unified_image_edit", Part::Request) => {
+            support::round_trip::<types::UnifiedImageToolRequest>(value)
+        }
+        ("create_unified_image_edit", Part::Success) => {
+            support::round_trip::<types::UnifiedTaskResult>(value)
+        }
+        ("create_unified_image_edit", Part::Error) => {
+            support::round_trip::<types::GptprotoError>(value)
+        }
         ("get_prediction_result", Part::Request) => Err(no_such_part()),
         ("get_prediction_result", Part::Success) => {
             support::round_trip::<types::PredictionResponse>(value)
@@ -45,6 +67,11 @@ pub fn round_trip(operation: &str, part: Part, value: Value) -> Result<Value, Ro
         ("get_prediction_result", Part::Error) => {
             support::round_trip::<types::GptprotoError>(value)
         }
+        ("get_unified_task", Part::Request) => Err(no_such_part()),
+        ("get_unified_task", Part::Success) => {
+            support::round_trip::<types::UnifiedTaskResult>(value)
+        }
+        ("get_unified_task", Part::Error) => support::round_trip::<types::GptprotoError>(value),
         _ => Err(unknown(operation).into()),
     }
 }
@@ -67,11 +94,24 @@ impl Operations for Client {
                     builder.send()
                 })
             }
+            "create_unified_image" => {
+                support::send(prepare_create_unified_image(self, input), |builder| {
+                    builder.send()
+                })
+            }
+            "create_unified_image_edit" => {
+                support::send(prepare_create_unified_image_edit(self, input), |builder| {
+                    builder.send()
+                })
+            }
             "get_prediction_result" => {
                 support::send(prepare_get_prediction_result(self, input), |builder| {
                     builder.send()
                 })
             }
+            "get_unified_task" => support::send(prepare_get_unified_task(self, input), |builder| {
+                builder.send()
+            }),
             _ => return Err(unknown(operation)),
         })
     }
@@ -106,6 +146,32 @@ fn prepare_create_image_to_image(
     Ok(builder)
 }
 
+/// `create_unified_image`: its builder with the parameters and the body of `input` set.
+fn prepare_create_unified_image(
+    client: &Client,
+    input: CallInput,
+) -> Result<builder::CreateUnifiedImage<'_>, NotSent> {
+    let mut input = Input::new("create_unified_image", input, &[])?;
+    let mut builder = client.create_unified_image();
+    if let Some(body) = input.body::<types::UnifiedImageRequest>()? {
+        builder = builder.body(body);
+    }
+    Ok(builder)
+}
+
+/// `create_unified_image_edit`: its builder with the parameters and the body of `input` set.
+fn prepare_create_unified_image_edit(
+    client: &Client,
+    input: CallInput,
+) -> Result<builder::CreateUnifiedImageEdit<'_>, NotSent> {
+    let mut input = Input::new("create_unified_image_edit", input, &[])?;
+    let mut builder = client.create_unified_image_edit();
+    if let Some(body) = input.body::<types::UnifiedImageToolRequest>()? {
+        builder = builder.body(body);
+    }
+    Ok(builder)
+}
+
 /// `get_prediction_result`: its builder with the parameters and the body of `input` set.
 fn prepare_get_prediction_result(
     client: &Client,
@@ -114,6 +180,20 @@ fn prepare_get_prediction_result(
     let mut input = Input::new("get_prediction_result", input, &["id"])?;
     let mut builder = client.get_prediction_result();
     if let Some(value) = input.param::<types::GetPredictionResultId>("id")? {
+        builder = builder.id(value);
+    }
+    input.no_body()?;
+    Ok(builder)
+}
+
+/// `get_unified_task`: its builder with the parameters and the body of `input` set.
+fn prepare_get_unified_task(
+    client: &Client,
+    input: CallInput,
+) -> Result<builder::GetUnifiedTask<'_>, NotSent> {
+    let mut input = Input::new("get_unified_task", input, &["id"])?;
+    let mut builder = client.get_unified_task();
+    if let Some(value) = input.param::<types::GetUnifiedTaskId>("id")? {
         builder = builder.id(value);
     }
     input.no_body()?;

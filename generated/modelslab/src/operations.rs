@@ -12,12 +12,15 @@ use serde_json::Value;
 
 /// Every operationId of `specs/modelslab.yaml`, sorted.
 pub const OPERATION_IDS: &[&str] = &[
+    "create_image_to_image_v7",
     "create_img2img",
     "create_img2img_enterprise_images",
     "create_img2img_v6",
     "fetch_enterprise_images",
     "fetch_queued_result",
     "fetch_v6",
+    "fetch_v6_by_body",
+    "fetch_v7",
 ];
 
 /// A [`Client`] at `base_url` over `http` (its timeouts and user agent), as [`Operations`].
@@ -32,6 +35,15 @@ pub fn connect(
 /// `value` deserialized into the generated type of `part` of `operation`, serialized back.
 pub fn round_trip(operation: &str, part: Part, value: Value) -> Result<Value, RoundTripError> {
     match (operation, part) {
+        ("create_image_to_image_v7", Part::Request) => {
+            support::round_trip::<types::V7ImageToImageRequest>(value)
+        }
+        ("create_image_to_image_v7", Part::Success) => {
+            support::round_trip::<types::Img2ImgResponse>(value)
+        }
+        ("create_image_to_image_v7", Part::Error) => {
+            support::round_trip::<types::ModelslabError>(value)
+        }
         ("create_img2img", Part::Request) => support::round_trip::<types::Img2ImgRequest>(value),
         ("create_img2img", Part::Success) => support::round_trip::<types::Img2ImgResponse>(value),
         ("create_img2img", Part::Error) => support::round_trip::<types::ModelslabError>(value),
@@ -66,6 +78,12 @@ pub fn round_trip(operation: &str, part: Part, value: Value) -> Result<Value, Ro
         ("fetch_v6", Part::Request) => support::round_trip::<types::FetchKeyRequest>(value),
         ("fetch_v6", Part::Success) => support::round_trip::<types::Img2ImgResponse>(value),
         ("fetch_v6", Part::Error) => support::round_trip::<types::ModelslabError>(value),
+        ("fetch_v6_by_body", Part::Request) => support::round_trip::<types::FetchRequest>(value),
+        ("fetch_v6_by_body", Part::Success) => support::round_trip::<types::Img2ImgResponse>(value),
+        ("fetch_v6_by_body", Part::Error) => support::round_trip::<types::ModelslabError>(value),
+        ("fetch_v7", Part::Request) => support::round_trip::<types::FetchKeyRequest>(value),
+        ("fetch_v7", Part::Success) => support::round_trip::<types::Img2ImgResponse>(value),
+        ("fetch_v7", Part::Error) => support::round_trip::<types::ModelslabError>(value),
         _ => Err(unknown(operation).into()),
     }
 }
@@ -83,6 +101,11 @@ impl Operations for Client {
         input: CallInput,
     ) -> Result<BoxFuture<'_, Outcome>, UnknownOperation> {
         Ok(match operation {
+            "create_image_to_image_v7" => {
+                support::send(prepare_create_image_to_image_v7(self, input), |builder| {
+                    builder.send()
+                })
+            }
             "create_img2img" => support::send(prepare_create_img2img(self, input), |builder| {
                 builder.send()
             }),
@@ -106,6 +129,10 @@ impl Operations for Client {
                 })
             }
             "fetch_v6" => support::send(prepare_fetch_v6(self, input), |builder| builder.send()),
+            "fetch_v6_by_body" => support::send(prepare_fetch_v6_by_body(self, input), |builder| {
+                builder.send()
+            }),
+            "fetch_v7" => support::send(prepare_fetch_v7(self, input), |builder| builder.send()),
             _ => return Err(unknown(operation)),
         })
     }
@@ -125,6 +152,19 @@ fn unknown(operation: &str) -> UnknownOperation {
         operation: operation.to_owned(),
         known: OPERATION_IDS,
     }
+}
+
+/// `create_image_to_image_v7`: its builder with the parameters and the body of `input` set.
+fn prepare_create_image_to_image_v7(
+    client: &Client,
+    input: CallInput,
+) -> Result<builder::CreateImageToImageV7<'_>, NotSent> {
+    let mut input = Input::new("create_image_to_image_v7", input, &[])?;
+    let mut builder = client.create_image_to_image_v7();
+    if let Some(body) = input.body::<types::V7ImageToImageRequest>()? {
+        builder = builder.body(body);
+    }
+    Ok(builder)
 }
 
 /// `create_img2img`: its builder with the parameters and the body of `input` set.
@@ -199,6 +239,32 @@ fn prepare_fetch_queued_result(
 fn prepare_fetch_v6(client: &Client, input: CallInput) -> Result<builder::FetchV6<'_>, NotSent> {
     let mut input = Input::new("fetch_v6", input, &["id"])?;
     let mut builder = client.fetch_v6();
+    if let Some(value) = input.param::<::std::string::String>("id")? {
+        builder = builder.id(value);
+    }
+    if let Some(body) = input.body::<types::FetchKeyRequest>()? {
+        builder = builder.body(body);
+    }
+    Ok(builder)
+}
+
+/// `fetch_v6_by_body`: its builder with the parameters and the body of `input` set.
+fn prepare_fetch_v6_by_body(
+    client: &Client,
+    input: CallInput,
+) -> Result<builder::FetchV6ByBody<'_>, NotSent> {
+    let mut input = Input::new("fetch_v6_by_body", input, &[])?;
+    let mut builder = client.fetch_v6_by_body();
+    if let Some(body) = input.body::<types::FetchRequest>()? {
+        builder = builder.body(body);
+    }
+    Ok(builder)
+}
+
+/// `fetch_v7`: its builder with the parameters and the body of `input` set.
+fn prepare_fetch_v7(client: &Client, input: CallInput) -> Result<builder::FetchV7<'_>, NotSent> {
+    let mut input = Input::new("fetch_v7", input, &["id"])?;
+    let mut builder = client.fetch_v7();
     if let Some(value) = input.param::<::std::string::String>("id")? {
         builder = builder.id(value);
     }

@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `3948b1a36599ede7032366352d4facde90ff4c19d1f1f800092f8c37d4942808`
+//! Spec SHA-256: `4b1f439d5b3496aecf713b33443836066cf02faa608778e2eb4a387dd5affb4b`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 
 /// SHA-256 of `specs/novita.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "3948b1a36599ede7032366352d4facde90ff4c19d1f1f800092f8c37d4942808";
+pub const SPEC_SHA256: &str = "4b1f439d5b3496aecf713b33443836066cf02faa608778e2eb4a387dd5affb4b";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

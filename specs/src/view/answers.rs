@@ -50,6 +50,53 @@ pub struct Answers {
     /// The webhook a finished job sends (when the request names one); absent: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<WebhookAnswer>,
+    /// The answer to a method and path no operation has; absent: the `error` answer. Its status
+    /// is that of the cause `unknown_route` (404 unless `statuses` says otherwise).
+    #[serde(
+        default,
+        deserialize_with = "error_template_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub unknown_route: Option<Template>,
+    /// The answers of an API family of `x-job.aliases` (by its name) where they differ from the
+    /// ones above.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub families: BTreeMap<String, FamilyAnswers>,
+}
+
+/// `x-emulator.answers.families.<name>`: the answers of one API family, each overriding the
+/// top-level answer of the same name for the operations (and jobs) of that family.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct FamilyAnswers {
+    /// The family's create answer.
+    #[serde(
+        default,
+        deserialize_with = "job_template_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created: Option<Template>,
+    /// The family's result answer.
+    #[serde(
+        default,
+        deserialize_with = "job_template_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result: Option<Template>,
+    /// The family's answer to an id it does not hold.
+    #[serde(
+        default,
+        deserialize_with = "error_template_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub not_found: Option<Template>,
+    /// The family's error body.
+    #[serde(
+        default,
+        deserialize_with = "error_template_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub error: Option<Template>,
 }
 
 /// `x-emulator.answers.webhook`.
@@ -104,6 +151,8 @@ pub enum Cause {
     Unavailable,
     /// A status asked for by a fault.
     Fault,
+    /// No operation at this method and path.
+    UnknownRoute,
 }
 
 impl Cause {
@@ -117,6 +166,7 @@ impl Cause {
         Cause::RateLimited,
         Cause::Unavailable,
         Cause::Fault,
+        Cause::UnknownRoute,
     ];
 
     /// The word a template compares (`invalid_request`).
@@ -130,6 +180,7 @@ impl Cause {
             Cause::RateLimited => "rate_limited",
             Cause::Unavailable => "unavailable",
             Cause::Fault => "fault",
+            Cause::UnknownRoute => "unknown_route",
         }
     }
 
@@ -142,6 +193,7 @@ impl Cause {
             Cause::MissingKey | Cause::WrongKey => Some(401),
             Cause::RateLimited => Some(429),
             Cause::Unavailable => Some(503),
+            Cause::UnknownRoute => Some(404),
             Cause::NotFound | Cause::Fault => None,
         }
     }
@@ -175,6 +227,48 @@ impl Answers {
     /// The not-found answer: `not-found`, else `error`.
     pub fn not_found(&self) -> &Template {
         self.not_found.as_ref().unwrap_or(&self.error)
+    }
+
+    /// The answer to a method and path no operation has: `unknown-route`, else `error`.
+    pub fn unknown_route(&self) -> &Template {
+        self.unknown_route.as_ref().unwrap_or(&self.error)
+    }
+
+    /// The answers of `family` (an `x-job` family name), where it gives any.
+    pub fn family(&self, family: &str) -> Option<&FamilyAnswers> {
+        self.families.get(family)
+    }
+
+    /// The create answer of `family`: its own `created`, else the top-level `created`, else its
+    /// result answer ([`Answers::result_for`]).
+    pub fn created_for(&self, family: &str) -> &Template {
+        self.family(family)
+            .and_then(|f| f.created.as_ref())
+            .or(self.created.as_ref())
+            .unwrap_or_else(|| self.result_for(family))
+    }
+
+    /// The result answer of `family`: its own `result`, else the top-level one.
+    pub fn result_for(&self, family: &str) -> &Template {
+        self.family(family)
+            .and_then(|f| f.result.as_ref())
+            .unwrap_or(&self.result)
+    }
+
+    /// The error body of `family`: its own `error`, else the top-level one.
+    pub fn error_for(&self, family: &str) -> &Template {
+        self.family(family)
+            .and_then(|f| f.error.as_ref())
+            .unwrap_or(&self.error)
+    }
+
+    /// The not-found answer of `family`: its own `not-found`, else its own `error`, else the
+    /// top-level [`Answers::not_found`].
+    pub fn not_found_for(&self, family: &str) -> &Template {
+        let own = self.family(family);
+        own.and_then(|f| f.not_found.as_ref())
+            .or_else(|| own.and_then(|f| f.error.as_ref()))
+            .unwrap_or_else(|| self.not_found())
     }
 }
 
@@ -263,5 +357,50 @@ mod tests {
         assert_eq!(answers.status(Cause::Fault), None);
         assert_eq!(answers.unlisted_status(), "done");
         assert_eq!(answers.created(), &answers.result);
+    }
+
+    #[test]
+    fn a_familys_answers_override_the_top_level_ones_of_the_same_name() {
+        let answers: Answers = serde_json::from_value(serde_json::json!({
+            "job-id": "sequence",
+            "result": {"top": "result"},
+            "error": {"top": "error"},
+            "unknown-route": {"detail": "${error.message}"},
+            "families": {
+                "unified": {"result": {"own": "result"}, "error": {"own": "error"}},
+                "edit": {"created": {"own": "created"}, "not-found": {"own": "not-found"}},
+            },
+        }))
+        .unwrap();
+        struct Empty;
+        impl crate::template::Scope for Empty {}
+        let name = |t: &Template| serde_json::to_string(&t.render_value(&Empty)).unwrap();
+        assert_eq!(name(answers.result_for("unified")), r#"{"own":"result"}"#);
+        assert_eq!(name(answers.created_for("unified")), r#"{"own":"result"}"#);
+        assert_eq!(name(answers.error_for("unified")), r#"{"own":"error"}"#);
+        assert_eq!(name(answers.not_found_for("unified")), r#"{"own":"error"}"#);
+        assert_eq!(name(answers.created_for("edit")), r#"{"own":"created"}"#);
+        assert_eq!(name(answers.result_for("edit")), r#"{"top":"result"}"#);
+        assert_eq!(
+            name(answers.not_found_for("edit")),
+            r#"{"own":"not-found"}"#
+        );
+        assert_eq!(name(answers.error_for("docs")), r#"{"top":"error"}"#);
+        assert_eq!(
+            name(answers.unknown_route()),
+            "{}",
+            "its message is absent here"
+        );
+        assert_eq!(answers.status(Cause::UnknownRoute), Some(404));
+        let error = serde_json::from_value::<Answers>(serde_json::json!({
+            "job-id": "sequence", "result": {}, "error": {},
+            "families": {"x": {"result": {"s": "${error.message}"}}},
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("not known in job templates") || error.contains("error.message"),
+            "{error}"
+        );
     }
 }

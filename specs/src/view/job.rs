@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::Spec;
-use crate::extensions::{JobFamily, JobInfo};
+use crate::extensions::{JobFamily, JobInfo, JobOverrides};
+
+/// The name of the docs' own family (`x-job.create` + `x-job.result`).
+pub const DOCS_FAMILY: &str = "docs";
 
 /// Where a job stands, by the spec's `x-job` lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,9 +106,9 @@ impl Spec {
         let families = job.families();
         let creates = families
             .iter()
-            .filter(|f| f.result == result)
-            .chain(families.iter().filter(|f| f.result != result))
-            .map(|f| f.create.as_str());
+            .filter(|f| f.results_with(result))
+            .chain(families.iter().filter(|f| !f.results_with(result)))
+            .flat_map(|f| f.creates.iter().map(String::as_str));
         let operation = self.operation(result)?;
         creates
             .flat_map(|create| self.links(create))
@@ -128,34 +131,112 @@ impl Spec {
     }
 }
 
+impl Spec {
+    /// Whether create operation `create` takes the request body schema of the docs' create
+    /// (`x-job.create`), as written: a family of the same shape, which a docs' request fits. A
+    /// family with a body of its own maps its fields to the same `x-feature`s instead.
+    pub fn takes_docs_request(&self, create: &str) -> bool {
+        let written = |id: &str| {
+            let at = self.operation(id)?.request_body.clone()?;
+            self.document().pointer(&at).cloned()
+        };
+        let docs = &self.extensions().job.create;
+        written(create).is_some() && written(create) == written(docs)
+    }
+}
+
 impl JobInfo {
     /// Every family: the docs' pair first (named `docs`), then the aliases.
     pub fn families(&self) -> Vec<JobFamily> {
         let docs = JobFamily {
-            name: "docs".into(),
+            name: DOCS_FAMILY.into(),
             create: self.create.clone(),
             result: self.result.clone(),
+            creates: vec![self.create.clone()],
+            results: vec![self.result.clone()],
+            overrides: JobOverrides::default(),
         };
         std::iter::once(docs)
             .chain(self.aliases.iter().cloned())
             .collect()
     }
 
-    /// The family whose create or result operation is `operation`.
+    /// The family named `name` (`docs`: the docs' pair).
+    pub fn family(&self, name: &str) -> Option<JobFamily> {
+        self.families().into_iter().find(|f| f.name == name)
+    }
+
+    /// The first family one of whose creates or results is `operation` (a result several
+    /// families share belongs to the first that lists it).
     pub fn family_of(&self, operation: &str) -> Option<JobFamily> {
-        self.families()
-            .into_iter()
-            .find(|f| f.create == operation || f.result == operation)
+        self.families().into_iter().find(|f| f.has(operation))
     }
 
     /// Whether `operation` creates a job (in any family).
     pub fn is_create(&self, operation: &str) -> bool {
-        self.families().iter().any(|f| f.create == operation)
+        self.families().iter().any(|f| f.creates_with(operation))
     }
 
     /// Whether `operation` reads a job's result (in any family).
     pub fn is_result(&self, operation: &str) -> bool {
-        self.families().iter().any(|f| f.result == operation)
+        self.families().iter().any(|f| f.results_with(operation))
+    }
+
+    /// This `x-job` as `family` reads it: the family's create and result, and each key the
+    /// family overrides in place of the top-level one (the aliases kept, so the view still
+    /// knows every family).
+    pub fn for_family(&self, family: &JobFamily) -> JobInfo {
+        let o = &family.overrides;
+        let pick =
+            |over: &Option<String>, top: &Option<String>| over.clone().or_else(|| top.clone());
+        JobInfo {
+            create: family.create.clone(),
+            result: family.result.clone(),
+            aliases: self.aliases.clone(),
+            style: o.style.unwrap_or(self.style),
+            id_pointer: o
+                .id_pointer
+                .clone()
+                .unwrap_or_else(|| self.id_pointer.clone()),
+            id_fallback_pointers: o
+                .id_fallback_pointers
+                .clone()
+                .unwrap_or_else(|| self.id_fallback_pointers.clone()),
+            status_pointer: o
+                .status_pointer
+                .clone()
+                .unwrap_or_else(|| self.status_pointer.clone()),
+            pending: o.pending.clone().unwrap_or_else(|| self.pending.clone()),
+            succeeded: o
+                .succeeded
+                .clone()
+                .unwrap_or_else(|| self.succeeded.clone()),
+            failed: o.failed.clone().unwrap_or_else(|| self.failed.clone()),
+            eta_pointer: pick(&o.eta_pointer, &self.eta_pointer),
+            eta_unit: o.eta_unit.or(self.eta_unit),
+            progress_pointer: pick(&o.progress_pointer, &self.progress_pointer),
+            outputs: pick(&o.outputs, &self.outputs),
+            failure_pointers: o
+                .failure_pointers
+                .clone()
+                .unwrap_or_else(|| self.failure_pointers.clone()),
+            stages: o.stages.clone().or_else(|| self.stages.clone()),
+            create_fields: o
+                .create_fields
+                .clone()
+                .unwrap_or_else(|| self.create_fields.clone()),
+            poll_url_pointer: pick(&o.poll_url_pointer, &self.poll_url_pointer),
+            poll_url_hosts: self.poll_url_hosts.clone(),
+        }
+    }
+
+    /// This `x-job` as the family of `operation` reads it ([`JobInfo::for_family`]); the
+    /// top-level one for an operation of no family.
+    pub fn for_operation(&self, operation: &str) -> JobInfo {
+        match self.family_of(operation) {
+            Some(family) => self.for_family(&family),
+            None => self.clone(),
+        }
     }
 
     /// What `status` means, by the `pending`, `succeeded` and `failed` lists.
@@ -475,5 +556,111 @@ mod tests {
             assert_eq!(job.classify(&stages.succeeded), JobStatus::Succeeded);
             assert_eq!(job.classify(&stages.failed), JobStatus::Failed);
         }
+    }
+
+    /// ModelsLab's spec with its `v7` family given `extra` keys (YAML lines of the alias).
+    fn modelslab_with_v7(extra: &str) -> Result<Spec, crate::SpecError> {
+        let text = Provider::named("modelslab").embedded_yaml();
+        let anchor = "    - name: v7";
+        assert!(text.contains(anchor), "the spec has a v7 family");
+        Spec::parse(&text.replacen(anchor, &format!("{anchor}\n{extra}"), 1))
+    }
+
+    #[test]
+    fn a_family_overrides_the_x_job_keys_it_sets_and_keeps_the_others() {
+        let spec = modelslab_with_v7(
+            "      status-pointer: /data/state\n      id-pointer: /data/job\n      pending: [waiting]\n      stages: {queued: waiting, processing: waiting, succeeded: success, failed: failed}\n      eta-unit: milliseconds\n      create-fields: {mode: edit}",
+        )
+        .unwrap();
+        let job = &spec.extensions().job;
+        let v7 = job.family("v7").unwrap();
+        let own = job.for_family(&v7);
+        assert_eq!(own.create, "create_image_to_image_v7");
+        assert_eq!(own.result, "fetch_v7");
+        let body = json!({"data": {"state": "waiting", "job": "v7-1"}, "status": "processing", "eta": 1500});
+        assert_eq!(own.id_of(&body).as_deref(), Some("v7-1"));
+        assert_eq!(
+            own.classify(own.status_of(&body).unwrap()),
+            JobStatus::Pending
+        );
+        assert_eq!(
+            own.classify("processing"),
+            JobStatus::Unknown,
+            "its own pending list"
+        );
+        assert_eq!(own.eta_of(&body), Some(Duration::from_millis(1500)));
+        assert_eq!(own.create_fields["mode"], "edit");
+        // What it does not set is the top level's.
+        assert_eq!(own.outputs, job.outputs);
+        assert_eq!(own.failure_pointers, job.failure_pointers);
+        assert_eq!(own.poll_url_pointer, job.poll_url_pointer);
+        assert_eq!(job.id_of(&body), None, "the docs' family still reads /id");
+        assert_eq!(job.for_operation("fetch_v7"), own);
+        assert_eq!(
+            &job.for_operation("create_img2img"),
+            &job.for_family(&job.families()[0])
+        );
+        assert_eq!(job.for_operation("no_such_operation"), *job);
+    }
+
+    #[test]
+    fn families_take_several_creates_and_results_and_may_share_a_result() {
+        let spec =
+            modelslab_with_v7("      creates: [create_image_to_image_v7, create_img2img_v6]")
+                .err()
+                .map(|e| e.to_string());
+        // One operation in two families' creates parses; the lint refuses it (tests there).
+        assert_eq!(spec, None);
+        let modelslab = Spec::embedded(Provider::named("modelslab"));
+        let job = &modelslab.extensions().job;
+        let v6 = job.family("v6").unwrap();
+        assert_eq!(v6.results, ["fetch_v6", "fetch_v6_by_body"]);
+        assert_eq!(v6.result, "fetch_v6", "answers point at the first result");
+        assert!(job.is_result("fetch_v6_by_body"));
+        assert_eq!(job.family_of("fetch_v6_by_body").unwrap().name, "v6");
+        let docs = &job.families()[0];
+        assert_eq!(
+            (docs.name.as_str(), docs.overrides.clone()),
+            (DOCS_FAMILY, JobOverrides::default())
+        );
+        let shared: JobInfo = serde_json::from_value(json!({
+            "create": "a", "result": "r", "style": "poll", "id-pointer": "/id",
+            "status-pointer": "/s", "pending": ["p"], "succeeded": ["s"], "failed": ["f"],
+            "aliases": [{"name": "edit", "creates": ["b", "c"], "result": "r"}]
+        }))
+        .unwrap();
+        let edit = shared.family("edit").unwrap();
+        assert_eq!((edit.create.as_str(), edit.creates.len()), ("b", 2));
+        assert!(shared.is_create("c"));
+        assert_eq!(
+            shared.family_of("r").unwrap().name,
+            DOCS_FAMILY,
+            "a shared result is the first family's"
+        );
+        let round_trip: JobInfo =
+            serde_json::from_value(serde_json::to_value(&shared).unwrap()).unwrap();
+        assert_eq!(round_trip, shared);
+    }
+
+    #[test]
+    fn a_family_names_its_operations_and_only_keys_of_x_job() {
+        for (extra, says) in [
+            ("      status-pointr: /s", "status-pointr"),
+            ("      results: fetch_v7", "`results` a list"),
+        ] {
+            let error = modelslab_with_v7(extra)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(error.contains(says), "{extra}: {error}");
+        }
+        let error: String = serde_json::from_value::<JobInfo>(json!({
+            "create": "a", "result": "r", "style": "poll", "id-pointer": "/id",
+            "status-pointer": "/s", "pending": [], "succeeded": [], "failed": [],
+            "aliases": [{"name": "x", "result": "r"}]
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("names no create"), "{error}");
     }
 }

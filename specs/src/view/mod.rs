@@ -11,12 +11,12 @@ mod job;
 mod limits;
 mod media;
 
-pub use answers::{Answers, Cause, JobIdStyle, WebhookAnswer};
+pub use answers::{Answers, Cause, FamilyAnswers, JobIdStyle, WebhookAnswer};
 pub use auth::KeyPlacement;
 pub use errors::{ErrorAnswer, ErrorDecision, ErrorRule, status_kind};
 pub use feature::{Feature, UnknownFeature};
 pub use fields::{Condition, FeatureField, Segment};
-pub use job::{EtaUnit, IdPlace, JobStatus, Stages};
+pub use job::{DOCS_FAMILY, EtaUnit, IdPlace, JobStatus, Stages};
 pub use limits::{EmulatorInfo, Limits, RateLimits, RenderDefaults};
 pub use media::{carries_media, media_fields};
 

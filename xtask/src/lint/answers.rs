@@ -193,7 +193,8 @@ pub fn check_answers(spec: &Spec, add: &mut impl FnMut(&str, String)) {
         check_schema(
             spec,
             &job.create,
-            200,
+            spec.operation(&job.create)
+                .map_or(200, |op| op.success_status()),
             &value,
             &created_at,
             &format!("the create answer at the {stage} stage"),
@@ -274,6 +275,8 @@ pub fn check_answers(spec: &Spec, add: &mut impl FnMut(&str, String)) {
         }
     }
 
+    check_family_answers(spec, answers, &sample, add);
+
     // Errors and the not-found answer.
     let create = spec.operation(&job.create);
     let mut cases: Vec<(Cause, u16)> = Cause::ALL
@@ -310,6 +313,8 @@ pub fn check_answers(spec: &Spec, add: &mut impl FnMut(&str, String)) {
             );
         }
     }
+    check_unknown_route(spec, answers, add);
+    check_family_errors(spec, answers, add);
     if let Some(not_found) = spec.not_found(&job.result) {
         let reason = error_reason(spec, Cause::NotFound, not_found.status);
         let scope = SampleError {
@@ -382,6 +387,211 @@ pub fn check_answers(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     }
 }
 
+/// Each API family of `x-job.aliases`, as it reads `x-job`, answers as its operations document:
+/// its create answer (or `families.<name>.created`) at each create stage with the job id where
+/// the family reads it, and its result answer at each stage in every result's 200 schema with the
+/// stage's word where the family reads it.
+fn check_family_answers<'a>(
+    spec: &Spec,
+    answers: &Answers,
+    sample: &dyn Fn(&'static str) -> SampleJob<'a>,
+    add: &mut impl FnMut(&str, String),
+) {
+    let job = &spec.extensions().job;
+    for (i, family) in job.aliases.iter().enumerate() {
+        let own = job.for_family(family);
+        let at = match answers.family(&family.name) {
+            Some(_) => format!("/x-emulator/answers/families/{}", escape(&family.name)),
+            None => format!("/x-job/aliases/{i}"),
+        };
+        let Some(stages) = own.stages.clone() else {
+            continue;
+        };
+        let create_stages: &[&'static str] = match own.style {
+            img2img_specs::extensions::JobStyle::Poll => &["queued"],
+            img2img_specs::extensions::JobStyle::SyncOrQueued => &STAGES,
+        };
+        for stage in STAGES {
+            let job_sample = SampleJob {
+                stages: &stages,
+                ..sample(stage)
+            };
+            let what = |kind: &str| {
+                format!(
+                    "the {kind} answer of family {} at the {stage} stage",
+                    family.name
+                )
+            };
+            if create_stages.contains(&stage) {
+                let value = answers.created_for(&family.name).render_value(&job_sample);
+                for create in &family.creates {
+                    // Sent with the success status the create documents (200, or 202 for some).
+                    let status = spec.operation(create).map_or(200, |op| op.success_status());
+                    check_schema(spec, create, status, &value, &at, &what("create"), add);
+                }
+                if own.id_of(&value).as_deref() != Some(job_sample.id()) {
+                    add(
+                        &at,
+                        format!(
+                            "{} has no job id at the family's id-pointer {}: {value}",
+                            what("create"),
+                            own.id_pointer
+                        ),
+                    );
+                }
+            }
+            let value = answers.result_for(&family.name).render_value(&job_sample);
+            for result in &family.results {
+                check_schema(spec, result, 200, &value, &at, &what("result"), add);
+            }
+            if own.status_of(&value) != Some(job_sample.word()) {
+                add(
+                    &at,
+                    format!(
+                        "{} does not say {:?} at the family's status-pointer {}: {value}",
+                        what("result"),
+                        job_sample.word(),
+                        own.status_pointer
+                    ),
+                );
+            }
+            if stage == "succeeded" && own.outputs.is_some() && own.outputs_of(&value).is_empty() {
+                add(
+                    &at,
+                    format!(
+                        "{} lists no image at the family's outputs: {value}",
+                        what("result")
+                    ),
+                );
+            }
+        }
+    }
+    for name in answers.families.keys() {
+        if job
+            .family(name)
+            .is_none_or(|f| f.name == img2img_specs::extensions::DOCS_FAMILY)
+        {
+            add(
+                &format!("/x-emulator/answers/families/{}", escape(name)),
+                format!("{name:?} names no family of x-job.aliases"),
+            );
+        }
+    }
+}
+
+/// The unknown-route answer says a message where a client reads one (`x-errors.message-pointers`),
+/// and fits the create's schema for its status when the create documents that status.
+fn check_unknown_route(spec: &Spec, answers: &Answers, add: &mut impl FnMut(&str, String)) {
+    let ext = spec.extensions();
+    let place = if answers.unknown_route.is_some() {
+        "/x-emulator/answers/unknown-route"
+    } else {
+        "/x-emulator/answers/error"
+    };
+    let Some(status) = answers.status(Cause::UnknownRoute) else {
+        return;
+    };
+    let reason = error_reason(spec, Cause::UnknownRoute, status);
+    let value = answers.unknown_route().render_value(&SampleError {
+        cause: Cause::UnknownRoute,
+        status,
+        reason: &reason,
+        job_status: None,
+    });
+    if ext.errors.message_in(&value).is_none() {
+        add(
+            place,
+            format!(
+                "the unknown-route answer says no message at x-errors.message-pointers: {value}"
+            ),
+        );
+    }
+    if spec
+        .operation(&ext.job.create)
+        .is_some_and(|op| op.response(status).is_some())
+    {
+        check_schema(
+            spec,
+            &ext.job.create,
+            status,
+            &value,
+            place,
+            &format!("the unknown-route answer (HTTP {status})"),
+            add,
+        );
+    }
+}
+
+/// A family's own error and not-found answers fit what its creates document for each status, and
+/// what its results document for their `x-not-found`.
+fn check_family_errors(spec: &Spec, answers: &Answers, add: &mut impl FnMut(&str, String)) {
+    let job = &spec.extensions().job;
+    for family in &job.aliases {
+        let Some(own) = answers.family(&family.name) else {
+            continue;
+        };
+        let at = format!("/x-emulator/answers/families/{}", escape(&family.name));
+        if own.error.is_some() {
+            for create in &family.creates {
+                let Some(op) = spec.operation(create) else {
+                    continue;
+                };
+                let statuses = op
+                    .responses
+                    .iter()
+                    .filter_map(|r| r.status.parse::<u16>().ok())
+                    .filter(|s| *s >= 400);
+                for status in statuses {
+                    let cause = Cause::ALL
+                        .iter()
+                        .copied()
+                        .find(|c| answers.status(*c) == Some(status))
+                        .unwrap_or(Cause::Fault);
+                    let reason = error_reason(spec, cause, status);
+                    let value = answers.error_for(&family.name).render_value(&SampleError {
+                        cause,
+                        status,
+                        reason: &reason,
+                        job_status: None,
+                    });
+                    check_schema(
+                        spec,
+                        create,
+                        status,
+                        &value,
+                        &format!("{at}/error"),
+                        &format!("the error answer of family {} (HTTP {status})", family.name),
+                        add,
+                    );
+                }
+            }
+        }
+        for result in &family.results {
+            let Some(not_found) = spec.not_found(result) else {
+                continue;
+            };
+            let reason = error_reason(spec, Cause::NotFound, not_found.status);
+            let value = answers
+                .not_found_for(&family.name)
+                .render_value(&SampleError {
+                    cause: Cause::NotFound,
+                    status: not_found.status,
+                    reason: &reason,
+                    job_status: not_found.job_status.as_deref(),
+                });
+            check_schema(
+                spec,
+                result,
+                not_found.status,
+                &value,
+                &format!("{at}/not-found"),
+                &format!("the not-found answer of family {}", family.name),
+                add,
+            );
+        }
+    }
+}
+
 /// The reason `x-errors` lists for an error of `cause` sent with `status`.
 fn error_reason(spec: &Spec, cause: Cause, status: u16) -> String {
     use img2img_specs::extensions::ErrorKind;
@@ -392,7 +602,7 @@ fn error_reason(spec: &Spec, cause: Cause, status: u16) -> String {
         Cause::NotFound => Some(ErrorKind::NotFound),
         Cause::RateLimited => Some(ErrorKind::RateLimited),
         Cause::Unavailable => Some(ErrorKind::Unavailable),
-        Cause::Fault => None,
+        Cause::Fault | Cause::UnknownRoute => None,
     };
     let reason = match meaning {
         Some(meaning) => errors.reason_for(meaning, status),
@@ -536,20 +746,26 @@ fn check_poll_url_pointer_syntax(spec: &Spec, add: &mut impl FnMut(&str, String)
 /// request is found (`Spec::id_place`).
 fn check_families_link(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     for (i, family) in spec.extensions().job.aliases.iter().enumerate() {
-        if spec.operation(&family.result).is_some()
-            && spec.operation(&family.create).is_some()
-            && !spec
-                .links(&family.create)
-                .iter()
-                .any(|link| link.operation == family.result)
+        for create in family
+            .creates
+            .iter()
+            .filter(|c| spec.operation(c).is_some())
         {
-            add(
-                &format!("/x-job/aliases/{i}"),
-                format!(
-                    "no 2xx answer of {} links to {}: where a result request of this family carries the job id is unknown",
-                    family.create, family.result
-                ),
-            );
+            let links = spec.links(create);
+            for result in family
+                .results
+                .iter()
+                .filter(|r| spec.operation(r).is_some())
+            {
+                if !links.iter().any(|link| link.operation == *result) {
+                    add(
+                        &format!("/x-job/aliases/{i}"),
+                        format!(
+                            "no 2xx answer of {create} links to {result}: where a result request of this family carries the job id is unknown"
+                        ),
+                    );
+                }
+            }
         }
     }
 }
@@ -699,6 +915,127 @@ paths:
         for needle in [
             "#/x-emulator: has no answers: the emulator cannot answer for this provider",
             "#/x-job/poll-url-pointer: /nowhere points at no field of the create operation's 200 response schema",
+        ] {
+            assert!(
+                findings.iter().any(|f| f.contains(needle)),
+                "no finding contains {needle:?}:\n{findings:#?}"
+            );
+        }
+    }
+
+    /// A spec whose API families get every family rule wrong once.
+    const FAMILIES: &str = r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+servers: [{url: "https://example.com"}]
+x-provider: {id: acme, name: A, model: m, docs: "https://example.com/docs", key-env: K}
+x-auth: {in: header, name: Authorization, prefix: "", accepted-prefixes: [""]}
+x-job:
+  create: create
+  result: result
+  style: poll
+  id-pointer: /id
+  status-pointer: /status
+  pending: [running]
+  succeeded: [done]
+  failed: [failed]
+  stages: {queued: running, processing: running, succeeded: done, failed: failed}
+  aliases:
+    - name: own
+      creates: [create_own, create]
+      results: [result, result_body]
+      status-pointer: state
+      pending: [waiting]
+      create-fields: {mode: edit}
+x-output: {formats: [png], default-format: png, inline-base64: false}
+x-errors: {message-pointers: [/message]}
+x-emulator:
+  render-defaults: {width: 512, height: 512, strength: 0.5, steps: 20, guidance: 7.0}
+  answers:
+    job-id: uuid4
+    created: {id: '${job.id}'}
+    result: {id: '${job.id}', status: '${job.status}'}
+    error: {message: '${error.message}'}
+    unknown-route: {detail: '${error.message}'}
+    families:
+      own: {created: {job: '${job.id}'}}
+      ghost: {result: {status: '${job.status}'}}
+paths:
+  /create:
+    post:
+      operationId: create
+      requestBody:
+        content: {application/json: {schema: {$ref: '#/components/schemas/Body'}}}
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: '#/components/schemas/Answer'}}}
+          links:
+            result: {operationId: result, parameters: {id: '$response.body#/id'}}
+  /create/own:
+    post:
+      operationId: create_own
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              description: its own body, marking no init image
+              properties:
+                text: {type: string, description: t, x-feature: prompt}
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: '#/components/schemas/Answer'}}}
+          links:
+            result: {operationId: result, parameters: {id: '$response.body#/id'}}
+  /result/{id}:
+    get:
+      operationId: result
+      parameters: [{name: id, in: path, required: true, description: i, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: '#/components/schemas/Answer'}}}
+  /result:
+    post:
+      operationId: result_body
+      requestBody:
+        content: {application/json: {schema: {type: object, description: b, properties: {id: {type: string, description: i}}}}}
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: '#/components/schemas/Answer'}}}
+components:
+  schemas:
+    Body:
+      type: object
+      description: body
+      properties:
+        image: {type: string, description: i, x-feature: init_image}
+    Answer:
+      type: object
+      description: a
+      properties:
+        id: {type: string, description: i}
+        job: {type: string, description: j}
+        status: {type: string, description: s}
+"##;
+
+    #[test]
+    fn every_family_rule_is_checked() {
+        let spec = Spec::parse(FAMILIES).unwrap();
+        let findings: Vec<String> = lint(&spec).iter().map(ToString::to_string).collect();
+        for needle in [
+            "#/x-job/aliases/0/create: operationId \"create\" already belongs to another family",
+            "#/x-job/aliases/0/create: \"create_own\" has a request body of its own that marks no x-feature: init_image",
+            "#/x-job/aliases/0/status-pointer: \"state\" is not a JSON pointer",
+            "#/x-job/aliases/0/stages/queued: \"running\" is not in the x-job list for a queued job",
+            "#/x-job/aliases/0/create-fields/mode: \"mode\" is no top-level property of the create body of create_own",
+            "#/x-job/aliases/0: no 2xx answer of create_own links to result_body",
+            "#/x-emulator/answers/families/own: the create answer of family own at the queued stage has no job id at the family's id-pointer /id",
+            "#/x-emulator/answers/families/ghost: \"ghost\" names no family of x-job.aliases",
+            "#/x-emulator/answers/unknown-route: the unknown-route answer says no message at x-errors.message-pointers",
         ] {
             assert!(
                 findings.iter().any(|f| f.contains(needle)),

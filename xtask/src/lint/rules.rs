@@ -6,7 +6,9 @@ use std::fmt;
 use serde_json::Value;
 
 use img2img_specs::CompiledSchema;
-use img2img_specs::extensions::{AuthPlacement, ErrorKind, ErrorRule, ErrorsInfo};
+use img2img_specs::extensions::{
+    AuthPlacement, DOCS_FAMILY, ErrorKind, ErrorRule, ErrorsInfo, JobInfo, JobOverrides,
+};
 use img2img_specs::schema::{escape, to_json_schema};
 use img2img_specs::vocabulary::{SAMPLERS, UNITS};
 use img2img_specs::{ExampleKind, Location, Spec};
@@ -475,39 +477,7 @@ fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
             );
         }
     }
-    if let Some(stages) = &ext.job.stages {
-        for (stage, word, class) in [
-            ("queued", &stages.queued, JobStatus::Pending),
-            ("processing", &stages.processing, JobStatus::Pending),
-            ("succeeded", &stages.succeeded, JobStatus::Succeeded),
-            ("failed", &stages.failed, JobStatus::Failed),
-        ] {
-            if ext.job.classify(word) != class {
-                add(
-                    &format!("/x-job/stages/{stage}"),
-                    format!("{word:?} is not in the x-job list for a {stage} job"),
-                );
-            }
-        }
-    }
-    let job = &ext.job;
-    let pointers = [
-        ("id-pointer", std::slice::from_ref(&job.id_pointer)),
-        ("id-fallback-pointers", job.id_fallback_pointers.as_slice()),
-        ("status-pointer", std::slice::from_ref(&job.status_pointer)),
-        ("eta-pointer", job.eta_pointer.as_slice()),
-        ("progress-pointer", job.progress_pointer.as_slice()),
-        ("outputs", job.outputs.as_slice()),
-        ("failure-pointers", job.failure_pointers.as_slice()),
-    ];
-    for (name, list) in pointers {
-        for pointer in list.iter().filter(|p| !p.starts_with('/')) {
-            add(
-                &format!("/x-job/{name}"),
-                format!("{pointer:?} is not a JSON pointer (it starts with /)"),
-            );
-        }
-    }
+    check_job_words(&ext.job, "/x-job", add);
     check_job_aliases(spec, add);
     check_create_fields(spec, add);
     check_poll_url_hosts(spec, add);
@@ -552,35 +522,83 @@ fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     }
 }
 
+/// The stage words of `job` are in their lists, and its pointers are JSON pointers; `at` is
+/// where the `x-job` (or the family) is written.
+fn check_job_words(job: &JobInfo, at: &str, add: &mut impl FnMut(&str, String)) {
+    if let Some(stages) = &job.stages {
+        for (stage, word, class) in [
+            ("queued", &stages.queued, JobStatus::Pending),
+            ("processing", &stages.processing, JobStatus::Pending),
+            ("succeeded", &stages.succeeded, JobStatus::Succeeded),
+            ("failed", &stages.failed, JobStatus::Failed),
+        ] {
+            if job.classify(word) != class {
+                add(
+                    &format!("{at}/stages/{stage}"),
+                    format!("{word:?} is not in the x-job list for a {stage} job"),
+                );
+            }
+        }
+    }
+    let pointers = [
+        ("id-pointer", std::slice::from_ref(&job.id_pointer)),
+        ("id-fallback-pointers", job.id_fallback_pointers.as_slice()),
+        ("status-pointer", std::slice::from_ref(&job.status_pointer)),
+        ("eta-pointer", job.eta_pointer.as_slice()),
+        ("progress-pointer", job.progress_pointer.as_slice()),
+        ("outputs", job.outputs.as_slice()),
+        ("failure-pointers", job.failure_pointers.as_slice()),
+        ("poll-url-pointer", job.poll_url_pointer.as_slice()),
+    ];
+    for (name, list) in pointers {
+        for pointer in list.iter().filter(|p| !p.starts_with('/')) {
+            add(
+                &format!("{at}/{name}"),
+                format!("{pointer:?} is not a JSON pointer (it starts with /)"),
+            );
+        }
+    }
+}
+
 /// `x-job.create-fields`: each a top-level property of the create body whose schema allows the
 /// value, and never the field `x-auth` puts the key in.
 fn check_create_fields(spec: &Spec, add: &mut impl FnMut(&str, String)) {
+    let job = &spec.extensions().job;
+    check_create_fields_of(spec, job, std::slice::from_ref(&job.create), "/x-job", add);
+}
+
+/// `job.create-fields` against the body of each of `creates`.
+fn check_create_fields_of(
+    spec: &Spec,
+    job: &JobInfo,
+    creates: &[String],
+    at: &str,
+    add: &mut impl FnMut(&str, String),
+) {
     let ext = spec.extensions();
-    let job = &ext.job;
-    if job.create_fields.is_empty() {
-        return;
-    }
-    let schema = spec
-        .operation(&job.create)
-        .and_then(|op| op.request_body.as_deref())
-        .and_then(|at| to_json_schema(spec.document(), at).ok());
-    for (name, value) in &job.create_fields {
-        let at = format!("/x-job/create-fields/{}", escape(name));
-        let is_key = ext.auth.placement == AuthPlacement::Body && *name == ext.auth.name;
-        let property = schema
-            .as_ref()
-            .and_then(|s| s.pointer(&format!("/properties/{}", escape(name))));
-        match property {
-            _ if is_key => add(&at, format!("{name:?} carries the key (x-auth)")),
-            None => add(
-                &at,
-                format!("{name:?} is no top-level property of the create body"),
-            ),
-            Some(property) => {
-                let allowed = CompiledSchema::compile(property.clone(), &at)
-                    .is_ok_and(|compiled| compiled.is_valid(value));
-                if !allowed {
-                    add(&at, format!("{value} is not a value {name:?} allows"));
+    for create in creates {
+        let schema = spec
+            .operation(create)
+            .and_then(|op| op.request_body.as_deref())
+            .and_then(|body| to_json_schema(spec.document(), body).ok());
+        for (name, value) in &job.create_fields {
+            let at = format!("{at}/create-fields/{}", escape(name));
+            let is_key = ext.auth.placement == AuthPlacement::Body && *name == ext.auth.name;
+            let property = schema
+                .as_ref()
+                .and_then(|s| s.pointer(&format!("/properties/{}", escape(name))));
+            match property {
+                _ if is_key => add(&at, format!("{name:?} carries the key (x-auth)")),
+                None => add(
+                    &at,
+                    format!("{name:?} is no top-level property of the create body of {create}"),
+                ),
+                Some(property) => {
+                    let allowed = CompiledSchema::compile(property.clone(), &at)
+                        .is_ok_and(|compiled| compiled.is_valid(value));
+                    if !allowed {
+                        add(&at, format!("{value} is not a value {name:?} allows"));
+                    }
                 }
             }
         }
@@ -780,23 +798,27 @@ fn names_a_field(spec: &Spec, field: &str) -> bool {
     })
 }
 
-/// `x-job.aliases`: unique names, existing operations, each used once, and the same request and
-/// response schemas as the docs' pair (an alias is another path to the same job, not another job).
+/// `x-job.aliases`: unique names; existing operations; a create in one family only and never a
+/// result (a result may be shared by families); a create with a request body of its own marks
+/// the job's features on it (`x-feature`, at least `init_image`); what a family overrides is well
+/// formed (its stage words in its lists, JSON pointers, create fields its bodies allow). Its answers
+/// are held to its operations' schemas with the answer templates (`answers.rs`).
 fn check_job_aliases(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     let job = &spec.extensions().job;
     let doc = spec.document();
     // The schema object as written (its `$ref`, usually) at a pointer.
     let written = |at: Option<&str>| at.and_then(|p| doc.pointer(p)).cloned();
     let body_of = |id: &str| written(spec.operation(id)?.request_body.as_deref());
-    let success_of = |id: &str| {
-        let op = spec.operation(id)?;
-        written(op.response(200)?.schema.as_deref())
-    };
     let mut names = BTreeSet::new();
-    let mut operations: BTreeSet<&str> = [job.create.as_str(), job.result.as_str()].into();
+    let mut creates: BTreeSet<&str> = [job.create.as_str()].into();
+    let families = job.families();
+    let results: BTreeSet<&str> = families
+        .iter()
+        .flat_map(|f| f.results.iter().map(String::as_str))
+        .collect();
     for (i, alias) in job.aliases.iter().enumerate() {
         let at = format!("/x-job/aliases/{i}");
-        if alias.name == "docs" || !names.insert(alias.name.as_str()) {
+        if alias.name == DOCS_FAMILY || !names.insert(alias.name.as_str()) {
             add(
                 &format!("{at}/name"),
                 format!(
@@ -805,40 +827,74 @@ fn check_job_aliases(spec: &Spec, add: &mut impl FnMut(&str, String)) {
                 ),
             );
         }
-        for (field, id, primary) in [
-            ("create", &alias.create, &job.create),
-            ("result", &alias.result, &job.result),
-        ] {
+        for id in &alias.results {
             if spec.operation(id).is_none() {
                 add(
-                    &format!("{at}/{field}"),
+                    &format!("{at}/result"),
+                    format!("operationId {id:?} does not exist"),
+                );
+            }
+        }
+        for id in &alias.creates {
+            if spec.operation(id).is_none() {
+                add(
+                    &format!("{at}/create"),
                     format!("operationId {id:?} does not exist"),
                 );
                 continue;
             }
-            if !operations.insert(id.as_str()) {
+            if !creates.insert(id.as_str()) || results.contains(id.as_str()) {
                 add(
-                    &format!("{at}/{field}"),
+                    &format!("{at}/create"),
                     format!("operationId {id:?} already belongs to another family"),
                 );
             }
-            let same = if field == "create" {
-                body_of(id).is_some() && body_of(id) == body_of(primary)
-            } else {
-                success_of(id).is_some() && success_of(id) == success_of(primary)
-            };
-            if !same {
-                let what = if field == "create" {
-                    "request body"
-                } else {
-                    "200 response"
-                };
+            if body_of(id).is_some() && body_of(id) != body_of(&job.create) {
+                let features = spec.features(id);
+                if !features.iter().any(|f| f.feature == Feature::InitImage) {
+                    add(
+                        &format!("{at}/create"),
+                        format!(
+                            "{id:?} has a request body of its own that marks no x-feature: init_image, so an emulator cannot render the job it asks for"
+                        ),
+                    );
+                }
+            } else if body_of(id).is_none() {
                 add(
-                    &format!("{at}/{field}"),
-                    format!("{id:?} must share the {what} schema of {primary:?}"),
+                    &format!("{at}/create"),
+                    format!("{id:?} has no request body"),
                 );
             }
         }
+        let own = job.for_family(alias);
+        check_job_words(&own, &at, &mut |pointer, message| {
+            let key = pointer.trim_start_matches(&at).trim_start_matches('/');
+            let key = key.split('/').next().unwrap_or_default();
+            if overrides(&alias.overrides, key) {
+                add(pointer, message);
+            }
+        });
+        if alias.overrides.create_fields.is_some() {
+            check_create_fields_of(spec, &own, &alias.creates, &at, add);
+        }
+    }
+}
+
+/// Whether a family sets `key` (an `x-job` key) itself.
+fn overrides(o: &JobOverrides, key: &str) -> bool {
+    match key {
+        "stages" => {
+            o.stages.is_some() || o.pending.is_some() || o.succeeded.is_some() || o.failed.is_some()
+        }
+        "id-pointer" => o.id_pointer.is_some(),
+        "id-fallback-pointers" => o.id_fallback_pointers.is_some(),
+        "status-pointer" => o.status_pointer.is_some(),
+        "eta-pointer" => o.eta_pointer.is_some(),
+        "progress-pointer" => o.progress_pointer.is_some(),
+        "outputs" => o.outputs.is_some(),
+        "failure-pointers" => o.failure_pointers.is_some(),
+        "poll-url-pointer" => o.poll_url_pointer.is_some(),
+        _ => true,
     }
 }
 
@@ -1267,6 +1323,7 @@ x-job:
   aliases:
     - {name: docs, create: create_other, result: fetch}
     - {name: v6, create: missing, result: fetch_other}
+    - {name: twice, create: create, result: fetch}
 x-output: {formats: [png], default-format: png, inline-base64: false}
 paths:
   /create:
@@ -1317,8 +1374,8 @@ components:
         let findings: Vec<String> = lint(&spec).iter().map(ToString::to_string).collect();
         for needle in [
             "\"docs\" is used twice",
-            "\"create_other\" must share the request body schema of \"create\"",
-            "operationId \"fetch\" already belongs to another family",
+            "\"create_other\" has a request body of its own that marks no x-feature: init_image",
+            "operationId \"create\" already belongs to another family",
             "operationId \"missing\" does not exist",
             "nullable: true without a type is ignored",
             "2 branches of this oneOf are nullable",

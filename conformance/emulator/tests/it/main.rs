@@ -1,6 +1,7 @@
 //! The emulator's integration tests, in one binary: in-process and loopback only.
 
 mod answers;
+mod api_families;
 mod bfl;
 mod defects;
 mod families;
@@ -12,4 +13,5 @@ mod lifecycle;
 mod responses;
 mod scenario;
 mod support;
+mod unified;
 mod webhooks;

@@ -6,7 +6,8 @@
 //! pointers — and looked up among the jobs created so far in a set: reading is linear in the
 //! traffic.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use img2img_emulator::Exchange;
@@ -102,12 +103,16 @@ impl Call {
 #[derive(Debug)]
 pub struct Reader {
     spec: &'static Spec,
-    job: &'static JobInfo,
     auth: &'static AuthInfo,
     /// Operations that create a job: `x-job`'s creates, and any other taking the create's request.
     creates: HashSet<&'static str>,
     /// `x-job`'s result operations.
     results: HashSet<&'static str>,
+    /// `x-job` as each family's operation reads it (its own pointers and status words), by
+    /// operationId; an operation of no family reads the top-level `x-job`.
+    views: HashMap<&'static str, Arc<JobInfo>>,
+    /// The top-level `x-job`, for operations of no family.
+    top: Arc<JobInfo>,
     /// The ids of the jobs accepted creates named.
     known: HashSet<String>,
 }
@@ -127,7 +132,7 @@ impl Reader {
         let results: HashSet<&'static str> = spec
             .operations()
             .iter()
-            .filter(|op| families.iter().any(|f| f.result == op.id))
+            .filter(|op| families.iter().any(|f| f.results_with(&op.id)))
             .map(|op| op.id.as_str())
             .collect();
         // The create, or another path of it taking the same request (one API family's alias).
@@ -135,21 +140,36 @@ impl Reader {
             .operations()
             .iter()
             .filter(|op| {
-                families.iter().any(|f| f.create == op.id)
+                families.iter().any(|f| f.creates_with(&op.id))
                     || (!results.contains(op.id.as_str())
                         && create_schema.is_some()
                         && schema_of(&op.id) == create_schema)
             })
             .map(|op| op.id.as_str())
             .collect();
+        let views = spec
+            .operations()
+            .iter()
+            .filter(|op| families.iter().any(|f| f.has(&op.id)))
+            .map(|op| (op.id.as_str(), Arc::new(job.for_operation(&op.id))))
+            .collect();
         Reader {
             spec,
-            job,
             auth: &spec.extensions().auth,
             creates,
             results,
+            views,
+            top: Arc::new(job.clone()),
             known: HashSet::new(),
         }
+    }
+
+    /// `x-job` as operation `op`'s API family reads it.
+    fn view(&self, op: Option<&Operation>) -> Arc<JobInfo> {
+        Arc::clone(
+            op.and_then(|op| self.views.get(op.id.as_str()))
+                .unwrap_or(&self.top),
+        )
     }
 
     /// The operation of the spec `exchange` reached (the emulator's journal names it).
@@ -182,18 +202,19 @@ impl Reader {
                 .produced()
                 .is_some_and(|a| (200..300).contains(&a.status))
         });
+        let view = self.view(operation);
         let status = body
-            .and_then(|b| self.job.status_of(b))
+            .and_then(|b| view.status_of(b))
             .map(str::to_owned)
             .filter(|_| operation.is_some());
-        let terminal = status.as_deref().and_then(|s| match self.job.classify(s) {
+        let terminal = status.as_deref().and_then(|s| match view.classify(s) {
             JobStatus::Succeeded => Some(Terminal::Succeeded),
             JobStatus::Failed => Some(Terminal::Failed),
             JobStatus::Pending | JobStatus::Unknown => None,
         });
         let (kind, job) = match (kind, operation) {
             (CallKind::Create, _) => {
-                let job = body.and_then(|b| self.job.id_of(b));
+                let job = body.and_then(|b| view.id_of(b));
                 if let Some(id) = &job {
                     self.known.insert(id.clone());
                 }
@@ -220,10 +241,10 @@ impl Reader {
             http_status: exchange.answer().map(|a| a.status),
             eta: body
                 .filter(|_| terminal.is_none())
-                .and_then(|b| self.job.eta_of(b))
+                .and_then(|b| view.eta_of(b))
                 .filter(|eta| !eta.is_zero()),
             outputs: match (body, terminal) {
-                (Some(body), Some(Terminal::Succeeded)) => self.job.outputs_of(body),
+                (Some(body), Some(Terminal::Succeeded)) => view.outputs_of(body),
                 _ => Vec::new(),
             },
             status,
@@ -289,7 +310,7 @@ impl Reader {
                 _ => None,
             });
         in_body
-            .chain(answer.and_then(|a| self.job.id_of(a)))
+            .chain(answer.and_then(|a| self.view(Some(op)).id_of(a)))
             .find(|id| self.known.contains(id))
     }
 }

@@ -131,6 +131,13 @@ fn sdks() -> Vec<Sdk> {
             "modelslab_py",
             "modelslab_py_check.py",
         ),
+        python_sdk(
+            "gptproto",
+            "0.1.0",
+            Provider::named("gptproto"),
+            "gptproto",
+            "gptproto_check.py",
+        ),
     ]
 }
 
@@ -158,6 +165,8 @@ fn run_script(sdk: &Sdk, base: &str, queued: &str) -> (Vec<SdkCase>, bool, Strin
         .env("IMG2IMG_QUEUED_BASE_URL", queued)
         .env("NOVITA_API_KEY", KEY)
         .env("MODELSLAB_API_KEY", KEY)
+        .env("GPTPROTO_API_KEY", KEY)
+        .env("GPTPROTO_POLL_INTERVAL", "0.05")
         .env("IMG2IMG_FAULT_KEY", FAULT_KEY)
         .env("IMG2IMG_FAULT_REASON", FAULT_REASON)
         .env("MODELSLAB_FETCH_WAIT", "1")
@@ -382,6 +391,44 @@ async fn official_sdks_complete_whole_jobs_against_the_emulator() {
                 .contains(&"x-requested-with: modelslab-py".to_owned()),
             "{:?}",
             modelslab.drift
+        );
+    }
+    if let Some(gptproto) = found("gptproto") {
+        // GPTProto's SDK calls only the unified API (the x-job family `unified`), never the
+        // NovelAI route the docs page shows, and sends nothing the unified schemas leave out.
+        for operation in [
+            "create_unified_image",
+            "create_unified_image_edit",
+            "get_unified_task",
+        ] {
+            assert!(
+                gptproto.operations.iter().any(|o| o == operation),
+                "{:?}",
+                gptproto.operations
+            );
+        }
+        let docs = &Spec::embedded(Provider::named("gptproto")).extensions().job;
+        assert!(
+            !gptproto
+                .operations
+                .iter()
+                .any(|o| *o == docs.create || *o == docs.result),
+            "{:?}",
+            gptproto.operations
+        );
+        assert!(
+            gptproto
+                .drift
+                .paths
+                .iter()
+                .any(|p| p.contains("/api/v3/images (x-job alias unified)")),
+            "{:?}",
+            gptproto.drift
+        );
+        assert!(
+            gptproto.drift.fields.is_empty() && gptproto.drift.nulls.is_empty(),
+            "{:?}",
+            gptproto.drift
         );
     }
 }

@@ -243,3 +243,43 @@ async fn modelslab_py_fetches_at_once_and_keeps_fetching_a_failed_job() {
     ]);
     assert_eq!(got, expected, "{why}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gptproto_sdk_raises_on_any_undocumented_status_and_waits_600_s() {
+    if let Some(why) = python_missing("gptproto") {
+        return skip(&why);
+    }
+    let (got, why) = graded(
+        "gptproto",
+        Provider::named("gptproto"),
+        vec![
+            sdk_env::python().display().to_string(),
+            script("gptproto_job.py"),
+        ],
+    )
+    .await;
+    assert!(
+        spec_accepts_captured(Provider::named("gptproto"), "gptproto"),
+        "the spec accepts every request the gptproto SDK sent to the capture server (its accepting reading)"
+    );
+    // `run` polls every 3 s (no eta to read), raises `TaskFailedError` with the reason on a failed
+    // task, raises on any status its generated code does not parse (a 429 create, a 503 poll:
+    // "unexpected empty response"), never downloads (so no job completes), and waits 600 s on a
+    // stuck task, past the bound.
+    let expected = outcome(&[
+        ("happy", &["job_completed"]),
+        ("slow-queue", &["job_completed"]),
+        ("rate-limited", &["job_completed"]),
+        ("flaky-polls", &["job_completed"]),
+        ("short-ttl", &["downloads_in_time", "job_completed"]),
+        ("stuck", &["gives_up"]),
+    ]);
+    assert_eq!(got, expected, "{why}");
+    // The grader reads the unified family by its own pointers and words: it saw the task
+    // complete with an image, which the SDK never fetched.
+    assert!(
+        why.lines()
+            .any(|l| l.starts_with("happy job_completed") && l.contains("was never downloaded")),
+        "{why}"
+    );
+}
