@@ -15,11 +15,14 @@ pub(crate) async fn run(context: &Context) -> Verdict {
     let mut body = sample(schema.schema(), Fill::Required);
     context.payload.prepare(spec, &mut body);
     let mut cases = 0;
-    // Every family's create and result operation (ModelsLab serves the job under three paths).
+    // Every family's create and result operations (ModelsLab serves the job under several paths).
     let calls: Vec<(String, bool)> = job
         .families()
         .into_iter()
-        .flat_map(|f| [(f.create, true), (f.result, false)])
+        .flat_map(|f| {
+            let creates = f.creates.into_iter().map(|c| (c, true));
+            creates.chain(f.results.into_iter().map(|r| (r, false)))
+        })
         .collect();
     for (operation, creates) in &calls {
         let operation = operation.as_str();
