@@ -381,23 +381,25 @@ pub fn check_answers(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     }
 }
 
-/// The reason `x-errors` lists for an error of `cause` sent with `status`.
+/// The reason the emulator answers an error of `cause` sent with `status` with.
 fn error_reason(spec: &Spec, cause: Cause, status: u16) -> String {
-    use img2img_specs::extensions::ErrorKind;
-    let errors = &spec.extensions().errors;
-    let meaning = match cause {
-        Cause::InvalidRequest | Cause::TooLarge => Some(ErrorKind::InvalidRequest),
-        Cause::MissingKey | Cause::WrongKey => Some(ErrorKind::Unauthorized),
-        Cause::NotFound => Some(ErrorKind::NotFound),
-        Cause::RateLimited => Some(ErrorKind::RateLimited),
-        Cause::Unavailable => Some(ErrorKind::Unavailable),
-        Cause::Fault => None,
-    };
-    let reason = match meaning {
-        Some(meaning) => errors.reason_for(meaning, status),
-        None => errors.reason_for_status(status),
-    };
-    reason.map_or_else(String::new, |r| r.reason.clone())
+    let answers = spec
+        .extensions()
+        .emulator
+        .as_ref()
+        .and_then(|e| e.answers.as_ref());
+    answers
+        .and_then(|a| a.reason(cause, status, &spec.extensions().errors))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The word `x-errors` writes for `kind` (`invalid_request`).
+fn kind_word(kind: img2img_specs::extensions::ErrorKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// Reports `value` if it breaks the schema `operation` documents for `status`.
@@ -447,8 +449,8 @@ fn callback_schema(spec: &Spec, operation: &str) -> Option<String> {
     ))
 }
 
-/// `statuses` name causes whose status can change, to documented statuses; the unlisted word is
-/// in no list; a `sync-or-queued` job says how long a synchronous create waits.
+/// `statuses` name causes whose status can change, to documented statuses; `reasons` name
+/// reasons `x-errors` lists with the cause's meaning and status; the unlisted word is in no list; a `sync-or-queued` job says how long a synchronous create waits.
 fn check_settings(spec: &Spec, answers: &Answers, add: &mut impl FnMut(&str, String)) {
     let job = &spec.extensions().job;
     let at = "/x-emulator/answers";
@@ -476,6 +478,44 @@ fn check_settings(spec: &Spec, answers: &Answers, add: &mut impl FnMut(&str, Str
                     job.create
                 ),
             );
+        }
+    }
+    for (cause, reason) in &answers.reasons {
+        let pointer = format!("{at}/reasons/{cause}");
+        let listed = spec.extensions().errors.reason(reason);
+        let status = answers.status(*cause);
+        match (listed, cause.meaning()) {
+            (None, _) => add(
+                &pointer,
+                format!("{reason} is not a reason x-errors.reasons lists"),
+            ),
+            (Some(_), None) => add(
+                &pointer,
+                format!("{cause} is answered by its status alone: it takes no reason"),
+            ),
+            (Some(listed), Some(meaning)) => {
+                if listed.kind != meaning {
+                    add(
+                        &pointer,
+                        format!(
+                            "{reason} means {} in x-errors, but an error of {cause} means {}",
+                            kind_word(listed.kind),
+                            kind_word(meaning)
+                        ),
+                    );
+                }
+                if let Some(status) = status
+                    && listed.status.is_some_and(|s| s != status)
+                {
+                    add(
+                        &pointer,
+                        format!(
+                            "{reason} comes with HTTP {} in x-errors, but {cause} is answered with {status}",
+                            listed.status.unwrap_or_default()
+                        ),
+                    );
+                }
+            }
         }
     }
     let word = answers.unlisted_status();

@@ -309,6 +309,9 @@ async fn an_empty_key_list_accepts_any_non_empty_key_but_not_none() {
         .send()
         .await
         .unwrap();
-    assert_eq!(with_empty.status(), 401);
+    // Novita refuses a request without a key with 400 MISSING_API_KEY (its error table).
+    assert_eq!(with_empty.status(), 400);
+    let body: Value = with_empty.json().await.unwrap();
+    assert_eq!(body["reason"], "MISSING_API_KEY");
     emulator.shutdown().await;
 }
