@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `606241ee45c31ba5e2e0b8818269e7bf75ad04f201998f1eaa35bfe3f5cd448f`
+//! Spec SHA-256: `1f3ee9deb954dd5617db3be98e5409e92775125255ac59dde5225a55b5d2c086`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "606241ee45c31ba5e2e0b8818269e7bf75ad04f201998f1eaa35bfe3f5cd448f";
+pub const SPEC_SHA256: &str = "1f3ee9deb954dd5617db3be98e5409e92775125255ac59dde5225a55b5d2c086";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -716,9 +716,9 @@ pub mod types {
         ///URLs of the generated images (empty until the prediction has completed).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub outputs: ::std::vec::Vec<::std::string::String>,
-        ///Prediction status. Pending: pending, starting, queued, processing, in_progress, running. Succeeded: completed, succeeded. Failed: failed, cancelled, canceled, expired.
+        ///Prediction status, an open set of words: GPTProto passes on the native status words of the model provider behind it and says they must not be read as a closed set, so any string parses (an `enum` here made the generated client fail on a word it did not know). The words known so far, and what they mean, are `x-job`'s lists (what every tool reads): pending, starting, queued, processing, in_progress, running are pending; completed, succeeded finished; failed, cancelled, canceled, expired failed. A word in none of them is read as still pending: the client polls on until its deadline (`JobStatus::Unknown`), and the conformance lifecycle check reports it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<PredictionStatus>,
+        pub status: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timings: ::std::option::Option<PredictionTimings>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -773,97 +773,6 @@ pub mod types {
     impl PredictionResponse {
         pub fn builder() -> builder::PredictionResponse {
             Default::default()
-        }
-    }
-    ///Prediction status. Pending: pending, starting, queued, processing, in_progress, running. Succeeded: completed, succeeded. Failed: failed, cancelled, canceled, expired.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-    )]
-    pub enum PredictionStatus {
-        #[serde(rename = "pending")]
-        Pending,
-        #[serde(rename = "starting")]
-        Starting,
-        #[serde(rename = "queued")]
-        Queued,
-        #[serde(rename = "processing")]
-        Processing,
-        #[serde(rename = "in_progress")]
-        InProgress,
-        #[serde(rename = "running")]
-        Running,
-        #[serde(rename = "completed")]
-        Completed,
-        #[serde(rename = "succeeded")]
-        Succeeded,
-        #[serde(rename = "failed")]
-        Failed,
-        #[serde(rename = "cancelled")]
-        Cancelled,
-        #[serde(rename = "canceled")]
-        Canceled,
-        #[serde(rename = "expired")]
-        Expired,
-    }
-    impl ::std::fmt::Display for PredictionStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Pending => f.write_str("pending"),
-                Self::Starting => f.write_str("starting"),
-                Self::Queued => f.write_str("queued"),
-                Self::Processing => f.write_str("processing"),
-                Self::InProgress => f.write_str("in_progress"),
-                Self::Running => f.write_str("running"),
-                Self::Completed => f.write_str("completed"),
-                Self::Succeeded => f.write_str("succeeded"),
-                Self::Failed => f.write_str("failed"),
-                Self::Cancelled => f.write_str("cancelled"),
-                Self::Canceled => f.write_str("canceled"),
-                Self::Expired => f.write_str("expired"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for PredictionStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "pending" => Ok(Self::Pending),
-                "starting" => Ok(Self::Starting),
-                "queued" => Ok(Self::Queued),
-                "processing" => Ok(Self::Processing),
-                "in_progress" => Ok(Self::InProgress),
-                "running" => Ok(Self::Running),
-                "completed" => Ok(Self::Completed),
-                "succeeded" => Ok(Self::Succeeded),
-                "failed" => Ok(Self::Failed),
-                "cancelled" => Ok(Self::Cancelled),
-                "canceled" => Ok(Self::Canceled),
-                "expired" => Ok(Self::Expired),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PredictionStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PredictionStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///Timing breakdown of the prediction.
@@ -1943,7 +1852,7 @@ pub mod types {
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<super::PredictionStatus>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             timings: ::std::result::Result<
@@ -2046,7 +1955,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::PredictionStatus>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
