@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `c9beb706abce9240331690f1e6a7951949e6859146d097754e72d43949fdb689`
+//! Spec SHA-256: `19455b40ad0fb5053c987c04774a3ffa73049f80cd86bd3f0691036bef610678`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "c9beb706abce9240331690f1e6a7951949e6859146d097754e72d43949fdb689";
+pub const SPEC_SHA256: &str = "19455b40ad0fb5053c987c04774a3ffa73049f80cd86bd3f0691036bef610678";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
