@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `19455b40ad0fb5053c987c04774a3ffa73049f80cd86bd3f0691036bef610678`
+//! Spec SHA-256: `8541d3b15715f3cda49e771c6c27607b9e477866d7d6ae6329d9f886fc90292c`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "19455b40ad0fb5053c987c04774a3ffa73049f80cd86bd3f0691036bef610678";
+pub const SPEC_SHA256: &str = "8541d3b15715f3cda49e771c6c27607b9e477866d7d6ae6329d9f886fc90292c";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -126,9 +126,9 @@ pub mod types {
         ///The prompt actually used (after prompt enhancement).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub prompt: ::std::option::Option<::std::string::String>,
-        ///Whether the safety checker ran ("yes" / "no").
+        ///Whether the safety checker ran: the request's `safety_checker` echoed as sent, "yes" / "no", or a boolean (the v6 OpenAPI's type, which the provider accepts: `x-accepting.also`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub safetychecker: ::std::option::Option<::std::string::String>,
+        pub safetychecker: ::std::option::Option<Img2ImgMetaSafetychecker>,
         ///The scheduler used.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scheduler: ::std::option::Option<::std::string::String>,
@@ -211,6 +211,25 @@ pub mod types {
     impl ::std::convert::From<i64> for Img2ImgMetaNSamples {
         fn from(value: i64) -> Self {
             Self::Integer(value)
+        }
+    }
+    ///Whether the safety checker ran: the request's `safety_checker` echoed as sent, "yes" / "no", or a boolean (the v6 OpenAPI's type, which the provider accepts: `x-accepting.also`).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum Img2ImgMetaSafetychecker {
+        Variant0(::std::option::Option<::std::string::String>),
+        Variant1(bool),
+    }
+    impl ::std::convert::From<::std::option::Option<::std::string::String>>
+        for Img2ImgMetaSafetychecker
+    {
+        fn from(value: ::std::option::Option<::std::string::String>) -> Self {
+            Self::Variant0(value)
+        }
+    }
+    impl ::std::convert::From<bool> for Img2ImgMetaSafetychecker {
+        fn from(value: bool) -> Self {
+            Self::Variant1(value)
         }
     }
     ///Seed used (the random seed drawn when the request sent null).
@@ -2817,7 +2836,7 @@ pub mod types {
                 ::std::string::String,
             >,
             safetychecker: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::Img2ImgMetaSafetychecker>,
                 ::std::string::String,
             >,
             scheduler: ::std::result::Result<
@@ -2982,7 +3001,7 @@ pub mod types {
             }
             pub fn safetychecker<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Img2ImgMetaSafetychecker>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.safetychecker = value
