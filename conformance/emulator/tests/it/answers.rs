@@ -585,8 +585,10 @@ fn meta(id: &str, seed: u64, echo: Value) -> Value {
     meta
 }
 
+/// What the answer echoes of a request that leaves the flags out: `safetychecker` is the flag's
+/// default, "yes" (the enterprise img2img page).
 fn default_echo() -> Value {
-    json!({"model_id": "midjourney", "scheduler": "DDPMScheduler", "safetychecker": "no", "init_image": null})
+    json!({"model_id": "midjourney", "scheduler": "DDPMScheduler", "safetychecker": "yes", "init_image": null})
 }
 
 fn success(id: u64, seed: u64, generation: f64, outputs: Vec<String>, echo: Value) -> Value {
