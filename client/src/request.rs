@@ -169,22 +169,30 @@ impl ImageRequest {
             Feature::InitImage,
             Value::String(base64::engine::general_purpose::STANDARD.encode(&self.image)),
         )?;
+        let sized = [Feature::Size, Feature::Width]
+            .into_iter()
+            .any(|f| spec.feature(create, f).is_some());
+        // A spec without a size setting makes the output from the input image (its aspect ratio):
+        // only an asked-for size is refused there.
         let size = match self.size {
-            Some(size) => size,
+            Some(size) => Some(size),
+            None if !sized => None,
             None => {
                 let (_, width, height) =
                     crate::images::inspect(&self.image).map_err(|e| Error::InvalidRequest {
                         field: Some("image".into()),
                         message: format!("the input image: {e}"),
                     })?;
-                Size { width, height }
+                Some(Size { width, height })
             }
         };
-        if spec.feature(create, Feature::Size).is_some() {
-            put(Feature::Size, Value::String(size.to_string()))?;
-        } else {
-            put(Feature::Width, Value::from(size.width))?;
-            put(Feature::Height, Value::from(size.height))?;
+        if let Some(size) = size {
+            if spec.feature(create, Feature::Size).is_some() {
+                put(Feature::Size, Value::String(size.to_string()))?;
+            } else {
+                put(Feature::Width, Value::from(size.width))?;
+                put(Feature::Height, Value::from(size.height))?;
+            }
         }
         if let Some(n) = self.n {
             put(Feature::ImagesPerCall, Value::from(n))?;

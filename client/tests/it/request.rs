@@ -5,7 +5,7 @@
 use img2img_client::{Error, FieldSetting, ImageRequest, Provider};
 use serde_json::json;
 
-use crate::support::png;
+use crate::support::{needs_model, png};
 
 fn request() -> ImageRequest {
     ImageRequest {
@@ -87,7 +87,7 @@ fn samplers_may_be_given_by_their_common_name() {
 
 fn with_fields(provider: Provider, settings: &[&str]) -> ImageRequest {
     let mut r = request();
-    if provider != Provider::named("gptproto") {
+    if needs_model(provider) {
         r.options.model = Some("m".into());
     }
     r.options.fields = settings.iter().map(|s| s.parse().unwrap()).collect();

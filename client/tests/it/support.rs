@@ -36,13 +36,20 @@ pub fn request() -> ImageRequest {
     }
 }
 
-/// [`request`] fitted to `provider` (Novita and ModelsLab need a model).
+/// [`request`] fitted to `provider`: with a model where its spec requires one.
 pub fn request_for(provider: Provider) -> ImageRequest {
     let mut r = request();
-    if provider != Provider::named("gptproto") {
+    if needs_model(provider) {
         r.options.model = Some("sd_xl_base_1.0.safetensors".into());
     }
     r
+}
+
+/// Whether `provider`'s create body requires its `model` feature.
+pub fn needs_model(provider: Provider) -> bool {
+    let spec = img2img_specs::Spec::embedded(provider);
+    spec.feature(&spec.extensions().job.create, img2img_specs::Feature::Model)
+        .is_some_and(|f| f.required)
 }
 
 /// A config aimed at `base_url`, fit for tokio's paused clock: no timer inside the HTTP client

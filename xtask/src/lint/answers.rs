@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use img2img_specs::extensions::{Answers, Cause, JobIdStyle, Stages};
-use img2img_specs::schema::escape;
+use img2img_specs::schema::{escape, to_json_schema};
 use img2img_specs::template::{ErrorVar, JobVar, OutputField, Scope, Value as Val, Var};
 use img2img_specs::{ExampleKind, Feature, Spec};
 
@@ -150,6 +150,7 @@ impl Scope for SampleError<'_> {
 pub fn check_answers(spec: &Spec, add: &mut impl FnMut(&str, String)) {
     let ext = spec.extensions();
     let job = &ext.job;
+    check_poll_url_pointer_syntax(spec, add);
     check_families_link(spec, add);
     let Some(answers) = ext.emulator.as_ref().and_then(|e| e.answers.as_ref()) else {
         add(
@@ -544,6 +545,33 @@ fn check_settings(spec: &Spec, answers: &Answers, add: &mut impl FnMut(&str, Str
     }
 }
 
+/// `x-job.poll-url-pointer`: a JSON pointer to a field of the create answer's schema.
+fn check_poll_url_pointer_syntax(spec: &Spec, add: &mut impl FnMut(&str, String)) {
+    let job = &spec.extensions().job;
+    let Some(pointer) = &job.poll_url_pointer else {
+        return;
+    };
+    if !pointer.starts_with('/') {
+        add(
+            "/x-job/poll-url-pointer",
+            format!("{pointer:?} is not a JSON pointer (it starts with /)"),
+        );
+        return;
+    }
+    let schema = spec
+        .operation(&job.create)
+        .and_then(|op| op.response(200))
+        .and_then(|r| r.schema.as_deref())
+        .and_then(|at| to_json_schema(spec.document(), at).ok());
+    let segments: Vec<&str> = pointer.split('/').skip(1).collect();
+    if !schema.is_some_and(|s| super::rules::schema_has_path(&s, &segments)) {
+        add(
+            "/x-job/poll-url-pointer",
+            format!("{pointer} points at no field of the create operation's 200 response schema"),
+        );
+    }
+}
+
 /// Every family's create operation links to its result operation, so that the id of a result
 /// request is found (`Spec::id_place`).
 fn check_families_link(spec: &Spec, add: &mut impl FnMut(&str, String)) {
@@ -710,7 +738,7 @@ paths:
         let findings: Vec<String> = lint(&spec).iter().map(ToString::to_string).collect();
         for needle in [
             "#/x-emulator: has no answers: the emulator cannot answer for this provider",
-            "\"/nowhere\" points at no field of the create answer's 2xx schema",
+            "#/x-job/poll-url-pointer: /nowhere points at no field of the create operation's 200 response schema",
         ] {
             assert!(
                 findings.iter().any(|f| f.contains(needle)),

@@ -1,5 +1,6 @@
-//! `auth_enforcement`: no key and a wrong key are refused, on the create call and on the result call:
-//! with 401/403, or with an error the spec's `x-errors` reads as a refused key.
+//! `auth_enforcement`: no key and a wrong key are refused, on the create call and on the result call
+//! (with 401/403, or with an error the spec's `x-errors` reads as a refused key); an operation whose
+//! spec lets the key be left out (`security` lists `{}`) is answered without one.
 
 use std::collections::BTreeMap;
 
@@ -23,12 +24,19 @@ pub(crate) async fn run(context: &Context) -> Verdict {
         .collect();
     for (operation, creates) in &calls {
         let operation = operation.as_str();
+        let key_optional = spec.operation(operation).is_some_and(|op| op.key_optional);
         let (body, params) = if *creates {
             (Some(body.clone()), BTreeMap::new())
         } else {
             super::lifecycle::result_inputs_for(context, operation, "conformance-no-such-job")
         };
-        for key in [KeyMode::Missing, KeyMode::Wrong] {
+        // Where the key is optional, a wrong one is the provider's business: only no key is tried.
+        let modes: &[KeyMode] = if key_optional {
+            &[KeyMode::Missing]
+        } else {
+            &[KeyMode::Missing, KeyMode::Wrong]
+        };
+        for &key in modes {
             cases += 1;
             let exchange = match context
                 .caller
@@ -50,7 +58,19 @@ pub(crate) async fn run(context: &Context) -> Verdict {
             let refused = matches!(exchange.status, Some(401 | 403))
                 || says_unauthorized(context, &exchange)
                 || (exchange.is_success() && is_refusal(context, &exchange));
-            if !refused {
+            if key_optional && refused {
+                return Verdict::Failed {
+                    cases,
+                    failure: failure(
+                        format!(
+                            "{operation} with no key was refused (HTTP {:?}), though its spec lets the key be left out",
+                            exchange.status
+                        ),
+                        Some(&exchange),
+                    ),
+                };
+            }
+            if !refused && !key_optional {
                 let which = if key == KeyMode::Missing {
                     "no key"
                 } else {

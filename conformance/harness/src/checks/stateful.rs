@@ -63,13 +63,19 @@ fn text(value: &Value) -> String {
     }
 }
 
-/// Whether `exchange` is the spec's not-found answer.
-fn is_not_found(context: &Context, not_found: &NotFound, exchange: &Exchange) -> bool {
+/// Whether `exchange` is the spec's not-found answer to a poll of job `asked`: its status, and
+/// its status word with no job id but the one asked (BFL echoes it; ModelsLab names none).
+fn is_not_found(
+    context: &Context,
+    not_found: &NotFound,
+    exchange: &Exchange,
+    asked: Option<&Value>,
+) -> bool {
     exchange.status == Some(not_found.status)
         && match &not_found.job_status {
             Some(word) => exchange.json.as_ref().is_some_and(|b| {
                 job_status(context, b).as_deref() == Some(word.as_str())
-                    && job_id(context, b).is_none()
+                    && job_id(context, b).is_none_or(|id| asked.is_some_and(|a| text(a) == id))
             }),
             None => true,
         }
@@ -78,11 +84,16 @@ fn is_not_found(context: &Context, not_found: &NotFound, exchange: &Exchange) ->
 fn describe(not_found: &NotFound) -> String {
     match &not_found.job_status {
         Some(word) => format!(
-            "HTTP {} with status {word:?} and no job id",
+            "HTTP {} with status {word:?} and no job id but the one asked",
             not_found.status
         ),
         None => format!("HTTP {}", not_found.status),
     }
+}
+
+/// The job id a create answer names (what a poll following its link asks for).
+fn asked_id<'a>(context: &Context, created: &'a Value) -> Option<&'a Value> {
+    created.pointer(&context.caller.spec().extensions().job.id_pointer)
 }
 
 /// Creates one valid job; returns its create answer.
@@ -144,7 +155,8 @@ pub(crate) async fn retrievable(context: &Context) -> Verdict {
         }
         Err(e) => return Verdict::Skipped(e),
     };
-    if is_not_found(context, &not_found, &answer) || !answer.is_success() {
+    if is_not_found(context, &not_found, &answer, asked_id(context, &body)) || !answer.is_success()
+    {
         return Verdict::Failed {
             cases: 1,
             failure: failure(
@@ -181,7 +193,7 @@ async fn poll_unknown(
         }
         Err(e) => return Err(Verdict::Skipped(e)),
     };
-    if is_not_found(context, not_found, &answer) {
+    if is_not_found(context, not_found, &answer, asked_id(context, created)) {
         return Ok(());
     }
     Err(Verdict::Failed {

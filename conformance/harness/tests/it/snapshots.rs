@@ -31,6 +31,9 @@ const VOLATILE: &[(&str, &str)] = &[
     ("inference", "[duration]"),
     ("generationTime", "[duration]"),
     ("eta", "[duration]"),
+    ("start_time", "[timestamp]"),
+    ("end_time", "[timestamp]"),
+    ("duration", "[duration]"),
     ("key", "[key]"),
     ("seed", "[seed]"),
 ];
