@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `8541d3b15715f3cda49e771c6c27607b9e477866d7d6ae6329d9f886fc90292c`
+//! Spec SHA-256: `c1c588712258ccf41fa7808ad3876b7ba0c59218de617665e300acd730e447d3`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "8541d3b15715f3cda49e771c6c27607b9e477866d7d6ae6329d9f886fc90292c";
+pub const SPEC_SHA256: &str = "c1c588712258ccf41fa7808ad3876b7ba0c59218de617665e300acd730e447d3";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
