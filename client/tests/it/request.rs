@@ -229,7 +229,8 @@ fn a_modelslab_side_not_divisible_by_8_is_refused_naming_the_rule() {
         .prepare(modelslab)
         .unwrap_err();
     assert!(
-        err.to_string().contains("height = \"516\" is not a multiple of 8"),
+        err.to_string()
+            .contains("height = \"516\" is not a multiple of 8"),
         "{err}"
     );
     r.size = Some("520x512".parse().unwrap());
@@ -247,9 +248,18 @@ fn modelslab_ip_adapter_fields_are_accepted_in_range_and_refused_outside() {
     let prepared = with_fields(modelslab, &fields).prepare(modelslab);
     assert!(prepared.is_ok(), "{prepared:?}");
     for (setting, says) in [
-        ("ip_adapter_scale=1.5", "ip_adapter_scale = 1.5 is above the maximum 1"),
-        ("ip_adapter_scale=-0.1", "ip_adapter_scale = -0.1 is below the minimum 0"),
-        ("ip_adapter_id=ip-adapter_sd3", "ip_adapter_id = \"ip-adapter_sd3\" is not one of"),
+        (
+            "ip_adapter_scale=1.5",
+            "ip_adapter_scale = 1.5 is above the maximum 1",
+        ),
+        (
+            "ip_adapter_scale=-0.1",
+            "ip_adapter_scale = -0.1 is below the minimum 0",
+        ),
+        (
+            "ip_adapter_id=ip-adapter_sd3",
+            "ip_adapter_id = \"ip-adapter_sd3\" is not one of",
+        ),
     ] {
         let err = with_fields(modelslab, &[setting])
             .prepare(modelslab)

@@ -9,8 +9,8 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, header};
 use http_body_util::{BodyExt, Limited};
-use img2img_specs::{Reading, Rule, media_fields};
 use img2img_specs::extensions::Cause;
+use img2img_specs::{Reading, Rule, media_fields};
 use serde_json::Value;
 
 use super::catalog::ProviderInfo;

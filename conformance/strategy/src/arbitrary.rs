@@ -204,7 +204,10 @@ fn integer(schema: &Value) -> SBoxedStrategy<Value> {
     let high = upper.map_or(low.saturating_add(1_000_000), |u| u as i64 - i64::from(xu));
     if let Some(step) = multiple_of(schema) {
         // The multiples of `step` in [low, high], drawn by their index.
-        let (first, last) = (low.div_euclid(step) + i64::from(low.rem_euclid(step) != 0), high.div_euclid(step));
+        let (first, last) = (
+            low.div_euclid(step) + i64::from(low.rem_euclid(step) != 0),
+            high.div_euclid(step),
+        );
         return Favoured {
             low: first as f64,
             high: last.max(first) as f64,

@@ -207,7 +207,8 @@ fn integer(schema: &Value) -> Value {
     };
     json!(match multiple_of(schema) {
         // The first multiple at or above the smallest value allowed.
-        Some(step) => value.div_euclid(step) * step + if value.rem_euclid(step) == 0 { 0 } else { step },
+        Some(step) =>
+            value.div_euclid(step) * step + if value.rem_euclid(step) == 0 { 0 } else { step },
         None => value,
     })
 }

@@ -165,9 +165,10 @@ impl Cause {
     /// is answered by its status alone.
     pub fn meaning(self) -> Option<ErrorKind> {
         Some(match self {
-            Cause::InvalidRequest | Cause::TooLarge | Cause::ImageFormat | Cause::ImageResolution => {
-                ErrorKind::InvalidRequest
-            }
+            Cause::InvalidRequest
+            | Cause::TooLarge
+            | Cause::ImageFormat
+            | Cause::ImageResolution => ErrorKind::InvalidRequest,
             Cause::MissingKey | Cause::WrongKey => ErrorKind::Unauthorized,
             Cause::NotFound => ErrorKind::NotFound,
             Cause::RateLimited => ErrorKind::RateLimited,
@@ -321,7 +322,11 @@ mod tests {
             "job-id": "uuid4", "statuses": {"invalid_request": 422}, "result": {}, "error": {},
         }))
         .unwrap();
-        assert_eq!(bfl_like.status(Cause::ImageResolution), Some(422), "a bad image is an invalid request");
+        assert_eq!(
+            bfl_like.status(Cause::ImageResolution),
+            Some(422),
+            "a bad image is an invalid request"
+        );
         assert_eq!(bfl_like.status(Cause::TooLarge), Some(413));
         assert_eq!(answers.status(Cause::MissingKey), Some(401));
         assert_eq!(answers.status(Cause::Fault), None);

@@ -248,7 +248,9 @@ fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&s
                 {
                     add(
                         pointer,
-                        format!("{bound} {value} is not a multiple of multipleOf {d}: no value reaches it"),
+                        format!(
+                            "{bound} {value} is not a multiple of multipleOf {d}: no value reaches it"
+                        ),
                     );
                 }
             }
@@ -415,9 +417,7 @@ fn check_accepting(
             }
             other => add(
                 &format!("{at}/{}", escape(other)),
-                format!(
-                    "{other:?} is not null-as-absent (a boolean), optional, tolerated or also"
-                ),
+                format!("{other:?} is not null-as-absent (a boolean), optional, tolerated or also"),
             ),
         }
     }

@@ -934,7 +934,10 @@ async fn novita_answers_each_bad_image_with_the_documented_status_and_reason() {
             "{}",
             json["message"]
         );
-        assert!(json["message"].as_str().unwrap().contains("image_base64"), "{json}");
+        assert!(
+            json["message"].as_str().unwrap().contains("image_base64"),
+            "{json}"
+        );
     }
 }
 
@@ -975,7 +978,11 @@ async fn novita_reasons_come_from_the_spec() {
             "INVALID_API_KEY",
         ),
         (404, fetch(&router, novita, "nope").await, "TASK_NOT_FOUND"),
-        (400, call(&router, huge).await, "IMAGE_FILE_EXCEEDS_MAX_SIZE"),
+        (
+            400,
+            call(&router, huge).await,
+            "IMAGE_FILE_EXCEEDS_MAX_SIZE",
+        ),
         (
             429,
             call(

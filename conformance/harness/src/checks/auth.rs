@@ -103,13 +103,11 @@ fn says_unauthorized(context: &Context, exchange: &crate::http::Exchange) -> boo
     }
     let errors = &context.caller.spec().extensions().errors;
     let answer = errors.read(status, body);
-    errors
-        .decide(&answer, errors.rules())
-        .is_some_and(|d| {
-            matches!(
-                d.kind,
-                img2img_specs::extensions::ErrorKind::Unauthorized
-                    | img2img_specs::extensions::ErrorKind::Forbidden
-            )
-        })
+    errors.decide(&answer, errors.rules()).is_some_and(|d| {
+        matches!(
+            d.kind,
+            img2img_specs::extensions::ErrorKind::Unauthorized
+                | img2img_specs::extensions::ErrorKind::Forbidden
+        )
+    })
 }

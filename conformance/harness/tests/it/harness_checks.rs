@@ -194,7 +194,11 @@ async fn a_status_outside_the_spec_ends_the_job_at_the_first_answer() {
     // which reads `x-job`'s lists, reports it.
     let unlisted = [
         (Provider::named("gptproto"), "\"done\"", Status::Passed),
-        (Provider::named("novita"), "\"TASK_STATUS_DONE\"", Status::Failed),
+        (
+            Provider::named("novita"),
+            "\"TASK_STATUS_DONE\"",
+            Status::Failed,
+        ),
         (Provider::named("modelslab"), "\"done\"", Status::Failed),
     ];
     for (provider, word, schema_verdict) in unlisted {
