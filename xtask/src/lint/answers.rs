@@ -622,12 +622,13 @@ x-job:
   stages: {queued: running, processing: running, succeeded: done, failed: failed}
   aliases: [{name: other, create: create_other, result: result_other}]
 x-output: {formats: [png], default-format: png, inline-base64: false}
-x-errors: {message-pointers: [/message]}
+x-errors: {message-pointers: [/message], reasons: [{reason: AUTH, kind: unauthorized, status: 401}]}
 x-emulator:
   render-defaults: {width: 512, height: 512, strength: 0.5, steps: 20, guidance: 7.0}
   answers:
     job-id: uuid4
     statuses: {not_found: 404, wrong_key: 418}
+    reasons: {image_format: AUTH, too_large: NOPE, fault: AUTH}
     unlisted-status: gone
     created: {poll: 'http://fixed', status: '${job.status}'}
     result: {id: '${job.id}', status: ok}
@@ -699,6 +700,10 @@ paths:
             "#/x-emulator/answers/statuses/not_found: the status of not_found is not set here (x-not-found sets it)",
             "#/x-emulator/answers/statuses/wrong_key: HTTP 418 is not a documented response of create",
             "#/x-emulator/answers/unlisted-status: \"gone\" is in an x-job list",
+            "#/x-emulator/answers/reasons/image_format: AUTH means unauthorized in x-errors, but an error of image_format means invalid_request",
+            "#/x-emulator/answers/reasons/image_format: AUTH comes with HTTP 401 in x-errors, but image_format is answered with 400",
+            "#/x-emulator/answers/reasons/too_large: NOPE is not a reason x-errors.reasons lists",
+            "#/x-emulator/answers/reasons/fault: fault is answered by its status alone: it takes no reason",
             "#/x-emulator/answers: x-job.style is sync-or-queued: sync-grace-seconds must say",
             "the create answer at the queued stage has no job id at x-job.id-pointer /id",
             "at x-job.poll-url-pointer /poll an answer must write `${job.result_url}`",
