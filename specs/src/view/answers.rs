@@ -318,16 +318,16 @@ mod tests {
         .unwrap();
         assert_eq!(answers.status(Cause::WrongKey), Some(403));
         assert_eq!(answers.status(Cause::ImageFormat), Some(400));
-        let bfl_like: Answers = serde_json::from_value(serde_json::json!({
+        let invalid_as_422: Answers = serde_json::from_value(serde_json::json!({
             "job-id": "uuid4", "statuses": {"invalid_request": 422}, "result": {}, "error": {},
         }))
         .unwrap();
         assert_eq!(
-            bfl_like.status(Cause::ImageResolution),
+            invalid_as_422.status(Cause::ImageResolution),
             Some(422),
             "a bad image is an invalid request"
         );
-        assert_eq!(bfl_like.status(Cause::TooLarge), Some(413));
+        assert_eq!(invalid_as_422.status(Cause::TooLarge), Some(413));
         assert_eq!(answers.status(Cause::MissingKey), Some(401));
         assert_eq!(answers.status(Cause::Fault), None);
         assert_eq!(answers.unlisted_status(), "done");

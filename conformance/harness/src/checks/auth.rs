@@ -92,8 +92,8 @@ pub(crate) async fn run(context: &Context) -> Verdict {
     Verdict::Passed { cases }
 }
 
-/// Whether an error answer means a refused key in the words of the spec's `x-errors` (Novita
-/// refuses a missing key with 400 `MISSING_API_KEY`, its error table).
+/// Whether an error answer means a refused key in the words of the spec's `x-errors` (a provider
+/// may refuse a missing key with 400 and a reason of its own, listed as `unauthorized`).
 fn says_unauthorized(context: &Context, exchange: &crate::http::Exchange) -> bool {
     let (Some(status), Some(body)) = (exchange.status, exchange.json.as_ref()) else {
         return false;
