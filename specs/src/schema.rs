@@ -65,7 +65,7 @@ pub enum Reading {
     #[default]
     Sending,
     /// What the provider accepts: the schema widened by each object's `x-accepting` (`null-as-absent`,
-    /// `optional`, `tolerated`). The emulators and the conformance checks hold servers to it.
+    /// `optional`, `tolerated`, `also`). The emulators and the conformance checks hold servers to it.
     Accepting,
 }
 
@@ -242,7 +242,8 @@ fn convert_list(
 }
 
 /// An object's `x-accepting` in the accepting reading: `tolerated` properties join `properties`,
-/// `optional` ones leave `required`.
+/// `optional` ones leave `required`, and a property named in `also` takes what its own schema or
+/// the one given there admits (`anyOf` of both).
 fn widen(
     document: &Value,
     out: &mut Map<String, Value>,
@@ -268,6 +269,20 @@ fn widen(
         (marks.get("optional"), out.get_mut("required"))
     {
         required.retain(|name| !optional.contains(name));
+    }
+    if let Some(also) = marks.get("also") {
+        let Value::Object(wider) = convert_map(document, also, &format!("{at}/also"), refs, walk)?
+        else {
+            return Ok(());
+        };
+        if let Some(Value::Object(properties)) = out.get_mut("properties") {
+            for (name, extra) in wider {
+                if let Some(declared) = properties.get_mut(&name) {
+                    let sent = std::mem::take(declared);
+                    *declared = serde_json::json!({"anyOf": [sent, extra]});
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -524,6 +539,27 @@ mod tests {
             to_json_schema(&doc, "/b"),
             Err(SchemaError::RecursiveRef { .. })
         ));
+    }
+
+    #[test]
+    fn also_widens_a_declared_property_in_the_accepting_reading_only() {
+        let doc = json!({"R": {"type": "object", "additionalProperties": false,
+            "x-accepting": {"also": {"flag": {"type": "boolean"}, "nope": {"type": "null"}}},
+            "properties": {"flag": {"type": "string", "enum": ["yes", "no"]}}}});
+        let sending = to_json_schema(&doc, "/R").unwrap();
+        assert_eq!(
+            sending["properties"]["flag"],
+            json!({"type": "string", "enum": ["yes", "no"]})
+        );
+        let accepting = to_json_schema_as(&doc, "/R", Reading::Accepting).unwrap();
+        assert_eq!(
+            accepting["properties"]["flag"],
+            json!({"anyOf": [{"type": "string", "enum": ["yes", "no"]}, {"type": "boolean"}]})
+        );
+        assert!(
+            accepting["properties"].get("nope").is_none(),
+            "also widens declared properties only"
+        );
     }
 
     #[test]

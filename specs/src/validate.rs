@@ -110,6 +110,14 @@ impl CompiledSchema {
                 },
                 value,
             ),
+            ValidationErrorKind::MultipleOf { .. } => {
+                let divisor = self
+                    .keyword_parent(&schema_path)
+                    .and_then(|node| node.get("multipleOf"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                push(Rule::MultipleOf { divisor }, value)
+            }
             ValidationErrorKind::MinLength { limit } => {
                 push(Rule::MinLength { limit: *limit }, value)
             }
@@ -318,7 +326,23 @@ fn numeric_string_rule(branches: &[Value], value: &Value) -> Option<Rule> {
             exclusive: false,
         });
     }
+    if let Some(divisor) = numeric.get("multipleOf")
+        && !is_multiple(number, divisor.as_f64()?)
+    {
+        return Some(Rule::MultipleOf {
+            divisor: divisor.clone(),
+        });
+    }
     None
+}
+
+/// Whether `number` is a whole multiple of `divisor` (within floating-point noise).
+fn is_multiple(number: f64, divisor: f64) -> bool {
+    if divisor <= 0.0 {
+        return true;
+    }
+    let quotient = number / divisor;
+    (quotient - quotient.round()).abs() < 1e-9
 }
 
 /// `/request/loras/5/strength` in `root` as `request.loras[5].strength`.

@@ -24,6 +24,11 @@ pub enum Rule {
         /// Whether the bound itself is excluded.
         exclusive: bool,
     },
+    /// A number that is not a multiple of `multipleOf`.
+    MultipleOf {
+        /// The divisor, as the schema writes it.
+        divisor: Value,
+    },
     /// A string shorter than `minLength`.
     MinLength {
         /// The bound.
@@ -158,6 +163,9 @@ impl fmt::Display for Violation {
                 exclusive: true,
             } => {
                 write!(f, "{field} = {value} must be below {limit}")
+            }
+            Rule::MultipleOf { divisor } => {
+                write!(f, "{field} = {value} is not a multiple of {divisor}")
             }
             Rule::MinLength { limit } => write!(
                 f,

@@ -208,3 +208,62 @@ fn settings_parse_from_path_equals_value() {
     assert_eq!(setting, FieldSetting::new("request.steps", 30));
     assert_eq!(setting.to_string(), "request.steps=30");
 }
+
+#[test]
+fn a_modelslab_side_not_divisible_by_8_is_refused_naming_the_rule() {
+    let modelslab = Provider::named("modelslab");
+    let mut r = request();
+    r.options.model = Some("m".into());
+    r.size = Some("513x512".parse().unwrap());
+    let err = r.prepare(modelslab).unwrap_err();
+    let Error::InvalidRequest { field, message } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(field.as_deref(), Some("width"));
+    assert!(
+        message.contains("width = 513 is not a multiple of 8"),
+        "{message}"
+    );
+    // Written as a decimal string, the same rule is named (the pattern alone says nothing).
+    let err = with_fields(modelslab, &["width=\"520\"", "height=\"516\""])
+        .prepare(modelslab)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("height = \"516\" is not a multiple of 8"),
+        "{err}"
+    );
+    r.size = Some("520x512".parse().unwrap());
+    assert!(r.prepare(modelslab).is_ok());
+}
+
+#[test]
+fn modelslab_ip_adapter_fields_are_accepted_in_range_and_refused_outside() {
+    let modelslab = Provider::named("modelslab");
+    let fields = [
+        "ip_adapter_id=ip-adapter_sd15",
+        "ip_adapter_scale=0.6",
+        "ip_adapter_image=https://example.com/face.png",
+    ];
+    let prepared = with_fields(modelslab, &fields).prepare(modelslab);
+    assert!(prepared.is_ok(), "{prepared:?}");
+    for (setting, says) in [
+        (
+            "ip_adapter_scale=1.5",
+            "ip_adapter_scale = 1.5 is above the maximum 1",
+        ),
+        (
+            "ip_adapter_scale=-0.1",
+            "ip_adapter_scale = -0.1 is below the minimum 0",
+        ),
+        (
+            "ip_adapter_id=ip-adapter_sd3",
+            "ip_adapter_id = \"ip-adapter_sd3\" is not one of",
+        ),
+    ] {
+        let err = with_fields(modelslab, &[setting])
+            .prepare(modelslab)
+            .unwrap_err();
+        assert!(err.to_string().contains(says), "{setting}: {err}");
+    }
+}

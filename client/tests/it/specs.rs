@@ -51,3 +51,36 @@ fn old_handles_keep_reading() {
     assert_eq!(handle.ready_outputs, ["https://x/1.png"]);
     assert_eq!(handle.fetch_url, None);
 }
+
+/// GPTProto passes on its providers' native status words and says they are no closed set: a word
+/// the spec does not list parses into the generated types (it made them fail while the spec held an
+/// `enum`) and is read as a job still running.
+#[test]
+fn an_unknown_gptproto_status_word_parses_and_polls_on() {
+    use img2img_registry::{Part, generated};
+    use img2img_specs::JobStatus;
+    use serde_json::json;
+
+    let gptproto = Provider::named("gptproto");
+    let spec = Spec::embedded(gptproto);
+    let job = &spec.extensions().job;
+    let body = json!({"code": 200, "message": "success", "data": {
+        "id": "p-1", "model": "nai-diffusion-4-5-curated", "status": "baking", "outputs": [],
+        "urls": {"get": "https://gptproto.com/api/v3/predictions/p-1/result"}
+    }});
+    let back = generated(gptproto)
+        .unwrap()
+        .round_trip(&job.result, Part::Success, body.clone())
+        .unwrap_or_else(|e| panic!("an unknown status word does not parse: {e}"));
+    assert_eq!(back["data"]["status"], "baking");
+    assert_eq!(job.status_of(&back), Some("baking"));
+    assert_eq!(job.classify("baking"), JobStatus::Unknown);
+    let known: Vec<&str> = job
+        .pending
+        .iter()
+        .chain(&job.succeeded)
+        .chain(&job.failed)
+        .map(String::as_str)
+        .collect();
+    assert!(known.contains(&"in_progress") && known.contains(&"expired"));
+}

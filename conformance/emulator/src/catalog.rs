@@ -67,6 +67,8 @@ pub(crate) struct ProviderInfo {
     pub body_limit: u64,
     /// Largest accepted input image, in pixels.
     pub max_input_pixels: u64,
+    /// The largest image a request may carry, in bytes (`x-limits.max-input-bytes`).
+    pub max_input_bytes: Option<u64>,
     /// How long output URLs live: the provider's TTL, or the job TTL if shorter.
     pub url_ttl: Duration,
     /// The request fields the answer templates read (`request.*`): what a job keeps of its request.
@@ -153,6 +155,7 @@ impl ProviderInfo {
             family_jobs,
             body_limit,
             max_input_pixels: limits.max_input_pixels.unwrap_or(config.pixel_budget),
+            max_input_bytes: limits.max_input_bytes,
             url_ttl,
             request_pointers,
             id_places,

@@ -4,7 +4,7 @@
 //! into its error body.
 
 use axum::http::StatusCode;
-use img2img_specs::extensions::{Answers, Cause, ErrorKind, ErrorsInfo};
+use img2img_specs::extensions::{Answers, Cause, ErrorsInfo};
 
 /// A refused request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +41,12 @@ impl ApiError {
     /// The request breaks the spec, is not JSON, or names an image that cannot be used.
     pub fn invalid(message: impl Into<String>) -> Self {
         ApiError::new(Cause::InvalidRequest, message)
+    }
+
+    /// An image in the request that does not read as an image (not base64, a `data:` URL or a
+    /// URL; not a PNG, JPEG or WebP that decodes).
+    pub fn image_format(message: impl Into<String>) -> Self {
+        ApiError::new(Cause::ImageFormat, message)
     }
 
     /// Over a rate limit; the answer asks for `retry_after` seconds.
@@ -95,29 +101,18 @@ impl ApiError {
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// What the error means in the words of `x-errors`; `None` for a fault, which is answered by
-    /// its status alone.
-    fn meaning(&self) -> Option<ErrorKind> {
-        Some(match self.cause {
-            Cause::InvalidRequest | Cause::TooLarge => ErrorKind::InvalidRequest,
-            Cause::MissingKey | Cause::WrongKey => ErrorKind::Unauthorized,
-            Cause::NotFound => ErrorKind::NotFound,
-            Cause::RateLimited => ErrorKind::RateLimited,
-            Cause::Unavailable => ErrorKind::Unavailable,
-            Cause::Fault | Cause::UnknownRoute => return None,
-        })
-    }
-
-    /// The reason the spec's `x-errors` lists for this error sent with `status` (`""` when it
-    /// lists none): the first for its meaning and status; a fault (and a meaning listed for no
-    /// reason) takes the first listed for the status.
-    pub fn reason<'a>(&self, status: StatusCode, errors: &'a ErrorsInfo) -> &'a str {
-        let status = status.as_u16();
-        let reason = match self.meaning() {
-            Some(meaning) => errors.reason_for(meaning, status),
-            None => errors.reason_for_status(status),
-        };
-        reason.map_or("", |r| r.reason.as_str())
+    /// The reason the spec lists for this error sent with `status` (`""` when it lists none):
+    /// `x-emulator.answers.reasons` for its cause, else the first `x-errors` lists for its
+    /// meaning and status ([`Answers::reason`]).
+    pub fn reason<'a>(
+        &self,
+        status: StatusCode,
+        answers: &'a Answers,
+        errors: &'a ErrorsInfo,
+    ) -> &'a str {
+        answers
+            .reason(self.cause, status.as_u16(), errors)
+            .unwrap_or("")
     }
 }
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use img2img_specs::extensions::Cause;
 use img2img_specs::{Feature, media_fields};
 use serde_json::Value;
 
@@ -291,10 +292,21 @@ async fn read_images(
         let field = img2img_specs::field_path(body, &pointer);
         let own = own.get_or_insert_with(|| ctx.origin.authorities(ctx.host.as_deref()));
         let (bytes, cacheable) = image_bytes(images, strict, &field, text, own).await?;
+        if let Some(limit) = info.max_input_bytes
+            && bytes.len() as u64 > limit
+        {
+            return Err(ApiError::new(
+                Cause::TooLarge,
+                format!(
+                    "{field}: the image is {} bytes, above the maximum {limit} bytes",
+                    bytes.len()
+                ),
+            ));
+        }
         if is_init {
             init = Some((field, bytes, cacheable.then_some(text)));
         } else {
-            images::dimensions(&field, &bytes).map_err(ApiError::invalid)?;
+            images::dimensions(&field, &bytes).map_err(ApiError::image_format)?;
         }
     }
     let Some((field, bytes, text)) = init else {
@@ -331,7 +343,7 @@ async fn image_bytes(
     text: &str,
     own: &[String],
 ) -> Result<(Bytes, bool), ApiError> {
-    match images::source(field, text, own).map_err(ApiError::invalid)? {
+    match images::source(field, text, own).map_err(ApiError::image_format)? {
         Source::Inline(bytes) => Ok((Bytes::from(bytes), true)),
         Source::Remote(url) if strict => Err(ApiError::invalid(images::remote_refused(field, url))),
         Source::Remote(url) => {
@@ -351,15 +363,25 @@ async fn image_bytes(
     }
 }
 
-/// Decodes an init image: small ones right here, larger ones on the blocking pool.
+/// Decodes an init image: small ones right here, larger ones on the blocking pool. An image over
+/// `max_pixels` is refused as [`Cause::ImageResolution`], one that does not decode as
+/// [`Cause::ImageFormat`].
 async fn decode_input(
     field: String,
     bytes: Bytes,
     max_pixels: u64,
 ) -> Result<Arc<Input>, ApiError> {
-    let small = images::dimensions(&field, &bytes)
-        .is_ok_and(|(w, h)| u64::from(w) * u64::from(h) <= INLINE_DECODE_PIXELS);
-    let decoded = if small {
+    let (width, height) = images::dimensions(&field, &bytes).map_err(ApiError::image_format)?;
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels {
+        return Err(ApiError::new(
+            Cause::ImageResolution,
+            format!(
+                "{field}: the image is {width}x{height} = {pixels} pixels, above the maximum {max_pixels}"
+            ),
+        ));
+    }
+    let decoded = if pixels <= INLINE_DECODE_PIXELS {
         images::decode(&field, &bytes, max_pixels)
     } else {
         tokio::task::spawn_blocking(move || images::decode(&field, &bytes, max_pixels))
@@ -368,5 +390,5 @@ async fn decode_input(
     };
     decoded
         .map(|image| Arc::new(Input::new(image)))
-        .map_err(ApiError::invalid)
+        .map_err(ApiError::image_format)
 }

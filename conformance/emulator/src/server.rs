@@ -349,7 +349,7 @@ fn respond(
                 let scope = ErrorScope {
                     error: &error,
                     status: status.as_u16(),
-                    reason: error.reason(status, &info.spec.extensions().errors),
+                    reason: error.reason(status, info.answers, &info.spec.extensions().errors),
                 };
                 error_answer(template, &scope)
             };

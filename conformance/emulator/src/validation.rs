@@ -9,8 +9,8 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, header};
 use http_body_util::{BodyExt, Limited};
-use img2img_specs::Reading;
 use img2img_specs::extensions::Cause;
+use img2img_specs::{Reading, Rule, media_fields};
 use serde_json::Value;
 
 use super::catalog::ProviderInfo;
@@ -126,7 +126,8 @@ fn beyond_64_bits(root: &Value, value: &Value) -> Option<String> {
 
 /// Validates a body against the request schema of `operation` as the provider accepts it
 /// ([`Reading::Accepting`]: nulls read as absent, tolerated fields; see `specs/README.md`). The
-/// error names every violation, and its field is the first one's.
+/// error names every violation, and its field is the first one's; when that one is an `x-media`
+/// field over its `maxLength`, the cause is [`Cause::TooLarge`].
 pub(crate) fn validate(info: &ProviderInfo, operation: &str, body: &Value) -> Result<(), ApiError> {
     let Some(schema) = info.spec.request_schema_as(operation, Reading::Accepting) else {
         return Ok(());
@@ -136,9 +137,22 @@ pub(crate) fn validate(info: &ProviderInfo, operation: &str, body: &Value) -> Re
             "the spec's schema for {operation} does not compile: {e}"
         ))
     })?;
-    schema.validate(body).map_err(|violations| ApiError {
-        field: violations.iter().next().map(|v| v.subject()),
-        ..ApiError::invalid(violations.to_string())
+    schema.validate(body).map_err(|violations| {
+        let first = violations.iter().next();
+        // An image over its `maxLength` is an image too large, as a body over the limit is.
+        let oversized_image = first.is_some_and(|v| {
+            matches!(v.rule, Rule::MaxLength { .. })
+                && media_fields(schema.schema(), body).contains(&v.pointer)
+        });
+        let cause = if oversized_image {
+            Cause::TooLarge
+        } else {
+            Cause::InvalidRequest
+        };
+        ApiError {
+            field: first.map(|v| v.subject()),
+            ..ApiError::new(cause, violations.to_string())
+        }
     })
 }
 

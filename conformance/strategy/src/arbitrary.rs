@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::constraints::{Constraint, constraints};
 use super::regex::matching;
-use super::sample::{Fill, bounds, branches, required_names, sample, types};
+use super::sample::{Fill, bounds, branches, multiple_of, required_names, sample, types};
 
 /// Longest string generated for a field without a tighter `maxLength` (a boundary value of a
 /// larger `maxLength` is still generated, up to [`LONGEST_BOUNDARY`]).
@@ -202,6 +202,20 @@ fn integer(schema: &Value) -> SBoxedStrategy<Value> {
     let (lower, xl, upper, xu) = bounds(schema);
     let low = lower.map_or(-1_000_000, |l| l as i64 + i64::from(xl));
     let high = upper.map_or(low.saturating_add(1_000_000), |u| u as i64 - i64::from(xu));
+    if let Some(step) = multiple_of(schema) {
+        // The multiples of `step` in [low, high], drawn by their index.
+        let (first, last) = (
+            low.div_euclid(step) + i64::from(low.rem_euclid(step) != 0),
+            high.div_euclid(step),
+        );
+        return Favoured {
+            low: first as f64,
+            high: last.max(first) as f64,
+            integer: true,
+        }
+        .prop_map(move |n| json!(n as i64 * step))
+        .sboxed();
+    }
     Favoured {
         low: low as f64,
         high: high as f64,

@@ -7,7 +7,7 @@ use img2img_specs::field_path;
 use img2img_specs::schema::escape;
 use serde_json::{Number, Value, json};
 
-use super::sample::{branches, exact_bounds, required_names, types};
+use super::sample::{branches, exact_bounds, multiple_of, required_names, types};
 
 /// The name of the property added to break `additionalProperties: false`.
 pub const UNEXPECTED_PROPERTY: &str = "unexpected_field";
@@ -34,6 +34,14 @@ pub enum ConstraintKind {
         exclusive: bool,
         /// Whether the value is an integer.
         integer: bool,
+        /// Whether the value is a number written as a string.
+        as_string: bool,
+    },
+    /// A whole multiple of this number (`multipleOf`); `as_string` when it binds a number written
+    /// as a string.
+    MultipleOf {
+        /// The divisor.
+        step: i64,
         /// Whether the value is a number written as a string.
         as_string: bool,
     },
@@ -91,6 +99,7 @@ impl fmt::Display for Constraint {
             } => {
                 write!(f, "{field} {} {limit}", if *exclusive { "<" } else { "<=" })
             }
+            ConstraintKind::MultipleOf { step, .. } => write!(f, "{field} is a multiple of {step}"),
             ConstraintKind::MinLength(n) => write!(f, "{field} has at least {n} characters"),
             ConstraintKind::MaxLength(n) => write!(f, "{field} has at most {n} characters"),
             ConstraintKind::MinItems(n) => write!(f, "{field} has at least {n} items"),
@@ -210,6 +219,18 @@ impl Constraint {
                 *integer,
                 *as_string,
             )),
+            ConstraintKind::MultipleOf { step, as_string } => {
+                // One above a multiple that the value's range holds: off the step, in range.
+                let base = current
+                    .and_then(|v| v.as_i64().or_else(|| v.as_str()?.trim().parse().ok()))
+                    .unwrap_or(*step);
+                let off = base.div_euclid(*step) * step + 1;
+                Some(if *as_string {
+                    json!(off.to_string())
+                } else {
+                    json!(off)
+                })
+            }
             ConstraintKind::MinLength(n) => Some(text(n.saturating_sub(1))),
             ConstraintKind::MaxLength(n) => Some(text(n + 1)),
             ConstraintKind::MinItems(n) => {
@@ -397,6 +418,12 @@ fn walk(schema: &Value, root: &Value, pointer: &str, in_branch: bool, out: &mut 
             as_string: false,
         });
     }
+    if let Some(step) = multiple_of(schema) {
+        add(ConstraintKind::MultipleOf {
+            step,
+            as_string: false,
+        });
+    }
     for (key, make) in [
         (
             "minLength",
@@ -467,6 +494,12 @@ fn walk(schema: &Value, root: &Value, pointer: &str, in_branch: bool, out: &mut 
                     limit,
                     exclusive: xu,
                     integer,
+                    as_string: true,
+                });
+            }
+            if let Some(step) = multiple_of(numeric) {
+                add(ConstraintKind::MultipleOf {
+                    step,
                     as_string: true,
                 });
             }

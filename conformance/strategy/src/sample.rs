@@ -205,7 +205,20 @@ fn integer(schema: &Value) -> Value {
         (None, Some(u)) => (u as i64 - i64::from(xu)).min(0),
         (None, None) => 0,
     };
-    json!(value)
+    json!(match multiple_of(schema) {
+        // The first multiple at or above the smallest value allowed.
+        Some(step) =>
+            value.div_euclid(step) * step + if value.rem_euclid(step) == 0 { 0 } else { step },
+        None => value,
+    })
+}
+
+/// An integer schema's `multipleOf`, when it is a whole number above 1.
+pub fn multiple_of(schema: &Value) -> Option<i64> {
+    schema
+        .get("multipleOf")
+        .and_then(Value::as_i64)
+        .filter(|step| *step > 1)
 }
 
 fn number(schema: &Value) -> Value {
@@ -245,6 +258,8 @@ mod tests {
         assert_eq!(full["c"], json!([0.5]));
         assert_eq!(full["e"], json!("ddim"));
         assert_eq!(full["f"], json!(256));
+        let stepped = json!({"type": "integer", "minimum": 250, "maximum": 1024, "multipleOf": 8});
+        assert_eq!(sample(&stepped, Fill::All), json!(256));
         let d = full["d"].as_str().unwrap();
         assert_eq!(d.len(), 5, "{d}");
         assert_eq!(&d[2..3], "x");

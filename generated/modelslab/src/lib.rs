@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `91011883fe8380266c5cf43b0b95e49787199ee9fac57a679d1b180d47719472`
+//! Spec SHA-256: `c1c588712258ccf41fa7808ad3876b7ba0c59218de617665e300acd730e447d3`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "91011883fe8380266c5cf43b0b95e49787199ee9fac57a679d1b180d47719472";
+pub const SPEC_SHA256: &str = "c1c588712258ccf41fa7808ad3876b7ba0c59218de617665e300acd730e447d3";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -126,9 +126,9 @@ pub mod types {
         ///The prompt actually used (after prompt enhancement).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub prompt: ::std::option::Option<::std::string::String>,
-        ///Whether the safety checker ran ("yes" / "no").
+        ///Whether the safety checker ran: the request's `safety_checker` echoed as sent, "yes" / "no", or a boolean (the v6 OpenAPI's type, which the provider accepts: `x-accepting.also`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub safetychecker: ::std::option::Option<::std::string::String>,
+        pub safetychecker: ::std::option::Option<Img2ImgMetaSafetychecker>,
         ///The scheduler used.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scheduler: ::std::option::Option<::std::string::String>,
@@ -211,6 +211,25 @@ pub mod types {
     impl ::std::convert::From<i64> for Img2ImgMetaNSamples {
         fn from(value: i64) -> Self {
             Self::Integer(value)
+        }
+    }
+    ///Whether the safety checker ran: the request's `safety_checker` echoed as sent, "yes" / "no", or a boolean (the v6 OpenAPI's type, which the provider accepts: `x-accepting.also`).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum Img2ImgMetaSafetychecker {
+        Variant0(::std::option::Option<::std::string::String>),
+        Variant1(bool),
+    }
+    impl ::std::convert::From<::std::option::Option<::std::string::String>>
+        for Img2ImgMetaSafetychecker
+    {
+        fn from(value: ::std::option::Option<::std::string::String>) -> Self {
+            Self::Variant0(value)
+        }
+    }
+    impl ::std::convert::From<bool> for Img2ImgMetaSafetychecker {
+        fn from(value: bool) -> Self {
+            Self::Variant1(value)
         }
     }
     ///Seed used (the random seed drawn when the request sent null).
@@ -408,7 +427,7 @@ pub mod types {
         ///Solver algorithm used by the DPMSolverMultistepScheduler scheduler; `none` (default), `dpmsolver+++` (as the docs spell it) or `dpmsolver++` (as diffusers, which ModelsLab runs, spells its `DPMSolverMultistepScheduler` `algorithm_type`; the docs' three plus signs are taken for a typo, so both spellings are accepted). null is accepted like `none`.
         #[serde(default = "defaults::img2_img_request_algorithm_type")]
         pub algorithm_type: ::std::option::Option<Img2ImgRequestAlgorithmType>,
-        ///Get the response images as base64 strings instead of URLs; pass `init_image` as a base64 string to get a base64 response.
+        ///Get the response images as base64 strings instead of URLs; pass `init_image` as a base64 string to get a base64 response. Sent as "yes"/"no" (the docs, both SDKs); the v6 OpenAPI types it boolean, accepted too (`x-accepting.also`).
         #[serde(default = "defaults::img2_img_request_base64")]
         pub base64: Img2ImgRequestBase64,
         ///Clip Skip, 1..8. A JSON integer or the same value as a decimal string.
@@ -417,17 +436,26 @@ pub mod types {
         ///Embeddings (textual inversion) model id; in the docs' examples (null) but not in their table.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub embeddings_model: ::std::option::Option<::std::string::String>,
-        ///Enhance prompts for better results.
+        ///Enhance prompts for better results. Sent as "yes"/"no" (the docs' examples, both SDKs); the v6 OpenAPI types it boolean, accepted too (`x-accepting.also`).
         #[serde(default = "defaults::img2_img_request_enhance_prompt")]
         pub enhance_prompt: Img2ImgRequestEnhancePrompt,
-        ///Scale for classifier-free guidance, 1..20. A JSON number or the same value as a decimal string (e.g. "7.5").
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub guidance_scale: ::std::option::Option<Img2ImgRequestGuidanceScale>,
-        ///Output height in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum follows the API's validation message for width (PROVIDERS.md). A JSON integer or the same value as a decimal string (the docs' example sends "512"). The docs give no default, so none is declared.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub height: ::std::option::Option<Img2ImgRequestHeight>,
+        ///Scale for classifier-free guidance, 1..20, default 7.5 (the enterprise page and the v6 OpenAPI). A JSON number or the same value as a decimal string (e.g. "7.5").
+        #[serde(default = "defaults::img2_img_request_guidance_scale")]
+        pub guidance_scale: Img2ImgRequestGuidanceScale,
+        ///Output height in pixels, 256..1024 and divisible by 8, default 512. The maximum and the default are the docs' (the enterprise page: "Maximum: 1024", default 512; ModelsLab's v6 OpenAPI the same); the minimum comes from the API's validation message "width must be between 256 and 1024" (provider notes); "divisible by 8" from the Error Codes page (<https://docs.modelslab.com/error-codes>, "Validation Errors"), so 513 is refused before a paid call. A JSON integer or the same value as a decimal string (the docs' example sends "512").
+        #[serde(default = "defaults::img2_img_request_height")]
+        pub height: Img2ImgRequestHeight,
         ///Link to the initial image (URL); pass it as a base64 string instead to get a base64 response (see `base64`).
         pub init_image: ::std::string::String,
+        ///The IP adapter to condition the generation on an image (`ip_adapter_image`). The values are those of ModelsLab's v6 OpenAPI (`IPAdapterIDEnum`, https://github.com/ModelsLab/docs-v2/blob/main/image-generation/community-models/openapi.json); the enterprise img2img page does not list the field. Decision: a field of the request (documented by the provider's own spec).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ip_adapter_id: ::std::option::Option<Img2ImgRequestIpAdapterId>,
+        ///URL of the image the IP adapter conditions on (v6 OpenAPI: "Valid image URL for IP adapter").
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ip_adapter_image: ::std::option::Option<::std::string::String>,
+        ///Scale of the IP adapter's influence, 0..1 (v6 OpenAPI, `ip_adapter_scale`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ip_adapter_scale: ::std::option::Option<f64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub key: ::std::option::Option<::img2img_specs::ApiKey>,
         ///Enable the load balancer (needs more than one server: pass the first server's API key and it balances across the others).
@@ -447,30 +475,30 @@ pub mod types {
         ///Items you don't want in the image; null for none (the docs' examples send null).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
-        ///Number of denoising steps, 1..50. The docs state no default (their two examples send "20" and "30"), so none is declared. A JSON integer or the same value as a decimal string.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub num_inference_steps: ::std::option::Option<Img2ImgRequestNumInferenceSteps>,
+        ///Number of denoising steps, 1..50, default 21. Sources conflict: the stablediffusionapi.com page this spec follows allows 1..50 and its examples send "20" and "30"; the enterprise img2img page (<https://docs.modelslab.com/enterprise-api/text-to-image/img2img>, the most recent for this endpoint) allows only 21, 31 or 41, default 21, and its example sends "31"; ModelsLab's v6 OpenAPI (`CommonImageGenerationParams`) writes 1..20 ("any value above 20 will be capped at 20") with default 31, which its own range excludes. Decision: the range stays 1..50, which holds every value any of these sources documents or sends (the docs' examples are real requests, and 21/31/41 narrowing would refuse them); the default is the most recent page's, 21. A JSON integer or the same value as a decimal string.
+        #[serde(default = "defaults::img2_img_request_num_inference_steps")]
+        pub num_inference_steps: Img2ImgRequestNumInferenceSteps,
         ///Text prompt describing the things you want in the generated image.
         pub prompt: ::std::string::String,
-        ///A checker for NSFW images; if such an image is detected it is replaced according to `safety_checker_type` (the docs: "replaced by a blank image").
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub safety_checker: ::std::option::Option<Img2ImgRequestSafetyChecker>,
+        ///A checker for NSFW images; if such an image is detected it is replaced according to `safety_checker_type` (the docs: "replaced by a blank image"). Default "yes" (the enterprise page; the v6 OpenAPI gives `false`). Sent as "yes"/"no", as the docs' examples and both official SDKs send it; the v6 OpenAPI types it boolean, so the provider is held to accept true/false too (`x-accepting.also`).
+        #[serde(default = "defaults::img2_img_request_safety_checker")]
+        pub safety_checker: Img2ImgRequestSafetyChecker,
         ///How to modify an image when an NSFW image is found.
         #[serde(default = "defaults::img2_img_request_safety_checker_type")]
         pub safety_checker_type: Img2ImgRequestSafetyCheckerType,
-        ///Number of images to be returned in response, 1..4 (the docs: "The maximum value is 4"). A JSON integer or the same value as a decimal string (the docs' example sends "1"). The docs give no default, so none is declared.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub samples: ::std::option::Option<Img2ImgRequestSamples>,
+        ///Number of images to be returned in response, 1..4 (the docs: "The maximum value is 4"), default 1 (the enterprise page and the v6 OpenAPI). A JSON integer or the same value as a decimal string (the docs' example sends "1").
+        #[serde(default = "defaults::img2_img_request_samples")]
+        pub samples: Img2ImgRequestSamples,
         ///Scheduler (diffusers sampler class) to use (docs section "Schedulers"). It selects the sampling algorithm, so it lines up with the other providers' samplers (`x-feature: sampler`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scheduler: ::std::option::Option<Img2ImgRequestScheduler>,
         ///Seed to reproduce results: the same seed gives the same image again. Pass null for a random number. A JSON integer or the same value as a decimal string.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub seed: ::std::option::Option<Img2ImgRequestSeed>,
-        ///Prompt strength when using the init image, 0..1; 1.0 corresponds to full destruction of the information in the init image. A JSON number or the same value as a decimal string.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub strength: ::std::option::Option<Img2ImgRequestStrength>,
-        ///Create a temporary image link, valid for 24 hours. The docs write "temp: yes, options: yes/no" without the word "default", so no default is declared.
+        ///Prompt strength when using the init image, 0..1, default 0.7 (the enterprise page); 1.0 corresponds to full destruction of the information in the init image. A JSON number or the same value as a decimal string.
+        #[serde(default = "defaults::img2_img_request_strength")]
+        pub strength: Img2ImgRequestStrength,
+        ///Create a temporary image link, valid for 24 hours. The docs write "temp: yes, options: yes/no" without the word "default", so no default is declared. Sent as "yes"/"no" (the docs, both SDKs); the v6 OpenAPI types it boolean (default false), accepted too (`x-accepting.also`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub temp: ::std::option::Option<Img2ImgRequestTemp>,
         ///Enable tomesd (token merging) to generate images; gives really fast results.
@@ -482,7 +510,7 @@ pub mod types {
         ///Upscale the output ("yes"/"no"). Not in the docs' table, but the docs' own response `meta` echoes `"upscale": "no"`, and SDK modelslab-py 0.2.3 sends it (`Image2Image.upscale`). Decision: a field of the request, as `multi_lingual`; no default is declared.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub upscale: ::std::option::Option<Img2ImgRequestUpscale>,
-        ///Use Karras sigmas (the docs write "keras sigmas") to generate images; gives nice results.
+        ///Use Karras sigmas (the docs write "keras sigmas") to generate images; gives nice results. Sent as "yes"/"no" (the docs' examples, both SDKs); the v6 OpenAPI types it boolean, accepted too (`x-accepting.also`).
         #[serde(default = "defaults::img2_img_request_use_karras_sigmas")]
         pub use_karras_sigmas: Img2ImgRequestUseKarrasSigmas,
         ///Custom VAE to use when generating images; null (default) for the model's own.
@@ -491,9 +519,9 @@ pub mod types {
         ///URL that receives a POST once the image generation is complete (see the `webhook` callback); null for none.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook: ::std::option::Option<::std::string::String>,
-        ///Output width in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum comes from the API's validation message "width must be between 256 and 1024" (provider notes). A JSON integer or the same value as a decimal string (the docs' example sends "512"). The docs give no default (their examples send 512), so none is declared.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub width: ::std::option::Option<Img2ImgRequestWidth>,
+        ///Output width in pixels, 256..1024 and divisible by 8, default 512. The maximum and the default are the docs' (the enterprise page: "Maximum: 1024", default 512; ModelsLab's v6 OpenAPI the same); the minimum comes from the API's validation message "width must be between 256 and 1024" (provider notes); "divisible by 8" from the Error Codes page (<https://docs.modelslab.com/error-codes>, "Validation Errors"), so 513 is refused before a paid call. A JSON integer or the same value as a decimal string (the docs' example sends "512").
+        #[serde(default = "defaults::img2_img_request_width")]
+        pub width: Img2ImgRequestWidth,
     }
     impl Img2ImgRequest {
         pub fn builder() -> builder::Img2ImgRequest {
@@ -555,7 +583,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///Get the response images as base64 strings instead of URLs; pass `init_image` as a base64 string to get a base64 response.
+    ///Get the response images as base64 strings instead of URLs; pass `init_image` as a base64 string to get a base64 response. Sent as "yes"/"no" (the docs, both SDKs); the v6 OpenAPI types it boolean, accepted too (`x-accepting.also`).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -714,7 +742,7 @@ pub mod types {
                 })
         }
     }
-    ///Enhance prompts for better results.
+    ///Enhance prompts for better results. Sent as "yes"/"no" (the docs' examples, both SDKs); the v6 OpenAPI types it boolean, accepted too (`x-accepting.also`).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -770,12 +798,17 @@ pub mod types {
             Img2ImgRequestEnhancePrompt::Yes
         }
     }
-    ///Scale for classifier-free guidance, 1..20. A JSON number or the same value as a decimal string (e.g. "7.5").
+    ///Scale for classifier-free guidance, 1..20, default 7.5 (the enterprise page and the v6 OpenAPI). A JSON number or the same value as a decimal string (e.g. "7.5").
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum Img2ImgRequestGuidanceScale {
         Number(f64),
         String(Img2ImgRequestGuidanceScaleString),
+    }
+    impl ::std::default::Default for Img2ImgRequestGuidanceScale {
+        fn default() -> Self {
+            Img2ImgRequestGuidanceScale::Number(7.5_f64)
+        }
     }
     impl ::std::fmt::Display for Img2ImgRequestGuidanceScale {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -879,12 +912,17 @@ pub mod types {
                 })
         }
     }
-    ///Output height in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum follows the API's validation message for width (PROVIDERS.md). A JSON integer or the same value as a decimal string (the docs' example sends "512"). The docs give no default, so none is declared.
+    ///Output height in pixels, 256..1024 and divisible by 8, default 512. The maximum and the default are the docs' (the enterprise page: "Maximum: 1024", default 512; ModelsLab's v6 OpenAPI the same); the minimum comes from the API's validation message "width must be between 256 and 1024" (provider notes); "divisible by 8" from the Error Codes page (<https://docs.modelslab.com/error-codes>, "Validation Errors"), so 513 is refused before a paid call. A JSON integer or the same value as a decimal string (the docs' example sends "512").
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum Img2ImgRequestHeight {
         Integer(i64),
         String(Img2ImgRequestHeightString),
+    }
+    impl ::std::default::Default for Img2ImgRequestHeight {
+        fn default() -> Self {
+            Img2ImgRequestHeight::Integer(512_i64)
+        }
     }
     impl ::std::fmt::Display for Img2ImgRequestHeight {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -930,7 +968,7 @@ pub mod types {
             Self::String(value)
         }
     }
-    ///Height as a decimal string without leading zeros, same range 256..1024.
+    ///Height as a decimal string without leading zeros, same values (256..1024, multiples of 8).
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct Img2ImgRequestHeightString(::std::string::String);
@@ -948,16 +986,17 @@ pub mod types {
     impl ::std::str::FromStr for Img2ImgRequestHeightString {
         type Err = self::error::ConversionError;
         fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-                ::std::sync::LazyLock::new(|| {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(
+                || {
                     ::regress::Regex::new(
-                        "^(?:25[6-9]|2[6-9][0-9]|[3-9][0-9]{2}|10[01][0-9]|102[0-4])$",
+                        "^(?:2(?:56|64|72|8[08]|96)|[468](?:0[08]|16|24|32|4[08]|56|64|72|8[08]|96)|[3579](?:04|12|2[08]|36|44|52|6[08]|76|84|92)|10(?:0[08]|16|24))$",
                     )
                     .unwrap()
-                });
+                },
+            );
             if PATTERN.find(value).is_none() {
                 return Err(
-                    "doesn't match pattern \"^(?:25[6-9]|2[6-9][0-9]|[3-9][0-9]{2}|10[01][0-9]|102[0-4])$\""
+                    "doesn't match pattern \"^(?:2(?:56|64|72|8[08]|96)|[468](?:0[08]|16|24|32|4[08]|56|64|72|8[08]|96)|[3579](?:04|12|2[08]|36|44|52|6[08]|76|84|92)|10(?:0[08]|16|24))$\""
                         .into(),
                 );
             }
@@ -988,6 +1027,69 @@ pub mod types {
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    ///The IP adapter to condition the generation on an image (`ip_adapter_image`). The values are those of ModelsLab's v6 OpenAPI (`IPAdapterIDEnum`, https://github.com/ModelsLab/docs-v2/blob/main/image-generation/community-models/openapi.json); the enterprise img2img page does not list the field. Decision: a field of the request (documented by the provider's own spec).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum Img2ImgRequestIpAdapterId {
+        #[serde(rename = "ip-adapter_sdxl")]
+        IpAdapterSdxl,
+        #[serde(rename = "ip-adapter_sd15")]
+        IpAdapterSd15,
+        #[serde(rename = "ip-adapter-plus-face_sd15")]
+        IpAdapterPlusFaceSd15,
+        #[serde(rename = "ip-adapter-plus_sdxl_vit-h")]
+        IpAdapterPlusSdxlVitH,
+        #[serde(rename = "ip-adapter-plus-face_sdxl_vit-h")]
+        IpAdapterPlusFaceSdxlVitH,
+    }
+    impl ::std::fmt::Display for Img2ImgRequestIpAdapterId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::IpAdapterSdxl => f.write_str("ip-adapter_sdxl"),
+                Self::IpAdapterSd15 => f.write_str("ip-adapter_sd15"),
+                Self::IpAdapterPlusFaceSd15 => f.write_str("ip-adapter-plus-face_sd15"),
+                Self::IpAdapterPlusSdxlVitH => f.write_str("ip-adapter-plus_sdxl_vit-h"),
+                Self::IpAdapterPlusFaceSdxlVitH => f.write_str("ip-adapter-plus-face_sdxl_vit-h"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Img2ImgRequestIpAdapterId {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ip-adapter_sdxl" => Ok(Self::IpAdapterSdxl),
+                "ip-adapter_sd15" => Ok(Self::IpAdapterSd15),
+                "ip-adapter-plus-face_sd15" => Ok(Self::IpAdapterPlusFaceSd15),
+                "ip-adapter-plus_sdxl_vit-h" => Ok(Self::IpAdapterPlusSdxlVitH),
+                "ip-adapter-plus-face_sdxl_vit-h" => Ok(Self::IpAdapterPlusFaceSdxlVitH),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Img2ImgRequestIpAdapterId {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Img2ImgRequestIpAdapterId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///Enable the load balancer (needs more than one server: pass the first server's API key and it balances across the others).
@@ -1175,12 +1277,17 @@ pub mod types {
             value.parse()
         }
     }
-    ///Number of denoising steps, 1..50. The docs state no default (their two examples send "20" and "30"), so none is declared. A JSON integer or the same value as a decimal string.
+    ///Number of denoising steps, 1..50, default 21. Sources conflict: the stablediffusionapi.com page this spec follows allows 1..50 and its examples send "20" and "30"; the enterprise img2img page (<https://docs.modelslab.com/enterprise-api/text-to-image/img2img>, the most recent for this endpoint) allows only 21, 31 or 41, default 21, and its example sends "31"; ModelsLab's v6 OpenAPI (`CommonImageGenerationParams`) writes 1..20 ("any value above 20 will be capped at 20") with default 31, which its own range excludes. Decision: the range stays 1..50, which holds every value any of these sources documents or sends (the docs' examples are real requests, and 21/31/41 narrowing would refuse them); the default is the most recent page's, 21. A JSON integer or the same value as a decimal string.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum Img2ImgRequestNumInferenceSteps {
         Integer(::std::num::NonZeroU64),
         String(Img2ImgRequestNumInferenceStepsString),
+    }
+    impl ::std::default::Default for Img2ImgRequestNumInferenceSteps {
+        fn default() -> Self {
+            Img2ImgRequestNumInferenceSteps::Integer(::std::num::NonZeroU64::new(21).unwrap())
+        }
     }
     impl ::std::fmt::Display for Img2ImgRequestNumInferenceSteps {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1282,7 +1389,7 @@ pub mod types {
                 })
         }
     }
-    ///A checker for NSFW images; if such an image is detected it is replaced according to `safety_checker_type` (the docs: "replaced by a blank image").
+    ///A checker for NSFW images; if such an image is detected it is replaced according to `safety_checker_type` (the docs: "replaced by a blank image"). Default "yes" (the enterprise page; the v6 OpenAPI gives `false`). Sent as "yes"/"no", as the docs' examples and both official SDKs send it; the v6 OpenAPI types it boolean, so the provider is held to accept true/false too (`x-accepting.also`).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1331,6 +1438,11 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    impl ::std::default::Default for Img2ImgRequestSafetyChecker {
+        fn default() -> Self {
+            Img2ImgRequestSafetyChecker::Yes
         }
     }
     ///How to modify an image when an NSFW image is found.
@@ -1397,12 +1509,17 @@ pub mod types {
             Img2ImgRequestSafetyCheckerType::SensitiveContentText
         }
     }
-    ///Number of images to be returned in response, 1..4 (the docs: "The maximum value is 4"). A JSON integer or the same value as a decimal string (the docs' example sends "1"). The docs give no default, so none is declared.
+    ///Number of images to be returned in response, 1..4 (the docs: "The maximum value is 4"), default 1 (the enterprise page and the v6 OpenAPI). A JSON integer or the same value as a decimal string (the docs' example sends "1").
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum Img2ImgRequestSamples {
         Integer(::std::num::NonZeroU64),
         String(Img2ImgRequestSamplesString),
+    }
+    impl ::std::default::Default for Img2ImgRequestSamples {
+        fn default() -> Self {
+            Img2ImgRequestSamples::Integer(::std::num::NonZeroU64::new(1).unwrap())
+        }
     }
     impl ::std::fmt::Display for Img2ImgRequestSamples {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1685,12 +1802,17 @@ pub mod types {
                 })
         }
     }
-    ///Prompt strength when using the init image, 0..1; 1.0 corresponds to full destruction of the information in the init image. A JSON number or the same value as a decimal string.
+    ///Prompt strength when using the init image, 0..1, default 0.7 (the enterprise page); 1.0 corresponds to full destruction of the information in the init image. A JSON number or the same value as a decimal string.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum Img2ImgRequestStrength {
         Number(f64),
         String(Img2ImgRequestStrengthString),
+    }
+    impl ::std::default::Default for Img2ImgRequestStrength {
+        fn default() -> Self {
+            Img2ImgRequestStrength::Number(0.7_f64)
+        }
     }
     impl ::std::fmt::Display for Img2ImgRequestStrength {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1790,7 +1912,7 @@ pub mod types {
                 })
         }
     }
-    ///Create a temporary image link, valid for 24 hours. The docs write "temp: yes, options: yes/no" without the word "default", so no default is declared.
+    ///Create a temporary image link, valid for 24 hours. The docs write "temp: yes, options: yes/no" without the word "default", so no default is declared. Sent as "yes"/"no" (the docs, both SDKs); the v6 OpenAPI types it boolean (default false), accepted too (`x-accepting.also`).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1965,7 +2087,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///Use Karras sigmas (the docs write "keras sigmas") to generate images; gives nice results.
+    ///Use Karras sigmas (the docs write "keras sigmas") to generate images; gives nice results. Sent as "yes"/"no" (the docs' examples, both SDKs); the v6 OpenAPI types it boolean, accepted too (`x-accepting.also`).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2021,12 +2143,17 @@ pub mod types {
             Img2ImgRequestUseKarrasSigmas::Yes
         }
     }
-    ///Output width in pixels, 256..1024. The docs only state the maximum ("Max Height: Width: 1024x1024"); the minimum comes from the API's validation message "width must be between 256 and 1024" (provider notes). A JSON integer or the same value as a decimal string (the docs' example sends "512"). The docs give no default (their examples send 512), so none is declared.
+    ///Output width in pixels, 256..1024 and divisible by 8, default 512. The maximum and the default are the docs' (the enterprise page: "Maximum: 1024", default 512; ModelsLab's v6 OpenAPI the same); the minimum comes from the API's validation message "width must be between 256 and 1024" (provider notes); "divisible by 8" from the Error Codes page (<https://docs.modelslab.com/error-codes>, "Validation Errors"), so 513 is refused before a paid call. A JSON integer or the same value as a decimal string (the docs' example sends "512").
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum Img2ImgRequestWidth {
         Integer(i64),
         String(Img2ImgRequestWidthString),
+    }
+    impl ::std::default::Default for Img2ImgRequestWidth {
+        fn default() -> Self {
+            Img2ImgRequestWidth::Integer(512_i64)
+        }
     }
     impl ::std::fmt::Display for Img2ImgRequestWidth {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2072,7 +2199,7 @@ pub mod types {
             Self::String(value)
         }
     }
-    ///Width as a decimal string without leading zeros, same range 256..1024.
+    ///Width as a decimal string without leading zeros, same values (256..1024, multiples of 8).
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct Img2ImgRequestWidthString(::std::string::String);
@@ -2090,16 +2217,17 @@ pub mod types {
     impl ::std::str::FromStr for Img2ImgRequestWidthString {
         type Err = self::error::ConversionError;
         fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-                ::std::sync::LazyLock::new(|| {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(
+                || {
                     ::regress::Regex::new(
-                        "^(?:25[6-9]|2[6-9][0-9]|[3-9][0-9]{2}|10[01][0-9]|102[0-4])$",
+                        "^(?:2(?:56|64|72|8[08]|96)|[468](?:0[08]|16|24|32|4[08]|56|64|72|8[08]|96)|[3579](?:04|12|2[08]|36|44|52|6[08]|76|84|92)|10(?:0[08]|16|24))$",
                     )
                     .unwrap()
-                });
+                },
+            );
             if PATTERN.find(value).is_none() {
                 return Err(
-                    "doesn't match pattern \"^(?:25[6-9]|2[6-9][0-9]|[3-9][0-9]{2}|10[01][0-9]|102[0-4])$\""
+                    "doesn't match pattern \"^(?:2(?:56|64|72|8[08]|96)|[468](?:0[08]|16|24|32|4[08]|56|64|72|8[08]|96)|[3579](?:04|12|2[08]|36|44|52|6[08]|76|84|92)|10(?:0[08]|16|24))$\""
                         .into(),
                 );
             }
@@ -2328,104 +2456,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///Body of `create_image_to_image_v7`. Its fields depend on the model (each model page lists the ones it reads; <https://docs.modelslab.com/guides/model-selection>, "Check model details ... shows supported parameters"); this is the union of the model pages it is written from. The key travels in `key`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
-    pub struct V7ImageToImageRequest {
-        ///The shape of the output as width:height ("1:1 is square, 3:4 and 4:3 are slightly tall or wide, 9:16 is vertical, and 16:9 is wide", <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>); the ratios a model takes are on its page, so no list is declared (ModelsLab's Gen4 page writes pixel ratios such as `1920:1080`, <https://modelslab.com/models/runway_ml/gen4_image/api>).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub aspect_ratio: ::std::option::Option<V7ImageToImageRequestAspectRatio>,
-        ///The init image as a URL, or a list of up to 10 URLs ("Add your URLs in JPEG, PNG, You can add upto 10 Images", <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>; one URL: <https://modelslab.com/models/runway_ml/gen4_image_turbo/api>). The first image is the one edited.
-        pub init_image: V7ImageToImageRequestInitImage,
-        ///A second reference image (URL) for models that take two ("Init Image 2", <https://modelslab.com/models/runway_ml/gen4_image_turbo/api>).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub init_image_2: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub key: ::std::option::Option<::img2img_specs::ApiKey>,
-        ///The model (`seedream-4.5-i2i`, `gen4_image_turbo`, ...): "Model Id" of <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>.
-        pub model_id: ::std::string::String,
-        ///"The text prompt for the type of image you want to generate" (<https://modelslab.com/models/runway_ml/gen4_image_turbo/api>).
-        pub prompt: ::std::string::String,
-        ///Reproduces a result for models that read it ("Seed is used to reproduce results, same seed will give you same image in return again", <https://docs.modelslab.com/image-generation/realtime-stable-diffusion/img2img>); the v7 model pages above do not list it.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub seed: ::std::option::Option<i64>,
-        ///How far from the init image to go, 0..1, for models that read it: the v6 img2img of the same models documents it ("1.0 corresponds to full destruction of information in the init image", <https://docs.modelslab.com/image-generation/realtime-stable-diffusion/img2img>); the v7 model pages above do not list it.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub strength: ::std::option::Option<f64>,
-    }
-    impl V7ImageToImageRequest {
-        pub fn builder() -> builder::V7ImageToImageRequest {
-            Default::default()
-        }
-    }
-    ///The shape of the output as width:height ("1:1 is square, 3:4 and 4:3 are slightly tall or wide, 9:16 is vertical, and 16:9 is wide", <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>); the ratios a model takes are on its page, so no list is declared (ModelsLab's Gen4 page writes pixel ratios such as `1920:1080`, <https://modelslab.com/models/runway_ml/gen4_image/api>).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct V7ImageToImageRequestAspectRatio(::std::string::String);
-    impl ::std::ops::Deref for V7ImageToImageRequestAspectRatio {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<V7ImageToImageRequestAspectRatio> for ::std::string::String {
-        fn from(value: V7ImageToImageRequestAspectRatio) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for V7ImageToImageRequestAspectRatio {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-                ::std::sync::LazyLock::new(|| {
-                    ::regress::Regex::new("^[1-9][0-9]{0,3}:[1-9][0-9]{0,3}$").unwrap()
-                });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[1-9][0-9]{0,3}:[1-9][0-9]{0,3}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for V7ImageToImageRequestAspectRatio {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for V7ImageToImageRequestAspectRatio {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for V7ImageToImageRequestAspectRatio {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///The init image as a URL, or a list of up to 10 URLs ("Add your URLs in JPEG, PNG, You can add upto 10 Images", <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>; one URL: <https://modelslab.com/models/runway_ml/gen4_image_turbo/api>). The first image is the one edited.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(untagged)]
-    pub enum V7ImageToImageRequestInitImage {
-        String(::std::string::String),
-        Array(::std::vec::Vec<::std::string::String>),
-    }
-    impl ::std::convert::From<::std::vec::Vec<::std::string::String>>
-        for V7ImageToImageRequestInitImage
-    {
-        fn from(value: ::std::vec::Vec<::std::string::String>) -> Self {
-            Self::Array(value)
         }
     }
     ///Webhook payload of a failed generation.
@@ -2806,7 +2836,7 @@ pub mod types {
                 ::std::string::String,
             >,
             safetychecker: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::Img2ImgMetaSafetychecker>,
                 ::std::string::String,
             >,
             scheduler: ::std::result::Result<
@@ -2971,7 +3001,7 @@ pub mod types {
             }
             pub fn safetychecker<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Img2ImgMetaSafetychecker>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.safetychecker = value
@@ -3298,15 +3328,20 @@ pub mod types {
             >,
             enhance_prompt:
                 ::std::result::Result<super::Img2ImgRequestEnhancePrompt, ::std::string::String>,
-            guidance_scale: ::std::result::Result<
-                ::std::option::Option<super::Img2ImgRequestGuidanceScale>,
-                ::std::string::String,
-            >,
-            height: ::std::result::Result<
-                ::std::option::Option<super::Img2ImgRequestHeight>,
-                ::std::string::String,
-            >,
+            guidance_scale:
+                ::std::result::Result<super::Img2ImgRequestGuidanceScale, ::std::string::String>,
+            height: ::std::result::Result<super::Img2ImgRequestHeight, ::std::string::String>,
             init_image: ::std::result::Result<::std::string::String, ::std::string::String>,
+            ip_adapter_id: ::std::result::Result<
+                ::std::option::Option<super::Img2ImgRequestIpAdapterId>,
+                ::std::string::String,
+            >,
+            ip_adapter_image: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ip_adapter_scale:
+                ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
             key: ::std::result::Result<
                 ::std::option::Option<::img2img_specs::ApiKey>,
                 ::std::string::String,
@@ -3331,22 +3366,17 @@ pub mod types {
                 ::std::string::String,
             >,
             num_inference_steps: ::std::result::Result<
-                ::std::option::Option<super::Img2ImgRequestNumInferenceSteps>,
+                super::Img2ImgRequestNumInferenceSteps,
                 ::std::string::String,
             >,
             prompt: ::std::result::Result<::std::string::String, ::std::string::String>,
-            safety_checker: ::std::result::Result<
-                ::std::option::Option<super::Img2ImgRequestSafetyChecker>,
-                ::std::string::String,
-            >,
+            safety_checker:
+                ::std::result::Result<super::Img2ImgRequestSafetyChecker, ::std::string::String>,
             safety_checker_type: ::std::result::Result<
                 super::Img2ImgRequestSafetyCheckerType,
                 ::std::string::String,
             >,
-            samples: ::std::result::Result<
-                ::std::option::Option<super::Img2ImgRequestSamples>,
-                ::std::string::String,
-            >,
+            samples: ::std::result::Result<super::Img2ImgRequestSamples, ::std::string::String>,
             scheduler: ::std::result::Result<
                 ::std::option::Option<super::Img2ImgRequestScheduler>,
                 ::std::string::String,
@@ -3355,10 +3385,7 @@ pub mod types {
                 ::std::option::Option<super::Img2ImgRequestSeed>,
                 ::std::string::String,
             >,
-            strength: ::std::result::Result<
-                ::std::option::Option<super::Img2ImgRequestStrength>,
-                ::std::string::String,
-            >,
+            strength: ::std::result::Result<super::Img2ImgRequestStrength, ::std::string::String>,
             temp: ::std::result::Result<
                 ::std::option::Option<super::Img2ImgRequestTemp>,
                 ::std::string::String,
@@ -3382,10 +3409,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            width: ::std::result::Result<
-                ::std::option::Option<super::Img2ImgRequestWidth>,
-                ::std::string::String,
-            >,
+            width: ::std::result::Result<super::Img2ImgRequestWidth, ::std::string::String>,
         }
         impl ::std::default::Default for Img2ImgRequest {
             fn default() -> Self {
@@ -3395,9 +3419,12 @@ pub mod types {
                     clip_skip: Ok(Default::default()),
                     embeddings_model: Ok(Default::default()),
                     enhance_prompt: Ok(super::defaults::img2_img_request_enhance_prompt()),
-                    guidance_scale: Ok(Default::default()),
-                    height: Ok(Default::default()),
+                    guidance_scale: Ok(super::defaults::img2_img_request_guidance_scale()),
+                    height: Ok(super::defaults::img2_img_request_height()),
                     init_image: Err("no value supplied for init_image".to_string()),
+                    ip_adapter_id: Ok(Default::default()),
+                    ip_adapter_image: Ok(Default::default()),
+                    ip_adapter_scale: Ok(Default::default()),
                     key: Ok(Default::default()),
                     loadbalancer: Ok(super::defaults::img2_img_request_loadbalancer()),
                     lora_model: Ok(Default::default()),
@@ -3405,14 +3432,14 @@ pub mod types {
                     model_id: Err("no value supplied for model_id".to_string()),
                     multi_lingual: Ok(Default::default()),
                     negative_prompt: Ok(Default::default()),
-                    num_inference_steps: Ok(Default::default()),
+                    num_inference_steps: Ok(super::defaults::img2_img_request_num_inference_steps()),
                     prompt: Err("no value supplied for prompt".to_string()),
-                    safety_checker: Ok(Default::default()),
+                    safety_checker: Ok(super::defaults::img2_img_request_safety_checker()),
                     safety_checker_type: Ok(super::defaults::img2_img_request_safety_checker_type()),
-                    samples: Ok(Default::default()),
+                    samples: Ok(super::defaults::img2_img_request_samples()),
                     scheduler: Ok(Default::default()),
                     seed: Ok(Default::default()),
-                    strength: Ok(Default::default()),
+                    strength: Ok(super::defaults::img2_img_request_strength()),
                     temp: Ok(Default::default()),
                     tomesd: Ok(super::defaults::img2_img_request_tomesd()),
                     track_id: Ok(Default::default()),
@@ -3420,7 +3447,7 @@ pub mod types {
                     use_karras_sigmas: Ok(super::defaults::img2_img_request_use_karras_sigmas()),
                     vae: Ok(Default::default()),
                     webhook: Ok(Default::default()),
-                    width: Ok(Default::default()),
+                    width: Ok(super::defaults::img2_img_request_width()),
                 }
             }
         }
@@ -3479,9 +3506,7 @@ pub mod types {
             }
             pub fn guidance_scale<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                        ::std::option::Option<super::Img2ImgRequestGuidanceScale>,
-                    >,
+                T: ::std::convert::TryInto<super::Img2ImgRequestGuidanceScale>,
                 T::Error: ::std::fmt::Display,
             {
                 self.guidance_scale = value.try_into().map_err(|e| {
@@ -3491,7 +3516,7 @@ pub mod types {
             }
             pub fn height<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Img2ImgRequestHeight>>,
+                T: ::std::convert::TryInto<super::Img2ImgRequestHeight>,
                 T::Error: ::std::fmt::Display,
             {
                 self.height = value
@@ -3507,6 +3532,36 @@ pub mod types {
                 self.init_image = value
                     .try_into()
                     .map_err(|e| format!("error converting supplied value for init_image: {e}"));
+                self
+            }
+            pub fn ip_adapter_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Img2ImgRequestIpAdapterId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ip_adapter_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for ip_adapter_id: {e}"));
+                self
+            }
+            pub fn ip_adapter_image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ip_adapter_image = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for ip_adapter_image: {e}")
+                });
+                self
+            }
+            pub fn ip_adapter_scale<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ip_adapter_scale = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for ip_adapter_scale: {e}")
+                });
                 self
             }
             pub fn key<T>(mut self, value: T) -> Self
@@ -3585,9 +3640,7 @@ pub mod types {
             }
             pub fn num_inference_steps<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                        ::std::option::Option<super::Img2ImgRequestNumInferenceSteps>,
-                    >,
+                T: ::std::convert::TryInto<super::Img2ImgRequestNumInferenceSteps>,
                 T::Error: ::std::fmt::Display,
             {
                 self.num_inference_steps = value.try_into().map_err(|e| {
@@ -3607,9 +3660,7 @@ pub mod types {
             }
             pub fn safety_checker<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                        ::std::option::Option<super::Img2ImgRequestSafetyChecker>,
-                    >,
+                T: ::std::convert::TryInto<super::Img2ImgRequestSafetyChecker>,
                 T::Error: ::std::fmt::Display,
             {
                 self.safety_checker = value.try_into().map_err(|e| {
@@ -3629,7 +3680,7 @@ pub mod types {
             }
             pub fn samples<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Img2ImgRequestSamples>>,
+                T: ::std::convert::TryInto<super::Img2ImgRequestSamples>,
                 T::Error: ::std::fmt::Display,
             {
                 self.samples = value
@@ -3659,7 +3710,7 @@ pub mod types {
             }
             pub fn strength<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Img2ImgRequestStrength>>,
+                T: ::std::convert::TryInto<super::Img2ImgRequestStrength>,
                 T::Error: ::std::fmt::Display,
             {
                 self.strength = value
@@ -3739,7 +3790,7 @@ pub mod types {
             }
             pub fn width<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Img2ImgRequestWidth>>,
+                T: ::std::convert::TryInto<super::Img2ImgRequestWidth>,
                 T::Error: ::std::fmt::Display,
             {
                 self.width = value
@@ -3762,6 +3813,9 @@ pub mod types {
                     guidance_scale: value.guidance_scale?,
                     height: value.height?,
                     init_image: value.init_image?,
+                    ip_adapter_id: value.ip_adapter_id?,
+                    ip_adapter_image: value.ip_adapter_image?,
+                    ip_adapter_scale: value.ip_adapter_scale?,
                     key: value.key?,
                     loadbalancer: value.loadbalancer?,
                     lora_model: value.lora_model?,
@@ -3799,6 +3853,9 @@ pub mod types {
                     guidance_scale: Ok(value.guidance_scale),
                     height: Ok(value.height),
                     init_image: Ok(value.init_image),
+                    ip_adapter_id: Ok(value.ip_adapter_id),
+                    ip_adapter_image: Ok(value.ip_adapter_image),
+                    ip_adapter_scale: Ok(value.ip_adapter_scale),
                     key: Ok(value.key),
                     loadbalancer: Ok(value.loadbalancer),
                     lora_model: Ok(value.lora_model),
@@ -4088,156 +4145,6 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct V7ImageToImageRequest {
-            aspect_ratio: ::std::result::Result<
-                ::std::option::Option<super::V7ImageToImageRequestAspectRatio>,
-                ::std::string::String,
-            >,
-            init_image:
-                ::std::result::Result<super::V7ImageToImageRequestInitImage, ::std::string::String>,
-            init_image_2: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            key: ::std::result::Result<
-                ::std::option::Option<::img2img_specs::ApiKey>,
-                ::std::string::String,
-            >,
-            model_id: ::std::result::Result<::std::string::String, ::std::string::String>,
-            prompt: ::std::result::Result<::std::string::String, ::std::string::String>,
-            seed: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            strength: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-        }
-        impl ::std::default::Default for V7ImageToImageRequest {
-            fn default() -> Self {
-                Self {
-                    aspect_ratio: Ok(Default::default()),
-                    init_image: Err("no value supplied for init_image".to_string()),
-                    init_image_2: Ok(Default::default()),
-                    key: Ok(Default::default()),
-                    model_id: Err("no value supplied for model_id".to_string()),
-                    prompt: Err("no value supplied for prompt".to_string()),
-                    seed: Ok(Default::default()),
-                    strength: Ok(Default::default()),
-                }
-            }
-        }
-        impl V7ImageToImageRequest {
-            pub fn aspect_ratio<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                        ::std::option::Option<super::V7ImageToImageRequestAspectRatio>,
-                    >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.aspect_ratio = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for aspect_ratio: {e}"));
-                self
-            }
-            pub fn init_image<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::V7ImageToImageRequestInitImage>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.init_image = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for init_image: {e}"));
-                self
-            }
-            pub fn init_image_2<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.init_image_2 = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for init_image_2: {e}"));
-                self
-            }
-            pub fn key<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::img2img_specs::ApiKey>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.key = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for key: {e}"));
-                self
-            }
-            pub fn model_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.model_id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for model_id: {e}"));
-                self
-            }
-            pub fn prompt<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.prompt = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for prompt: {e}"));
-                self
-            }
-            pub fn seed<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.seed = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for seed: {e}"));
-                self
-            }
-            pub fn strength<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.strength = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for strength: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<V7ImageToImageRequest> for super::V7ImageToImageRequest {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: V7ImageToImageRequest,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    aspect_ratio: value.aspect_ratio?,
-                    init_image: value.init_image?,
-                    init_image_2: value.init_image_2?,
-                    key: value.key?,
-                    model_id: value.model_id?,
-                    prompt: value.prompt?,
-                    seed: value.seed?,
-                    strength: value.strength?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::V7ImageToImageRequest> for V7ImageToImageRequest {
-            fn from(value: super::V7ImageToImageRequest) -> Self {
-                Self {
-                    aspect_ratio: Ok(value.aspect_ratio),
-                    init_image: Ok(value.init_image),
-                    init_image_2: Ok(value.init_image_2),
-                    key: Ok(value.key),
-                    model_id: Ok(value.model_id),
-                    prompt: Ok(value.prompt),
-                    seed: Ok(value.seed),
-                    strength: Ok(value.strength),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct WebhookFailure {
             id: ::std::result::Result<
                 ::std::option::Option<super::WebhookFailureId>,
@@ -4454,6 +4361,27 @@ pub mod types {
     }
     /// Generation of default values for serde.
     pub mod defaults {
+        pub(super) fn default_i64<T, const V: i64>() -> T
+        where
+            T: ::std::convert::TryFrom<i64>,
+            <T as ::std::convert::TryFrom<i64>>::Error: ::std::fmt::Debug,
+        {
+            T::try_from(V).unwrap()
+        }
+        pub(super) fn default_u64<T, const V: u64>() -> T
+        where
+            T: ::std::convert::TryFrom<u64>,
+            <T as ::std::convert::TryFrom<u64>>::Error: ::std::fmt::Debug,
+        {
+            T::try_from(V).unwrap()
+        }
+        pub(super) fn default_nzu64<T, const V: u64>() -> T
+        where
+            T: ::std::convert::TryFrom<::std::num::NonZeroU64>,
+            <T as ::std::convert::TryFrom<::std::num::NonZeroU64>>::Error: ::std::fmt::Debug,
+        {
+            T::try_from(::std::num::NonZeroU64::try_from(V).unwrap()).unwrap()
+        }
         pub(super) fn img2_img_request_algorithm_type()
         -> ::std::option::Option<super::Img2ImgRequestAlgorithmType> {
             ::std::option::Option::Some(super::Img2ImgRequestAlgorithmType::None)
@@ -4464,18 +4392,42 @@ pub mod types {
         pub(super) fn img2_img_request_enhance_prompt() -> super::Img2ImgRequestEnhancePrompt {
             super::Img2ImgRequestEnhancePrompt::Yes
         }
+        pub(super) fn img2_img_request_guidance_scale() -> super::Img2ImgRequestGuidanceScale {
+            super::Img2ImgRequestGuidanceScale::Number(7.5_f64)
+        }
+        pub(super) fn img2_img_request_height() -> super::Img2ImgRequestHeight {
+            super::Img2ImgRequestHeight::Integer(512_i64)
+        }
         pub(super) fn img2_img_request_loadbalancer() -> super::Img2ImgRequestLoadbalancer {
             super::Img2ImgRequestLoadbalancer::No
+        }
+        pub(super) fn img2_img_request_num_inference_steps()
+        -> super::Img2ImgRequestNumInferenceSteps {
+            super::Img2ImgRequestNumInferenceSteps::Integer(
+                ::std::num::NonZeroU64::new(21).unwrap(),
+            )
+        }
+        pub(super) fn img2_img_request_safety_checker() -> super::Img2ImgRequestSafetyChecker {
+            super::Img2ImgRequestSafetyChecker::Yes
         }
         pub(super) fn img2_img_request_safety_checker_type()
         -> super::Img2ImgRequestSafetyCheckerType {
             super::Img2ImgRequestSafetyCheckerType::SensitiveContentText
+        }
+        pub(super) fn img2_img_request_samples() -> super::Img2ImgRequestSamples {
+            super::Img2ImgRequestSamples::Integer(::std::num::NonZeroU64::new(1).unwrap())
+        }
+        pub(super) fn img2_img_request_strength() -> super::Img2ImgRequestStrength {
+            super::Img2ImgRequestStrength::Number(0.7_f64)
         }
         pub(super) fn img2_img_request_tomesd() -> super::Img2ImgRequestTomesd {
             super::Img2ImgRequestTomesd::Yes
         }
         pub(super) fn img2_img_request_use_karras_sigmas() -> super::Img2ImgRequestUseKarrasSigmas {
             super::Img2ImgRequestUseKarrasSigmas::Yes
+        }
+        pub(super) fn img2_img_request_width() -> super::Img2ImgRequestWidth {
+            super::Img2ImgRequestWidth::Integer(512_i64)
         }
     }
     /// Error types.
@@ -4635,21 +4587,6 @@ impl Client {
     pub fn create_img2img(&self) -> builder::CreateImg2img<'_> {
         builder::CreateImg2img::new(self)
     }
-    /**Fetch a queued img2img result (v6 images API, id in the body)
-
-    POST `{key, request_id}` to `/api/v6/images/fetch`: ModelsLab's own OpenAPI document of the v6 image API ("Fetch Queued Images", <https://docs.modelslab.com/image-generation/community-models/dreambooth-fetch-queue-image>, `request_id` "the ID returned by the 'id' parameter in the response upon an image generation request"). The v6 family's other way to fetch a job (`x-job.aliases`, `results`); answers with the same shapes as `create_img2img`, an unknown id as the enterprise fetch does.
-
-    Sends a `POST` request to `/api/v6/images/fetch`
-
-    ```ignore
-    let response = client.fetch_v6_by_body()
-        .body(body)
-        .send()
-        .await;
-    ```*/
-    pub fn fetch_v6_by_body(&self) -> builder::FetchV6ByBody<'_> {
-        builder::FetchV6ByBody::new(self)
-    }
     /**Fetch a queued img2img result (v6 images API, id in the path)
 
     POST `{key}` to `/api/v6/images/fetch/{id}` (SDK modelslab-py 0.2.3 without `enterprise=True`, PROVIDERS.md). Answers with the same shapes as `create_img2img`.
@@ -4683,40 +4620,6 @@ impl Client {
     ```*/
     pub fn create_img2img_v6(&self) -> builder::CreateImg2imgV6<'_> {
         builder::CreateImg2imgV6::new(self)
-    }
-    /**Fetch a queued img2img result (v7 images API, id in the path)
-
-    POST `{key}` to `/api/v7/images/fetch/{id}`: where a queued v7 answer's `fetch_result` points (the v7 APIs fetch by id in the path, e.g. `/api/v7/video-fusion/fetch/{id}` in <https://docs.modelslab.com/guides/model-selection>). Answers with the same shapes as `create_img2img`.
-
-    Sends a `POST` request to `/api/v7/images/fetch/{id}`
-
-    Arguments:
-    - `id`: The `id` of the queued response (the last segment of its `fetch_result` URL).
-    - `body`
-    ```ignore
-    let response = client.fetch_v7()
-        .id(id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
-    pub fn fetch_v7(&self) -> builder::FetchV7<'_> {
-        builder::FetchV7::new(self)
-    }
-    /**Generate images from init images (v7 images API)
-
-    ModelsLab's current image API (<https://docs.modelslab.com/guides/model-selection>: "Use with `/api/v7/images/text-to-image`, `/api/v7/images/image-to-image`"), which its model pages call (<https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>, <https://modelslab.com/models/runway_ml/gen4_image_turbo/api>). The body is its own (`V7ImageToImageRequest`: `init_image` one URL or a list, `aspect_ratio` instead of a size) and its fields depend on the model; the answers are the v6 ones (`Img2ImgResponse`), a queued answer's `fetch_result` being this family's `fetch_v7` URL.
-
-    Sends a `POST` request to `/api/v7/images/image-to-image`
-
-    ```ignore
-    let response = client.create_image_to_image_v7()
-        .body(body)
-        .send()
-        .await;
-    ```*/
-    pub fn create_image_to_image_v7(&self) -> builder::CreateImageToImageV7<'_> {
-        builder::CreateImageToImageV7::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -5112,98 +5015,6 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::fetch_v6_by_body`]
-
-    [`Client::fetch_v6_by_body`]: super::Client::fetch_v6_by_body*/
-    #[derive(Debug, Clone)]
-    pub struct FetchV6ByBody<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::FetchRequest, String>,
-    }
-    impl<'a> FetchV6ByBody<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::FetchRequest>,
-            <V as std::convert::TryInto<types::FetchRequest>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `FetchRequest` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::FetchRequest) -> types::builder::FetchRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/api/v6/images/fetch`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Img2ImgResponse>, Error<types::ModelslabError>> {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| types::FetchRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v6/images/fetch", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "fetch_v6_by_body",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                402u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                503u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
     /**Builder for [`Client::fetch_v6`]
 
     [`Client::fetch_v6`]: super::Client::fetch_v6*/
@@ -5372,210 +5183,6 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_img2img_v6",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                402u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                503u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::fetch_v7`]
-
-    [`Client::fetch_v7`]: super::Client::fetch_v7*/
-    #[derive(Debug, Clone)]
-    pub struct FetchV7<'a> {
-        client: &'a super::Client,
-        id: Result<::std::string::String, String>,
-        body: Result<types::builder::FetchKeyRequest, String>,
-    }
-    impl<'a> FetchV7<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for id failed".to_string()
-            });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::FetchKeyRequest>,
-            <V as std::convert::TryInto<types::FetchKeyRequest>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `FetchKeyRequest` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::FetchKeyRequest) -> types::builder::FetchKeyRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/api/v7/images/fetch/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Img2ImgResponse>, Error<types::ModelslabError>> {
-            let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::FetchKeyRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/v7/images/fetch/{}",
-                client.baseurl,
-                encode_path(&id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "fetch_v7",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                402u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                503u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::create_image_to_image_v7`]
-
-    [`Client::create_image_to_image_v7`]: super::Client::create_image_to_image_v7*/
-    #[derive(Debug, Clone)]
-    pub struct CreateImageToImageV7<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::V7ImageToImageRequest, String>,
-    }
-    impl<'a> CreateImageToImageV7<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::V7ImageToImageRequest>,
-            <V as std::convert::TryInto<types::V7ImageToImageRequest>>::Error: std::fmt::Display,
-        {
-            self.body = value.try_into().map(From::from).map_err(|s| {
-                format!(
-                    "conversion to `V7ImageToImageRequest` for body failed: {}",
-                    s
-                )
-            });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                    types::builder::V7ImageToImageRequest,
-                ) -> types::builder::V7ImageToImageRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/api/v7/images/image-to-image`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Img2ImgResponse>, Error<types::ModelslabError>> {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| types::V7ImageToImageRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v7/images/image-to-image", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_image_to_image_v7",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `4b1f439d5b3496aecf713b33443836066cf02faa608778e2eb4a387dd5affb4b`
+//! Spec SHA-256: `7cd01ac87405e7f00bfbd592789fb1592b89c465da36dc64d812419f04a3c90b`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 
 /// SHA-256 of `specs/novita.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "4b1f439d5b3496aecf713b33443836066cf02faa608778e2eb4a387dd5affb4b";
+pub const SPEC_SHA256: &str = "7cd01ac87405e7f00bfbd592789fb1592b89c465da36dc64d812419f04a3c90b";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -1171,12 +1171,12 @@ pub mod types {
     ///State of the task.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct TaskInfo {
-        ///Estimated seconds until the task completes.
+        ///Estimated seconds until the task completes. A JSON number: the official SDKs type it `number` (novitalabs/javascript-sdk `src/types.ts`, `V3Task.eta: number`), so a fraction parses as well as the whole seconds the docs' examples show (`"eta": 0`); an integer is a number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub eta: ::std::option::Option<i32>,
-        ///Progress of the task in percent, 0..100.
+        pub eta: ::std::option::Option<f64>,
+        ///Progress of the task in percent, 0..100. A JSON number: the official SDKs type it `number` (novitalabs/javascript-sdk `src/types.ts`, `V3Task.progress_percent: number`); the docs' examples send whole numbers, which parse too.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub progress_percent: ::std::option::Option<i32>,
+        pub progress_percent: ::std::option::Option<f64>,
         ///Why the task failed (empty otherwise).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: ::std::option::Option<::std::string::String>,
@@ -2904,9 +2904,9 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TaskInfo {
-            eta: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            eta: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
             progress_percent:
-                ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+                ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
             reason: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -2933,7 +2933,7 @@ pub mod types {
         impl TaskInfo {
             pub fn eta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.eta = value
@@ -2943,7 +2943,7 @@ pub mod types {
             }
             pub fn progress_percent<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.progress_percent = value.try_into().map_err(|e| {

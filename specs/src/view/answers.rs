@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::extensions::{ErrorKind, ErrorsInfo};
 use crate::template::{self, Role, Template};
 
 /// `x-emulator.answers`.
@@ -23,6 +24,10 @@ pub struct Answers {
     /// ([`Cause::usual_status`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub statuses: BTreeMap<Cause, u16>,
+    /// The `x-errors` reason an error of each cause is answered with, where not the first listed
+    /// for its kind and status ([`Answers::reason`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reasons: BTreeMap<Cause, String>,
     /// The status word the `unlisted_status` defect answers for a succeeded job (one no `x-job`
     /// list holds); `done` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,8 +142,14 @@ pub enum JobIdStyle {
 pub enum Cause {
     /// The request breaks the spec, is not JSON, or names an image the emulator cannot use.
     InvalidRequest,
-    /// The body is larger than the limit.
+    /// The body, or an image in it, is larger than the limit (`x-limits.max-input-bytes`, or the
+    /// `maxLength` of an `x-media` field).
     TooLarge,
+    /// An image in the request is not an image the provider reads: not base64, a `data:` URL or
+    /// a URL, or not a PNG, JPEG or WebP that decodes.
+    ImageFormat,
+    /// An image in the request has more pixels than `x-limits.max-input-pixels`.
+    ImageResolution,
     /// No key was sent.
     MissingKey,
     /// A key was sent that is not accepted.
@@ -160,6 +171,8 @@ impl Cause {
     pub const ALL: &'static [Cause] = &[
         Cause::InvalidRequest,
         Cause::TooLarge,
+        Cause::ImageFormat,
+        Cause::ImageResolution,
         Cause::MissingKey,
         Cause::WrongKey,
         Cause::NotFound,
@@ -174,6 +187,8 @@ impl Cause {
         match self {
             Cause::InvalidRequest => "invalid_request",
             Cause::TooLarge => "too_large",
+            Cause::ImageFormat => "image_format",
+            Cause::ImageResolution => "image_resolution",
             Cause::MissingKey => "missing_key",
             Cause::WrongKey => "wrong_key",
             Cause::NotFound => "not_found",
@@ -188,7 +203,7 @@ impl Cause {
     /// the two whose status is given elsewhere (`not_found`: `x-not-found`; `fault`: the fault).
     pub fn usual_status(self) -> Option<u16> {
         match self {
-            Cause::InvalidRequest => Some(400),
+            Cause::InvalidRequest | Cause::ImageFormat | Cause::ImageResolution => Some(400),
             Cause::TooLarge => Some(413),
             Cause::MissingKey | Cause::WrongKey => Some(401),
             Cause::RateLimited => Some(429),
@@ -196,6 +211,22 @@ impl Cause {
             Cause::UnknownRoute => Some(404),
             Cause::NotFound | Cause::Fault => None,
         }
+    }
+
+    /// What an error of this cause means in the words of `x-errors`; `None` for a fault, which
+    /// is answered by its status alone.
+    pub fn meaning(self) -> Option<ErrorKind> {
+        Some(match self {
+            Cause::InvalidRequest
+            | Cause::TooLarge
+            | Cause::ImageFormat
+            | Cause::ImageResolution => ErrorKind::InvalidRequest,
+            Cause::MissingKey | Cause::WrongKey => ErrorKind::Unauthorized,
+            Cause::NotFound => ErrorKind::NotFound,
+            Cause::RateLimited => ErrorKind::RateLimited,
+            Cause::Unavailable => ErrorKind::Unavailable,
+            Cause::Fault | Cause::UnknownRoute => return None,
+        })
     }
 }
 
@@ -206,12 +237,39 @@ impl fmt::Display for Cause {
 }
 
 impl Answers {
-    /// The status an error of `cause` comes with: `statuses`, else [`Cause::usual_status`].
+    /// The status an error of `cause` comes with: `statuses`, else (for a bad image) the status
+    /// `statuses` gives `invalid_request`, else [`Cause::usual_status`].
     pub fn status(&self, cause: Cause) -> Option<u16> {
+        let bad_image = matches!(cause, Cause::ImageFormat | Cause::ImageResolution);
         self.statuses
             .get(&cause)
+            .or_else(|| {
+                bad_image
+                    .then(|| self.statuses.get(&Cause::InvalidRequest))
+                    .flatten()
+            })
             .copied()
             .or_else(|| cause.usual_status())
+    }
+
+    /// The reason an error of `cause` answered with `status` carries: the one `reasons` names
+    /// for the cause, else the first `errors` lists for the cause's meaning and the status (a
+    /// fault, or a meaning listed for no reason: the first listed for the status); `None` when
+    /// `errors` lists none.
+    pub fn reason<'a>(
+        &'a self,
+        cause: Cause,
+        status: u16,
+        errors: &'a ErrorsInfo,
+    ) -> Option<&'a str> {
+        if let Some(reason) = self.reasons.get(&cause) {
+            return Some(reason);
+        }
+        let listed = match cause.meaning() {
+            Some(meaning) => errors.reason_for(meaning, status),
+            None => errors.reason_for_status(status),
+        };
+        listed.map(|r| r.reason.as_str())
     }
 
     /// The word of the `unlisted_status` defect.
@@ -353,6 +411,17 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(answers.status(Cause::WrongKey), Some(403));
+        assert_eq!(answers.status(Cause::ImageFormat), Some(400));
+        let invalid_as_422: Answers = serde_json::from_value(serde_json::json!({
+            "job-id": "uuid4", "statuses": {"invalid_request": 422}, "result": {}, "error": {},
+        }))
+        .unwrap();
+        assert_eq!(
+            invalid_as_422.status(Cause::ImageResolution),
+            Some(422),
+            "a bad image is an invalid request"
+        );
+        assert_eq!(invalid_as_422.status(Cause::TooLarge), Some(413));
         assert_eq!(answers.status(Cause::MissingKey), Some(401));
         assert_eq!(answers.status(Cause::Fault), None);
         assert_eq!(answers.unlisted_status(), "done");

@@ -592,23 +592,25 @@ fn check_family_errors(spec: &Spec, answers: &Answers, add: &mut impl FnMut(&str
     }
 }
 
-/// The reason `x-errors` lists for an error of `cause` sent with `status`.
+/// The reason the emulator answers an error of `cause` sent with `status` with.
 fn error_reason(spec: &Spec, cause: Cause, status: u16) -> String {
-    use img2img_specs::extensions::ErrorKind;
-    let errors = &spec.extensions().errors;
-    let meaning = match cause {
-        Cause::InvalidRequest | Cause::TooLarge => Some(ErrorKind::InvalidRequest),
-        Cause::MissingKey | Cause::WrongKey => Some(ErrorKind::Unauthorized),
-        Cause::NotFound => Some(ErrorKind::NotFound),
-        Cause::RateLimited => Some(ErrorKind::RateLimited),
-        Cause::Unavailable => Some(ErrorKind::Unavailable),
-        Cause::Fault | Cause::UnknownRoute => None,
-    };
-    let reason = match meaning {
-        Some(meaning) => errors.reason_for(meaning, status),
-        None => errors.reason_for_status(status),
-    };
-    reason.map_or_else(String::new, |r| r.reason.clone())
+    let answers = spec
+        .extensions()
+        .emulator
+        .as_ref()
+        .and_then(|e| e.answers.as_ref());
+    answers
+        .and_then(|a| a.reason(cause, status, &spec.extensions().errors))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The word `x-errors` writes for `kind` (`invalid_request`).
+fn kind_word(kind: img2img_specs::extensions::ErrorKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// Reports `value` if it breaks the schema `operation` documents for `status`.
@@ -658,8 +660,8 @@ fn callback_schema(spec: &Spec, operation: &str) -> Option<String> {
     ))
 }
 
-/// `statuses` name causes whose status can change, to documented statuses; the unlisted word is
-/// in no list; a `sync-or-queued` job says how long a synchronous create waits.
+/// `statuses` name causes whose status can change, to documented statuses; `reasons` name
+/// reasons `x-errors` lists with the cause's meaning and status; the unlisted word is in no list; a `sync-or-queued` job says how long a synchronous create waits.
 fn check_settings(spec: &Spec, answers: &Answers, add: &mut impl FnMut(&str, String)) {
     let job = &spec.extensions().job;
     let at = "/x-emulator/answers";
@@ -687,6 +689,44 @@ fn check_settings(spec: &Spec, answers: &Answers, add: &mut impl FnMut(&str, Str
                     job.create
                 ),
             );
+        }
+    }
+    for (cause, reason) in &answers.reasons {
+        let pointer = format!("{at}/reasons/{cause}");
+        let listed = spec.extensions().errors.reason(reason);
+        let status = answers.status(*cause);
+        match (listed, cause.meaning()) {
+            (None, _) => add(
+                &pointer,
+                format!("{reason} is not a reason x-errors.reasons lists"),
+            ),
+            (Some(_), None) => add(
+                &pointer,
+                format!("{cause} is answered by its status alone: it takes no reason"),
+            ),
+            (Some(listed), Some(meaning)) => {
+                if listed.kind != meaning {
+                    add(
+                        &pointer,
+                        format!(
+                            "{reason} means {} in x-errors, but an error of {cause} means {}",
+                            kind_word(listed.kind),
+                            kind_word(meaning)
+                        ),
+                    );
+                }
+                if let Some(status) = status
+                    && listed.status.is_some_and(|s| s != status)
+                {
+                    add(
+                        &pointer,
+                        format!(
+                            "{reason} comes with HTTP {} in x-errors, but {cause} is answered with {status}",
+                            listed.status.unwrap_or_default()
+                        ),
+                    );
+                }
+            }
         }
     }
     let word = answers.unlisted_status();
@@ -798,12 +838,13 @@ x-job:
   stages: {queued: running, processing: running, succeeded: done, failed: failed}
   aliases: [{name: other, create: create_other, result: result_other}]
 x-output: {formats: [png], default-format: png, inline-base64: false}
-x-errors: {message-pointers: [/message]}
+x-errors: {message-pointers: [/message], reasons: [{reason: AUTH, kind: unauthorized, status: 401}]}
 x-emulator:
   render-defaults: {width: 512, height: 512, strength: 0.5, steps: 20, guidance: 7.0}
   answers:
     job-id: uuid4
     statuses: {not_found: 404, wrong_key: 418}
+    reasons: {image_format: AUTH, too_large: NOPE, fault: AUTH}
     unlisted-status: gone
     created: {poll: 'http://fixed', status: '${job.status}'}
     result: {id: '${job.id}', status: ok}
@@ -875,6 +916,10 @@ paths:
             "#/x-emulator/answers/statuses/not_found: the status of not_found is not set here (x-not-found sets it)",
             "#/x-emulator/answers/statuses/wrong_key: HTTP 418 is not a documented response of create",
             "#/x-emulator/answers/unlisted-status: \"gone\" is in an x-job list",
+            "#/x-emulator/answers/reasons/image_format: AUTH means unauthorized in x-errors, but an error of image_format means invalid_request",
+            "#/x-emulator/answers/reasons/image_format: AUTH comes with HTTP 401 in x-errors, but image_format is answered with 400",
+            "#/x-emulator/answers/reasons/too_large: NOPE is not a reason x-errors.reasons lists",
+            "#/x-emulator/answers/reasons/fault: fault is answered by its status alone: it takes no reason",
             "#/x-emulator/answers: x-job.style is sync-or-queued: sync-grace-seconds must say",
             "the create answer at the queued stage has no job id at x-job.id-pointer /id",
             "at x-job.poll-url-pointer /poll an answer must write `${job.result_url}`",

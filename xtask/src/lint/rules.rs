@@ -233,6 +233,31 @@ fn check_node(doc: &Value, pointer: &str, value: &Value, add: &mut impl FnMut(&s
     {
         add(pointer, format!("minimum {min} is above maximum {max}"));
     }
+    if let Some(divisor) = map.get("multipleOf") {
+        let numeric = matches!(
+            map.get("type").and_then(Value::as_str),
+            Some("integer" | "number")
+        );
+        if !numeric || !divisor.as_f64().is_some_and(|d| d > 0.0) {
+            add(
+                pointer,
+                format!("multipleOf {divisor} must be a number above 0 on an integer or number"),
+            );
+        } else if let Some(d) = divisor.as_f64() {
+            for bound in ["minimum", "maximum"] {
+                if let Some(value) = map.get(bound).and_then(Value::as_f64)
+                    && ((value / d) - (value / d).round()).abs() > 1e-9
+                {
+                    add(
+                        pointer,
+                        format!(
+                            "{bound} {value} is not a multiple of multipleOf {d}: no value reaches it"
+                        ),
+                    );
+                }
+            }
+        }
+    }
     if let Some(feature) = map.get("x-feature")
         && feature
             .as_str()
@@ -313,7 +338,8 @@ fn check_nullable(
 }
 
 /// `x-accepting` (see `specs/README.md`): on an object; `null-as-absent` a boolean, `optional` names
-/// required properties, `tolerated` holds described schemas of properties the object does not declare.
+/// required properties, `tolerated` holds described schemas of properties the object does not declare,
+/// `also` described schemas that widen properties it declares.
 fn check_accepting(
     doc: &Value,
     pointer: &str,
@@ -325,7 +351,7 @@ fn check_accepting(
     let Some(marks) = marks.as_object() else {
         add(
             &at,
-            "must be an object (null-as-absent, optional, tolerated)".into(),
+            "must be an object (null-as-absent, optional, tolerated, also)".into(),
         );
         return;
     };
@@ -371,9 +397,29 @@ fn check_accepting(
                     }
                 }
             }
+            "also" => {
+                let Some(also) = value.as_object() else {
+                    add(
+                        &format!("{at}/also"),
+                        "must map property names to schemas".into(),
+                    );
+                    continue;
+                };
+                check_descriptions(doc, &format!("{at}/also"), also, add);
+                for name in also.keys() {
+                    if !declared.is_some_and(|d| d.contains_key(name)) {
+                        add(
+                            &format!("{at}/also/{}", escape(name)),
+                            format!(
+                                "{name} is not a declared property; also widens declared ones (tolerated adds new ones)"
+                            ),
+                        );
+                    }
+                }
+            }
             other => add(
                 &format!("{at}/{}", escape(other)),
-                format!("{other:?} is not null-as-absent (a boolean), optional or tolerated"),
+                format!("{other:?} is not null-as-absent (a boolean), optional, tolerated or also"),
             ),
         }
     }
@@ -1355,6 +1401,8 @@ components:
         tolerated:
           prompt: {type: string, description: declared already}
           extra: {type: object}
+        also:
+          ghost: {type: boolean, description: not declared}
         strict: true
       properties:
         prompt: {type: string, description: p}
@@ -1383,6 +1431,7 @@ components:
             "prompt is a declared property",
             "property extra has no description",
             "\"strict\" is not null-as-absent",
+            "ghost is not a declared property; also widens declared ones",
         ] {
             assert!(
                 findings.iter().any(|f| f.contains(needle)),

@@ -466,10 +466,10 @@ async fn novita_answers() {
     );
     exact(
         &call(&router, create(novita, create_body(novita, 7), Key::None)).await,
-        401,
+        400,
         &error(
-            401,
-            "FAILED_TO_AUTH",
+            400,
+            "MISSING_API_KEY",
             "missing API key: send it in the Authorization header",
         ),
     );
@@ -585,8 +585,10 @@ fn meta(id: &str, seed: u64, echo: Value) -> Value {
     meta
 }
 
+/// What the answer echoes of a request that leaves the flags out: `safetychecker` is the flag's
+/// default, "yes" (the enterprise img2img page).
 fn default_echo() -> Value {
-    json!({"model_id": "midjourney", "scheduler": "DDPMScheduler", "safetychecker": "no", "init_image": null})
+    json!({"model_id": "midjourney", "scheduler": "DDPMScheduler", "safetychecker": "yes", "init_image": null})
 }
 
 fn success(id: u64, seed: u64, generation: f64, outputs: Vec<String>, echo: Value) -> Value {
@@ -896,6 +898,49 @@ async fn webhook_bodies() {
     assert_eq!(got[1], serde_json::to_string(&expected).unwrap());
 }
 
+/// Each kind of bad image Novita's error table names (https://novita.ai/docs/api-reference/basic-error-code)
+/// is answered with its own status and reason, picked by the spec (`x-emulator.answers.reasons`).
+#[tokio::test]
+async fn novita_answers_each_bad_image_with_the_documented_status_and_reason() {
+    let novita = Provider::named("novita");
+    let router = router(&[novita], slow());
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let limits = &spec(novita).extensions().limits;
+    let max_pixels = limits.max_input_pixels.unwrap();
+    let max_bytes = limits.max_input_bytes.unwrap();
+    // An 8x8 PNG whose header says 4097 x 4096: over 16 megapixels (only the header is read).
+    let mut wide = png(8, 8);
+    wide[16..20].copy_from_slice(&4097u32.to_be_bytes());
+    wide[20..24].copy_from_slice(&4096u32.to_be_bytes());
+    let crc = crc32fast::hash(&wide[12..29]);
+    wide[29..33].copy_from_slice(&crc.to_be_bytes());
+    assert!(4097 * 4096 > max_pixels);
+    let wide = base64.encode(wide);
+    let not_png = base64.encode(b"GIF89a, but no picture follows");
+    let oversized = base64.encode(vec![0u8; usize::try_from(max_bytes).unwrap() + 3]);
+    let cases = [
+        ("not base64 at all!", "INVALID_IMAGE_FORMAT"),
+        (not_png.as_str(), "INVALID_IMAGE_FORMAT"),
+        (wide.as_str(), "IMAGE_EXCEEDS_MAX_RESOLUTION"),
+        (oversized.as_str(), "IMAGE_FILE_EXCEEDS_MAX_SIZE"),
+    ];
+    for (image, reason) in cases {
+        let body = with_images(novita, create_body(novita, 3), image);
+        let answer = call(&router, create(novita, body, Key::Valid)).await;
+        let json = answer.json();
+        assert_eq!(
+            (answer.status, json["code"].clone(), json["reason"].clone()),
+            (400, json!(400), json!(reason)),
+            "{}",
+            json["message"]
+        );
+        assert!(
+            json["message"].as_str().unwrap().contains("image_base64"),
+            "{json}"
+        );
+    }
+}
+
 /// The reasons the Novita emulator answered with when they were typed into it, now read from the
 /// spec's `x-errors` (each error of the table provoked over HTTP).
 #[tokio::test(start_paused = true)]
@@ -919,9 +964,9 @@ async fn novita_reasons_come_from_the_spec() {
             "INVALID_REQUEST_BODY",
         ),
         (
-            401,
+            400,
             call(&router, create(novita, create_body(novita, 1), Key::None)).await,
-            "FAILED_TO_AUTH",
+            "MISSING_API_KEY",
         ),
         (
             403,
@@ -933,7 +978,11 @@ async fn novita_reasons_come_from_the_spec() {
             "INVALID_API_KEY",
         ),
         (404, fetch(&router, novita, "nope").await, "TASK_NOT_FOUND"),
-        (413, call(&router, huge).await, "REQUEST_ENTITY_TOO_LARGE"),
+        (
+            400,
+            call(&router, huge).await,
+            "IMAGE_FILE_EXCEEDS_MAX_SIZE",
+        ),
         (
             429,
             call(

@@ -1,5 +1,6 @@
-//! `auth_enforcement`: no key and a wrong key are refused, on the create call and on the result call;
-//! an operation whose spec lets the key be left out (`security` lists `{}`) is answered without one.
+//! `auth_enforcement`: no key and a wrong key are refused, on the create call and on the result call
+//! (with 401/403, or with an error the spec's `x-errors` reads as a refused key); an operation whose
+//! spec lets the key be left out (`security` lists `{}`) is answered without one.
 
 use std::collections::BTreeMap;
 
@@ -58,6 +59,7 @@ pub(crate) async fn run(context: &Context) -> Verdict {
                 };
             }
             let refused = matches!(exchange.status, Some(401 | 403))
+                || says_unauthorized(context, &exchange)
                 || (exchange.is_success() && is_refusal(context, &exchange));
             if key_optional && refused {
                 return Verdict::Failed {
@@ -81,7 +83,7 @@ pub(crate) async fn run(context: &Context) -> Verdict {
                     cases,
                     failure: failure(
                         format!(
-                            "{operation} with {which} was not refused with 401/403 (HTTP {:?})",
+                            "{operation} with {which} was not refused with 401/403 or an error the spec reads as unauthorized (HTTP {:?})",
                             exchange.status
                         ),
                         Some(&exchange),
@@ -91,4 +93,24 @@ pub(crate) async fn run(context: &Context) -> Verdict {
         }
     }
     Verdict::Passed { cases }
+}
+
+/// Whether an error answer means a refused key in the words of the spec's `x-errors` (a provider
+/// may refuse a missing key with 400 and a reason of its own, listed as `unauthorized`).
+fn says_unauthorized(context: &Context, exchange: &crate::http::Exchange) -> bool {
+    let (Some(status), Some(body)) = (exchange.status, exchange.json.as_ref()) else {
+        return false;
+    };
+    if !(400..500).contains(&status) {
+        return false;
+    }
+    let errors = &context.caller.spec().extensions().errors;
+    let answer = errors.read(status, body);
+    errors.decide(&answer, errors.rules()).is_some_and(|d| {
+        matches!(
+            d.kind,
+            img2img_specs::extensions::ErrorKind::Unauthorized
+                | img2img_specs::extensions::ErrorKind::Forbidden
+        )
+    })
 }

@@ -295,8 +295,9 @@ fn cells_say_what_the_specs_say() {
         (Some(256.into()), Some(1024.into()))
     );
     assert_eq!(ml.unit.as_deref(), Some("pixels"));
-    // The docs give ModelsLab's width no default, so none is shown; Novita's seed has one (-1).
-    assert_eq!(ml.default, None);
+    // ModelsLab's width defaults to 512 (its enterprise img2img page and its v6 OpenAPI); Novita's
+    // seed to -1.
+    assert_eq!(ml.default, Some(json!(512)));
     let seed = report.ranges.iter().find(|r| r.feature == "seed").unwrap();
     let novita = seed.cells.iter().find(|c| c.provider == "novita").unwrap();
     assert_eq!(novita.default, Some(json!(-1)));
