@@ -78,7 +78,7 @@ pub fn run() -> anyhow::Result<()> {
 mod tests {
     #[test]
     fn an_id_must_name_a_crate_and_not_the_registry() {
-        assert_eq!(super::id_problem("novita"), None);
+        assert_eq!(super::id_problem("acme"), None);
         assert_eq!(super::id_problem("black-forest_labs2"), None);
         let registry = super::id_problem("registry").unwrap();
         assert!(registry.contains("generated/registry/"), "{registry}");
