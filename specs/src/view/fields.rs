@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::feature::Feature;
@@ -50,6 +51,17 @@ impl fmt::Display for Condition {
     }
 }
 
+/// `x-test-mode` on a `webhook_test_mode` object: which of its properties turns the test mode on
+/// and which names the job status word the mock event reports (see `specs/README.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestModeFields {
+    /// The boolean property whose `true` turns the test mode on.
+    pub switch: String,
+    /// The property holding the `x-job` status word the mock event reports.
+    pub status: String,
+}
+
 /// A request property carrying an `x-feature`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureField {
@@ -77,6 +89,15 @@ impl FeatureField {
     /// Whether it sits inside an array item.
     pub fn in_array(&self) -> bool {
         self.path.contains(&Segment::Item)
+    }
+
+    /// Its `x-test-mode`, if written beside it (or on the schema it stands for); an error names
+    /// what in the mark is not `{switch: <property>, status: <property>}`.
+    pub fn test_mode(&self) -> Result<Option<TestModeFields>, serde_json::Error> {
+        self.schema
+            .get("x-test-mode")
+            .map(TestModeFields::deserialize)
+            .transpose()
     }
 
     /// Its field name as errors and reports write it (`request.width`, `request.loras[].strength`).

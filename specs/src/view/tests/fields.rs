@@ -141,3 +141,20 @@ fn branches_add_no_segment_and_cycles_and_unknown_ids_stop_nothing_else() {
     assert_eq!(pointers, ["/a", "/c/a"]);
     assert_eq!(found[0].default, Some(json!(5)));
 }
+
+#[test]
+fn a_test_mode_names_its_switch_and_status_properties() {
+    let mode = field(Provider::named("novita"), Feature::WebhookTestMode);
+    assert_eq!(
+        mode.test_mode().unwrap(),
+        Some(TestModeFields {
+            switch: "enabled".into(),
+            status: "return_task_status".into(),
+        })
+    );
+    let mut other = mode.clone();
+    other.schema = json!({"x-test-mode": {"switch": "on"}});
+    assert!(other.test_mode().is_err());
+    other.schema = json!({"type": "object"});
+    assert_eq!(other.test_mode().unwrap(), None);
+}
