@@ -3,6 +3,7 @@
 mod answers;
 mod parity;
 mod rules;
+mod test_mode;
 
 use img2img_specs::Provider;
 use rules::{Finding, lint};
