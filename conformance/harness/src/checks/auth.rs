@@ -15,7 +15,8 @@ pub(crate) async fn run(context: &Context) -> Verdict {
     let mut body = sample(schema.schema(), Fill::Required);
     context.payload.prepare(spec, &mut body);
     let mut cases = 0;
-    // Every family's create and result operation (ModelsLab serves the job under three paths).
+    // Every family's create and result operation (`x-job.aliases`: one job may be served under
+    // several paths).
     let calls: Vec<(String, bool)> = job
         .families()
         .into_iter()

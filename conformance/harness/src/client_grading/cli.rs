@@ -15,7 +15,7 @@ use super::scenario;
 
 /// Grades your own client: runs COMMAND once per scenario against an emulator of the provider
 /// (its base URL in IMG2IMG_BASE_URL and <PROVIDER>_BASE_URL, a key in the provider's usual
-/// variable, e.g. NOVITA_API_KEY) and checks what it sent and how it ended.
+/// variable, its spec's `x-provider.key-env`) and checks what it sent and how it ended.
 #[derive(Debug, Args)]
 pub struct ClientArgs {
     /// The provider the command talks to (one per spec in specs/).
