@@ -163,7 +163,7 @@ mod tests {
             "conformance",
             "client",
             "--provider",
-            "novita",
+            "acme",
             "--",
             "python3",
             "job.py",
@@ -178,7 +178,7 @@ mod tests {
             [
                 "client",
                 "--provider",
-                "novita",
+                "acme",
                 "--",
                 "python3",
                 "job.py",

@@ -253,14 +253,26 @@ fn test_mode(features: &Features<'_>) -> Option<TestMode> {
         .as_str();
     features
         .get(Feature::WebhookTestMode)
-        .filter(|mode| mode.get("enabled") == Some(&Value::Bool(true)))
-        .map(|mode| {
-            if mode.get("return_task_status").and_then(Value::as_str) == Some(failed) {
+        .zip(test_mode_fields(features))
+        .filter(|(mode, names)| mode.get(&names.switch) == Some(&Value::Bool(true)))
+        .map(|(mode, names)| {
+            if mode.get(&names.status).and_then(Value::as_str) == Some(failed) {
                 TestMode::Fail
             } else {
                 TestMode::Succeed
             }
         })
+}
+
+/// Where the test mode's switch and status word live in its object (`x-test-mode`, which the lint
+/// requires beside every `webhook_test_mode`).
+fn test_mode_fields(features: &Features<'_>) -> Option<img2img_specs::TestModeFields> {
+    features
+        .info
+        .feature(Feature::WebhookTestMode)?
+        .test_mode()
+        .ok()
+        .flatten()
 }
 
 /// Every image the request carries (`x-media`) must be usable; only the init image is decoded

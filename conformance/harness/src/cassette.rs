@@ -277,7 +277,7 @@ pub enum CassetteError {
 }
 
 /// Replaces every occurrence of each secret in every string of `value`, and the key field of a
-/// body (`key` for ModelsLab) whatever its value.
+/// body (`x-auth` with `in: body`: its `name`) whatever its value.
 pub fn redact(value: &mut Value, secrets: &[String], key_field: Option<&str>) {
     match value {
         Value::String(s) => {

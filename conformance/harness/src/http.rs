@@ -179,7 +179,7 @@ impl Caller {
         self.send(op, &url, body, params, key).await
     }
 
-    /// Calls `operation` at an absolute URL the provider gave (ModelsLab's `fetch_result`): its path
+    /// Calls `operation` at an absolute URL the provider gave (`x-job.poll-url-pointer`): its path
     /// and query are sent to this caller's base URL, so recording, replay and emulators see it.
     pub async fn call_at(
         &self,

@@ -28,7 +28,7 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     /// Where to run: the in-process emulators, or the live providers (each key from the variable
-    /// its spec names in x-provider.key-env, such as NOVITA_API_KEY).
+    /// its spec names in x-provider.key-env).
     #[arg(long, value_enum, default_value_t = TargetArg::Emulator)]
     target: TargetArg,
     /// Providers to check (repeatable; one per spec in specs/); all when none is given.
@@ -47,7 +47,7 @@ struct Cli {
     #[arg(long)]
     dry_run: bool,
     /// The price of one image of PROVIDER in USD, for the cost in --dry-run's plan (repeatable;
-    /// the specs give no prices), e.g. --price novita=0.0015.
+    /// the specs give no prices), e.g. --price PROVIDER=0.0015.
     #[arg(long = "price", value_name = "PROVIDER=USD", value_parser = parse_price)]
     prices: Vec<(Provider, f64)>,
     /// With --target live: store every exchange as cassettes in DIR, secrets redacted.
@@ -92,7 +92,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Grade a client: run COMMAND against the emulator under each scenario and check its
-    /// behaviour (`conformance client --provider novita -- python3 my_script.py`).
+    /// behaviour (`conformance client --provider PROVIDER -- python3 my_script.py`).
     Client(img2img_harness::client_grading::ClientArgs),
 }
 
@@ -315,9 +315,11 @@ fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
 
 /// `PROVIDER=USD`, as `--price` takes it.
 fn parse_price(text: &str) -> Result<(Provider, f64), String> {
-    let (id, usd) = text
-        .split_once('=')
-        .ok_or_else(|| format!("{text:?} is not PROVIDER=USD (e.g. novita=0.0015)"))?;
+    let (id, usd) = text.split_once('=').ok_or_else(|| {
+        // The example names a provider the specs define.
+        let example = Provider::all().next().map_or("PROVIDER", Provider::id);
+        format!("{text:?} is not PROVIDER=USD (e.g. {example}=0.0015)")
+    })?;
     let provider = Provider::from_id(id).map_err(|e| e.to_string())?;
     let usd: f64 = usd
         .parse()

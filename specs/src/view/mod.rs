@@ -20,4 +20,5 @@ pub use job::{DOCS_FAMILY, EtaUnit, IdPlace, JobStatus, Stages};
 pub use limits::{EmulatorInfo, Limits, RateLimits, RenderDefaults};
 pub use media::{carries_media, media_fields};
 
+pub use fields::TestModeFields;
 pub(crate) use fields::collect as collect_features;

@@ -3,6 +3,7 @@
 mod answers;
 mod parity;
 mod rules;
+mod test_mode;
 
 use img2img_specs::Provider;
 use rules::{Finding, lint};
@@ -78,7 +79,7 @@ pub fn run() -> anyhow::Result<()> {
 mod tests {
     #[test]
     fn an_id_must_name_a_crate_and_not_the_registry() {
-        assert_eq!(super::id_problem("novita"), None);
+        assert_eq!(super::id_problem("acme"), None);
         assert_eq!(super::id_problem("black-forest_labs2"), None);
         let registry = super::id_problem("registry").unwrap();
         assert!(registry.contains("generated/registry/"), "{registry}");

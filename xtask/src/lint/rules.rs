@@ -63,6 +63,7 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
     check_not_found(spec, &mut add);
     super::parity::check(doc, &mut add);
     super::answers::check_answers(spec, &mut add);
+    super::test_mode::check(spec, &mut add);
 
     findings.sort();
     findings.dedup();

@@ -57,7 +57,7 @@ pub(crate) fn valid_requests(context: &Context) -> SBoxedStrategy<Value> {
 pub(crate) fn invalid_requests(context: &Context) -> SBoxedStrategy<(Value, Constraint)> {
     let schema = create_schema_as(context, Reading::Accepting);
     let full = sample(schema.schema(), Fill::All);
-    // The key's body field (ModelsLab) is filled in by whoever sends: breaking it tests nothing.
+    // The key's body field (`x-auth` `in: body`) is filled in by whoever sends: breaking it tests nothing.
     let auth = &context.caller.spec().extensions().auth;
     let key_pointer = (auth.placement == AuthPlacement::Body).then(|| format!("/{}", auth.name));
     let breakable: Vec<Constraint> = constraints(schema.schema(), &full)

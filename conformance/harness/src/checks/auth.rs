@@ -16,7 +16,8 @@ pub(crate) async fn run(context: &Context) -> Verdict {
     let mut body = sample(schema.schema(), Fill::Required);
     context.payload.prepare(spec, &mut body);
     let mut cases = 0;
-    // Every family's create and result operations (ModelsLab serves the job under several paths).
+    // Every family's create and result operations (`x-job.aliases`: one job may be served under
+    // several paths).
     let calls: Vec<(String, bool)> = job
         .families()
         .into_iter()

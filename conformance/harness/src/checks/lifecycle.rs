@@ -58,7 +58,8 @@ pub(crate) fn result_inputs_for(
         .find(|p| matches!(p.location, Location::Path | Location::Query))
     {
         params.insert(parameter.name.clone(), id.to_owned());
-        // A body carries only the key (ModelsLab's `.../fetch/{id}`); the caller puts it in.
+        // A body carries only the key (a result fetched by POST with the key in the body, `x-auth`
+        // `in: body`); the caller puts it in.
         let body = op.request_body.as_ref().map(|_| json!({}));
         return (body, params);
     }

@@ -310,8 +310,9 @@ pub(crate) fn job_status(context: &Context, body: &Value) -> Option<String> {
     job.status_of(body).map(str::to_owned)
 }
 
-/// Whether a response refuses the request: a 4xx, or a 2xx whose status is a failure (ModelsLab
-/// answers errors with HTTP 200).
+/// Whether a response refuses the request: a 4xx, or a 2xx whose status word is a failure and
+/// which names no job (a provider answering errors with HTTP 200: an `x-job.failed` word at
+/// `x-job.status-pointer`).
 pub(crate) fn is_refusal(context: &Context, exchange: &Exchange) -> bool {
     match exchange.status {
         Some(status) if (400..500).contains(&status) => true,

@@ -64,7 +64,8 @@ fn text(value: &Value) -> String {
 }
 
 /// Whether `exchange` is the spec's not-found answer to a poll of job `asked`: its status, and
-/// its status word with no job id but the one asked (BFL echoes it; ModelsLab names none).
+/// its status word with no job id but the one asked (an answer may echo it or name none:
+/// `x-not-found`).
 fn is_not_found(
     context: &Context,
     not_found: &NotFound,

@@ -15,7 +15,7 @@ use super::scenario;
 
 /// Grades your own client: runs COMMAND once per scenario against an emulator of the provider
 /// (its base URL in IMG2IMG_BASE_URL and <PROVIDER>_BASE_URL, a key in the provider's usual
-/// variable, e.g. NOVITA_API_KEY) and checks what it sent and how it ended.
+/// variable, its spec's `x-provider.key-env`) and checks what it sent and how it ended.
 #[derive(Debug, Args)]
 pub struct ClientArgs {
     /// The provider the command talks to (one per spec in specs/).
@@ -216,23 +216,5 @@ fn run_inner(args: ClientArgs) -> Result<ExitCode, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_client_is_named_after_its_command_or_script() {
-        let name =
-            |args: &[&str]| client_name(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(
-            name(&["target/debug/img2img", "--provider", "novita"]),
-            "img2img"
-        );
-        assert_eq!(
-            name(&["python3", "-u", "grade/novita_job.py"]),
-            "novita_job"
-        );
-        assert_eq!(name(&["node", "novita_sdk_job.mjs"]), "novita_sdk_job");
-        assert_eq!(name(&["python3"]), "python3");
-        assert_eq!(name(&["env", "DEADLINE=8", "python3", "job.py"]), "job");
-    }
-}
+#[path = "tests/cli.rs"]
+mod tests;

@@ -22,7 +22,7 @@ pub const WORK_DIR_ENV: &str = "IMG2IMG_WORK_DIR";
 const KEPT_OUTPUT: usize = 4 * 1024 * 1024;
 
 /// The per-provider variable holding the base URL: the provider's `x-provider.id` in upper case,
-/// then `_BASE_URL` (`NOVITA_BASE_URL`).
+/// then `_BASE_URL` (`ACME_BASE_URL` for `specs/acme.yaml`).
 pub fn provider_base_url_env(provider: Provider) -> String {
     format!(
         "{}_BASE_URL",
@@ -34,7 +34,7 @@ pub fn provider_base_url_env(provider: Provider) -> String {
     )
 }
 
-/// The provider's usual key variable (`x-provider.key-env`: `NOVITA_API_KEY`...).
+/// The provider's usual key variable (its spec's `x-provider.key-env`).
 pub fn key_env(provider: Provider) -> &'static str {
     &Spec::embedded(provider).extensions().provider.key_env
 }

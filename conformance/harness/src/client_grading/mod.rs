@@ -7,8 +7,8 @@
 //!
 //! | variable | value |
 //! | --- | --- |
-//! | `IMG2IMG_BASE_URL` and `<PROVIDER>_BASE_URL` (`NOVITA_BASE_URL`...) | the emulator, `http://127.0.0.1:PORT` |
-//! | the provider's `x-provider.key-env` (`NOVITA_API_KEY`...) | a key the emulator accepts (fresh per run) |
+//! | `IMG2IMG_BASE_URL` and `<PROVIDER>_BASE_URL` (`ACME_BASE_URL` for `specs/acme.yaml`) | the emulator, `http://127.0.0.1:PORT` |
+//! | the provider's `x-provider.key-env` | a key the emulator accepts (fresh per run) |
 //! | `IMG2IMG_PROVIDER` | the provider id (`specs/<id>.yaml`) |
 //! | `IMG2IMG_WORK_DIR` | a fresh directory for the run's files |
 //!

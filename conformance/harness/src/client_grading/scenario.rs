@@ -7,13 +7,13 @@
 //!   "name": "slow-5s",
 //!   "description": "queued 2 s, processing 3 s",
 //!   "expect": {"job": "success", "downloads": true},
-//!   "emulator": {"latency_ms": {"queued": 2000, "processing": 3000}, "modelslab_mode": "queued",
+//!   "emulator": {"latency_ms": {"queued": 2000, "processing": 3000}, "acme_mode": "queued",
 //!                "faults": [{"operation": "x-job.result", "times": 1, "fault": "status=503"}]}
 //! }]}
 //! ```
 //!
-//! `emulator` is an emulator scenario (the `emulator --scenario` format: latency, modes, faults,
-//! defects, TTLs); in its fault rules, `x-job.create` and `x-job.result` stand for the provider's
+//! `emulator` is an emulator scenario (the `emulator --scenario` format: latency, modes such as
+//! `<id>_mode` for the provider of `specs/<id>.yaml`, faults, defects, TTLs); in its fault rules, `x-job.create` and `x-job.result` stand for the provider's
 //! create and result operations (from its spec's `x-job`). `expect.job` is `success`, `failure`
 //! (with the `reason` the client must print), `never_ends` (the client must give up) or `any`;
 //! `downloads: true` asks that the images be fetched before their URLs expire.
