@@ -3,6 +3,7 @@
 //! this to ask "does the client accept what the spec (and the server) accept?" without knowing any
 //! provider's Rust types.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use img2img_registry::NotSent;
@@ -123,6 +124,22 @@ fn transport_message(error: &reqwest::Error) -> String {
     message
 }
 
+/// The HTTP client of every call, built once: building one reads the system's certificate store,
+/// which took most of a call's time. It keeps no idle connection, so each call opens its own on
+/// the runtime it runs in, as a client built for the call would.
+fn http() -> Result<reqwest::Client, String> {
+    static HTTP: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    HTTP.get_or_init(|| {
+        reqwest::Client::builder()
+            .connect_timeout(TIMEOUT)
+            .timeout(TIMEOUT)
+            .pool_max_idle_per_host(0)
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .clone()
+}
+
 /// Calls `operation` of `provider`'s generated client at `base_url`.
 pub async fn call(
     provider: Provider,
@@ -131,11 +148,7 @@ pub async fn call(
     credentials: Credentials,
     input: CallInput,
 ) -> Outcome {
-    let http = match reqwest::Client::builder()
-        .connect_timeout(TIMEOUT)
-        .timeout(TIMEOUT)
-        .build()
-    {
+    let http = match http() {
         Ok(http) => http,
         Err(e) => return Outcome::failed(format!("building the HTTP client: {e}")),
     };

@@ -3,10 +3,14 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
 use img2img_emulator::{Config, Defects, Fault, FaultRule};
 use img2img_harness::{CheckId, Polling, RunOptions, run};
 use img2img_report::results::{CheckResult, Status};
 use img2img_specs::{Provider, Spec};
+
+/// Harness runs going at once in one test (each against its own emulator).
+const PARALLEL_RUNS: usize = 6;
 
 async fn run_one(provider: Provider, checks: Vec<CheckId>, emulator: Config) -> Vec<CheckResult> {
     let options = RunOptions {
@@ -24,9 +28,15 @@ async fn run_one(provider: Provider, checks: Vec<CheckId>, emulator: Config) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_check_passes_against_the_faithful_emulators() {
+    // The providers' runs go at once (each has its own emulator; the expiry check of each
+    // waits out the job TTL).
+    let runs = futures::future::join_all(
+        Provider::all().map(|provider| run_one(provider, CheckId::ALL.to_vec(), Config::default())),
+    )
+    .await;
     let mut report = Vec::new();
-    for provider in Provider::all() {
-        for result in run_one(provider, CheckId::ALL.to_vec(), Config::default()).await {
+    for results in runs {
+        for result in results {
             if result.status != Status::Passed {
                 report.push(format!(
                     "{} {}: {:?} {:?} {:?}",
@@ -90,20 +100,28 @@ fn broken(check: CheckId, provider: Provider) -> Config {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_check_fails_against_an_emulator_that_breaks_its_promise() {
+    let pairs: Vec<(Provider, CheckId)> = Provider::all()
+        .flat_map(|provider| CheckId::ALL.into_iter().map(move |check| (provider, check)))
+        .collect();
+    // Several runs at once, each with its own emulator: most of a run's time is the expiry
+    // check waiting out the job TTL, or polling.
+    let runs: Vec<_> = futures::stream::iter(pairs.iter().map(|&(provider, check)| {
+        run_one(provider, vec![check], broken(check, provider))
+    }))
+    .buffered(PARALLEL_RUNS)
+    .collect()
+    .await;
     let mut report = Vec::new();
-    for provider in Provider::all() {
-        for check in CheckId::ALL {
-            let results = run_one(provider, vec![check], broken(check, provider)).await;
-            let result = &results[0];
-            let failure = result.failure.as_ref();
-            if result.status != Status::Failed || failure.is_none_or(|f| f.message.is_empty()) {
-                report.push(format!(
-                    "{provider} {}: expected a failure, got {:?} ({:?})",
-                    check.id(),
-                    result.status,
-                    result.detail
-                ));
-            }
+    for (&(provider, check), results) in pairs.iter().zip(runs) {
+        let result = &results[0];
+        let failure = result.failure.as_ref();
+        if result.status != Status::Failed || failure.is_none_or(|f| f.message.is_empty()) {
+            report.push(format!(
+                "{provider} {}: expected a failure, got {:?} ({:?})",
+                check.id(),
+                result.status,
+                result.detail
+            ));
         }
     }
     assert!(report.is_empty(), "{}", report.join("\n"));
@@ -111,37 +129,40 @@ async fn each_check_fails_against_an_emulator_that_breaks_its_promise() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_jobs_fail_the_lifecycle_at_the_deadline() {
-    for provider in Provider::all() {
-        let config = Config {
-            defects: Defects {
-                stall_jobs: true,
-                ..Defects::default()
-            },
-            ..Config::default()
-        };
-        let options = RunOptions {
-            providers: vec![provider],
-            checks: vec![CheckId::JobLifecycle],
-            cases: 1,
-            seed: 1,
-            emulator: config,
-            polling: Some(polling(Duration::from_millis(500))),
-            max_shrink_iters: Some(2),
-            ..RunOptions::default()
-        };
-        let results = run(&options, |_| {}).await.unwrap().results;
-        assert_eq!(
-            results[0].status,
-            Status::Failed,
-            "{provider}: {:?}",
-            results[0]
-        );
-        let message = &results[0].failure.as_ref().unwrap().message;
-        assert!(
-            message.contains("did not reach a terminal status"),
-            "{provider}: {message}"
-        );
-    }
+    // The providers' runs go at once: each waits out its polling deadline.
+    futures::future::join_all(Provider::all().map(stalled_job_fails)).await;
+}
+
+async fn stalled_job_fails(provider: Provider) {
+    let config = Config {
+        defects: Defects {
+            stall_jobs: true,
+            ..Defects::default()
+        },
+        ..Config::default()
+    };
+    let options = RunOptions {
+        providers: vec![provider],
+        checks: vec![CheckId::JobLifecycle],
+        cases: 1,
+        seed: 1,
+        emulator: config,
+        polling: Some(polling(Duration::from_millis(500))),
+        max_shrink_iters: Some(2),
+        ..RunOptions::default()
+    };
+    let results = run(&options, |_| {}).await.unwrap().results;
+    assert_eq!(
+        results[0].status,
+        Status::Failed,
+        "{provider}: {:?}",
+        results[0]
+    );
+    let message = &results[0].failure.as_ref().unwrap().message;
+    assert!(
+        message.contains("did not reach a terminal status"),
+        "{provider}: {message}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -265,6 +286,8 @@ async fn a_live_target_answering_an_unlisted_status_fails_fast() {
         checks: vec![CheckId::JobLifecycle],
         cases: 40,
         seed: 1,
+        // One shrink step: it fails as fast as the first case (each costs the first poll's 2 s).
+        max_shrink_iters: Some(1),
         max_time: Some(Duration::from_secs(300)),
         ..RunOptions::default()
     };
@@ -277,7 +300,8 @@ async fn a_live_target_answering_an_unlisted_status_fails_fast() {
         message.contains("TASK_STATUS_DONE") && message.contains("is not one the spec allows"),
         "{message}"
     );
-    assert!(result.requests <= 40, "{} requests", result.requests);
+    // A create and one poll for the failing case and for the shrink step.
+    assert!(result.requests <= 4, "{} requests", result.requests);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,6 +23,15 @@ fn request_schemas() -> Vec<(String, Arc<CompiledSchema>)> {
     out
 }
 
+/// Cases per property and operation: `quick`, or proptest's own `PROPTEST_CASES` for a deeper run
+/// (`PROPTEST_CASES=1024 cargo test -p img2img-strategy`).
+fn cases(quick: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(quick)
+}
+
 fn independent(schema: &CompiledSchema) -> jsonschema::Validator {
     jsonschema::draft202012::new(schema.schema()).expect("the converted schema compiles")
 }
@@ -32,7 +41,7 @@ fn valid_strategies_produce_only_valid_requests() {
     for (name, schema) in request_schemas() {
         let check = independent(&schema);
         let mut runner = TestRunner::new(Config {
-            cases: 256,
+            cases: cases(64),
             failure_persistence: None,
             ..Config::default()
         });
@@ -54,7 +63,7 @@ fn invalid_strategies_break_exactly_one_constraint() {
     for (name, schema) in request_schemas() {
         let check = independent(&schema);
         let mut runner = TestRunner::new(Config {
-            cases: 256,
+            cases: cases(64),
             failure_persistence: None,
             ..Config::default()
         });
