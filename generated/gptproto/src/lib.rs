@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `1f3ee9deb954dd5617db3be98e5409e92775125255ac59dde5225a55b5d2c086`
+//! Spec SHA-256: `228de7036bb23aa048f131130379ee9ffc05ed4f6efc8f031022bc0bbe0f5aa1`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "1f3ee9deb954dd5617db3be98e5409e92775125255ac59dde5225a55b5d2c086";
+pub const SPEC_SHA256: &str = "228de7036bb23aa048f131130379ee9ffc05ed4f6efc8f031022bc0bbe0f5aa1";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -182,6 +182,56 @@ pub mod types {
                 })
         }
     }
+    ///The task id a unified create answered with in `id`.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct GetUnifiedTaskId(::std::string::String);
+    impl ::std::ops::Deref for GetUnifiedTaskId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GetUnifiedTaskId> for ::std::string::String {
+        fn from(value: GetUnifiedTaskId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GetUnifiedTaskId {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetUnifiedTaskId {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GetUnifiedTaskId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetUnifiedTaskId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///Error body. Three shapes are seen (PROVIDERS.md): `{"error": {"message", "type"}}`, `{"error": {"message", "code"}}` and `{"code", "message", "type": "error"}`; all fields are optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct GptprotoError {
@@ -264,6 +314,67 @@ pub mod types {
     impl ::std::convert::From<i64> for GptprotoErrorDetailCode {
         fn from(value: i64) -> Self {
             Self::Integer(value)
+        }
+    }
+    ///One input image of `input_references` (gptproto-sdk openapi/openapi.yaml `ImageReference`; gptproto-sdk docs/API.md §1.8).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct ImageReference {
+        pub image_url: ImageUrl,
+        ///The asset kind; always `image_url` for images.
+        #[serde(rename = "type")]
+        pub type_: ImageReferenceType,
+    }
+    impl ImageReference {
+        pub fn builder() -> builder::ImageReference {
+            Default::default()
+        }
+    }
+    ///The asset kind; always `image_url` for images.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum ImageReferenceType {
+        #[serde(rename = "image_url")]
+        ImageUrl,
+    }
+    impl ::std::fmt::Display for ImageReferenceType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ImageUrl => f.write_str("image_url"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ImageReferenceType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "image_url" => Ok(Self::ImageUrl),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ImageReferenceType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ImageReferenceType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///Body of `create_image_to_image` (docs section "Parameters"). `image` is required when `action` is `img2img` (see `x-required-if`).
@@ -689,6 +800,241 @@ pub mod types {
                 })
         }
     }
+    ///The asset's location (gptproto-sdk openapi/openapi.yaml `ImageUrl`).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct ImageUrl {
+        ///The image: a URL in GPTProto's schema (`format: uri`); a `data:` URL is a URI too, and the NovelAI route takes Base64 or a URL.
+        pub url: ::std::string::String,
+    }
+    impl ImageUrl {
+        pub fn builder() -> builder::ImageUrl {
+            Default::default()
+        }
+    }
+    ///NovelAI's parameters in the unified API. gptproto-sdk docs/API.md §2.2 names `steps`, `scale`, `sampler` and `controlnet` as NovelAI's vendor-specific options and says GPTProto passes them through untouched (§1.7); that they take the NovelAI route's names, ranges and defaults — and that the route's `negative_prompt`, `strength`, `noise`, `quality_toggle`, `uc_preset`, `noise_schedule` and `cfg_rescale` ride the same way — is (inferred). The same values make the emulator render the same image as the NovelAI route.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct NovelParameters {
+        ///CFG rescale value (the NovelAI route's `cfg_rescale`).
+        #[serde(default = "defaults::novel_parameters_cfg_rescale")]
+        pub cfg_rescale: f64,
+        ///Negative prompt listing elements to avoid (the NovelAI route's `negative_prompt`).
+        #[serde(default)]
+        pub negative_prompt: ::std::string::String,
+        ///Additional noise for increased randomness (the NovelAI route's `noise`).
+        #[serde(default = "defaults::novel_parameters_noise")]
+        pub noise: f64,
+        ///Noise schedule algorithm (the NovelAI route's `noise_schedule`).
+        #[serde(default = "defaults::novel_parameters_noise_schedule")]
+        pub noise_schedule: NovelParametersNoiseSchedule,
+        ///Automatically add quality tags to the prompt (the NovelAI route's `quality_toggle`).
+        #[serde(default = "defaults::default_bool::<true>")]
+        pub quality_toggle: bool,
+        ///Sampling method (the NovelAI route's `sampler` and its "Supported Samplers").
+        #[serde(default = "defaults::novel_parameters_sampler")]
+        pub sampler: NovelParametersSampler,
+        ///CFG scale, prompt guidance strength (the NovelAI route's `scale`).
+        #[serde(default = "defaults::novel_parameters_scale")]
+        pub scale: f64,
+        ///Sampling steps (the NovelAI route's `steps`).
+        #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU64, 28>")]
+        pub steps: ::std::num::NonZeroU64,
+        ///Transformation strength of the init image (the NovelAI route's `strength`); higher values change the input more.
+        #[serde(default = "defaults::novel_parameters_strength")]
+        pub strength: f64,
+        ///Negative content preset strength: 0 = Heavy, 1 = Light, 2 = Human Focus, 3 = None (the NovelAI route's `uc_preset`).
+        #[serde(default)]
+        pub uc_preset: i64,
+    }
+    impl ::std::default::Default for NovelParameters {
+        fn default() -> Self {
+            Self {
+                cfg_rescale: defaults::novel_parameters_cfg_rescale(),
+                negative_prompt: Default::default(),
+                noise: defaults::novel_parameters_noise(),
+                noise_schedule: defaults::novel_parameters_noise_schedule(),
+                quality_toggle: defaults::default_bool::<true>(),
+                sampler: defaults::novel_parameters_sampler(),
+                scale: defaults::novel_parameters_scale(),
+                steps: defaults::default_nzu64::<::std::num::NonZeroU64, 28>(),
+                strength: defaults::novel_parameters_strength(),
+                uc_preset: Default::default(),
+            }
+        }
+    }
+    impl NovelParameters {
+        pub fn builder() -> builder::NovelParameters {
+            Default::default()
+        }
+    }
+    ///Noise schedule algorithm (the NovelAI route's `noise_schedule`).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum NovelParametersNoiseSchedule {
+        #[serde(rename = "native")]
+        Native,
+        #[serde(rename = "karras")]
+        Karras,
+        #[serde(rename = "exponential")]
+        Exponential,
+    }
+    impl ::std::fmt::Display for NovelParametersNoiseSchedule {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Native => f.write_str("native"),
+                Self::Karras => f.write_str("karras"),
+                Self::Exponential => f.write_str("exponential"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NovelParametersNoiseSchedule {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "native" => Ok(Self::Native),
+                "karras" => Ok(Self::Karras),
+                "exponential" => Ok(Self::Exponential),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NovelParametersNoiseSchedule {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for NovelParametersNoiseSchedule {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for NovelParametersNoiseSchedule {
+        fn default() -> Self {
+            NovelParametersNoiseSchedule::Karras
+        }
+    }
+    ///Sampling method (the NovelAI route's `sampler` and its "Supported Samplers").
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum NovelParametersSampler {
+        #[serde(rename = "k_euler_ancestral")]
+        KEulerAncestral,
+        #[serde(rename = "k_euler")]
+        KEuler,
+        #[serde(rename = "k_dpmpp_2m")]
+        KDpmpp2m,
+        #[serde(rename = "k_dpmpp_sde")]
+        KDpmppSde,
+        #[serde(rename = "k_dpmpp_2s_ancestral")]
+        KDpmpp2sAncestral,
+        #[serde(rename = "ddim_v3")]
+        DdimV3,
+    }
+    impl ::std::fmt::Display for NovelParametersSampler {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::KEulerAncestral => f.write_str("k_euler_ancestral"),
+                Self::KEuler => f.write_str("k_euler"),
+                Self::KDpmpp2m => f.write_str("k_dpmpp_2m"),
+                Self::KDpmppSde => f.write_str("k_dpmpp_sde"),
+                Self::KDpmpp2sAncestral => f.write_str("k_dpmpp_2s_ancestral"),
+                Self::DdimV3 => f.write_str("ddim_v3"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NovelParametersSampler {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "k_euler_ancestral" => Ok(Self::KEulerAncestral),
+                "k_euler" => Ok(Self::KEuler),
+                "k_dpmpp_2m" => Ok(Self::KDpmpp2m),
+                "k_dpmpp_sde" => Ok(Self::KDpmppSde),
+                "k_dpmpp_2s_ancestral" => Ok(Self::KDpmpp2sAncestral),
+                "ddim_v3" => Ok(Self::DdimV3),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NovelParametersSampler {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for NovelParametersSampler {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for NovelParametersSampler {
+        fn default() -> Self {
+            NovelParametersSampler::KEulerAncestral
+        }
+    }
+    ///One provider's options (gptproto-sdk openapi/openapi.yaml `ProviderOption`), with `parameters` required.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct NovelProviderOption {
+        pub parameters: NovelParameters,
+    }
+    impl NovelProviderOption {
+        pub fn builder() -> builder::NovelProviderOption {
+            Default::default()
+        }
+    }
+    ///`provider` (gptproto-sdk openapi/openapi.yaml `ProviderOptions`): options keyed by provider slug, passed through untouched (gptproto-sdk docs/API.md §1.7); here only `novel`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct NovelProviderOptions {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub options: ::std::option::Option<NovelProviderOptionsByProvider>,
+    }
+    impl NovelProviderOptions {
+        pub fn builder() -> builder::NovelProviderOptions {
+            Default::default()
+        }
+    }
+    ///Options by provider slug (gptproto-sdk docs/API.md §1.7); NovelAI's slug is `novel` (gptproto-sdk docs/API.md §2.2).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct NovelProviderOptionsByProvider {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub novel: ::std::option::Option<NovelProviderOption>,
+    }
+    impl NovelProviderOptionsByProvider {
+        pub fn builder() -> builder::NovelProviderOptionsByProvider {
+            Default::default()
+        }
+    }
     ///The prediction (job) state. Tolerant of the field variants listed in PROVIDERS.md.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct Prediction {
@@ -814,6 +1160,844 @@ pub mod types {
     impl ::std::convert::From<::std::vec::Vec<PredictionUrls>> for PredictionUrlsOneOrMany {
         fn from(value: ::std::vec::Vec<PredictionUrls>) -> Self {
             Self::Array(value)
+        }
+    }
+    ///Body of `create_unified_image`: GPTProto's `UnifiedImageRequest` (gptproto-sdk openapi/openapi.yaml; gptproto-sdk docs/API.md §2.2), narrowed to a NovelAI image-to-image job. Unified fields NovelAI does not take (`aspect_ratio`, `resolution`, `quality`, `output_format`, `background`) are GPTProto's to ignore (gptproto-sdk docs/API.md §1.7: "Unified fields a provider does not support are ignored silently"); NovelAI's own parameters travel in `provider.options.novel.parameters`. Where GPTProto's schema and the NovelAI route differ (`n` up to 10 there, 4 here; `seed` and `size` unbounded there), the sending reading keeps the NovelAI route's bounds, which the request reaches in the end.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct UnifiedImageRequest {
+        ///Output aspect ratio; taken by Google and Vidu models only, ignored for `novel` (gptproto-sdk docs/API.md §2.2).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub aspect_ratio: ::std::option::Option<UnifiedImageRequestAspectRatio>,
+        ///Output background; OpenAI models only, ignored for `novel` (gptproto-sdk docs/API.md §2.2).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub background: ::std::option::Option<UnifiedImageRequestBackground>,
+        ///Input images (gptproto-sdk docs/API.md §1.8): their presence makes the task image-to-image (§2.2 "Scene inference"); the first one is the init image.
+        pub input_references: ::std::vec::Vec<ImageReference>,
+        ///`provider/model` slug (gptproto-sdk docs/API.md §1.3; an open string in GPTProto's schema). NovelAI's provider is `novel` (gptproto-sdk docs/API.md §2.2 support matrix); `novel/nai-diffusion-4-5-curated` is (inferred) from the NovelAI route's own path, /api/v3/novel/nai-diffusion-4-5-curated/.... `x-job.create-fields` sends it.
+        pub model: UnifiedImageRequestModel,
+        ///Number of images (`novel` takes it, gptproto-sdk docs/API.md §2.2). GPTProto's schema allows 1..10; the NovelAI route's page allows 1..4, the bound kept here.
+        #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU64, 1>")]
+        pub n: ::std::num::NonZeroU64,
+        ///Output format; taken by OpenAI, Google and Qwen models, ignored for `novel` (gptproto-sdk docs/API.md §2.2), whose images come as PNG.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub output_format: ::std::option::Option<UnifiedImageRequestOutputFormat>,
+        ///Image description prompt (NovelAI tag-style prompt); required and non-empty in GPTProto's schema.
+        pub prompt: UnifiedImageRequestPrompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub provider: ::std::option::Option<NovelProviderOptions>,
+        ///Output quality; OpenAI models only, ignored for `novel` (gptproto-sdk docs/API.md §2.2).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub quality: ::std::option::Option<UnifiedImageRequestQuality>,
+        ///Resolution tier; taken by Vidu and Wan models, ignored for `novel` (gptproto-sdk docs/API.md §2.2).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub resolution: ::std::option::Option<UnifiedImageRequestResolution>,
+        ///Random seed (`novel` takes it, gptproto-sdk docs/API.md §2.2; an unbounded integer in GPTProto's schema); the NovelAI route's range 0..4294967295 is kept. Omitted means random.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seed: ::std::option::Option<i64>,
+        ///Output size as `"<width>x<height>"` pixels (GPTProto: "Resolution tier or explicit pixels"; `novel` takes it, gptproto-sdk docs/API.md §2.2). Bounds, pattern and default are the NovelAI route's (each side 64..49152, default 832x1216), (inferred) to apply once the request reaches NovelAI.
+        #[serde(default = "defaults::unified_image_request_size")]
+        pub size: UnifiedImageRequestSize,
+    }
+    impl UnifiedImageRequest {
+        pub fn builder() -> builder::UnifiedImageRequest {
+            Default::default()
+        }
+    }
+    ///Output aspect ratio; taken by Google and Vidu models only, ignored for `novel` (gptproto-sdk docs/API.md §2.2).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum UnifiedImageRequestAspectRatio {
+        #[serde(rename = "1:1")]
+        X11,
+        #[serde(rename = "1:2")]
+        X12,
+        #[serde(rename = "1:4")]
+        X14,
+        #[serde(rename = "1:8")]
+        X18,
+        #[serde(rename = "2:1")]
+        X21,
+        #[serde(rename = "2:3")]
+        X23,
+        #[serde(rename = "3:2")]
+        X32,
+        #[serde(rename = "3:4")]
+        X34,
+        #[serde(rename = "4:1")]
+        X41,
+        #[serde(rename = "4:3")]
+        X43,
+        #[serde(rename = "4:5")]
+        X45,
+        #[serde(rename = "5:4")]
+        X54,
+        #[serde(rename = "8:1")]
+        X81,
+        #[serde(rename = "9:16")]
+        X916,
+        #[serde(rename = "16:9")]
+        X169,
+        #[serde(rename = "9:19.5")]
+        X9195,
+        #[serde(rename = "19.5:9")]
+        X1959,
+        #[serde(rename = "9:20")]
+        X920,
+        #[serde(rename = "20:9")]
+        X209,
+        #[serde(rename = "9:21")]
+        X921,
+        #[serde(rename = "21:9")]
+        X219,
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for UnifiedImageRequestAspectRatio {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::X11 => f.write_str("1:1"),
+                Self::X12 => f.write_str("1:2"),
+                Self::X14 => f.write_str("1:4"),
+                Self::X18 => f.write_str("1:8"),
+                Self::X21 => f.write_str("2:1"),
+                Self::X23 => f.write_str("2:3"),
+                Self::X32 => f.write_str("3:2"),
+                Self::X34 => f.write_str("3:4"),
+                Self::X41 => f.write_str("4:1"),
+                Self::X43 => f.write_str("4:3"),
+                Self::X45 => f.write_str("4:5"),
+                Self::X54 => f.write_str("5:4"),
+                Self::X81 => f.write_str("8:1"),
+                Self::X916 => f.write_str("9:16"),
+                Self::X169 => f.write_str("16:9"),
+                Self::X9195 => f.write_str("9:19.5"),
+                Self::X1959 => f.write_str("19.5:9"),
+                Self::X920 => f.write_str("9:20"),
+                Self::X209 => f.write_str("20:9"),
+                Self::X921 => f.write_str("9:21"),
+                Self::X219 => f.write_str("21:9"),
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UnifiedImageRequestAspectRatio {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "1:1" => Ok(Self::X11),
+                "1:2" => Ok(Self::X12),
+                "1:4" => Ok(Self::X14),
+                "1:8" => Ok(Self::X18),
+                "2:1" => Ok(Self::X21),
+                "2:3" => Ok(Self::X23),
+                "3:2" => Ok(Self::X32),
+                "3:4" => Ok(Self::X34),
+                "4:1" => Ok(Self::X41),
+                "4:3" => Ok(Self::X43),
+                "4:5" => Ok(Self::X45),
+                "5:4" => Ok(Self::X54),
+                "8:1" => Ok(Self::X81),
+                "9:16" => Ok(Self::X916),
+                "16:9" => Ok(Self::X169),
+                "9:19.5" => Ok(Self::X9195),
+                "19.5:9" => Ok(Self::X1959),
+                "9:20" => Ok(Self::X920),
+                "20:9" => Ok(Self::X209),
+                "9:21" => Ok(Self::X921),
+                "21:9" => Ok(Self::X219),
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UnifiedImageRequestAspectRatio {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UnifiedImageRequestAspectRatio {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Output background; OpenAI models only, ignored for `novel` (gptproto-sdk docs/API.md §2.2).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum UnifiedImageRequestBackground {
+        #[serde(rename = "auto")]
+        Auto,
+        #[serde(rename = "transparent")]
+        Transparent,
+        #[serde(rename = "opaque")]
+        Opaque,
+    }
+    impl ::std::fmt::Display for UnifiedImageRequestBackground {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+                Self::Transparent => f.write_str("transparent"),
+                Self::Opaque => f.write_str("opaque"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UnifiedImageRequestBackground {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                "transparent" => Ok(Self::Transparent),
+                "opaque" => Ok(Self::Opaque),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UnifiedImageRequestBackground {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UnifiedImageRequestBackground {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`provider/model` slug (gptproto-sdk docs/API.md §1.3; an open string in GPTProto's schema). NovelAI's provider is `novel` (gptproto-sdk docs/API.md §2.2 support matrix); `novel/nai-diffusion-4-5-curated` is (inferred) from the NovelAI route's own path, /api/v3/novel/nai-diffusion-4-5-curated/.... `x-job.create-fields` sends it.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UnifiedImageRequestModel(::std::string::String);
+    impl ::std::ops::Deref for UnifiedImageRequestModel {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UnifiedImageRequestModel> for ::std::string::String {
+        fn from(value: UnifiedImageRequestModel) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UnifiedImageRequestModel {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
+                ::std::sync::LazyLock::new(|| {
+                    ::regress::Regex::new("^novel/[A-Za-z0-9._-]+$").unwrap()
+                });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^novel/[A-Za-z0-9._-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UnifiedImageRequestModel {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UnifiedImageRequestModel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UnifiedImageRequestModel {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Output format; taken by OpenAI, Google and Qwen models, ignored for `novel` (gptproto-sdk docs/API.md §2.2), whose images come as PNG.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum UnifiedImageRequestOutputFormat {
+        #[serde(rename = "png")]
+        Png,
+        #[serde(rename = "jpeg")]
+        Jpeg,
+        #[serde(rename = "webp")]
+        Webp,
+        #[serde(rename = "svg")]
+        Svg,
+    }
+    impl ::std::fmt::Display for UnifiedImageRequestOutputFormat {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Png => f.write_str("png"),
+                Self::Jpeg => f.write_str("jpeg"),
+                Self::Webp => f.write_str("webp"),
+                Self::Svg => f.write_str("svg"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UnifiedImageRequestOutputFormat {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "png" => Ok(Self::Png),
+                "jpeg" => Ok(Self::Jpeg),
+                "webp" => Ok(Self::Webp),
+                "svg" => Ok(Self::Svg),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UnifiedImageRequestOutputFormat {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UnifiedImageRequestOutputFormat {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Image description prompt (NovelAI tag-style prompt); required and non-empty in GPTProto's schema.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UnifiedImageRequestPrompt(::std::string::String);
+    impl ::std::ops::Deref for UnifiedImageRequestPrompt {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UnifiedImageRequestPrompt> for ::std::string::String {
+        fn from(value: UnifiedImageRequestPrompt) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UnifiedImageRequestPrompt {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UnifiedImageRequestPrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UnifiedImageRequestPrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UnifiedImageRequestPrompt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Output quality; OpenAI models only, ignored for `novel` (gptproto-sdk docs/API.md §2.2).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum UnifiedImageRequestQuality {
+        #[serde(rename = "auto")]
+        Auto,
+        #[serde(rename = "low")]
+        Low,
+        #[serde(rename = "medium")]
+        Medium,
+        #[serde(rename = "high")]
+        High,
+    }
+    impl ::std::fmt::Display for UnifiedImageRequestQuality {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+                Self::Low => f.write_str("low"),
+                Self::Medium => f.write_str("medium"),
+                Self::High => f.write_str("high"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UnifiedImageRequestQuality {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                "low" => Ok(Self::Low),
+                "medium" => Ok(Self::Medium),
+                "high" => Ok(Self::High),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UnifiedImageRequestQuality {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UnifiedImageRequestQuality {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Resolution tier; taken by Vidu and Wan models, ignored for `novel` (gptproto-sdk docs/API.md §2.2).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum UnifiedImageRequestResolution {
+        #[serde(rename = "512")]
+        X512,
+        #[serde(rename = "1K")]
+        X1k,
+        #[serde(rename = "2K")]
+        X2k,
+        #[serde(rename = "4K")]
+        X4k,
+    }
+    impl ::std::fmt::Display for UnifiedImageRequestResolution {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::X512 => f.write_str("512"),
+                Self::X1k => f.write_str("1K"),
+                Self::X2k => f.write_str("2K"),
+                Self::X4k => f.write_str("4K"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UnifiedImageRequestResolution {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "512" => Ok(Self::X512),
+                "1K" => Ok(Self::X1k),
+                "2K" => Ok(Self::X2k),
+                "4K" => Ok(Self::X4k),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UnifiedImageRequestResolution {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UnifiedImageRequestResolution {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Output size as `"<width>x<height>"` pixels (GPTProto: "Resolution tier or explicit pixels"; `novel` takes it, gptproto-sdk docs/API.md §2.2). Bounds, pattern and default are the NovelAI route's (each side 64..49152, default 832x1216), (inferred) to apply once the request reaches NovelAI.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UnifiedImageRequestSize(::std::string::String);
+    impl ::std::ops::Deref for UnifiedImageRequestSize {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UnifiedImageRequestSize> for ::std::string::String {
+        fn from(value: UnifiedImageRequestSize) -> Self {
+            value.0
+        }
+    }
+    impl ::std::default::Default for UnifiedImageRequestSize {
+        fn default() -> Self {
+            UnifiedImageRequestSize("832x1216".to_string())
+        }
+    }
+    impl ::std::str::FromStr for UnifiedImageRequestSize {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(
+                || {
+                    ::regress::Regex::new(
+                        "^(?:6[4-9]|[7-9][0-9]|[1-9][0-9]{2,3}|[1-3][0-9]{4}|4[0-8][0-9]{3}|490[0-9]{2}|491[0-4][0-9]|4915[0-2])x(?:6[4-9]|[7-9][0-9]|[1-9][0-9]{2,3}|[1-3][0-9]{4}|4[0-8][0-9]{3}|490[0-9]{2}|491[0-4][0-9]|4915[0-2])$",
+                    )
+                    .unwrap()
+                },
+            );
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^(?:6[4-9]|[7-9][0-9]|[1-9][0-9]{2,3}|[1-3][0-9]{4}|4[0-8][0-9]{3}|490[0-9]{2}|491[0-4][0-9]|4915[0-2])x(?:6[4-9]|[7-9][0-9]|[1-9][0-9]{2,3}|[1-3][0-9]{4}|4[0-8][0-9]{3}|490[0-9]{2}|491[0-4][0-9]|4915[0-2])$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UnifiedImageRequestSize {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UnifiedImageRequestSize {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UnifiedImageRequestSize {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Body of `create_unified_image_edit`: GPTProto's `UnifiedImageToolRequest` (gptproto-sdk openapi/openapi.yaml; gptproto-sdk docs/API.md §2.5). GPTProto requires `image` or `video` (enforced by its server); an image tool on an image needs `image`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct UnifiedImageToolRequest {
+        ///Creativity strength (gptproto-sdk docs/API.md §2.5; no range is documented).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub creativity: ::std::option::Option<i64>,
+        ///Return the output as base64 (gptproto-sdk docs/API.md §2.5).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub enable_base64_output: ::std::option::Option<bool>,
+        ///Answer once the task is done (gptproto-sdk docs/API.md §2.5); the task is read by id either way.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub enable_sync_mode: ::std::option::Option<bool>,
+        ///The input image, a URL (`format uri` in GPTProto's schema; a `data` URL is a URI too).
+        pub image: ::std::string::String,
+        ///Tool mode, an open string in GPTProto's schema (e.g. `upscale`, its default).
+        #[serde(default = "defaults::unified_image_tool_request_mode")]
+        pub mode: ::std::string::String,
+        ///`provider/model` slug (gptproto-sdk docs/API.md §1.3); for NovelAI `novel/...` (inferred, as for `create_unified_image`). `x-job.create-fields` sends it.
+        pub model: UnifiedImageToolRequestModel,
+        ///Output format (gptproto-sdk docs/API.md §2.5).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub output_format: ::std::option::Option<UnifiedImageToolRequestOutputFormat>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub provider: ::std::option::Option<NovelProviderOptions>,
+        ///Output size (gptproto-sdk docs/API.md §2.5; no format is documented).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size: ::std::option::Option<::std::string::String>,
+        ///Upscale target (gptproto-sdk docs/API.md §2.5; no values are documented).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target_resolution: ::std::option::Option<::std::string::String>,
+        ///An input video URL (for video tools); unused for an image.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub video: ::std::option::Option<::std::string::String>,
+    }
+    impl UnifiedImageToolRequest {
+        pub fn builder() -> builder::UnifiedImageToolRequest {
+            Default::default()
+        }
+    }
+    ///`provider/model` slug (gptproto-sdk docs/API.md §1.3); for NovelAI `novel/...` (inferred, as for `create_unified_image`). `x-job.create-fields` sends it.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UnifiedImageToolRequestModel(::std::string::String);
+    impl ::std::ops::Deref for UnifiedImageToolRequestModel {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UnifiedImageToolRequestModel> for ::std::string::String {
+        fn from(value: UnifiedImageToolRequestModel) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UnifiedImageToolRequestModel {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
+                ::std::sync::LazyLock::new(|| {
+                    ::regress::Regex::new("^novel/[A-Za-z0-9._-]+$").unwrap()
+                });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^novel/[A-Za-z0-9._-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UnifiedImageToolRequestModel {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UnifiedImageToolRequestModel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UnifiedImageToolRequestModel {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Output format (gptproto-sdk docs/API.md §2.5).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum UnifiedImageToolRequestOutputFormat {
+        #[serde(rename = "png")]
+        Png,
+        #[serde(rename = "jpeg")]
+        Jpeg,
+        #[serde(rename = "webp")]
+        Webp,
+        #[serde(rename = "svg")]
+        Svg,
+    }
+    impl ::std::fmt::Display for UnifiedImageToolRequestOutputFormat {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Png => f.write_str("png"),
+                Self::Jpeg => f.write_str("jpeg"),
+                Self::Webp => f.write_str("webp"),
+                Self::Svg => f.write_str("svg"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UnifiedImageToolRequestOutputFormat {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "png" => Ok(Self::Png),
+                "jpeg" => Ok(Self::Jpeg),
+                "webp" => Ok(Self::Webp),
+                "svg" => Ok(Self::Svg),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UnifiedImageToolRequestOutputFormat {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UnifiedImageToolRequestOutputFormat {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A task of the unified API, the answer of every unified create (202) and of `get_unified_task` (200) (gptproto-sdk openapi/openapi.yaml `UnifiedTaskResult`; gptproto-sdk docs/API.md §1.4). GPTProto's schema requires `id`, `status` and `polling_url`; the docs' own poll example has no `polling_url`, so only `id` and `status` are required here (the official Python SDK cannot parse a task without `polling_url`: its `from_dict` pops it). Tolerant: unknown fields are allowed.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UnifiedTaskResult {
+        ///Completion time, when GPTProto's pipeline exposes one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub completed_at: ::std::option::Option<::std::string::String>,
+        ///Creation time (no format is documented).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///Why a `failed`, `cancelled` or `expired` task ended.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<::std::string::String>,
+        ///Returned only when GPTProto's pipeline exposes one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub generation_id: ::std::option::Option<::std::string::String>,
+        ///The task id; the `id` of `get_unified_task`.
+        pub id: ::std::string::String,
+        ///The model slug of the task.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub model: ::std::option::Option<::std::string::String>,
+        ///The upstream provider's own status word, kept as it came (gptproto-sdk docs/API.md §1.5). Open: GPTProto's schema says it must never be read as a closed set, so it has no `enum` and decides nothing.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub native_status: ::std::option::Option<::std::string::String>,
+        ///Where to poll the task, a path on GPTProto's origin (`/api/v3/tasks/result/<id>` in gptproto-sdk docs/API.md §1.4).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub polling_url: ::std::option::Option<::std::string::String>,
+        ///The unified status: exactly these six words (gptproto-sdk docs/API.md §1.5; a closed enum in GPTProto's schema and in its Python SDK's `UnifiedTaskResultStatus`). `pending` and `in_progress` mean poll again; `completed` has the images in `unsigned_urls`; `failed`, `cancelled` and `expired` have the reason in `error`.
+        pub status: UnifiedTaskResultStatus,
+        ///Timing breakdown.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub timings: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///URLs of the results (empty or absent until `completed`).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub unsigned_urls: ::std::vec::Vec<::std::string::String>,
+        ///Usage data, when reliable usage data is available.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub usage: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl UnifiedTaskResult {
+        pub fn builder() -> builder::UnifiedTaskResult {
+            Default::default()
+        }
+    }
+    ///The unified status: exactly these six words (gptproto-sdk docs/API.md §1.5; a closed enum in GPTProto's schema and in its Python SDK's `UnifiedTaskResultStatus`). `pending` and `in_progress` mean poll again; `completed` has the images in `unsigned_urls`; `failed`, `cancelled` and `expired` have the reason in `error`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum UnifiedTaskResultStatus {
+        #[serde(rename = "pending")]
+        Pending,
+        #[serde(rename = "in_progress")]
+        InProgress,
+        #[serde(rename = "completed")]
+        Completed,
+        #[serde(rename = "failed")]
+        Failed,
+        #[serde(rename = "cancelled")]
+        Cancelled,
+        #[serde(rename = "expired")]
+        Expired,
+    }
+    impl ::std::fmt::Display for UnifiedTaskResultStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Pending => f.write_str("pending"),
+                Self::InProgress => f.write_str("in_progress"),
+                Self::Completed => f.write_str("completed"),
+                Self::Failed => f.write_str("failed"),
+                Self::Cancelled => f.write_str("cancelled"),
+                Self::Expired => f.write_str("expired"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UnifiedTaskResultStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "pending" => Ok(Self::Pending),
+                "in_progress" => Ok(Self::InProgress),
+                "completed" => Ok(Self::Completed),
+                "failed" => Ok(Self::Failed),
+                "cancelled" => Ok(Self::Cancelled),
+                "expired" => Ok(Self::Expired),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UnifiedTaskResultStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UnifiedTaskResultStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///One Vibe Transfer style reference (docs section "Vibe Transfer Parameters").
@@ -1310,6 +2494,60 @@ pub mod types {
                 Self {
                     code: Ok(value.code),
                     message: Ok(value.message),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ImageReference {
+            image_url: ::std::result::Result<super::ImageUrl, ::std::string::String>,
+            type_: ::std::result::Result<super::ImageReferenceType, ::std::string::String>,
+        }
+        impl ::std::default::Default for ImageReference {
+            fn default() -> Self {
+                Self {
+                    image_url: Err("no value supplied for image_url".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ImageReference {
+            pub fn image_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ImageUrl>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_url = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for image_url: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ImageReferenceType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ImageReference> for super::ImageReference {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ImageReference,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    image_url: value.image_url?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ImageReference> for ImageReference {
+            fn from(value: super::ImageReference) -> Self {
+                Self {
+                    image_url: Ok(value.image_url),
                     type_: Ok(value.type_),
                 }
             }
@@ -1824,6 +3062,341 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ImageUrl {
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ImageUrl {
+            fn default() -> Self {
+                Self {
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl ImageUrl {
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for url: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ImageUrl> for super::ImageUrl {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ImageUrl,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { url: value.url? })
+            }
+        }
+        impl ::std::convert::From<super::ImageUrl> for ImageUrl {
+            fn from(value: super::ImageUrl) -> Self {
+                Self { url: Ok(value.url) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NovelParameters {
+            cfg_rescale: ::std::result::Result<f64, ::std::string::String>,
+            negative_prompt: ::std::result::Result<::std::string::String, ::std::string::String>,
+            noise: ::std::result::Result<f64, ::std::string::String>,
+            noise_schedule:
+                ::std::result::Result<super::NovelParametersNoiseSchedule, ::std::string::String>,
+            quality_toggle: ::std::result::Result<bool, ::std::string::String>,
+            sampler: ::std::result::Result<super::NovelParametersSampler, ::std::string::String>,
+            scale: ::std::result::Result<f64, ::std::string::String>,
+            steps: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+            strength: ::std::result::Result<f64, ::std::string::String>,
+            uc_preset: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for NovelParameters {
+            fn default() -> Self {
+                Self {
+                    cfg_rescale: Ok(super::defaults::novel_parameters_cfg_rescale()),
+                    negative_prompt: Ok(Default::default()),
+                    noise: Ok(super::defaults::novel_parameters_noise()),
+                    noise_schedule: Ok(super::defaults::novel_parameters_noise_schedule()),
+                    quality_toggle: Ok(super::defaults::default_bool::<true>()),
+                    sampler: Ok(super::defaults::novel_parameters_sampler()),
+                    scale: Ok(super::defaults::novel_parameters_scale()),
+                    steps: Ok(super::defaults::default_nzu64::<::std::num::NonZeroU64, 28>()),
+                    strength: Ok(super::defaults::novel_parameters_strength()),
+                    uc_preset: Ok(Default::default()),
+                }
+            }
+        }
+        impl NovelParameters {
+            pub fn cfg_rescale<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cfg_rescale = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for cfg_rescale: {e}"));
+                self
+            }
+            pub fn negative_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.negative_prompt = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for negative_prompt: {e}")
+                });
+                self
+            }
+            pub fn noise<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.noise = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for noise: {e}"));
+                self
+            }
+            pub fn noise_schedule<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NovelParametersNoiseSchedule>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.noise_schedule = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for noise_schedule: {e}")
+                });
+                self
+            }
+            pub fn quality_toggle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quality_toggle = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for quality_toggle: {e}")
+                });
+                self
+            }
+            pub fn sampler<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NovelParametersSampler>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sampler = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for sampler: {e}"));
+                self
+            }
+            pub fn scale<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scale = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for scale: {e}"));
+                self
+            }
+            pub fn steps<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.steps = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for steps: {e}"));
+                self
+            }
+            pub fn strength<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.strength = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for strength: {e}"));
+                self
+            }
+            pub fn uc_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.uc_preset = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for uc_preset: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NovelParameters> for super::NovelParameters {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NovelParameters,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cfg_rescale: value.cfg_rescale?,
+                    negative_prompt: value.negative_prompt?,
+                    noise: value.noise?,
+                    noise_schedule: value.noise_schedule?,
+                    quality_toggle: value.quality_toggle?,
+                    sampler: value.sampler?,
+                    scale: value.scale?,
+                    steps: value.steps?,
+                    strength: value.strength?,
+                    uc_preset: value.uc_preset?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NovelParameters> for NovelParameters {
+            fn from(value: super::NovelParameters) -> Self {
+                Self {
+                    cfg_rescale: Ok(value.cfg_rescale),
+                    negative_prompt: Ok(value.negative_prompt),
+                    noise: Ok(value.noise),
+                    noise_schedule: Ok(value.noise_schedule),
+                    quality_toggle: Ok(value.quality_toggle),
+                    sampler: Ok(value.sampler),
+                    scale: Ok(value.scale),
+                    steps: Ok(value.steps),
+                    strength: Ok(value.strength),
+                    uc_preset: Ok(value.uc_preset),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NovelProviderOption {
+            parameters: ::std::result::Result<super::NovelParameters, ::std::string::String>,
+        }
+        impl ::std::default::Default for NovelProviderOption {
+            fn default() -> Self {
+                Self {
+                    parameters: Err("no value supplied for parameters".to_string()),
+                }
+            }
+        }
+        impl NovelProviderOption {
+            pub fn parameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NovelParameters>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parameters = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for parameters: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NovelProviderOption> for super::NovelProviderOption {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NovelProviderOption,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    parameters: value.parameters?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NovelProviderOption> for NovelProviderOption {
+            fn from(value: super::NovelProviderOption) -> Self {
+                Self {
+                    parameters: Ok(value.parameters),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NovelProviderOptions {
+            options: ::std::result::Result<
+                ::std::option::Option<super::NovelProviderOptionsByProvider>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NovelProviderOptions {
+            fn default() -> Self {
+                Self {
+                    options: Ok(Default::default()),
+                }
+            }
+        }
+        impl NovelProviderOptions {
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::NovelProviderOptionsByProvider>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for options: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NovelProviderOptions> for super::NovelProviderOptions {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NovelProviderOptions,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    options: value.options?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NovelProviderOptions> for NovelProviderOptions {
+            fn from(value: super::NovelProviderOptions) -> Self {
+                Self {
+                    options: Ok(value.options),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NovelProviderOptionsByProvider {
+            novel: ::std::result::Result<
+                ::std::option::Option<super::NovelProviderOption>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NovelProviderOptionsByProvider {
+            fn default() -> Self {
+                Self {
+                    novel: Ok(Default::default()),
+                }
+            }
+        }
+        impl NovelProviderOptionsByProvider {
+            pub fn novel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NovelProviderOption>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.novel = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for novel: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NovelProviderOptionsByProvider>
+            for super::NovelProviderOptionsByProvider
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NovelProviderOptionsByProvider,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    novel: value.novel?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NovelProviderOptionsByProvider>
+            for NovelProviderOptionsByProvider
+        {
+            fn from(value: super::NovelProviderOptionsByProvider) -> Self {
+                Self {
+                    novel: Ok(value.novel),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Prediction {
             created_at: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -2216,6 +3789,659 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct UnifiedImageRequest {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::UnifiedImageRequestAspectRatio>,
+                ::std::string::String,
+            >,
+            background: ::std::result::Result<
+                ::std::option::Option<super::UnifiedImageRequestBackground>,
+                ::std::string::String,
+            >,
+            input_references: ::std::result::Result<
+                ::std::vec::Vec<super::ImageReference>,
+                ::std::string::String,
+            >,
+            model: ::std::result::Result<super::UnifiedImageRequestModel, ::std::string::String>,
+            n: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+            output_format: ::std::result::Result<
+                ::std::option::Option<super::UnifiedImageRequestOutputFormat>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::UnifiedImageRequestPrompt, ::std::string::String>,
+            provider: ::std::result::Result<
+                ::std::option::Option<super::NovelProviderOptions>,
+                ::std::string::String,
+            >,
+            quality: ::std::result::Result<
+                ::std::option::Option<super::UnifiedImageRequestQuality>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<super::UnifiedImageRequestResolution>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            size: ::std::result::Result<super::UnifiedImageRequestSize, ::std::string::String>,
+        }
+        impl ::std::default::Default for UnifiedImageRequest {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    background: Ok(Default::default()),
+                    input_references: Err("no value supplied for input_references".to_string()),
+                    model: Err("no value supplied for model".to_string()),
+                    n: Ok(super::defaults::default_nzu64::<::std::num::NonZeroU64, 1>()),
+                    output_format: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    provider: Ok(Default::default()),
+                    quality: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    size: Ok(super::defaults::unified_image_request_size()),
+                }
+            }
+        }
+        impl UnifiedImageRequest {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::UnifiedImageRequestAspectRatio>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for aspect_ratio: {e}"));
+                self
+            }
+            pub fn background<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::UnifiedImageRequestBackground>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.background = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for background: {e}"));
+                self
+            }
+            pub fn input_references<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ImageReference>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.input_references = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for input_references: {e}")
+                });
+                self
+            }
+            pub fn model<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UnifiedImageRequestModel>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.model = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for model: {e}"));
+                self
+            }
+            pub fn n<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.n = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for n: {e}"));
+                self
+            }
+            pub fn output_format<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::UnifiedImageRequestOutputFormat>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.output_format = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for output_format: {e}"));
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UnifiedImageRequestPrompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for prompt: {e}"));
+                self
+            }
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NovelProviderOptions>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for provider: {e}"));
+                self
+            }
+            pub fn quality<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::UnifiedImageRequestQuality>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quality = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for quality: {e}"));
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::UnifiedImageRequestResolution>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for resolution: {e}"));
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for seed: {e}"));
+                self
+            }
+            pub fn size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UnifiedImageRequestSize>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for size: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UnifiedImageRequest> for super::UnifiedImageRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UnifiedImageRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    background: value.background?,
+                    input_references: value.input_references?,
+                    model: value.model?,
+                    n: value.n?,
+                    output_format: value.output_format?,
+                    prompt: value.prompt?,
+                    provider: value.provider?,
+                    quality: value.quality?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    size: value.size?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UnifiedImageRequest> for UnifiedImageRequest {
+            fn from(value: super::UnifiedImageRequest) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    background: Ok(value.background),
+                    input_references: Ok(value.input_references),
+                    model: Ok(value.model),
+                    n: Ok(value.n),
+                    output_format: Ok(value.output_format),
+                    prompt: Ok(value.prompt),
+                    provider: Ok(value.provider),
+                    quality: Ok(value.quality),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    size: Ok(value.size),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UnifiedImageToolRequest {
+            creativity: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            enable_base64_output:
+                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            enable_sync_mode:
+                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            image: ::std::result::Result<::std::string::String, ::std::string::String>,
+            mode: ::std::result::Result<::std::string::String, ::std::string::String>,
+            model:
+                ::std::result::Result<super::UnifiedImageToolRequestModel, ::std::string::String>,
+            output_format: ::std::result::Result<
+                ::std::option::Option<super::UnifiedImageToolRequestOutputFormat>,
+                ::std::string::String,
+            >,
+            provider: ::std::result::Result<
+                ::std::option::Option<super::NovelProviderOptions>,
+                ::std::string::String,
+            >,
+            size: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            target_resolution: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            video: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UnifiedImageToolRequest {
+            fn default() -> Self {
+                Self {
+                    creativity: Ok(Default::default()),
+                    enable_base64_output: Ok(Default::default()),
+                    enable_sync_mode: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    mode: Ok(super::defaults::unified_image_tool_request_mode()),
+                    model: Err("no value supplied for model".to_string()),
+                    output_format: Ok(Default::default()),
+                    provider: Ok(Default::default()),
+                    size: Ok(Default::default()),
+                    target_resolution: Ok(Default::default()),
+                    video: Ok(Default::default()),
+                }
+            }
+        }
+        impl UnifiedImageToolRequest {
+            pub fn creativity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.creativity = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for creativity: {e}"));
+                self
+            }
+            pub fn enable_base64_output<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_base64_output = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for enable_base64_output: {e}")
+                });
+                self
+            }
+            pub fn enable_sync_mode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_sync_mode = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for enable_sync_mode: {e}")
+                });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for image: {e}"));
+                self
+            }
+            pub fn mode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mode = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for mode: {e}"));
+                self
+            }
+            pub fn model<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UnifiedImageToolRequestModel>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.model = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for model: {e}"));
+                self
+            }
+            pub fn output_format<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::UnifiedImageToolRequestOutputFormat>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.output_format = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for output_format: {e}"));
+                self
+            }
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NovelProviderOptions>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for provider: {e}"));
+                self
+            }
+            pub fn size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for size: {e}"));
+                self
+            }
+            pub fn target_resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.target_resolution = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for target_resolution: {e}")
+                });
+                self
+            }
+            pub fn video<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.video = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for video: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UnifiedImageToolRequest> for super::UnifiedImageToolRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UnifiedImageToolRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    creativity: value.creativity?,
+                    enable_base64_output: value.enable_base64_output?,
+                    enable_sync_mode: value.enable_sync_mode?,
+                    image: value.image?,
+                    mode: value.mode?,
+                    model: value.model?,
+                    output_format: value.output_format?,
+                    provider: value.provider?,
+                    size: value.size?,
+                    target_resolution: value.target_resolution?,
+                    video: value.video?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UnifiedImageToolRequest> for UnifiedImageToolRequest {
+            fn from(value: super::UnifiedImageToolRequest) -> Self {
+                Self {
+                    creativity: Ok(value.creativity),
+                    enable_base64_output: Ok(value.enable_base64_output),
+                    enable_sync_mode: Ok(value.enable_sync_mode),
+                    image: Ok(value.image),
+                    mode: Ok(value.mode),
+                    model: Ok(value.model),
+                    output_format: Ok(value.output_format),
+                    provider: Ok(value.provider),
+                    size: Ok(value.size),
+                    target_resolution: Ok(value.target_resolution),
+                    video: Ok(value.video),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UnifiedTaskResult {
+            completed_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            generation_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            model: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            native_status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            polling_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::UnifiedTaskResultStatus, ::std::string::String>,
+            timings: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            unsigned_urls: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            usage: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UnifiedTaskResult {
+            fn default() -> Self {
+                Self {
+                    completed_at: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    generation_id: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    model: Ok(Default::default()),
+                    native_status: Ok(Default::default()),
+                    polling_url: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    timings: Ok(Default::default()),
+                    unsigned_urls: Ok(Default::default()),
+                    usage: Ok(Default::default()),
+                }
+            }
+        }
+        impl UnifiedTaskResult {
+            pub fn completed_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.completed_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for completed_at: {e}"));
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for created_at: {e}"));
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for error: {e}"));
+                self
+            }
+            pub fn generation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.generation_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for generation_id: {e}"));
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn model<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.model = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for model: {e}"));
+                self
+            }
+            pub fn native_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.native_status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for native_status: {e}"));
+                self
+            }
+            pub fn polling_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.polling_url = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for polling_url: {e}"));
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UnifiedTaskResultStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+            pub fn timings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timings = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for timings: {e}"));
+                self
+            }
+            pub fn unsigned_urls<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unsigned_urls = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for unsigned_urls: {e}"));
+                self
+            }
+            pub fn usage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.usage = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for usage: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UnifiedTaskResult> for super::UnifiedTaskResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UnifiedTaskResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    completed_at: value.completed_at?,
+                    created_at: value.created_at?,
+                    error: value.error?,
+                    generation_id: value.generation_id?,
+                    id: value.id?,
+                    model: value.model?,
+                    native_status: value.native_status?,
+                    polling_url: value.polling_url?,
+                    status: value.status?,
+                    timings: value.timings?,
+                    unsigned_urls: value.unsigned_urls?,
+                    usage: value.usage?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UnifiedTaskResult> for UnifiedTaskResult {
+            fn from(value: super::UnifiedTaskResult) -> Self {
+                Self {
+                    completed_at: Ok(value.completed_at),
+                    created_at: Ok(value.created_at),
+                    error: Ok(value.error),
+                    generation_id: Ok(value.generation_id),
+                    id: Ok(value.id),
+                    model: Ok(value.model),
+                    native_status: Ok(value.native_status),
+                    polling_url: Ok(value.polling_url),
+                    status: Ok(value.status),
+                    timings: Ok(value.timings),
+                    unsigned_urls: Ok(value.unsigned_urls),
+                    usage: Ok(value.usage),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct VibeTransfer {
             image: ::std::result::Result<::std::string::String, ::std::string::String>,
             information_extracted: ::std::result::Result<f64, ::std::string::String>,
@@ -2342,6 +4568,30 @@ pub mod types {
         pub(super) fn image_to_image_request_strength() -> f64 {
             0.7_f64
         }
+        pub(super) fn novel_parameters_cfg_rescale() -> f64 {
+            0_f64
+        }
+        pub(super) fn novel_parameters_noise() -> f64 {
+            0_f64
+        }
+        pub(super) fn novel_parameters_noise_schedule() -> super::NovelParametersNoiseSchedule {
+            super::NovelParametersNoiseSchedule::Karras
+        }
+        pub(super) fn novel_parameters_sampler() -> super::NovelParametersSampler {
+            super::NovelParametersSampler::KEulerAncestral
+        }
+        pub(super) fn novel_parameters_scale() -> f64 {
+            6.0_f64
+        }
+        pub(super) fn novel_parameters_strength() -> f64 {
+            0.7_f64
+        }
+        pub(super) fn unified_image_request_size() -> super::UnifiedImageRequestSize {
+            super::UnifiedImageRequestSize("832x1216".to_string())
+        }
+        pub(super) fn unified_image_tool_request_mode() -> ::std::string::String {
+            "upscale".to_string()
+        }
         pub(super) fn vibe_transfer_information_extracted() -> f64 {
             1.0_f64
         }
@@ -2380,6 +4630,7 @@ pub mod types {
 /**Client for GPTProto nai-diffusion-4-5-curated (Image To Image)
 
 GPTProto's proxy of NovelAI `nai-diffusion-4-5-curated` image generation (text-to-image, img2img and infill through one endpoint). Requests follow the published docs page <https://docs.gptproto.com/docs/allapi/NovelAI/nai-diffusion-4-5-curated/gptproto-format/image-to-image> one for one; responses follow `specs/PROVIDERS.md` (GPTProto) and are parsed tolerantly. The create call answers with a prediction envelope holding `data.id`; the final images are read by polling `GET /api/v3/predictions/{id}/result` until `data.status` is terminal.
+GPTProto's official SDKs (PyPI `gptproto` 0.1.0, https://pypi.org/project/gptproto/0.1.0/, and the TypeScript and Go SDKs of https://github.com/gptproto-ai/gptproto-sdk) call another API family for the same job: the unified `POST /api/v3/images` (and `POST /api/v3/images/edit`), answered 202 with a task read at `GET /api/v3/tasks/result/{id}` (tag `unified`, `x-job.aliases`), with NovelAI as the model `novel/nai-diffusion-4-5-curated`. Its request carries the same features, so the same values make the same image.
 
 Version: 1.0.0*/
 pub struct Client {
@@ -2442,6 +4693,36 @@ const _: () = {
     }
 };
 impl Client {
+    /**Submit an image task to GPTProto's unified image API (NovelAI through its `novel/...` model)
+
+    The unified API's image endpoint, the one GPTProto's official SDKs call (`GptprotoClient.create("image", ...)` of PyPI `gptproto` 0.1.0, `api/image/create_image.py`). Answered 202 with a task whose `id` is polled with `get_unified_task`. A request with `input_references` is an image-to-image job, one without a text-to-image job (gptproto-sdk docs/API.md, §2.2 "Scene inference", https://github.com/gptproto-ai/gptproto-sdk).
+
+    Sends a `POST` request to `/api/v3/images`
+
+    ```ignore
+    let response = client.create_unified_image()
+        .body(body)
+        .send()
+        .await;
+    ```*/
+    pub fn create_unified_image(&self) -> builder::CreateUnifiedImage<'_> {
+        builder::CreateUnifiedImage::new(self)
+    }
+    /**Submit an image-tool task (upscale, watermark) to GPTProto's unified API
+
+    The unified API's image-tool endpoint (`GptprotoClient.create("image-tool", ...)` of PyPI `gptproto` 0.1.0, `api/extensions/create_image_tool.py`; gptproto-sdk docs/API.md §2.5): one input image, no prompt. Answered 202 with a task polled with `get_unified_task`, like `create_unified_image`. That GPTProto routes a `novel/...` model here is (inferred): the docs list no provider for this endpoint.
+
+    Sends a `POST` request to `/api/v3/images/edit`
+
+    ```ignore
+    let response = client.create_unified_image_edit()
+        .body(body)
+        .send()
+        .await;
+    ```*/
+    pub fn create_unified_image_edit(&self) -> builder::CreateUnifiedImageEdit<'_> {
+        builder::CreateUnifiedImageEdit::new(self)
+    }
     /**Create a nai-diffusion-4-5-curated generation (generate, img2img or infill)
 
     Starts a generation and answers with the prediction envelope; `data.id` (or the URL in `data.urls.get` / `data.urls[0].get`) identifies the prediction to poll with `get_prediction_result`.
@@ -2474,6 +4755,23 @@ impl Client {
     pub fn get_prediction_result(&self) -> builder::GetPredictionResult<'_> {
         builder::GetPredictionResult::new(self)
     }
+    /**Read a task of the unified API
+
+    gptproto-sdk docs/API.md §1.4 "Step 2 — poll": the task until `status` is terminal (`completed`: the images are at `unsigned_urls`; `failed`, `cancelled`, `expired`: see `error`); `pending` and `in_progress` mean poll again, 3-5 s apart as the docs suggest. GPTProto's official SDKs poll here for every non-video task (`get_task.py`).
+
+    Sends a `GET` request to `/api/v3/tasks/result/{id}`
+
+    Arguments:
+    - `id`: The task id a unified create answered with in `id`.
+    ```ignore
+    let response = client.get_unified_task()
+        .id(id)
+        .send()
+        .await;
+    ```*/
+    pub fn get_unified_task(&self) -> builder::GetUnifiedTask<'_> {
+        builder::GetUnifiedTask::new(self)
+    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -2484,6 +4782,180 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
+    /**Builder for [`Client::create_unified_image`]
+
+    [`Client::create_unified_image`]: super::Client::create_unified_image*/
+    #[derive(Debug, Clone)]
+    pub struct CreateUnifiedImage<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::UnifiedImageRequest, String>,
+    }
+    impl<'a> CreateUnifiedImage<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UnifiedImageRequest>,
+            <V as std::convert::TryInto<types::UnifiedImageRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `UnifiedImageRequest` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                    types::builder::UnifiedImageRequest,
+                ) -> types::builder::UnifiedImageRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/images`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UnifiedTaskResult>, Error<types::GptprotoError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::UnifiedImageRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/images", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_unified_image",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_unified_image_edit`]
+
+    [`Client::create_unified_image_edit`]: super::Client::create_unified_image_edit*/
+    #[derive(Debug, Clone)]
+    pub struct CreateUnifiedImageEdit<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::UnifiedImageToolRequest, String>,
+    }
+    impl<'a> CreateUnifiedImageEdit<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UnifiedImageToolRequest>,
+            <V as std::convert::TryInto<types::UnifiedImageToolRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value.try_into().map(From::from).map_err(|s| {
+                format!(
+                    "conversion to `UnifiedImageToolRequest` for body failed: {}",
+                    s
+                )
+            });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                    types::builder::UnifiedImageToolRequest,
+                ) -> types::builder::UnifiedImageToolRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/images/edit`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UnifiedTaskResult>, Error<types::GptprotoError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UnifiedImageToolRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/images/edit", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_unified_image_edit",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::create_image_to_image`]
 
     [`Client::create_image_to_image`]: super::Client::create_image_to_image*/
@@ -2656,6 +5128,81 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 503u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_unified_task`]
+
+    [`Client::get_unified_task`]: super::Client::get_unified_task*/
+    #[derive(Debug, Clone)]
+    pub struct GetUnifiedTask<'a> {
+        client: &'a super::Client,
+        id: Result<types::GetUnifiedTaskId, String>,
+    }
+    impl<'a> GetUnifiedTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetUnifiedTaskId>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `GetUnifiedTaskId` for id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v3/tasks/result/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UnifiedTaskResult>, Error<types::GptprotoError>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v3/tasks/result/{}",
+                client.baseurl,
+                encode_path(&id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_unified_task",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                404u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),

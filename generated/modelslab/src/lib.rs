@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `c1c588712258ccf41fa7808ad3876b7ba0c59218de617665e300acd730e447d3`
+//! Spec SHA-256: `4962ea2a14041da3df1176767458532cb626b2e0170cf0b7079fc5eae6096bd3`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "c1c588712258ccf41fa7808ad3876b7ba0c59218de617665e300acd730e447d3";
+pub const SPEC_SHA256: &str = "4962ea2a14041da3df1176767458532cb626b2e0170cf0b7079fc5eae6096bd3";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -2458,6 +2458,104 @@ pub mod types {
             value.parse()
         }
     }
+    ///Body of `create_image_to_image_v7`. Its fields depend on the model (each model page lists the ones it reads; <https://docs.modelslab.com/guides/model-selection>, "Check model details ... shows supported parameters"); this is the union of the model pages it is written from. The key travels in `key`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct V7ImageToImageRequest {
+        ///The shape of the output as width:height ("1:1 is square, 3:4 and 4:3 are slightly tall or wide, 9:16 is vertical, and 16:9 is wide", <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>); the ratios a model takes are on its page, so no list is declared (ModelsLab's Gen4 page writes pixel ratios such as `1920:1080`, <https://modelslab.com/models/runway_ml/gen4_image/api>).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub aspect_ratio: ::std::option::Option<V7ImageToImageRequestAspectRatio>,
+        ///The init image as a URL, or a list of up to 10 URLs ("Add your URLs in JPEG, PNG, You can add upto 10 Images", <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>; one URL: <https://modelslab.com/models/runway_ml/gen4_image_turbo/api>). The first image is the one edited.
+        pub init_image: V7ImageToImageRequestInitImage,
+        ///A second reference image (URL) for models that take two ("Init Image 2", <https://modelslab.com/models/runway_ml/gen4_image_turbo/api>).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub init_image_2: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub key: ::std::option::Option<::img2img_specs::ApiKey>,
+        ///The model (`seedream-4.5-i2i`, `gen4_image_turbo`, ...): "Model Id" of <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>.
+        pub model_id: ::std::string::String,
+        ///"The text prompt for the type of image you want to generate" (<https://modelslab.com/models/runway_ml/gen4_image_turbo/api>).
+        pub prompt: ::std::string::String,
+        ///Reproduces a result for models that read it ("Seed is used to reproduce results, same seed will give you same image in return again", <https://docs.modelslab.com/image-generation/realtime-stable-diffusion/img2img>); the v7 model pages above do not list it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seed: ::std::option::Option<i64>,
+        ///How far from the init image to go, 0..1, for models that read it: the v6 img2img of the same models documents it ("1.0 corresponds to full destruction of information in the init image", <https://docs.modelslab.com/image-generation/realtime-stable-diffusion/img2img>); the v7 model pages above do not list it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub strength: ::std::option::Option<f64>,
+    }
+    impl V7ImageToImageRequest {
+        pub fn builder() -> builder::V7ImageToImageRequest {
+            Default::default()
+        }
+    }
+    ///The shape of the output as width:height ("1:1 is square, 3:4 and 4:3 are slightly tall or wide, 9:16 is vertical, and 16:9 is wide", <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>); the ratios a model takes are on its page, so no list is declared (ModelsLab's Gen4 page writes pixel ratios such as `1920:1080`, <https://modelslab.com/models/runway_ml/gen4_image/api>).
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct V7ImageToImageRequestAspectRatio(::std::string::String);
+    impl ::std::ops::Deref for V7ImageToImageRequestAspectRatio {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<V7ImageToImageRequestAspectRatio> for ::std::string::String {
+        fn from(value: V7ImageToImageRequestAspectRatio) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for V7ImageToImageRequestAspectRatio {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
+                ::std::sync::LazyLock::new(|| {
+                    ::regress::Regex::new("^[1-9][0-9]{0,3}:[1-9][0-9]{0,3}$").unwrap()
+                });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[1-9][0-9]{0,3}:[1-9][0-9]{0,3}$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for V7ImageToImageRequestAspectRatio {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for V7ImageToImageRequestAspectRatio {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for V7ImageToImageRequestAspectRatio {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The init image as a URL, or a list of up to 10 URLs ("Add your URLs in JPEG, PNG, You can add upto 10 Images", <https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>; one URL: <https://modelslab.com/models/runway_ml/gen4_image_turbo/api>). The first image is the one edited.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum V7ImageToImageRequestInitImage {
+        String(::std::string::String),
+        Array(::std::vec::Vec<::std::string::String>),
+    }
+    impl ::std::convert::From<::std::vec::Vec<::std::string::String>>
+        for V7ImageToImageRequestInitImage
+    {
+        fn from(value: ::std::vec::Vec<::std::string::String>) -> Self {
+            Self::Array(value)
+        }
+    }
     ///Webhook payload of a failed generation.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct WebhookFailure {
@@ -4145,6 +4243,156 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct V7ImageToImageRequest {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::V7ImageToImageRequestAspectRatio>,
+                ::std::string::String,
+            >,
+            init_image:
+                ::std::result::Result<super::V7ImageToImageRequestInitImage, ::std::string::String>,
+            init_image_2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            key: ::std::result::Result<
+                ::std::option::Option<::img2img_specs::ApiKey>,
+                ::std::string::String,
+            >,
+            model_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            prompt: ::std::result::Result<::std::string::String, ::std::string::String>,
+            seed: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            strength: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        }
+        impl ::std::default::Default for V7ImageToImageRequest {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    init_image: Err("no value supplied for init_image".to_string()),
+                    init_image_2: Ok(Default::default()),
+                    key: Ok(Default::default()),
+                    model_id: Err("no value supplied for model_id".to_string()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    seed: Ok(Default::default()),
+                    strength: Ok(Default::default()),
+                }
+            }
+        }
+        impl V7ImageToImageRequest {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::V7ImageToImageRequestAspectRatio>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for aspect_ratio: {e}"));
+                self
+            }
+            pub fn init_image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::V7ImageToImageRequestInitImage>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.init_image = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for init_image: {e}"));
+                self
+            }
+            pub fn init_image_2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.init_image_2 = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for init_image_2: {e}"));
+                self
+            }
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::img2img_specs::ApiKey>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for key: {e}"));
+                self
+            }
+            pub fn model_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.model_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for model_id: {e}"));
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for prompt: {e}"));
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for seed: {e}"));
+                self
+            }
+            pub fn strength<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.strength = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for strength: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<V7ImageToImageRequest> for super::V7ImageToImageRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: V7ImageToImageRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    init_image: value.init_image?,
+                    init_image_2: value.init_image_2?,
+                    key: value.key?,
+                    model_id: value.model_id?,
+                    prompt: value.prompt?,
+                    seed: value.seed?,
+                    strength: value.strength?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::V7ImageToImageRequest> for V7ImageToImageRequest {
+            fn from(value: super::V7ImageToImageRequest) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    init_image: Ok(value.init_image),
+                    init_image_2: Ok(value.init_image_2),
+                    key: Ok(value.key),
+                    model_id: Ok(value.model_id),
+                    prompt: Ok(value.prompt),
+                    seed: Ok(value.seed),
+                    strength: Ok(value.strength),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct WebhookFailure {
             id: ::std::result::Result<
                 ::std::option::Option<super::WebhookFailureId>,
@@ -4587,6 +4835,21 @@ impl Client {
     pub fn create_img2img(&self) -> builder::CreateImg2img<'_> {
         builder::CreateImg2img::new(self)
     }
+    /**Fetch a queued img2img result (v6 images API, id in the body)
+
+    POST `{key, request_id}` to `/api/v6/images/fetch`: ModelsLab's own OpenAPI document of the v6 image API ("Fetch Queued Images", <https://docs.modelslab.com/image-generation/community-models/dreambooth-fetch-queue-image>, `request_id` "the ID returned by the 'id' parameter in the response upon an image generation request"). The v6 family's other way to fetch a job (`x-job.aliases`, `results`); answers with the same shapes as `create_img2img`, an unknown id as the enterprise fetch does.
+
+    Sends a `POST` request to `/api/v6/images/fetch`
+
+    ```ignore
+    let response = client.fetch_v6_by_body()
+        .body(body)
+        .send()
+        .await;
+    ```*/
+    pub fn fetch_v6_by_body(&self) -> builder::FetchV6ByBody<'_> {
+        builder::FetchV6ByBody::new(self)
+    }
     /**Fetch a queued img2img result (v6 images API, id in the path)
 
     POST `{key}` to `/api/v6/images/fetch/{id}` (SDK modelslab-py 0.2.3 without `enterprise=True`, PROVIDERS.md). Answers with the same shapes as `create_img2img`.
@@ -4620,6 +4883,40 @@ impl Client {
     ```*/
     pub fn create_img2img_v6(&self) -> builder::CreateImg2imgV6<'_> {
         builder::CreateImg2imgV6::new(self)
+    }
+    /**Fetch a queued img2img result (v7 images API, id in the path)
+
+    POST `{key}` to `/api/v7/images/fetch/{id}`: where a queued v7 answer's `fetch_result` points (the v7 APIs fetch by id in the path, e.g. `/api/v7/video-fusion/fetch/{id}` in <https://docs.modelslab.com/guides/model-selection>). Answers with the same shapes as `create_img2img`.
+
+    Sends a `POST` request to `/api/v7/images/fetch/{id}`
+
+    Arguments:
+    - `id`: The `id` of the queued response (the last segment of its `fetch_result` URL).
+    - `body`
+    ```ignore
+    let response = client.fetch_v7()
+        .id(id)
+        .body(body)
+        .send()
+        .await;
+    ```*/
+    pub fn fetch_v7(&self) -> builder::FetchV7<'_> {
+        builder::FetchV7::new(self)
+    }
+    /**Generate images from init images (v7 images API)
+
+    ModelsLab's current image API (<https://docs.modelslab.com/guides/model-selection>: "Use with `/api/v7/images/text-to-image`, `/api/v7/images/image-to-image`"), which its model pages call (<https://modelslab.com/models/byteplus/seedream-4.5-image-to-image/api>, <https://modelslab.com/models/runway_ml/gen4_image_turbo/api>). The body is its own (`V7ImageToImageRequest`: `init_image` one URL or a list, `aspect_ratio` instead of a size) and its fields depend on the model; the answers are the v6 ones (`Img2ImgResponse`), a queued answer's `fetch_result` being this family's `fetch_v7` URL.
+
+    Sends a `POST` request to `/api/v7/images/image-to-image`
+
+    ```ignore
+    let response = client.create_image_to_image_v7()
+        .body(body)
+        .send()
+        .await;
+    ```*/
+    pub fn create_image_to_image_v7(&self) -> builder::CreateImageToImageV7<'_> {
+        builder::CreateImageToImageV7::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -5015,6 +5312,98 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::fetch_v6_by_body`]
+
+    [`Client::fetch_v6_by_body`]: super::Client::fetch_v6_by_body*/
+    #[derive(Debug, Clone)]
+    pub struct FetchV6ByBody<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::FetchRequest, String>,
+    }
+    impl<'a> FetchV6ByBody<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::FetchRequest>,
+            <V as std::convert::TryInto<types::FetchRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `FetchRequest` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::FetchRequest) -> types::builder::FetchRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v6/images/fetch`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Img2ImgResponse>, Error<types::ModelslabError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::FetchRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v6/images/fetch", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "fetch_v6_by_body",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                402u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                503u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::fetch_v6`]
 
     [`Client::fetch_v6`]: super::Client::fetch_v6*/
@@ -5183,6 +5572,210 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_img2img_v6",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                402u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                503u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::fetch_v7`]
+
+    [`Client::fetch_v7`]: super::Client::fetch_v7*/
+    #[derive(Debug, Clone)]
+    pub struct FetchV7<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::FetchKeyRequest, String>,
+    }
+    impl<'a> FetchV7<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for id failed".to_string()
+            });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::FetchKeyRequest>,
+            <V as std::convert::TryInto<types::FetchKeyRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `FetchKeyRequest` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::FetchKeyRequest) -> types::builder::FetchKeyRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v7/images/fetch/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Img2ImgResponse>, Error<types::ModelslabError>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::FetchKeyRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v7/images/fetch/{}",
+                client.baseurl,
+                encode_path(&id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "fetch_v7",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                402u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                503u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_image_to_image_v7`]
+
+    [`Client::create_image_to_image_v7`]: super::Client::create_image_to_image_v7*/
+    #[derive(Debug, Clone)]
+    pub struct CreateImageToImageV7<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::V7ImageToImageRequest, String>,
+    }
+    impl<'a> CreateImageToImageV7<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::V7ImageToImageRequest>,
+            <V as std::convert::TryInto<types::V7ImageToImageRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value.try_into().map(From::from).map_err(|s| {
+                format!(
+                    "conversion to `V7ImageToImageRequest` for body failed: {}",
+                    s
+                )
+            });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                    types::builder::V7ImageToImageRequest,
+                ) -> types::builder::V7ImageToImageRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v7/images/image-to-image`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Img2ImgResponse>, Error<types::ModelslabError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::V7ImageToImageRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v7/images/image-to-image", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_image_to_image_v7",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

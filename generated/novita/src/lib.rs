@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `7cd01ac87405e7f00bfbd592789fb1592b89c465da36dc64d812419f04a3c90b`
+//! Spec SHA-256: `5899e072445563f90f6973fd5ac4980f12741d3f28f52fc7eb9191df55543160`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 
 /// SHA-256 of `specs/novita.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "7cd01ac87405e7f00bfbd592789fb1592b89c465da36dc64d812419f04a3c90b";
+pub const SPEC_SHA256: &str = "5899e072445563f90f6973fd5ac4980f12741d3f28f52fc7eb9191df55543160";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
