@@ -269,7 +269,7 @@ fn test_mode(features: &Features<'_>) -> Option<TestMode> {
 fn test_mode_fields(features: &Features<'_>) -> Option<img2img_specs::TestModeFields> {
     features
         .info
-        .feature(Feature::WebhookTestMode)?
+        .feature(features.create, Feature::WebhookTestMode)?
         .test_mode()
         .ok()
         .flatten()

@@ -400,7 +400,10 @@ pub(crate) fn samplers(all: &[(String, Vec<&FeatureField>)]) -> Vec<SamplerRow> 
                 let cells = by_name
                     .entry(common)
                     .or_insert_with(|| vec![Vec::new(); all.len()]);
-                cells[index].push(value.to_owned());
+                // One spelling once, however many creates (API families) take it.
+                if !cells[index].iter().any(|v| v == value) {
+                    cells[index].push(value.to_owned());
+                }
             }
         }
     }
