@@ -54,8 +54,10 @@ fn profile_dir() -> PathBuf {
 fn build_commands(profile: &Path) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
-    // What the quick start's `cargo build --locked` builds, so that command is then a no-op.
+    // What the quick start's `cargo build --locked` builds (run where it runs, the workspace's
+    // root: its default members), so that command is then a no-op.
     command
+        .current_dir(root())
         .args(["build", "--quiet", "--locked", "--target-dir"])
         .arg(profile.parent().expect("a profile directory has a parent"));
     if profile.file_name().is_some_and(|n| n == "release") {

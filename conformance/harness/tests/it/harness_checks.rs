@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use img2img_emulator::{Config, Defects, Fault, FaultRule};
+use img2img_emulator::{AnswerStyle, Config, Defects, Fault, FaultRule};
 use img2img_harness::{CheckId, Polling, RunOptions, run};
 use img2img_report::results::{CheckResult, Status};
 use img2img_specs::{Provider, Spec};
@@ -21,6 +21,8 @@ async fn run_one(provider: Provider, checks: Vec<CheckId>, emulator: Config) -> 
         emulator,
         polling: Some(polling(Duration::from_secs(30))),
         max_shrink_iters: Some(24),
+        // The expiry check waits out the TTL: the shortest the sweeper (once a second) tells.
+        job_ttl: Some(Duration::from_secs(1)),
         ..RunOptions::default()
     };
     run(&options, |_| {}).await.expect("the run starts").results
@@ -105,9 +107,11 @@ async fn each_check_fails_against_an_emulator_that_breaks_its_promise() {
         .collect();
     // Several runs at once, each with its own emulator: most of a run's time is the expiry
     // check waiting out the job TTL, or polling.
-    let runs: Vec<_> = futures::stream::iter(pairs.iter().map(|&(provider, check)| {
-        run_one(provider, vec![check], broken(check, provider))
-    }))
+    let runs: Vec<_> = futures::stream::iter(
+        pairs
+            .iter()
+            .map(|&(provider, check)| run_one(provider, vec![check], broken(check, provider))),
+    )
     .buffered(PARALLEL_RUNS)
     .collect()
     .await;
@@ -134,13 +138,16 @@ async fn stalled_jobs_fail_the_lifecycle_at_the_deadline() {
 }
 
 async fn stalled_job_fails(provider: Provider) {
+    // Answered queued at once: a provider that may answer a create synchronously would hold a
+    // stalled job's create for its sync grace (ModelsLab: 5 s) before saying "processing".
     let config = Config {
         defects: Defects {
             stall_jobs: true,
             ..Defects::default()
         },
         ..Config::default()
-    };
+    }
+    .with_answer_style(provider, AnswerStyle::Queued);
     let options = RunOptions {
         providers: vec![provider],
         checks: vec![CheckId::JobLifecycle],
