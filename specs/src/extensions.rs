@@ -16,7 +16,7 @@ pub use crate::view::{
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ProviderInfo {
-    /// Short id: `gptproto`, `novita` or `modelslab`.
+    /// Short id: the spec's file stem (`acme` for `specs/acme.yaml`).
     pub id: String,
     /// Display name.
     pub name: String,
@@ -275,7 +275,7 @@ pub struct JobInfo {
     #[serde(default)]
     pub stages: Option<Stages>,
     /// Top-level fields every create body carries whatever the request says: what makes the call
-    /// the image-to-image job (GPTProto's `action: img2img`).
+    /// the image-to-image job (a `const` such as `action: img2img`).
     #[serde(default)]
     pub create_fields: serde_json::Map<String, Value>,
     /// JSON pointer into the create answer (and pending results) to an absolute URL the provider

@@ -6,7 +6,7 @@ use std::str::FromStr;
 /// One spec file found in `specs/` when this crate was built.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Entry {
-    /// The file stem: `novita` for `specs/novita.yaml`.
+    /// The file stem: `acme` for `specs/acme.yaml`.
     pub id: &'static str,
     /// The file name inside `specs/`.
     pub file: &'static str,
@@ -64,7 +64,7 @@ impl Provider {
         usize::from(self.0)
     }
 
-    /// The short id used in file names, crate names, flags and reports (`novita`, ...).
+    /// The short id used in file names, crate names, flags and reports.
     pub fn id(self) -> &'static str {
         self.entry().id
     }

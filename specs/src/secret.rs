@@ -39,7 +39,7 @@ pub fn looks_secret(name: &str) -> bool {
 /// An API key. `Debug` and `Display` print `[redacted]`; only [`ApiKey::expose_secret`] gives the
 /// value, and only the request guard calls it, to put the key where the provider wants it.
 ///
-/// It serializes to the bare key because ModelsLab carries the key in the JSON body; never serialize
+/// It serializes to the bare key because a key may travel in the JSON body (`x-auth` `in: body`); never serialize
 /// a value holding one into a log, a snapshot or a report.
 #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]

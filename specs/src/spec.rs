@@ -100,7 +100,7 @@ impl Link {
 pub struct NotFound {
     /// The HTTP status of that answer.
     pub status: u16,
-    /// The job status word its body carries (ModelsLab's HTTP 200 `status: error`), if any.
+    /// The job status word its body carries (an HTTP 200 answer saying `status: error`), if any.
     pub job_status: Option<String>,
     /// The message its body carries, where the provider's words are known.
     pub message: Option<String>,
@@ -145,8 +145,8 @@ impl Spec {
 
     /// Parses a spec from YAML (or JSON) text.
     ///
-    /// YAML 1.2 core booleans only: `yes`, `no`, `on`, `off`, `y` and `n` stay strings (ModelsLab's
-    /// flags are the strings `"yes"`/`"no"`, and a provider called `N` is not `false`).
+    /// YAML 1.2 core booleans only: `yes`, `no`, `on`, `off`, `y` and `n` stay strings (flags may be the
+    /// strings `"yes"`/`"no"`, and a provider called `N` is not `false`).
     pub fn parse(text: &str) -> Result<Spec, SpecError> {
         let options = serde_saphyr::options! { strict_booleans: true };
         let document: Value = serde_saphyr::from_str_with_options(text, options)

@@ -32,7 +32,7 @@ pub struct ClientCheckColumn {
 /// One client against one provider's emulator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClientRow {
-    /// The client (`img2img`, `novita-client`...).
+    /// The client (`img2img`, or an SDK's package name).
     pub client: String,
     /// The provider id.
     pub provider: String,

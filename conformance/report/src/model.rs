@@ -45,13 +45,13 @@ pub struct SdkSection {
 /// A provider as the report names it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProviderColumn {
-    /// `gptproto`, `novita` or `modelslab` (`x-provider.id`).
+    /// The provider id (`x-provider.id`, the file stem of its spec).
     pub id: String,
     /// Display name (`x-provider.name`).
     pub name: String,
     /// The model the endpoint runs (`x-provider.model`).
     pub model: String,
-    /// The spec it was read from (`specs/novita.yaml`).
+    /// The spec it was read from (`specs/<id>.yaml`).
     pub spec: String,
     /// The spec's `info.version`.
     pub spec_version: String,

@@ -22,7 +22,7 @@ pub struct ParityFile {
 pub struct Comparison {
     /// Our `x-provider.id`.
     pub provider: String,
-    /// Our spec as compared (`specs/modelslab.yaml`).
+    /// Our spec as compared (`specs/<id>.yaml`).
     pub ours: String,
     /// The published spec's file name (no directory).
     pub theirs_file: String,

@@ -62,7 +62,7 @@ pub struct CheckResult {
     pub check: String,
     /// One line saying what the check asserts.
     pub description: String,
-    /// `gptproto`, `novita` or `modelslab`.
+    /// The provider id (`x-provider.id`).
     pub provider: String,
     /// Where it ran.
     pub target: Target,
@@ -82,7 +82,7 @@ pub struct CheckResult {
     /// of a server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
-    /// Client grading: the client graded (`img2img`, `novita-client`...); absent for checks of a
+    /// Client grading: the client graded (`img2img`, or an SDK's package name); absent for checks of a
     /// server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
@@ -113,7 +113,7 @@ pub struct RunResults {
 pub struct ClientRun {
     /// The client's name (`--name`, or the command's file name).
     pub client: String,
-    /// `gptproto`, `novita` or `modelslab`.
+    /// The provider id (`x-provider.id`).
     pub provider: String,
     /// The scenario's name.
     pub scenario: String,

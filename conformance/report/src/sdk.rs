@@ -34,7 +34,7 @@ pub enum SdkOutcome {
 /// One official SDK.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SdkResult {
-    /// Its package name (`novita-client`).
+    /// Its package name on its registry.
     pub sdk: String,
     /// The registry it comes from (`PyPI`, `npm`).
     pub registry: String,
@@ -81,7 +81,7 @@ pub struct SdkDrift {
     pub values: Vec<String>,
     /// Paths other than the docs' create and result (`POST /api/v1/enterprise/images/img2img`).
     pub paths: Vec<String>,
-    /// Headers beyond the key and plain HTTP ones (`x-requested-with: modelslab-py`), and a key
+    /// Headers beyond the key and plain HTTP ones (an SDK's own `x-requested-with`), and a key
     /// sent in another form than the docs show.
     pub headers: Vec<String>,
 }

@@ -23,7 +23,7 @@ pub enum ConstraintKind {
         exclusive: bool,
         /// Whether the value is an integer.
         integer: bool,
-        /// Whether the value is a number written as a string (ModelsLab).
+        /// Whether the value is a number written as a string (`"7.5"`).
         as_string: bool,
     },
     /// An upper bound.

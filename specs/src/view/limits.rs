@@ -15,7 +15,8 @@ pub struct Limits {
     /// `image-url-ttl-seconds`: how long an output image URL lives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_url_ttl_seconds: Option<u64>,
-    /// `temp-link-ttl-seconds`: how long a temporary output link lives (ModelsLab's `temp: "yes"`).
+    /// `temp-link-ttl-seconds`: how long an output link lives when the request asked for a
+    /// temporary one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temp_link_ttl_seconds: Option<u64>,
     /// `max-input-bytes`: the largest input image, in bytes (before base64).
@@ -30,13 +31,13 @@ pub struct Limits {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct RateLimits {
-    /// `images-per-minute`: images created per key in any 60 s window (Novita).
+    /// `images-per-minute`: images created per key in any 60 s window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images_per_minute: Option<u32>,
-    /// `queued-requests`: jobs per key not yet finished (ModelsLab).
+    /// `queued-requests`: jobs per key not yet finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queued_requests: Option<u32>,
-    /// `retry-after-seconds`: the wait a refusal over the limit asks for (ModelsLab's
+    /// `retry-after-seconds`: the wait a refusal over the limit asks for (the answer's
     /// `retry_after`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<u32>,

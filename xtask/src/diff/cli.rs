@@ -38,7 +38,7 @@ pub enum FailOn {
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
     /// The old spec file. With --rev: the spec to compare with its version at REV (a path, or a
-    /// provider id such as `novita`); omitted, every spec in specs/ is compared. With --against:
+    /// provider id, `specs/<id>.yaml`); omitted, every spec in specs/ is compared. With --against:
     /// our spec (a path, or a provider id).
     pub old: Option<PathBuf>,
     /// The new spec file. With --rev it defaults to the working-tree file.

@@ -10,7 +10,7 @@ use img2img_specs::{Provider, Spec};
 /// One version of a spec: its text and a label saying where it came from.
 #[derive(Debug, Clone)]
 pub struct Version {
-    /// Where the text came from (`specs/novita.yaml`, `HEAD:specs/novita.yaml`).
+    /// Where the text came from (`specs/<id>.yaml`, `HEAD:specs/<id>.yaml`).
     pub label: String,
     /// The YAML text.
     pub text: String,
@@ -103,7 +103,7 @@ pub fn absent(present: &Version, label: String) -> anyhow::Result<Version> {
     })
 }
 
-/// A spec argument: a provider id (`novita`) means `specs/novita.yaml`; anything else is a path.
+/// A spec argument: a provider id (`acme`) means `specs/acme.yaml`; anything else is a path.
 pub fn spec_argument(root: &Path, argument: &Path) -> PathBuf {
     if let Some(provider) = argument
         .to_str()

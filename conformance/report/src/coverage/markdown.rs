@@ -68,7 +68,7 @@ pub(crate) fn examples(e: Examples) -> String {
     }
 }
 
-/// `agrees 16 of 87 fields, 0 kept, 71 open (ModelsLab ... (file), 2025-03-04)`, one per spec.
+/// `agrees 16 of 87 fields, 0 kept, 71 open (Title version (file), 2025-03-04)`, one per spec.
 pub(crate) fn published(row: &CoverageRow) -> String {
     if row.published.is_empty() {
         return row.published_note.clone().unwrap_or_default();
@@ -85,7 +85,7 @@ pub(crate) fn published(row: &CoverageRow) -> String {
         .join("; ")
 }
 
-/// `novita-client 0.7.1 ✅`, or `none`.
+/// `<package> <version> ✅`, or `none`.
 fn sdks(row: &CoverageRow) -> String {
     if row.sdks.is_empty() {
         return "none".to_owned();

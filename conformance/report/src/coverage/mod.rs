@@ -77,7 +77,7 @@ pub struct Examples {
 /// One operation against one published spec.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PublishedParity {
-    /// The published spec (`ModelsLab ... 6.0.0 (file.json)`).
+    /// The published spec (`Title 6.0.0 (file.json)`).
     pub spec: String,
     /// Their operation (`POST /img2img`).
     pub theirs: String,

@@ -62,7 +62,7 @@ pub enum ParityError {
 /// Our spec against theirs, operation by operation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParityReport {
-    /// Our spec (as given: `specs/modelslab.yaml`).
+    /// Our spec (as given: `specs/<id>.yaml`).
     pub ours: String,
     /// Our `x-provider.id`.
     pub provider: String,

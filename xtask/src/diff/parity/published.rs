@@ -2,7 +2,7 @@
 //! (`openapiv3` reads 3.0 only). In a 3.1 document a `$ref` with sibling keywords means both
 //! (`{$ref, default}`); it is rewritten as `{allOf: [{$ref}], default}` so that the conversion to
 //! JSON Schema, which reads a `$ref` the 3.0 way, keeps the siblings. The path of the first
-//! server URL (`https://modelslab.com/api/v6/images` → `/api/v6/images`) is the base every path
+//! server URL (`https://api.example.com/v6/images` → `/v6/images`) is the base every path
 //! of the document stands under.
 
 use std::path::Path;

@@ -1,4 +1,3 @@
-
 use super::lint;
 use img2img_specs::Spec;
 
