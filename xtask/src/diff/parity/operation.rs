@@ -45,6 +45,9 @@ pub struct FieldParity {
     /// Our mark keeps a difference that no longer exists (remove the mark).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub stale_mark: bool,
+    /// The reason our mark on this field gives, kept or not.
+    #[serde(skip)]
+    pub mark: Option<Kept>,
 }
 
 impl FieldParity {
@@ -155,6 +158,14 @@ pub fn compare(
     parameters(docs, ours, theirs, &op_mark, &mut out)?;
     body(docs, ours, theirs, &op_mark, &mut out)?;
     responses(docs, ours, theirs, &op_mark, &mut out)?;
+    // A mark on a schema several places share is stale only where it keeps nothing in any of them
+    // (an error body's `message` is required in their 400 answer, not in their 200 one).
+    let used: Vec<Kept> = out.iter().filter_map(|f| f.kept.clone()).collect();
+    for field in &mut out {
+        if field.mark.as_ref().is_some_and(|m| used.contains(m)) {
+            field.stale_mark = false;
+        }
+    }
     out.sort_by_key(|f| f.verdict);
     Ok(OperationParity {
         ours: ours.into(),
@@ -374,6 +385,7 @@ fn judge(
         place: place.to_owned(),
         field: field.to_owned(),
         stale_mark: verdict == Verdict::Agree && has_mark.is_some(),
+        mark: has_mark,
         verdict,
         differences,
         kept,
