@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `228de7036bb23aa048f131130379ee9ffc05ed4f6efc8f031022bc0bbe0f5aa1`
+//! Spec SHA-256: `eb2efbf99ac2aefa40ebdbf22d0a6b83179f2f7980f92aa83727eff3a03673bc`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://gptproto.com";
 
 /// SHA-256 of `specs/gptproto.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "228de7036bb23aa048f131130379ee9ffc05ed4f6efc8f031022bc0bbe0f5aa1";
+pub const SPEC_SHA256: &str = "eb2efbf99ac2aefa40ebdbf22d0a6b83179f2f7980f92aa83727eff3a03673bc";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

@@ -346,3 +346,45 @@ fn a_schema_that_cannot_be_inlined_costs_its_pair_only() {
         report.notes[0]
     );
 }
+
+#[test]
+fn fields_beneath_a_field_only_we_have_share_its_mark() {
+    let extra = json!({
+        "type": "object",
+        "description": "Only ours.",
+        "x-parity": {"kept": "Only ours, on purpose.", "source": "https://example.com/why", "facets": ["presence"]},
+        "properties": {
+            "a": {"type": "string", "description": "A."},
+            "b": {
+                "type": "object",
+                "description": "B.",
+                "properties": {"c": {"type": "integer", "description": "C."}}
+            }
+        }
+    });
+    let property = "/components/schemas/EditRequest/properties/extra";
+    let marked = report(&ours(&[set(property, extra.clone())]), &theirs(THEIRS_31));
+    for field in ["extra", "extra.a", "extra.b", "extra.b.c"] {
+        let field = format!("request {field}");
+        assert_eq!(
+            verdict(&marked, "create_edit", &field),
+            (Verdict::Kept, vec![Facet::Presence]),
+            "{field}"
+        );
+    }
+    let unmarked = report(
+        &ours(&[
+            set(property, extra),
+            remove("/components/schemas/EditRequest/properties/extra/x-parity"),
+        ]),
+        &theirs(THEIRS_31),
+    );
+    for field in ["extra", "extra.a", "extra.b.c"] {
+        let field = format!("request {field}");
+        assert_eq!(
+            verdict(&unmarked, "create_edit", &field).0,
+            Verdict::Open,
+            "{field}"
+        );
+    }
+}

@@ -319,15 +319,39 @@ fn responses(
 fn compare_fields(place: &str, ours: &Fields, theirs: &Fields, out: &mut Vec<FieldParity>) {
     let names: std::collections::BTreeSet<&String> =
         ours.fields.keys().chain(theirs.fields.keys()).collect();
+    // Fields only we have, kept on purpose: a field beneath one of them is only ours too, for the
+    // same reason (names sort parents first).
+    let mut kept_only_ours: BTreeMap<&str, Kept> = BTreeMap::new();
     for name in names {
-        out.push(judge(
+        let mut field = judge(
             place,
             name,
             ours.fields.get(name),
             theirs.fields.get(name),
             ours.omitted.get(name),
-        ));
+        );
+        let only_ours = theirs.fields.get(name).is_none() && ours.fields.contains_key(name);
+        if only_ours && field.verdict == Verdict::Open {
+            let parent = kept_only_ours
+                .iter()
+                .rev()
+                .find(|(parent, _)| is_beneath(name, parent));
+            if let Some((_, reason)) = parent {
+                field.verdict = Verdict::Kept;
+                field.kept = Some(reason.clone());
+            }
+        }
+        if only_ours && let Some(reason) = field.kept.clone() {
+            kept_only_ours.insert(name, reason);
+        }
+        out.push(field);
     }
+}
+
+/// Whether field `name` lies beneath field `parent` (`a.b` and `a[].b` beneath `a`).
+fn is_beneath(name: &str, parent: &str) -> bool {
+    name.strip_prefix(parent)
+        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with("[]"))
 }
 
 /// The verdict on one field: `omitted` is our reason for lacking a field they have.
