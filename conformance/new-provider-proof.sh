@@ -12,15 +12,19 @@ set -euo pipefail
 root="$(git rev-parse --show-toplevel)"
 cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-scratch="$(mktemp -d "${TMPDIR:-/tmp}/img2img-acme.XXXXXX")"
+# A fixed place under the target directory, so a second run reuses the first one's build.
+scratch="$CARGO_TARGET_DIR/new-provider-proof"
 work="$scratch/tree"
 emulator_pid=""
 cleanup() {
   [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null || true
   git -C "$root" worktree remove --force "$work" 2>/dev/null || true
-  rm -rf "$scratch"
+  git -C "$root" worktree prune
+  rm -rf "$work" "$scratch/out" "$scratch/conformance"
 }
 trap cleanup EXIT
+cleanup
+mkdir -p "$scratch"
 
 git worktree add --quiet --detach "$work" HEAD
 cd "$work"
