@@ -26,8 +26,8 @@ use img2img_specs::{ApiKey, Provider, Spec};
 
 use super::sync::lock;
 
-/// What replaces a key in [`Journal::redacted`].
-pub const REDACTED: &str = "[redacted]";
+/// What replaces a key in [`Journal::redacted`] (the specs crate's, beside `ApiKey`).
+pub use img2img_specs::REDACTED;
 
 /// The most of a body the journal holds: a request body above it is held cut to it (its whole
 /// length in [`Exchange::body_length`]), a response body above it as its length only (images; JSON

@@ -12,6 +12,9 @@ use serde_json::Value;
 use super::budget::{Budget, BudgetSpent};
 use img2img_report::results::RecordedResponse;
 
+/// The path through which image downloads are proxied.
+pub const DOWNLOAD_PATH: &str = "/__download";
+
 /// Longest body text kept for a report.
 const SNIPPET: usize = 2048;
 
@@ -235,7 +238,7 @@ impl Caller {
         let request = match &self.download_via {
             Some(base) => self
                 .client
-                .get(format!("{base}{}", super::proxy::DOWNLOAD_PATH))
+                .get(format!("{base}{}", DOWNLOAD_PATH))
                 .query(&[("url", url)]),
             None => self.client.get(url),
         };

@@ -18,8 +18,7 @@ use super::cassette::{
     Cassette, Interaction, KEPT_HEADERS, RecordedReply, RecordedRequest, redact,
 };
 
-/// The path through which image downloads are proxied.
-pub const DOWNLOAD_PATH: &str = "/__download";
+pub use crate::http::DOWNLOAD_PATH;
 
 /// A loopback server running in the background.
 pub struct LoopbackServer {

@@ -3,6 +3,8 @@
 //! reflow into one card per feature and the wide results table scrolls inside its own box; printed,
 //! scroll boxes open up and colours are kept.
 
+mod coverage;
+
 use std::fmt::Write as _;
 
 use super::markdown::range_text;
@@ -134,7 +136,7 @@ pub fn render(report: &Report) -> String {
     conformance(&mut out, report);
     sdks(&mut out, report);
     client_behaviour(&mut out, report);
-    crate::coverage::html::section(&mut out, report);
+    coverage::section(&mut out, report);
 
     let _ = writeln!(
         out,

@@ -1,6 +1,8 @@
 //! `compatibility.md`: short enough for a pull-request comment. The matrix and ranges are tables
 //! with text labels; samplers and failing cases fold into `<details>`.
 
+pub(crate) mod coverage;
+
 use std::fmt::Write as _;
 
 use super::clients::ClientCell;
@@ -95,7 +97,7 @@ pub fn render(report: &Report) -> String {
     conformance(&mut out, report);
     sdks(&mut out, report);
     client_behaviour(&mut out, report);
-    crate::coverage::markdown::section(&mut out, report);
+    coverage::section(&mut out, report);
     out
 }
 

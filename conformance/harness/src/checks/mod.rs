@@ -4,6 +4,7 @@
 mod acceptance;
 mod agreement;
 mod auth;
+mod budgeting;
 mod lifecycle;
 mod methods;
 mod property;

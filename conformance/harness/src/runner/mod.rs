@@ -6,6 +6,7 @@
 //! - `session`: one provider's target, opened and closed ([`RunError`] when it cannot be).
 
 mod options;
+mod recording;
 mod session;
 
 use std::time::{Duration, Instant};

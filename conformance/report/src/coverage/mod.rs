@@ -12,9 +12,6 @@
 //!
 //! [`table`] builds it; [`load_cassettes`] reads the cassettes; `markdown` and `html` lay it out.
 
-pub(crate) mod html;
-pub(crate) mod markdown;
-
 use std::path::Path;
 
 use img2img_specs::{ExampleKind, Spec};

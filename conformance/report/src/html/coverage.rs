@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use super::markdown::{examples, live};
-use crate::html::esc;
+use super::esc;
+use crate::markdown::coverage::{examples, live};
 use crate::model::Report;
 use crate::sdk::SdkOutcome;
 

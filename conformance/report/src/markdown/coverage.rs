@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{CoverageRow, Examples};
+use crate::coverage::{CoverageRow, Examples};
 use crate::model::Report;
 use crate::sdk::SdkOutcome;
 
