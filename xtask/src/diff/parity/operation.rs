@@ -330,7 +330,7 @@ fn compare_fields(place: &str, ours: &Fields, theirs: &Fields, out: &mut Vec<Fie
             theirs.fields.get(name),
             ours.omitted.get(name),
         );
-        let only_ours = theirs.fields.get(name).is_none() && ours.fields.contains_key(name);
+        let only_ours = !theirs.fields.contains_key(name) && ours.fields.contains_key(name);
         if only_ours && field.verdict == Verdict::Open {
             let parent = kept_only_ours
                 .iter()
