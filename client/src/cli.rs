@@ -197,8 +197,13 @@ const FLAGS: &[(Feature, &str)] = &[
 
 /// A refused request's error, with the flag that sets the field at fault: the `--set` that named
 /// it, the body field the spec's feature view places a flag's feature at, or the feature the
-/// provider lacks.
-fn with_flag(provider: Provider, error: &Error, settings: &[FieldSetting]) -> String {
+/// provider lacks. A size nobody gave came from the input image (`size_given` false).
+fn with_flag(
+    provider: Provider,
+    error: &Error,
+    settings: &[FieldSetting],
+    size_given: bool,
+) -> String {
     let text = error.to_string();
     let Error::InvalidRequest {
         field: Some(field), ..
@@ -217,6 +222,9 @@ fn with_flag(provider: Provider, error: &Error, settings: &[FieldSetting]) -> St
         .map(|f| f.feature)
         .or_else(|| field.parse::<Feature>().ok());
     match FLAGS.iter().find(|(f, _)| Some(*f) == feature) {
+        Some((_, "--size")) if !size_given => {
+            format!("{text} (the input image's size; --size sets another)")
+        }
         Some((_, flag)) => format!("{text} (set by {flag})"),
         None => text,
     }
@@ -329,7 +337,8 @@ async fn run_job(args: RunArgs) -> u8 {
         Ok(prepared) => prepared,
         Err(e) => {
             let settings = &request.options.fields;
-            return usage_error(format!("{provider}: {}", with_flag(provider, &e, settings)));
+            let text = with_flag(provider, &e, settings, request.size.is_some());
+            return usage_error(format!("{provider}: {text}"));
         }
     };
     drop(request);

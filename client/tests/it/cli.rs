@@ -445,6 +445,29 @@ async fn refusals_name_the_flag_and_providers_come_from_the_specs() {
             );
         }
     }
+    // A size nobody gave comes from the input image: the error says so, and names the flag.
+    let small = dir.path().join("small.png");
+    std::fs::write(&small, png(64, 48)).unwrap();
+    let list = [
+        "--image",
+        small.to_str().unwrap(),
+        "--prompt",
+        "a fox",
+        "--base-url",
+        base.as_str(),
+        "--provider",
+        "novita",
+        "--model",
+        "m",
+    ];
+    let output = img2img(args(&list), env).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is below the minimum")
+            && stderr.contains("(the input image's size; --size sets another)"),
+        "{stderr}"
+    );
     let unknown = img2img(args(&["--provider", "nobody"]), &[]).await;
     let stderr = text(&unknown.stderr);
     assert_eq!(unknown.status.code(), Some(2), "{stderr}");
