@@ -8,10 +8,17 @@
 //! - `positive_data_acceptance` off on every operation whose request may carry an image
 //!   (`x-media: image`): such a field must decode as an image, which JSON Schema cannot say, so
 //!   schemathesis' schema-valid strings are refused by the emulators as by the providers. The
-//!   harness's own `positive_acceptance` puts real images there.
+//!   harness's own `positive_acceptance` puts real images there;
+//! - `negative_data_rejection` off on every operation whose request schema the spec widens with
+//!   `x-accepting` (the provider takes more than the schema as written says, and schemathesis reads
+//!   only the latter); the harness's own `negative_rejection` breaks the accepting reading;
+//! - `missing_required_header` and `ignored_auth` off where the provider answers a missing key with
+//!   neither 401 nor 403 (`x-emulator.answers.statuses.missing_key`; Novita's 400
+//!   `MISSING_API_KEY`), which schemathesis cannot be told; the harness's `auth_enforcement` holds
+//!   the target to the spec's status.
 
-use img2img_specs::extensions::AuthPlacement;
-use img2img_specs::{Spec, carries_media};
+use img2img_specs::extensions::{AuthPlacement, Cause};
+use img2img_specs::{Reading, Spec, carries_media};
 use toml_edit::{ArrayOfTables, DocumentMut, InlineTable, Item, Table, TomlError, value};
 
 /// The variable schemathesis reads the key from.
@@ -69,7 +76,40 @@ pub fn schemathesis_config(spec: &Spec, base: &str) -> Result<String, TomlError>
         }
     }
 
+    if let Some(status) = missing_key_status(spec).filter(|s| *s != 401 && *s != 403) {
+        let mut checks = Table::new();
+        for (i, check) in ["missing_required_header", "ignored_auth"]
+            .into_iter()
+            .enumerate()
+        {
+            let mut entry = Table::new();
+            entry.insert("enabled", value(false));
+            if i == 0 {
+                entry.decor_mut().set_prefix(format!(
+                    "\n# A missing key is answered {status}, not 401 or 403 \
+                     (x-emulator.answers.statuses), which these checks cannot be told.\n"
+                ));
+            }
+            checks.insert(check, Item::Table(entry));
+        }
+        checks.set_implicit(true);
+        document.insert("checks", Item::Table(checks));
+    }
+
     for operation in spec.operations() {
+        if accepts_more(spec, &operation.id) {
+            let mut entry = Table::new();
+            entry.decor_mut().set_prefix(format!(
+                "\n# {} {}: x-accepting widens its request schema; schemathesis reads it as written.\n",
+                operation.method, operation.path
+            ));
+            entry.insert("include-operation-id", value(&operation.id));
+            entry.insert(
+                "checks",
+                dotted("negative_data_rejection", "enabled", false),
+            );
+            operations.push(entry);
+        }
         let carries = spec
             .request_schema(&operation.id)
             .and_then(Result::ok)
@@ -91,6 +131,23 @@ pub fn schemathesis_config(spec: &Spec, base: &str) -> Result<String, TomlError>
     }
     document.insert("operations", Item::ArrayOfTables(operations));
     Ok(document.to_string())
+}
+
+/// The status the provider answers a request without a key with, as the spec's emulator answers.
+fn missing_key_status(spec: &Spec) -> Option<u16> {
+    let answers = spec.extensions().emulator.as_ref()?.answers.as_ref()?;
+    answers.status(Cause::MissingKey)
+}
+
+/// Whether the accepting reading of operation `id`'s request schema differs from the schema as
+/// written (`x-accepting` somewhere in it).
+fn accepts_more(spec: &Spec, id: &str) -> bool {
+    let read = |reading| {
+        spec.request_schema_as(id, reading)
+            .and_then(Result::ok)
+            .map(|schema| schema.schema().clone())
+    };
+    read(Reading::Sending) != read(Reading::Accepting)
 }
 
 /// Whether a hand-kept `[[operations]]` entry names an operation (`include-operation-id`) or a
@@ -146,15 +203,53 @@ mod tests {
             }
             let entries = config["operations"].as_array_of_tables().unwrap();
             for family in spec.extensions().job.families() {
-                let entry = entries
+                let enabled = entries
                     .iter()
-                    .find(|e| e["include-operation-id"].as_str() == Some(&family.create))
-                    .unwrap_or_else(|| panic!("{provider}: no entry for {}", family.create));
-                let enabled = &entry["checks"]["positive_data_acceptance"]["enabled"];
-                assert_eq!(enabled.as_bool(), Some(false), "{provider}: {text}");
+                    .filter(|e| e["include-operation-id"].as_str() == Some(&family.create))
+                    .find_map(|e| {
+                        e.get("checks")
+                            .and_then(|c| c.get("positive_data_acceptance"))
+                            .and_then(|c| c.get("enabled"))
+                            .and_then(Item::as_bool)
+                    });
+                assert_eq!(enabled, Some(false), "{provider}: {text}");
             }
             // The hand-kept entry names a path no spec has: it is left out.
             assert!(!text.contains("/nowhere"), "{provider}: {text}");
+            // An operation the spec widens with x-accepting is not held to refusing what the
+            // schema as written rules out; every other one is.
+            for operation in spec.operations() {
+                let off = entries.iter().any(|e| {
+                    let enabled = e
+                        .get("checks")
+                        .and_then(|c| c.get("negative_data_rejection"))
+                        .and_then(|c| c.get("enabled"))
+                        .and_then(Item::as_bool);
+                    e.get("include-operation-id").and_then(Item::as_str)
+                        == Some(operation.id.as_str())
+                        && enabled == Some(false)
+                });
+                assert_eq!(
+                    off,
+                    accepts_more(spec, &operation.id),
+                    "{provider} {}",
+                    operation.id
+                );
+            }
+            // The auth checks are off exactly where a missing key is answered with neither
+            // 401 nor 403.
+            let status = missing_key_status(spec);
+            let off = config
+                .get("checks")
+                .and_then(|c| c.get("ignored_auth"))
+                .and_then(|c| c.get("enabled"))
+                .and_then(Item::as_bool)
+                == Some(false);
+            assert_eq!(
+                off,
+                status.is_some_and(|s| s != 401 && s != 403),
+                "{provider}: {text}"
+            );
         }
     }
 

@@ -3,6 +3,8 @@
 //! synchronously, once the job is done) and result (the job's state, or the spec's not-found
 //! answer).
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use img2img_specs::extensions::IdPlace;
 use serde_json::Value;
@@ -77,9 +79,18 @@ pub(crate) async fn result(
         },
         (None, _) => String::new(),
     };
-    let Some(job) = runner.jobs.snapshot(&id) else {
+    let Some(mut job) = runner.jobs.snapshot(&id) else {
         return Err(not_found(info, defects, operation, &id));
     };
+    // A task is read through the API family of the result operation polled (GPTProto's unified
+    // result reads a task its NovelAI route created): the answer takes that family's templates and
+    // words, so it fits the operation's response schema.
+    let polled = info.family_name(operation);
+    if polled != job.request.family {
+        let request = Arc::make_mut(&mut job.request);
+        request.family = polled;
+        operation.clone_into(&mut request.result_operation);
+    }
     let body = runner
         .answer(info, info.answers.result_for(&job.request.family), &job)
         .await;

@@ -132,7 +132,7 @@ pub(crate) async fn read(
         },
         inline_base64: features.flag(Feature::InlineBase64),
         nsfw_detection: features.flag(Feature::NsfwDetection),
-        webhook: webhook(&features),
+        webhook: webhook(&features)?,
         test_mode: test_mode(&features),
         fail: ctx.fail.clone(),
         base_url: ctx.base(),
@@ -233,13 +233,33 @@ fn seed_of(value: &Value) -> Option<u64> {
     }
 }
 
-/// The webhook URL: the feature's string, or its object's `url`.
-fn webhook(features: &Features<'_>) -> Option<String> {
-    match features.get(Feature::Webhook) {
-        Some(Value::String(url)) if !url.is_empty() => Some(url.clone()),
-        Some(Value::Object(hook)) => hook.get("url").and_then(Value::as_str).map(str::to_owned),
-        _ => None,
+/// The webhook URL: the feature's string, or its object's `url`. Where the spec types it
+/// `format: uri` (which JSON Schema only annotates), it must be an absolute http(s) URL, as the
+/// provider's own validation asks: anything else is refused naming the field.
+fn webhook(features: &Features<'_>) -> Result<Option<String>, ApiError> {
+    let field = features.info.feature(features.create, Feature::Webhook);
+    let schema = field.map(|f| &f.schema);
+    let (url, schema) = match features.get(Feature::Webhook) {
+        Some(Value::String(url)) if !url.is_empty() => (url.clone(), schema),
+        Some(Value::Object(hook)) => match hook.get("url").and_then(Value::as_str) {
+            Some(url) if !url.is_empty() => (
+                url.to_owned(),
+                schema.and_then(|s| s.pointer("/properties/url")),
+            ),
+            _ => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    let is_uri = schema.and_then(|s| s.get("format")).and_then(Value::as_str) == Some("uri");
+    let usable = reqwest::Url::parse(&url)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    if is_uri && !usable {
+        return Err(ApiError::invalid(format!(
+            "{} = {url:?} is not an http(s) URL",
+            features.label(Feature::Webhook)
+        )));
     }
+    Ok(Some(url))
 }
 
 /// A webhook test mode that is on: it ends the job at once with the failed stage's word if that

@@ -292,8 +292,21 @@ async fn id_parameter(
             Location::Query => find(&query, &parameter.name),
             _ => None,
         };
+        // An empty value is a value where the parameter's schema allows one (`?id=` names no
+        // job: the not-found answer), and missing where it asks for `minLength`.
+        let allows_empty = || {
+            let schema = parameter
+                .schema
+                .as_deref()
+                .and_then(|at| info.spec.document().pointer(at));
+            schema
+                .and_then(|s| s.get("minLength"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+                == 0
+        };
         match value {
-            Some(value) if !value.is_empty() => {
+            Some(value) if !value.is_empty() || allows_empty() => {
                 first = first.or(Some(value));
             }
             _ if parameter.required && !lenient => {
@@ -310,7 +323,7 @@ async fn id_parameter(
         Some(IdPlace::Query(name)) => find(&query, name),
         _ => None,
     };
-    Ok(named.filter(|v| !v.is_empty()).or(first))
+    Ok(named.or(first))
 }
 
 /// The response, with defects and body faults applied (and kept in the journal when it is on);

@@ -179,6 +179,9 @@ fn string(schema: &Value) -> SBoxedStrategy<Value> {
     {
         return strategy.prop_map(Value::String).sboxed();
     }
+    if let Some(uri) = uri(schema) {
+        return uri;
+    }
     let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0);
     let max = schema.get("maxLength").and_then(Value::as_u64);
     let typical_max = max.unwrap_or(u64::MAX).min(min + TYPICAL_LENGTH).max(min);
@@ -196,6 +199,34 @@ fn string(schema: &Value) -> SBoxedStrategy<Value> {
         1 => select(edges).prop_map(|n| Value::String("p".repeat(n as usize))),
     ]
     .sboxed()
+}
+
+/// Absolute URLs of an allowed length for a `format: uri` string (a server that calls it back reads
+/// it as an address): a path under [`crate::URI_BASE`], which refuses connections at once. `None`
+/// when the length bounds leave no room for it.
+fn uri(schema: &Value) -> Option<SBoxedStrategy<Value>> {
+    if schema.get("format").and_then(Value::as_str) != Some("uri") {
+        return None;
+    }
+    let base = crate::URI_BASE.len() as u64;
+    let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0);
+    let max = schema
+        .get("maxLength")
+        .and_then(Value::as_u64)
+        .unwrap_or(u64::MAX);
+    if max < base.max(min) {
+        return None;
+    }
+    let shortest = min.saturating_sub(base);
+    let longest = (max - base).min(shortest + TYPICAL_LENGTH).max(shortest);
+    let chars = proptest::char::ranges(vec!['a'..='z', '0'..='9'].into());
+    Some(
+        proptest::collection::vec(chars, (shortest as usize)..=(longest as usize))
+            .prop_map(|path| {
+                Value::String(format!("{}{}", crate::URI_BASE, String::from_iter(path)))
+            })
+            .sboxed(),
+    )
 }
 
 fn integer(schema: &Value) -> SBoxedStrategy<Value> {

@@ -16,3 +16,7 @@ pub mod sample;
 pub use arbitrary::{breaks_only, ground, invalid, valid};
 pub use constraints::{Constraint, ConstraintKind, constraints};
 pub use sample::{Fill, sample};
+
+/// Where a generated `format: uri` string points: loopback's discard port, which refuses
+/// connections at once, so a server calling it back (a webhook) neither waits nor reaches out.
+pub const URI_BASE: &str = "http://127.0.0.1:9/";

@@ -171,7 +171,14 @@ fn string(schema: &Value) -> Value {
         .get("maxLength")
         .and_then(Value::as_u64)
         .unwrap_or(u64::MAX) as usize;
-    let mut text = String::from("sample");
+    // A `format: uri` string is an address a server may call back: one that refuses at once.
+    let uri = format!("{}sample", crate::URI_BASE);
+    let mut text =
+        if schema.get("format").and_then(Value::as_str) == Some("uri") && max >= uri.len() {
+            uri
+        } else {
+            String::from("sample")
+        };
     while text.chars().count() < min {
         text.push('x');
     }

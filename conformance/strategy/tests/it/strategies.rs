@@ -191,3 +191,24 @@ fn generation_is_deterministic_per_seed() {
     };
     assert_eq!(draw(), draw());
 }
+
+#[test]
+fn uri_strings_are_urls_a_server_can_call_back_at_once() {
+    let schema = serde_json::json!({
+        "type": "object",
+        "required": ["hook"],
+        "properties": {"hook": {"type": "string", "format": "uri", "minLength": 1, "maxLength": 40}}
+    });
+    let compiled = Arc::new(CompiledSchema::compile(schema.clone(), "#").unwrap());
+    let is_loopback_url = |value: &Value| {
+        let text = value["hook"].as_str().unwrap();
+        text.starts_with(img2img_strategy::URI_BASE) && text.len() <= 40
+    };
+    assert!(is_loopback_url(&sample(&schema, Fill::All)));
+    let mut runner = TestRunner::deterministic();
+    let strategy = valid(compiled);
+    for _ in 0..64 {
+        let value = strategy.new_tree(&mut runner).unwrap().current();
+        assert!(is_loopback_url(&value), "{value}");
+    }
+}
