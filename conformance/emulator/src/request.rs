@@ -239,12 +239,14 @@ fn seed_of(value: &Value) -> Option<u64> {
 fn webhook(features: &Features<'_>) -> Result<Option<String>, ApiError> {
     let field = features.info.feature(features.create, Feature::Webhook);
     let schema = field.map(|f| &f.schema);
-    let (url, schema) = match features.get(Feature::Webhook) {
-        Some(Value::String(url)) if !url.is_empty() => (url.clone(), schema),
+    let label = features.label(Feature::Webhook);
+    let (url, schema, field) = match features.get(Feature::Webhook) {
+        Some(Value::String(url)) if !url.is_empty() => (url.clone(), schema, label),
         Some(Value::Object(hook)) => match hook.get("url").and_then(Value::as_str) {
             Some(url) if !url.is_empty() => (
                 url.to_owned(),
                 schema.and_then(|s| s.pointer("/properties/url")),
+                format!("{label}.url"),
             ),
             _ => return Ok(None),
         },
@@ -254,10 +256,10 @@ fn webhook(features: &Features<'_>) -> Result<Option<String>, ApiError> {
     let usable = reqwest::Url::parse(&url)
         .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
     if is_uri && !usable {
-        return Err(ApiError::invalid(format!(
-            "{} = {url:?} is not an http(s) URL",
-            features.label(Feature::Webhook)
-        )));
+        return Err(ApiError {
+            field: Some(field.clone()),
+            ..ApiError::invalid(format!("{field} = {url:?} is not an http(s) URL"))
+        });
     }
     Ok(Some(url))
 }

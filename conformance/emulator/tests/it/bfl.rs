@@ -216,3 +216,44 @@ async fn the_emulator_serves_bfl_from_its_spec_alone() {
     );
     assert_documented(bfl, &job.create, 403, &refused);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_id_is_not_found_and_a_webhook_that_is_no_url_is_refused_naming_it() {
+    let bfl = Provider::named("bfl");
+    let spec = spec(bfl);
+    let job = &spec.extensions().job;
+    let (_server, base) = start(&["--provider", "bfl"]).await;
+    // `?id=` is an id the schema allows (a string): the not-found answer, not a refusal.
+    let result = spec.operation(&job.result).unwrap();
+    let (status, body) = answer(keyed(
+        bfl,
+        client().get(format!("{base}{}?id=", result.path)),
+        Some(KEY),
+    ))
+    .await;
+    let not_found = spec.not_found(&job.result).expect("x-not-found");
+    assert_eq!(status, not_found.status, "{body}");
+    assert_eq!(
+        job.status_of(&body),
+        not_found.job_status.as_deref(),
+        "{body}"
+    );
+    // A webhook typed `format: uri` must be an http(s) URL: refused naming the field.
+    let webhook = spec.feature(&job.create, Feature::Webhook).unwrap();
+    let create = spec.operation(&job.create).unwrap();
+    let (status, body) = answer(
+        keyed(
+            bfl,
+            client().post(format!("{base}{}", create.path)),
+            Some(KEY),
+        )
+        .json(&serde_json::json!({"prompt": "a fox", webhook.name(): "AAA"})),
+    )
+    .await;
+    assert!((400..500).contains(&status), "{status} {body}");
+    let text = body.to_string();
+    assert!(
+        text.contains(&webhook.name()) && text.contains("is not an http(s) URL"),
+        "{text}"
+    );
+}
