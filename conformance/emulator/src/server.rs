@@ -292,18 +292,14 @@ async fn id_parameter(
             Location::Query => find(&query, &parameter.name),
             _ => None,
         };
-        // An empty value is a value where the parameter's schema allows one (`?id=` names no
-        // job: the not-found answer), and missing where it asks for `minLength`.
+        // An empty value is a value where the parameter's schema takes one (`?id=` names no
+        // job: the not-found answer), and missing where it does not (`minLength`, a pattern).
         let allows_empty = || {
-            let schema = parameter
+            parameter
                 .schema
                 .as_deref()
-                .and_then(|at| info.spec.document().pointer(at));
-            schema
-                .and_then(|s| s.get("minLength"))
-                .and_then(Value::as_u64)
-                .unwrap_or(0)
-                == 0
+                .and_then(|at| info.spec.compiled(at).ok())
+                .is_some_and(|schema| schema.is_valid(&Value::String(String::new())))
         };
         match value {
             Some(value) if !value.is_empty() || allows_empty() => {
