@@ -13,8 +13,8 @@
 //!   `x-accepting` (the provider takes more than the schema as written says, and schemathesis reads
 //!   only the latter); the harness's own `negative_rejection` breaks the accepting reading;
 //! - `missing_required_header` and `ignored_auth` off where the provider answers a missing key with
-//!   neither 401 nor 403 (`x-emulator.answers.statuses.missing_key`; Novita's 400
-//!   `MISSING_API_KEY`), which schemathesis cannot be told; the harness's `auth_enforcement` holds
+//!   neither 401 nor 403 (`x-emulator.answers.statuses.missing_key`, such as a documented 400),
+//!   which schemathesis cannot be told; the harness's `auth_enforcement` holds
 //!   the target to the spec's status.
 
 use img2img_specs::extensions::{AuthPlacement, Cause};

@@ -82,8 +82,8 @@ pub(crate) async fn result(
     let Some(mut job) = runner.jobs.snapshot(&id) else {
         return Err(not_found(info, defects, operation, &id));
     };
-    // A task is read through the API family of the result operation polled (GPTProto's unified
-    // result reads a task its NovelAI route created): the answer takes that family's templates and
+    // A task is read through the API family of the result operation polled (one family's result
+    // may read a task another family created): the answer takes that family's templates and
     // words, so it fits the operation's response schema.
     let polled = info.family_name(operation);
     if polled != job.request.family {
