@@ -137,16 +137,18 @@ fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
 mod tests {
     use super::*;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("xtask-report-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    /// A scratch directory, removed when the returned guard drops.
+    fn temp_dir(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("xtask-report-{name}-"))
+            .tempdir()
+            .unwrap()
     }
 
     #[test]
     fn writes_every_file_and_reports_a_missing_run() {
-        let dir = temp_dir("missing");
+        let guard = temp_dir("missing");
+        let dir = guard.path().to_path_buf();
         run(
             Some(dir.clone()),
             Some(dir.join("no-such-results.json")),
@@ -166,7 +168,8 @@ mod tests {
 
     #[test]
     fn a_results_file_that_is_not_one_is_an_error_naming_the_file() {
-        let dir = temp_dir("bad");
+        let guard = temp_dir("bad");
+        let dir = guard.path().to_path_buf();
         let bad = dir.join("bad.json");
         std::fs::write(&bad, "{\"results\": 3}").unwrap();
         let error = run(Some(dir.clone()), Some(bad), Some(Vec::new()), None).unwrap_err();

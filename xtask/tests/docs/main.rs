@@ -68,6 +68,16 @@ fn build_commands(profile: &Path) {
         status.success(),
         "building the commands the docs run failed"
     );
+    // What `cargo xtask` builds (the alias runs `--package xtask` alone, whose dependencies'
+    // features differ from the whole workspace's, so the build above does not cover it), where
+    // the docs' `cargo xtask` lines look for it: the workspace's own target directory.
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root())
+        .env_remove("CARGO_TARGET_DIR")
+        .args(["build", "--quiet", "--locked", "--package", "xtask"])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building `cargo xtask` failed");
 }
 
 /// A Python with `requests` to put first on `PATH` (the SDK venv `.ci/run` makes), or why a

@@ -1,7 +1,7 @@
 //! The built binary: golden output in each format, exit codes, `--save`, usage errors, and each
 //! real spec against itself.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -25,11 +25,12 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xtask-parity-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch directory, removed when the returned guard drops.
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("xtask-parity-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 #[test]
@@ -104,7 +105,8 @@ fn a_provider_id_names_our_spec() {
 
 #[test]
 fn save_keeps_the_latest_counts_per_published_file() {
-    let dir = scratch("save");
+    let guard = scratch("save");
+    let dir = guard.path();
     let file = dir.join("parity.json");
     let file_arg = file.to_str().unwrap();
     let ours = fixture("ours.yaml");
@@ -188,7 +190,8 @@ fn usage_and_io_errors_exit_2_saying_what_was_wrong() {
         assert_eq!(output.status.code(), Some(2), "{args:?}");
     }
 
-    let dir = scratch("errors");
+    let guard = scratch("errors");
+    let dir = guard.path();
     let swagger = dir.join("swagger.json");
     std::fs::write(&swagger, r#"{"swagger": "2.0", "paths": {}}"#).unwrap();
     let old = xtask(&["diff", "--against", swagger.to_str().unwrap(), &ours]);

@@ -13,10 +13,14 @@ fn conformance() -> Command {
     command
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("img2img-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+/// A scratch directory removed when the guard drops, and a path inside it that does not exist yet.
+fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let guard = tempfile::Builder::new()
+        .prefix("img2img-cli-")
+        .tempdir()
+        .unwrap();
+    let dir = guard.path().join(name);
+    (guard, dir)
 }
 
 #[test]
@@ -85,7 +89,7 @@ fn dry_run_prices_the_plan_with_price_flags() {
 
 #[test]
 fn a_run_writes_results_junit_and_summary_and_results_match_their_schema() {
-    let out = scratch("run");
+    let (_guard, out) = scratch("run");
     let output = conformance()
         .args([
             "--provider",
@@ -146,7 +150,7 @@ fn a_run_writes_results_junit_and_summary_and_results_match_their_schema() {
 
 #[test]
 fn live_without_keys_is_skipped_and_strict_makes_that_fail() {
-    let out = scratch("nokey");
+    let (_guard, out) = scratch("nokey");
     let base = [
         "--target",
         "live",

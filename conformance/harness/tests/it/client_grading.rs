@@ -67,8 +67,10 @@ fn img2img() -> &'static Path {
     )
 }
 
+/// An empty directory under cargo's scratch folder for integration tests (`target/tmp/`): one
+/// name per use, emptied first, so reruns reuse it and a failed grading's files can be read.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("img2img-grading-{name}-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("grading-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

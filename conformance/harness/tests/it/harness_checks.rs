@@ -336,7 +336,11 @@ async fn a_check_cut_short_fails_with_the_reason_and_the_outputs_are_written() {
         let message = &result.failure.as_ref().unwrap().message;
         assert!(message.contains("cut short"), "{message}");
     }
-    let dir = std::env::temp_dir().join(format!("conformance-cut-short-{}", std::process::id()));
+    let guard = tempfile::Builder::new()
+        .prefix("conformance-cut-short-")
+        .tempdir()
+        .unwrap();
+    let dir = guard.path().join("out");
     let written = img2img_harness::output::write_all(&results, &dir).unwrap();
     for name in ["results.json", "junit.xml", "summary.md"] {
         let path = dir.join(name);

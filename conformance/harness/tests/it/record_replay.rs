@@ -13,10 +13,14 @@ use img2img_specs::{ApiKey, Provider};
 
 const SECRET: &str = "sk-live-SECRET-7f3a9c";
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("img2img-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+/// A scratch directory removed when the guard drops, and a path inside it that does not exist yet.
+fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let guard = tempfile::Builder::new()
+        .prefix("img2img-record-replay-")
+        .tempdir()
+        .unwrap();
+    let dir = guard.path().join(name);
+    (guard, dir)
 }
 
 fn files_under(dir: &PathBuf) -> Vec<PathBuf> {
@@ -38,7 +42,7 @@ async fn a_recorded_run_replays_to_the_same_results_and_keeps_no_key() {
     )
     .await
     .unwrap();
-    let cassettes = scratch("cassettes");
+    let (_cassettes_guard, cassettes) = scratch("cassettes");
     let polling = Polling {
         deadline: Duration::from_secs(30),
         initial: Duration::from_millis(2),
@@ -88,7 +92,7 @@ async fn a_recorded_run_replays_to_the_same_results_and_keeps_no_key() {
     };
     assert_eq!(summary(&recorded), summary(&replayed));
 
-    let reports = scratch("reports");
+    let (_reports_guard, reports) = scratch("reports");
     write_all(&recorded, &reports).unwrap();
     write_all(&replayed, &reports.join("replayed")).unwrap();
     let mut checked = 0;
@@ -189,7 +193,7 @@ async fn a_recording_replays_with_no_other_flag_and_a_small_budget_skips() {
     )
     .await
     .unwrap();
-    let cassettes = scratch("cassettes-budget");
+    let (_cassettes_guard, cassettes) = scratch("cassettes-budget");
     let live = RunOptions {
         target: Target::Live {
             base_url: Some(emulator.base_url()),
@@ -233,7 +237,7 @@ async fn a_recording_replays_with_no_other_flag_and_a_small_budget_skips() {
     let sent: u32 = recorded.results.iter().map(|r| r.requests).sum();
     assert!(sent <= 40, "{sent} requests with a budget of 40");
 
-    let out = scratch("replayed-budget");
+    let (_out_guard, out) = scratch("replayed-budget");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
         .arg("--replay")
         .arg(&cassettes)

@@ -10,6 +10,7 @@
 //! is refused, and that is the outcome asserted.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -90,8 +91,11 @@ fn outcome(expected: &[(&str, &[&str])]) -> Outcome {
 }
 
 async fn graded(sdk: &str, provider: Provider, command: Vec<String>) -> (Outcome, String) {
+    // Under cargo's scratch folder for integration tests, one name per SDK and provider, emptied
+    // first: reruns reuse it and a failed grading's files can be read.
     let work_root =
-        std::env::temp_dir().join(format!("img2img-sdk-grading-{sdk}-{}", std::process::id()));
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sdk-grading-{sdk}-{provider}"));
+    let _ = std::fs::remove_dir_all(&work_root);
     let options = GradeOptions {
         client: sdk.into(),
         provider,

@@ -3,8 +3,6 @@
 //! `parity.json`, `sdk.json` and cassettes, and say "no published spec compared", "none" and
 //! "never" without them.
 
-use std::path::PathBuf;
-
 use img2img_report::coverage::{Sources, load_cassettes, table};
 use img2img_report::parity::{Comparison, OperationCounts, ParityFile};
 use img2img_report::sdk::SdkOutcome;
@@ -17,11 +15,12 @@ fn specs() -> Vec<&'static Spec> {
     Provider::all().map(Spec::embedded).collect()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("report-coverage-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch directory, removed when the returned guard drops.
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("report-coverage-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// A comparison of ModelsLab's spec with a published v6 spec: one operation paired.
@@ -114,7 +113,8 @@ fn every_operation_has_a_row_with_its_example_counts_and_nothing_else_without_so
 
 #[test]
 fn published_specs_sdks_and_cassettes_fill_their_cells() {
-    let dir = scratch("sources");
+    let guard = scratch("sources");
+    let dir = guard.path();
     std::fs::write(
         dir.join("novita.json"),
         cassette(
@@ -139,7 +139,7 @@ fn published_specs_sdks_and_cassettes_fill_their_cells() {
     )
     .unwrap();
     std::fs::write(dir.join("notes.txt"), "not a cassette").unwrap();
-    let recordings = load_cassettes(&dir).unwrap();
+    let recordings = load_cassettes(dir).unwrap();
     assert_eq!(recordings.len(), 2);
     let (parity, sdks) = (parity(), sdk_run());
     let coverage = table(
@@ -235,9 +235,10 @@ fn published_specs_sdks_and_cassettes_fill_their_cells() {
 
 #[test]
 fn a_file_that_is_not_a_cassette_is_an_error_naming_it_and_no_folder_is_none() {
-    let dir = scratch("bad");
+    let guard = scratch("bad");
+    let dir = guard.path();
     assert!(load_cassettes(&dir.join("missing")).unwrap().is_empty());
     std::fs::write(dir.join("broken.json"), "{\"provider\": 3}").unwrap();
-    let error = load_cassettes(&dir).unwrap_err().to_string();
+    let error = load_cassettes(dir).unwrap_err().to_string();
     assert!(error.contains("broken.json"), "{error}");
 }

@@ -171,11 +171,12 @@ fn sdk_rows_say_whether_each_sdk_works_and_what_it_sends() {
     assert!(img2img_report::html::render(&without).contains("SDK suite not run"));
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("report-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch directory, removed when the returned guard drops.
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("report-test-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// Every `x-feature` value anywhere in a document, found by a plain search (not the report's walk).
@@ -305,8 +306,9 @@ fn cells_say_what_the_specs_say() {
 
 #[test]
 fn json_validates_against_its_schema() {
-    let dir = temp_dir("json");
-    img2img_report::write(&build(Some(&run())), &dir).unwrap();
+    let guard = temp_dir("json");
+    let dir = guard.path();
+    img2img_report::write(&build(Some(&run())), dir).unwrap();
     let read = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
     };
@@ -530,10 +532,11 @@ fn html_renders_in_chromium_with_a_row_per_feature_and_no_overflow() {
     };
     let report = build(Some(&run()));
     let html = img2img_report::html::render(&report);
-    let dir = temp_dir("chromium");
+    let guard = temp_dir("chromium");
+    let dir = guard.path();
     let expected: Vec<String> = report.matrix.iter().map(|r| r.id.clone()).collect();
     for (width, height) in [(390, 844), (1280, 900)] {
-        let probe = measure(&chromium, &html, width, height, &dir);
+        let probe = measure(&chromium, &html, width, height, dir);
         assert_eq!(probe.inner_width, f64::from(width), "viewport width");
         assert_eq!(probe.rows, expected, "matrix rows at {width}px");
         assert!(

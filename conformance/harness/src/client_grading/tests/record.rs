@@ -63,9 +63,11 @@ fn resident_kib() -> u64 {
 #[cfg(target_os = "linux")]
 #[test]
 fn fifty_thousand_requests_are_recorded_in_memory_that_does_not_grow() {
-    let dir = std::env::temp_dir().join(format!("img2img-record-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("stuck.jsonl");
+    let dir = tempfile::Builder::new()
+        .prefix("img2img-record-")
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join("stuck.jsonl");
     let stop = Arc::new(Notify::new());
     let bounds = Bounds {
         max_requests: 10_000,
@@ -149,7 +151,6 @@ fn fifty_thousand_requests_are_recorded_in_memory_that_does_not_grow() {
         judge(ClientCheckId::RequestsValid, &evidence),
         Judgement::Passed
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
