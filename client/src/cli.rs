@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use img2img_specs::{Feature, Spec};
+use img2img_specs::{AspectRatio, Feature, Spec};
 use serde_json::json;
 
 use crate::client::{Client, JobResult, Progress};
@@ -127,6 +127,9 @@ pub struct RunArgs {
     /// Guidance scale.
     #[arg(long, allow_negative_numbers = true)]
     pub guidance: Option<f64>,
+    /// Output shape W:H, for a provider that takes a ratio rather than a size (16:9).
+    #[arg(long, value_parser = parse_aspect_ratio)]
+    pub aspect_ratio: Option<AspectRatio>,
     /// Output format (where the spec lets a request choose).
     #[arg(long, alias = "response-image-type")]
     pub output_format: Option<String>,
@@ -192,6 +195,7 @@ const FLAGS: &[(Feature, &str)] = &[
     (Feature::Sampler, "--sampler"),
     (Feature::Noise, "--noise"),
     (Feature::Guidance, "--guidance"),
+    (Feature::AspectRatio, "--aspect-ratio"),
     (Feature::OutputFormat, "--output-format"),
 ];
 
@@ -232,6 +236,14 @@ fn with_flag(
 
 fn parse_size(text: &str) -> Result<Size, String> {
     text.parse()
+}
+
+fn parse_aspect_ratio(text: &str) -> Result<AspectRatio, String> {
+    AspectRatio::parse(text).ok_or_else(|| {
+        format!(
+            "aspect ratio {text:?} is not W:H with two positive whole numbers (for example 16:9)"
+        )
+    })
 }
 
 /// The `img2img` command: parses the process arguments, runs the job (or `resume`), and returns
@@ -321,6 +333,7 @@ async fn run_job(args: RunArgs) -> u8 {
             sampler: args.sampler,
             noise: args.noise,
             guidance: args.guidance,
+            aspect_ratio: args.aspect_ratio,
             output_format: args.output_format,
             fields: args.set,
         },

@@ -13,7 +13,7 @@ use std::str::FromStr;
 
 use base64::Engine as _;
 use img2img_specs::extensions::AuthPlacement;
-use img2img_specs::{ExampleKind, Feature, Provider, Spec};
+use img2img_specs::{AspectRatio, ExampleKind, Feature, Provider, Spec};
 use serde_json::{Map, Value};
 
 use crate::errors::Error;
@@ -65,6 +65,9 @@ pub struct ProviderOptions {
     pub noise: Option<f64>,
     /// Guidance scale (`x-feature: guidance`).
     pub guidance: Option<f64>,
+    /// The output's shape, for a provider that takes a ratio rather than a size
+    /// (`x-feature: aspect_ratio`).
+    pub aspect_ratio: Option<AspectRatio>,
     /// Output format (`x-feature: output_format`).
     pub output_format: Option<String>,
     /// Any other field of the create body the spec defines, by its path; applied after the
@@ -221,6 +224,9 @@ impl ImageRequest {
         }
         if let Some(guidance) = options.guidance {
             put(Feature::Guidance, number(guidance))?;
+        }
+        if let Some(ratio) = options.aspect_ratio {
+            put(Feature::AspectRatio, Value::String(ratio.to_string()))?;
         }
         if let Some(format) = &options.output_format {
             put(Feature::OutputFormat, Value::String(format.clone()))?;

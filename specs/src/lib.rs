@@ -56,7 +56,7 @@ pub use secret::{ApiKey, REDACTED, looks_secret, redact};
 pub use spec::{Example, ExampleKind, Link, NotFound, Spec, SpecError, follow_refs};
 pub use validate::{CompiledSchema, field_path};
 pub use view::{
-    Condition, Feature, FeatureField, JobStatus, KeyPlacement, Segment, TestModeFields,
-    UnknownFeature, carries_media, media_fields,
+    AspectRatio, Condition, Feature, FeatureField, JobStatus, KeyPlacement, Segment,
+    TestModeFields, UnknownFeature, carries_media, media_fields,
 };
 pub use violation::{Rule, Violation, Violations};

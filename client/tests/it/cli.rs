@@ -424,6 +424,21 @@ async fn refusals_name_the_flag_and_providers_come_from_the_specs() {
             vec!["--provider", "novita", "--set", "steps"],
             vec!["is not path=value"],
         ),
+        (
+            vec![
+                "--provider",
+                "novita",
+                "--model",
+                "m",
+                "--aspect-ratio",
+                "16:9",
+            ],
+            vec!["novita has no aspect_ratio setting", "--aspect-ratio"],
+        ),
+        (
+            vec!["--provider", "bfl", "--aspect-ratio", "16x9"],
+            vec!["\"16x9\" is not W:H"],
+        ),
     ];
     for (extra, expected) in cases {
         let mut list = vec![

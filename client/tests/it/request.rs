@@ -67,6 +67,26 @@ fn a_setting_the_provider_lacks_is_refused() {
 }
 
 #[test]
+fn an_aspect_ratio_goes_where_the_spec_takes_one_and_is_refused_elsewhere() {
+    let mut r = request();
+    r.options.aspect_ratio = img2img_specs::AspectRatio::parse("16:9");
+    let body = r.to_body(Provider::named("bfl")).unwrap();
+    assert!(r.prepare(Provider::named("bfl")).is_ok());
+    assert_eq!(body["aspect_ratio"], "16:9", "{body}");
+    // BFL takes no size: none is sent, whatever the input image's.
+    assert!(
+        body.get("width").is_none() && body.get("size").is_none(),
+        "{body}"
+    );
+    let err = r.to_body(Provider::named("gptproto")).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidRequest { field: Some(f), .. } if f == "aspect_ratio"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("no aspect_ratio setting"), "{err}");
+}
+
+#[test]
 fn samplers_may_be_given_by_their_common_name() {
     let sampler = |provider: &str, name: &str, pointer: &str| {
         let mut r = request();

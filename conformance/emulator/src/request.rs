@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use img2img_specs::extensions::Cause;
-use img2img_specs::{Feature, media_fields};
+use img2img_specs::{AspectRatio, Feature, media_fields};
 use serde_json::Value;
 
 use super::catalog::ProviderInfo;
@@ -113,9 +113,12 @@ pub(crate) async fn read(
         family: &ctx.family,
         body,
     };
-    let (width, height, count) = size(&features, rules.pixel_budget)?;
-    let render = render_params(&features, width, height, rules.defects);
     let input = read_images(images, info, rules.strict_images, ctx, body).await?;
+    let input_ratio = input
+        .as_deref()
+        .and_then(|input| AspectRatio::new(input.image.width(), input.image.height()));
+    let (width, height, count) = size(&features, input_ratio, rules.pixel_budget)?;
+    let render = render_params(&features, width, height, rules.defects);
     let request = JobRequest {
         render,
         count: u32::try_from(count).unwrap_or(u32::MAX),
@@ -148,19 +151,29 @@ pub(crate) async fn read(
     Ok((request, input))
 }
 
-/// Output width, height and count (the spec's render defaults where the request says nothing),
-/// refused above the pixel budget before anything is allocated.
-fn size(features: &Features<'_>, budget: u64) -> Result<(u64, u64, u64), ApiError> {
+/// Output width, height and count, refused above the pixel budget before anything is allocated.
+/// Where the request names no size, the spec's render defaults give it from the ratio the
+/// request asks for and the init image's (`input`).
+fn size(
+    features: &Features<'_>,
+    input: Option<AspectRatio>,
+    budget: u64,
+) -> Result<(u64, u64, u64), ApiError> {
     let defaults = features.info.render_defaults;
     let size = features.get(Feature::Size).and_then(as_size);
     let (width, height) = size.unwrap_or_else(|| {
+        let asked = features
+            .get(Feature::AspectRatio)
+            .and_then(Value::as_str)
+            .and_then(AspectRatio::parse);
+        let (default_width, default_height) = defaults.size_for(asked, input);
         (
             features
                 .number(Feature::Width)
-                .unwrap_or(f64::from(defaults.width)) as u64,
+                .unwrap_or(f64::from(default_width)) as u64,
             features
                 .number(Feature::Height)
-                .unwrap_or(f64::from(defaults.height)) as u64,
+                .unwrap_or(f64::from(default_height)) as u64,
         )
     });
     let count = features

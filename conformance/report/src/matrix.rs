@@ -5,7 +5,7 @@
 //! schema says (range, unit, default, enum, `maxItems`, `x-known-values`...); output formats and
 //! inline base64 fall back on `x-output` when no property selects them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use img2img_specs::extensions::{AuthPlacement, Extensions, JobStyle};
 use img2img_specs::vocabulary::SAMPLERS;
@@ -15,19 +15,23 @@ use serde_json::Value;
 use super::model::{Cell, MatrixRow, RowSource, SamplerCell, SamplerRow, Support};
 use super::ranges::{Facts, number, span, unit};
 
-/// Every property carrying an `x-feature` in any request body of `spec`, operation by operation,
-/// as the spec's feature view finds them (array items included). An `x-job` alias shares the
-/// docs' schemas (the lint checks it), so its operations add nothing and are skipped.
+/// Every property carrying an `x-feature` in any request body of `spec`, as the spec's feature
+/// view finds them (array items included): the operations outside the `x-job` API families first
+/// (their schemas give a cell its facts), then the families', of which only what the others lack
+/// is kept (a family sharing the docs' body adds nothing; one with a body of its own adds the
+/// features only it has).
 pub(crate) fn tagged(spec: &Spec) -> Vec<&FeatureField> {
     let job = &spec.extensions().job;
-    spec.operations()
+    let (in_families, outside): (Vec<_>, Vec<_>) = spec
+        .operations()
         .iter()
-        .filter(|operation| {
-            !job.aliases
-                .iter()
-                .any(|a| a.create == operation.id || a.result == operation.id)
-        })
+        .partition(|operation| job.aliases.iter().any(|a| a.has(&operation.id)));
+    let mut seen = HashSet::new();
+    outside
+        .into_iter()
+        .chain(in_families)
         .flat_map(|operation| spec.features(&operation.id))
+        .filter(|field| seen.insert((field.feature, field.name())))
         .collect()
 }
 

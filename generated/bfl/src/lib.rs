@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `a5516b424e542fa10093b320f54e84c871259925b5626f308f27e1567386dd4e`
+//! Spec SHA-256: `d3faf87414389220938a27b3968cf994bafd6860cc1a7a30e2ac983c2c9a07b4`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://api.bfl.ai";
 
 /// SHA-256 of `specs/bfl.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "a5516b424e542fa10093b320f54e84c871259925b5626f308f27e1567386dd4e";
+pub const SPEC_SHA256: &str = "d3faf87414389220938a27b3968cf994bafd6860cc1a7a30e2ac983c2c9a07b4";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

@@ -14,7 +14,7 @@
 //! [`Client`] implements `img2img_specs::operations::Operations`: every operation called by its id
 //! from JSON ([`connect`], [`OPERATION_IDS`], [`round_trip`]).
 //!
-//! Spec SHA-256: `fe39916693c5bb5f19b5a0998b8e0cc26edc673c4f598b7b15685100169c8a95`
+//! Spec SHA-256: `ec1f5af7e890f52309df0cf25c0fe2ab86cf87de28e27976d9c82b609fdfbce7`
 #![allow(clippy::all, dead_code, missing_docs, unused_imports)]
 
 pub use img2img_specs::ApiKey;
@@ -35,7 +35,7 @@ pub fn provider() -> img2img_specs::Provider {
 pub const DEFAULT_BASE_URL: &str = "https://stablediffusionapi.com";
 
 /// SHA-256 of `specs/modelslab.yaml` as it was when this crate was generated.
-pub const SPEC_SHA256: &str = "fe39916693c5bb5f19b5a0998b8e0cc26edc673c4f598b7b15685100169c8a95";
+pub const SPEC_SHA256: &str = "ec1f5af7e890f52309df0cf25c0fe2ab86cf87de28e27976d9c82b609fdfbce7";
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

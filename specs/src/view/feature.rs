@@ -62,6 +62,7 @@ features! {
     Width = "width", "Width";
     Height = "height", "Height";
     Size = "size", "Size (\"WxH\")";
+    AspectRatio = "aspect_ratio", "Aspect ratio (\"W:H\")";
     Steps = "steps", "Steps";
     Guidance = "guidance", "Guidance (CFG scale)";
     GuidanceRescale = "guidance_rescale", "Guidance rescale";
@@ -124,7 +125,7 @@ mod tests {
             assert_eq!(feature.as_str().parse::<Feature>(), Ok(*feature));
             assert!(!feature.label().is_empty());
         }
-        assert_eq!(Feature::ALL.len(), 37);
+        assert_eq!(Feature::ALL.len(), 38);
         assert_eq!(
             "colour".parse::<Feature>(),
             Err(UnknownFeature("colour".into()))

@@ -72,6 +72,72 @@ pub struct RenderDefaults {
     pub steps: u32,
     /// Guidance scale.
     pub guidance: f64,
+    /// `pixels`: with it, a request that names no width, height or size is rendered at about this
+    /// many pixels, in the ratio it asks for (its `aspect_ratio`), else its init image's, else
+    /// `width`:`height` (a provider that keeps the output near one size whatever the ratio).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pixels: Option<u64>,
+    /// `multiple-of`: each side of a size derived from `pixels` is a multiple of this (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple_of: Option<u32>,
+}
+
+impl RenderDefaults {
+    /// The output size of a request that names no width, height or size, from the ratio it
+    /// `asked` for and its init image's (`input`). With `pixels`: about that many pixels at the
+    /// asked ratio, else the input's, else `width`:`height`. Without: `width` x `height`, or
+    /// as many pixels at the asked ratio. Each side of a derived size is a multiple of
+    /// `multiple-of`, at least one.
+    pub fn size_for(&self, asked: Option<AspectRatio>, input: Option<AspectRatio>) -> (u32, u32) {
+        let (pixels, ratio) = match (self.pixels, asked) {
+            (Some(pixels), asked) => (pixels, asked.or(input)),
+            (None, Some(asked)) => (u64::from(self.width) * u64::from(self.height), Some(asked)),
+            (None, None) => return (self.width, self.height),
+        };
+        let ratio = ratio
+            .or(AspectRatio::new(self.width, self.height))
+            .map_or(1.0, AspectRatio::value);
+        let step = f64::from(self.multiple_of.unwrap_or(1).max(1));
+        let side = |exact: f64| {
+            let rounded = ((exact / step).round() * step).clamp(step, f64::from(u32::MAX));
+            rounded as u32
+        };
+        let width = (pixels as f64 * ratio).sqrt();
+        (side(width), side(width / ratio))
+    }
+}
+
+/// An aspect ratio as a request writes it (`"16:9"`): both sides positive whole numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AspectRatio {
+    /// The width's share.
+    pub width: u32,
+    /// The height's share.
+    pub height: u32,
+}
+
+impl AspectRatio {
+    /// `width`:`height`, if neither is zero.
+    pub fn new(width: u32, height: u32) -> Option<AspectRatio> {
+        (width > 0 && height > 0).then_some(AspectRatio { width, height })
+    }
+
+    /// `"W:H"` (spaces around the numbers allowed); `None` for anything else, including zeros.
+    pub fn parse(text: &str) -> Option<AspectRatio> {
+        let (width, height) = text.split_once(':')?;
+        AspectRatio::new(width.trim().parse().ok()?, height.trim().parse().ok()?)
+    }
+
+    /// Width over height.
+    pub fn value(self) -> f64 {
+        f64::from(self.width) / f64::from(self.height)
+    }
+}
+
+impl std::fmt::Display for AspectRatio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.width, self.height)
+    }
 }
 
 #[cfg(test)]

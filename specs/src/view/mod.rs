@@ -17,7 +17,7 @@ pub use errors::{ErrorAnswer, ErrorDecision, ErrorRule, status_kind};
 pub use feature::{Feature, UnknownFeature};
 pub use fields::{Condition, FeatureField, Segment};
 pub use job::{DOCS_FAMILY, EtaUnit, IdPlace, JobStatus, Stages};
-pub use limits::{EmulatorInfo, Limits, RateLimits, RenderDefaults};
+pub use limits::{AspectRatio, EmulatorInfo, Limits, RateLimits, RenderDefaults};
 pub use media::{carries_media, media_fields};
 
 pub use fields::TestModeFields;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::support::*;
 use img2img_specs::extensions::KeyPlacement;
-use img2img_specs::{ExampleKind, Feature, JobStatus, Provider};
+use img2img_specs::{AspectRatio, ExampleKind, Feature, JobStatus, Provider};
 use serde_json::{Value, json};
 
 /// The emulator binary, killed when dropped.
@@ -153,7 +153,8 @@ async fn the_emulator_serves_bfl_from_its_spec_alone() {
         "{done}"
     );
 
-    // The image at x-job.outputs downloads, at the size the spec's render defaults give.
+    // The image at x-job.outputs downloads, at the size the spec's render defaults give for the
+    // ratio the request asks (x-feature: aspect_ratio), else the input's (64x48).
     let outputs = job.outputs_of(&done);
     assert_eq!(outputs.len(), 1, "{done}");
     assert!(outputs[0].starts_with(&base), "{}", outputs[0]);
@@ -162,9 +163,14 @@ async fn the_emulator_serves_bfl_from_its_spec_alone() {
     assert_eq!(image.headers()["content-type"], "image/png");
     let decoded = image::load_from_memory(&image.bytes().await.unwrap()).unwrap();
     let defaults = &spec.extensions().emulator.as_ref().unwrap().render_defaults;
+    let asked = spec
+        .feature(&job.create, Feature::AspectRatio)
+        .and_then(|field| field.value_in(&body))
+        .and_then(Value::as_str)
+        .and_then(AspectRatio::parse);
     assert_eq!(
         (decoded.width(), decoded.height()),
-        (defaults.width, defaults.height)
+        defaults.size_for(asked, AspectRatio::new(64, 48))
     );
 
     // The poll's `security` lets the key be left out.

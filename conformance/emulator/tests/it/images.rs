@@ -6,7 +6,7 @@
 use crate::support::*;
 use image::{GenericImageView, ImageFormat};
 use img2img_emulator::{Config, router};
-use img2img_specs::Provider;
+use img2img_specs::{Feature, Provider};
 use serde_json::{Value, json};
 
 async fn images_of(
@@ -282,6 +282,54 @@ async fn a_remote_url_is_never_fetched_but_stands_for_an_input_derived_from_it()
         assert!(
             String::from_utf8_lossy(&refused.bytes).contains("never fetches remote URLs"),
             "{provider}"
+        );
+    }
+}
+
+/// A provider whose output keeps about one area whatever its shape (`render-defaults.pixels`:
+/// BFL's one megapixel) renders the ratio a request asks for (`x-feature: aspect_ratio`), else
+/// its init image's; a ratio it cannot read counts as none.
+#[tokio::test]
+async fn an_output_kept_at_one_area_takes_the_asked_ratio_else_the_inputs() {
+    let bfl = Provider::named("bfl");
+    let router = router(&[bfl], Config::default());
+    let defaults = &spec(bfl)
+        .extensions()
+        .emulator
+        .as_ref()
+        .unwrap()
+        .render_defaults;
+    let pixels = defaults.pixels.expect("BFL keeps one area") as f64;
+    let ratio_field = spec(bfl)
+        .feature(&create_op(bfl), Feature::AspectRatio)
+        .and_then(|field| field.property_names())
+        .expect("BFL's create has an aspect ratio");
+    let [ratio_field] = ratio_field[..] else {
+        panic!("BFL's aspect ratio is a top-level field: {ratio_field:?}");
+    };
+    let input = (96.0, 64.0);
+    for (asked, ratio) in [
+        (Some("16:9"), 16.0 / 9.0),
+        (Some("9:21"), 9.0 / 21.0),
+        (Some("1:1"), 1.0),
+        (None, input.0 / input.1),
+        (Some("<string>"), input.0 / input.1),
+    ] {
+        let mut body = create_body(bfl, 7);
+        if let Some(asked) = asked {
+            body[ratio_field] = json!(asked);
+        }
+        let (done, images) = images_of(&router, bfl, body).await;
+        assert_eq!(images.len(), 1, "{done}");
+        let (width, height) = image::load_from_memory(&images[0]).unwrap().dimensions();
+        let (width, height) = (f64::from(width), f64::from(height));
+        assert!(
+            (width / height / ratio - 1.0).abs() < 0.05,
+            "{asked:?}: {width}x{height} is not {ratio:.3}"
+        );
+        assert!(
+            (width * height / pixels - 1.0).abs() < 0.05,
+            "{asked:?}: {width}x{height} is not about {pixels} pixels"
         );
     }
 }

@@ -9,7 +9,7 @@ use std::io::Cursor;
 use std::time::Duration;
 
 use base64::Engine as _;
-use img2img_specs::{Feature, JobStatus, Location, Spec};
+use img2img_specs::{AspectRatio, Feature, JobStatus, Location, Spec};
 use proptest::strategy::Strategy;
 use serde_json::{Value, json};
 
@@ -280,6 +280,8 @@ async fn collect_images(context: &Context, body: &Value) -> Result<Vec<Vec<u8>>,
 pub(crate) struct Expected {
     pub width: Option<u64>,
     pub height: Option<u64>,
+    /// The shape asked for (`x-feature: aspect_ratio`), where no width and height are.
+    pub ratio: Option<AspectRatio>,
     pub count: u64,
     pub format: String,
 }
@@ -310,6 +312,9 @@ pub(crate) fn expected(context: &Context, body: &Value) -> Expected {
     Expected {
         width,
         height,
+        ratio: get(Feature::AspectRatio)
+            .and_then(Value::as_str)
+            .and_then(AspectRatio::parse),
         count: get(Feature::ImagesPerCall).and_then(number).unwrap_or(1),
         format: get(Feature::OutputFormat)
             .and_then(Value::as_str)
@@ -355,9 +360,27 @@ fn verify_images(expected: &Expected, images: &[Vec<u8>]) -> Result<(), String> 
                 decoded.height()
             ));
         }
+        if let Some(asked) = expected.ratio.filter(|_| expected.width.is_none())
+            && let Some(got) = AspectRatio::new(decoded.width(), decoded.height())
+            && (got.value() / asked.value() - 1.0).abs() > RATIO_TOLERANCE
+        {
+            return Err(format!(
+                "image {i} is {}x{} (ratio {:.3}), the ratio {}:{} ({:.3}) was asked for",
+                decoded.width(),
+                decoded.height(),
+                got.value(),
+                asked.width,
+                asked.height,
+                asked.value()
+            ));
+        }
     }
     Ok(())
 }
+
+/// How far an image's width-to-height ratio may be from the one asked for: providers round each
+/// side (to a multiple of 32 or 64 for the FLUX family), which moves the ratio by a few percent.
+const RATIO_TOLERANCE: f64 = 0.05;
 
 /// `job_lifecycle`: over valid requests, each through one API family of `x-job` (shrinking towards
 /// the docs' pair).
@@ -559,3 +582,7 @@ pub(crate) async fn seeds(context: &Context) -> Verdict {
     }
     Verdict::Passed { cases: 1 }
 }
+
+#[cfg(test)]
+#[path = "tests/lifecycle.rs"]
+mod tests;
