@@ -8,6 +8,7 @@ use serde_json::Value;
 use img2img_specs::CompiledSchema;
 use img2img_specs::extensions::{
     AuthPlacement, DOCS_FAMILY, ErrorKind, ErrorRule, ErrorsInfo, JobInfo, JobOverrides,
+    RenderDefaults,
 };
 use img2img_specs::schema::{escape, to_json_schema};
 use img2img_specs::vocabulary::{SAMPLERS, UNITS};
@@ -566,6 +567,47 @@ fn check_extensions(spec: &Spec, add: &mut impl FnMut(&str, String)) {
                 ext.output.default_format
             ),
         );
+    }
+    if let Some(emulator) = &ext.emulator {
+        check_render_defaults(&emulator.render_defaults, add);
+    }
+}
+
+/// `x-emulator.render-defaults` describes a size an image can have: no side, area or rounding
+/// step of zero, and a rounding step whose square fits the area it rounds.
+fn check_render_defaults(defaults: &RenderDefaults, add: &mut impl FnMut(&str, String)) {
+    let at = "/x-emulator/render-defaults";
+    for (key, value) in [
+        ("width", u64::from(defaults.width)),
+        ("height", u64::from(defaults.height)),
+    ] {
+        if value == 0 {
+            add(
+                &format!("{at}/{key}"),
+                format!("{key} 0: must be at least 1 pixel"),
+            );
+        }
+    }
+    if defaults.pixels == Some(0) {
+        add(
+            &format!("{at}/pixels"),
+            "pixels 0: must be at least 1".into(),
+        );
+    }
+    // A derived size has about `pixels` pixels, or width x height where `pixels` is not set.
+    let area = defaults
+        .pixels
+        .unwrap_or(u64::from(defaults.width) * u64::from(defaults.height));
+    match defaults.multiple_of {
+        Some(0) => add(
+            &format!("{at}/multiple-of"),
+            "multiple-of 0: must be at least 1".into(),
+        ),
+        Some(step) if u64::from(step).pow(2) > area => add(
+            &format!("{at}/multiple-of"),
+            format!("multiple-of {step}: a square of that side is above the area {area} it rounds"),
+        ),
+        _ => {}
     }
 }
 

@@ -8,6 +8,8 @@ x-provider: {id: novita, name: N, model: m, docs: d, key-env: K}
 x-auth: {in: header, name: Authorization, prefix: "Bearer ", accepted-prefixes: [""]}
 x-job: {create: create, result: result, style: poll, id-pointer: /id, status-pointer: /s, pending: [], succeeded: [], failed: [], failure-pointers: [task.reason], stages: {queued: q, processing: p, succeeded: s, failed: f}, create-fields: {mode: x}, poll-url-pointer: poll, progress-pointer: pct, poll-url-hosts: ["https://eu.example.com"]}
 x-output: {formats: [png], default-format: jpeg, inline-base64: false}
+x-emulator:
+  render-defaults: {width: 0, height: 8, strength: 0.5, steps: 20, guidance: 7.0, pixels: 100, multiple-of: 16}
 x-errors:
   message-pointers: [message]
   reason-pointers: [/reason]
@@ -103,6 +105,8 @@ fn reports_every_finding_at_once() {
         "rule \"field\" can never decide: x-errors has no field-before",
         "bounds a kind that has no words",
         "700 is not an HTTP status",
+        "width 0: must be at least 1 pixel",
+        "multiple-of 16: a square of that side is above the area 100 it rounds",
     ];
     for needle in expect {
         assert!(
