@@ -1,10 +1,11 @@
 //! Cassettes: the exchanges of a live run, stored with every secret redacted, replayed without a
 //! network. One JSON file per provider: `<dir>/<provider>.json`.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use img2img_specs::Provider;
+use img2img_specs::{ApiKey, Provider};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -202,15 +203,14 @@ pub enum CassetteError {
     },
 }
 
-/// Replaces every occurrence of each secret in every string of `value`, and the key field of a
-/// body (`x-auth` with `in: body`: its `name`) whatever its value.
-pub fn redact(value: &mut Value, secrets: &[String], key_field: Option<&str>) {
+/// Replaces every occurrence of each key in every string of `value` (the specs crate's
+/// [`img2img_specs::redact`]), and the key field of a body (`x-auth` with `in: body`: its `name`)
+/// whatever its value.
+pub fn redact(value: &mut Value, secrets: &[ApiKey], key_field: Option<&str>) {
     match value {
         Value::String(s) => {
-            for secret in secrets.iter().filter(|s| !s.is_empty()) {
-                if s.contains(secret.as_str()) {
-                    *s = s.replace(secret.as_str(), REDACTED);
-                }
+            if let Cow::Owned(redacted) = img2img_specs::redact(s, secrets) {
+                *s = redacted;
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|v| redact(v, secrets, None)),
@@ -235,7 +235,7 @@ mod tests {
     fn redaction_reaches_every_string_and_the_key_field() {
         let mut value =
             json!({"key": "whatever", "nested": ["Bearer sk-1", {"echo": "sk-1 again"}]});
-        redact(&mut value, &["sk-1".into()], Some("key"));
+        redact(&mut value, &[ApiKey::new("sk-1")], Some("key"));
         assert_eq!(
             value,
             json!({"key": REDACTED, "nested": ["Bearer [redacted]", {"echo": "[redacted] again"}]})

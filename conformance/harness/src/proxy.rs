@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use img2img_specs::ApiKey;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -61,7 +62,7 @@ impl LoopbackServer {
 struct Recorder {
     upstream: String,
     client: reqwest::Client,
-    secrets: Vec<String>,
+    secrets: Vec<ApiKey>,
     key_field: Option<String>,
     interactions: Arc<Mutex<Vec<Interaction>>>,
 }
@@ -77,7 +78,7 @@ impl RecordingProxy {
     /// appear in what is stored, and the body field `key_field` (if any) is always redacted.
     pub async fn start(
         upstream: &str,
-        secrets: Vec<String>,
+        secrets: Vec<ApiKey>,
         key_field: Option<String>,
     ) -> std::io::Result<Self> {
         let interactions = Arc::new(Mutex::new(Vec::new()));

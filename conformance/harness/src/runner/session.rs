@@ -118,13 +118,10 @@ impl Session {
                     .ok_or(RunError::NoServer { provider })?;
                 let (base_url, serving) = match record {
                     Some(dir) => {
-                        let proxy = RecordingProxy::start(
-                            &upstream,
-                            vec![key.expose_secret().to_owned()],
-                            key_field(spec),
-                        )
-                        .await
-                        .map_err(|source| RunError::Proxy { provider, source })?;
+                        let proxy =
+                            RecordingProxy::start(&upstream, vec![key.clone()], key_field(spec))
+                                .await
+                                .map_err(|source| RunError::Proxy { provider, source })?;
                         let url = proxy.url().to_owned();
                         let dir = dir.clone();
                         (url, Serving::Recording { proxy, dir })
