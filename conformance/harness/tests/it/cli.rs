@@ -1,9 +1,10 @@
 //! The `conformance` command as a user runs it.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use img2img_specs::{Provider, Spec};
+
+use crate::scratch::scratch;
 
 fn conformance() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_conformance"));
@@ -11,16 +12,6 @@ fn conformance() -> Command {
         command.env_remove(&Spec::embedded(provider).extensions().provider.key_env);
     }
     command
-}
-
-/// A scratch directory removed when the guard drops, and a path inside it that does not exist yet.
-fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let guard = tempfile::Builder::new()
-        .prefix("img2img-cli-")
-        .tempdir()
-        .unwrap();
-    let dir = guard.path().join(name);
-    (guard, dir)
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod harness_checks;
 mod record_replay;
 mod request_guard;
 mod request_ranges;
+mod scratch;
 mod sdk;
 mod sdk_env;
 mod sdk_grading;

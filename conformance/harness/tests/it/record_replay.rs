@@ -11,17 +11,9 @@ use img2img_harness::{Polling, RunOptions, Target, run};
 use img2img_report::results::Status;
 use img2img_specs::{ApiKey, Provider};
 
-const SECRET: &str = "sk-live-SECRET-7f3a9c";
+use crate::scratch::scratch;
 
-/// A scratch directory removed when the guard drops, and a path inside it that does not exist yet.
-fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let guard = tempfile::Builder::new()
-        .prefix("img2img-record-replay-")
-        .tempdir()
-        .unwrap();
-    let dir = guard.path().join(name);
-    (guard, dir)
-}
+const SECRET: &str = "sk-live-SECRET-7f3a9c";
 
 fn files_under(dir: &PathBuf) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
