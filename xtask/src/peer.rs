@@ -18,7 +18,7 @@
 //!   the target to the spec's status.
 
 use img2img_specs::extensions::{AuthPlacement, Cause};
-use img2img_specs::{Reading, Spec, carries_media};
+use img2img_specs::{Operation, Reading, Spec, carries_media};
 use toml_edit::{ArrayOfTables, DocumentMut, InlineTable, Item, Table, TomlError, value};
 
 /// The variable schemathesis reads the key from.
@@ -98,36 +98,23 @@ pub fn schemathesis_config(spec: &Spec, base: &str) -> Result<String, TomlError>
 
     for operation in spec.operations() {
         if accepts_more(spec, &operation.id) {
-            let mut entry = Table::new();
-            entry.decor_mut().set_prefix(format!(
-                "\n# {} {}: x-accepting widens its request schema; schemathesis reads it as written.\n",
-                operation.method, operation.path
+            operations.push(check_off(
+                operation,
+                "x-accepting widens its request schema; schemathesis reads it as written",
+                "negative_data_rejection",
             ));
-            entry.insert("include-operation-id", value(&operation.id));
-            entry.insert(
-                "checks",
-                dotted("negative_data_rejection", "enabled", false),
-            );
-            operations.push(entry);
         }
         let carries = spec
             .request_schema(&operation.id)
             .and_then(Result::ok)
             .is_some_and(|schema| carries_media(schema.schema()));
-        if !carries {
-            continue;
+        if carries {
+            operations.push(check_off(
+                operation,
+                "its request carries an image (x-media), which must decode",
+                "positive_data_acceptance",
+            ));
         }
-        let mut entry = Table::new();
-        entry.decor_mut().set_prefix(format!(
-            "\n# {} {}: its request carries an image (x-media), which must decode.\n",
-            operation.method, operation.path
-        ));
-        entry.insert("include-operation-id", value(&operation.id));
-        entry.insert(
-            "checks",
-            dotted("positive_data_acceptance", "enabled", false),
-        );
-        operations.push(entry);
     }
     document.insert("operations", Item::ArrayOfTables(operations));
     Ok(document.to_string())
@@ -162,6 +149,18 @@ fn names_an_operation_of(spec: &Spec, entry: &Table) -> bool {
 }
 
 /// `outer.inner = flag` written as dotted keys.
+/// An `[[operations]]` entry turning `check` off for `operation`, with `why` as its comment.
+fn check_off(operation: &Operation, why: &str, check: &str) -> Table {
+    let mut entry = Table::new();
+    entry.decor_mut().set_prefix(format!(
+        "\n# {} {}: {why}.\n",
+        operation.method, operation.path
+    ));
+    entry.insert("include-operation-id", value(&operation.id));
+    entry.insert("checks", dotted(check, "enabled", false));
+    entry
+}
+
 fn dotted(outer: &str, inner: &str, flag: bool) -> Item {
     let mut leaf = Table::new();
     leaf.set_dotted(true);
